@@ -1,0 +1,237 @@
+"""``Summary``: per-(experiment, variant, metric[, segment][, day]) sufficient statistics.
+
+The spine of abtest (DESIGN.md): every analysis needs only ``n``, ``sum`` and
+``sum_sq`` of the unit-level metric per group, plus, where a metric needs
+them, the CUPED covariate sums ``sum_x``, ``sum_x_sq``, ``sum_xy``. A binary
+conversion is the case ``sum == sum_sq == conversions``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+KEYS = ["experiment", "variant", "metric"]
+STATS = ["n", "sum", "sum_sq"]
+COVARIATE = ["sum_x", "sum_x_sq", "sum_xy"]
+KINDS = ("binary", "value")
+EXCLUSION_COLUMNS = ["experiment", "variant", "metric", "reason", "units"]
+
+
+class Summary:
+    """Sufficient statistics per (experiment, variant, metric[, segments][, day]).
+
+    ``frame`` holds one row per group with the columns ``experiment, variant,
+    metric, kind, n, sum, sum_sq`` (``kind`` is ``"binary"`` or ``"value"``),
+    optional ``day`` (cumulative statistics up to and including that day),
+    optional segment columns named in ``segments``, and optional CUPED sums.
+    ``exclusions`` lists units or events left out and why (``experiment,
+    variant, metric, reason, units``; ``metric`` is empty for unit-level
+    exclusions such as units seen in several variants).
+
+    Examples
+    --------
+    >>> s = Summary.from_counts({"control": (17489, 145274), "treatment": (17264, 145310)})
+    >>> s.to_frame()[["variant", "metric", "n", "sum"]].values.tolist()
+    [['control', 'conversion', 145274, 17489.0], ['treatment', 'conversion', 145310, 17264.0]]
+    """
+
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        *,
+        exclusions: pd.DataFrame | None = None,
+        segments: Iterable[str] = (),
+    ) -> None:
+        self.segments: tuple[str, ...] = tuple(segments)
+        self.frame = _validated(frame, self.segments)
+        if exclusions is None:
+            exclusions = pd.DataFrame(columns=EXCLUSION_COLUMNS)
+        missing = set(EXCLUSION_COLUMNS) - set(exclusions.columns)
+        if missing:
+            raise ValueError(f"exclusions is missing the columns {sorted(missing)}")
+        self.exclusions = exclusions[EXCLUSION_COLUMNS].reset_index(drop=True)
+
+    # -- construction -------------------------------------------------------------
+    @classmethod
+    def from_counts(
+        cls,
+        counts: Mapping[str, tuple[int, int]],
+        metric: str = "conversion",
+        *,
+        experiment: str = "experiment",
+    ) -> Summary:
+        """From ``{variant: (conversions, units)}`` for one binary metric.
+
+        The first variant is taken as the control unless the analysis says otherwise.
+        """
+        if not counts:
+            raise ValueError("counts is empty: give {variant: (conversions, units)}")
+        rows = []
+        for variant, pair in counts.items():
+            try:
+                conv, units = (int(v) for v in pair)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"counts[{variant!r}] = {pair!r}: expected (conversions, units) as integers"
+                ) from None
+            if units < 0 or conv < 0:
+                raise ValueError(f"counts[{variant!r}] = {pair!r}: counts cannot be negative")
+            if conv > units:
+                raise ValueError(
+                    f"counts[{variant!r}]: conversions {conv} exceed units {units}"
+                )
+            rows.append(
+                {"experiment": experiment, "variant": str(variant), "metric": metric,
+                 "kind": "binary", "n": units, "sum": float(conv), "sum_sq": float(conv)}
+            )
+        return cls(pd.DataFrame(rows))
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, *, segments: Iterable[str] = ()) -> Summary:
+        """From a DataFrame with the columns of :meth:`to_frame` (``kind`` is inferred
+        as binary where ``sum == sum_sq`` for every row of a metric, when absent)."""
+        df = frame.copy()
+        if "experiment" not in df.columns:
+            df["experiment"] = "experiment"
+        if "kind" not in df.columns and {"metric", "sum", "sum_sq"} <= set(df.columns):
+            binary = (df["sum"] == df["sum_sq"]).groupby(df["metric"]).transform("all")
+            df["kind"] = np.where(binary, "binary", "value")
+        return cls(df, segments=segments)
+
+    # -- access ---------------------------------------------------------------------
+    def to_frame(self) -> pd.DataFrame:
+        """A copy of the statistics, with one ``excluded_<reason>`` column per
+        exclusion reason (units excluded for that experiment and variant)."""
+        df = self.frame.copy()
+        if len(self.exclusions):
+            ex = self.exclusions
+            unit_level = ex[ex["metric"].isna() | (ex["metric"] == "")]
+            metric_level = ex[~ex.index.isin(unit_level.index)]
+            for keys, part in (
+                (["experiment", "variant"], unit_level),
+                (["experiment", "variant", "metric"], metric_level),
+            ):
+                if len(part):
+                    wide = part.pivot_table(
+                        index=keys, columns="reason", values="units", aggfunc="sum"
+                    ).add_prefix("excluded_")
+                    df = df.merge(wide.reset_index(), on=keys, how="left")
+            cols = [c for c in df.columns if c.startswith("excluded_")]
+            df[cols] = df[cols].fillna(0).astype("int64")
+        return df
+
+    @property
+    def experiments(self) -> list[str]:
+        return list(dict.fromkeys(self.frame["experiment"]))
+
+    def variants(self, experiment: str | None = None) -> list[str]:
+        return list(dict.fromkeys(self._rows(experiment)["variant"]))
+
+    def metrics(self, experiment: str | None = None) -> list[str]:
+        return list(dict.fromkeys(self._rows(experiment)["metric"]))
+
+    def kind(self, metric: str, experiment: str | None = None) -> str:
+        rows = self._rows(experiment)
+        kinds = rows.loc[rows["metric"] == metric, "kind"].unique()
+        if len(kinds) == 0:
+            raise KeyError(f"no metric {metric!r}; known: {', '.join(self.metrics(experiment))}")
+        return str(kinds[0])
+
+    @property
+    def has_daily(self) -> bool:
+        return "day" in self.frame.columns
+
+    def totals(self, experiment: str | None = None) -> pd.DataFrame:
+        """Overall rows (the last day when daily, all segments merged)."""
+        rows = self._rows(experiment)
+        if self.has_daily:
+            rows = rows[rows["day"] == rows["day"].max()]
+        if self.segments:
+            cols = [c for c in (*STATS, *COVARIATE) if c in rows.columns]
+            rows = rows.groupby([*KEYS, "kind"], sort=False, as_index=False)[cols].sum()
+        return rows.reset_index(drop=True)
+
+    def arrays(
+        self, metric: str, variants: list[str], experiment: str | None = None
+    ) -> dict[str, np.ndarray]:
+        """``n``, ``sum``, ``sum_sq`` (and CUPED sums if present) as arrays in ``variants``
+        order, from the overall rows."""
+        rows = self.totals(experiment)
+        rows = rows[rows["metric"] == metric].set_index("variant")
+        missing = [v for v in variants if v not in rows.index]
+        if missing:
+            raise KeyError(
+                f"metric {metric!r} has no data for variant(s) {', '.join(missing)}; "
+                f"the data has {', '.join(map(str, rows.index)) or 'no variants'}"
+            )
+        rows = rows.loc[variants]
+        cols = [c for c in (*STATS, *COVARIATE) if c in rows.columns]
+        return {c: rows[c].to_numpy(dtype=float) for c in cols}
+
+    def _rows(self, experiment: str | None) -> pd.DataFrame:
+        if experiment is None:
+            exps = self.experiments
+            if len(exps) > 1:
+                raise ValueError(
+                    f"this Summary holds {len(exps)} experiments ({', '.join(exps[:5])}); "
+                    "say which with experiment=..."
+                )
+            return self.frame
+        rows = self.frame[self.frame["experiment"] == experiment]
+        if rows.empty:
+            raise KeyError(
+                f"no experiment {experiment!r} in the data; it has {', '.join(self.experiments)}"
+            )
+        return rows
+
+    def __repr__(self) -> str:
+        return (
+            f"Summary({len(self.experiments)} experiment(s), "
+            f"{self.frame['metric'].nunique()} metric(s), {len(self.frame)} rows"
+            f"{', daily' if self.has_daily else ''}"
+            f"{', segments ' + ','.join(self.segments) if self.segments else ''})"
+        )
+
+
+def _validated(frame: pd.DataFrame, segments: tuple[str, ...]) -> pd.DataFrame:
+    missing = [c for c in [*KEYS, *STATS, "kind"] if c not in frame.columns]
+    missing += [c for c in segments if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"summary frame is missing the column(s) {', '.join(missing)}; it needs "
+            f"{', '.join([*KEYS, 'kind', *STATS])}"
+        )
+    df = frame.reset_index(drop=True).copy()
+    for col in KEYS:
+        df[col] = df[col].astype(str)
+    bad_kind = ~df["kind"].isin(KINDS)
+    if bad_kind.any():
+        i = int(np.flatnonzero(bad_kind)[0])
+        raise ValueError(f"row {i}: kind = {df['kind'].iloc[i]!r}, expected 'binary' or 'value'")
+    for col in [c for c in (*STATS, *COVARIATE) if c in df.columns]:
+        values = pd.to_numeric(df[col], errors="coerce")
+        bad = values.isna() | ~np.isfinite(values)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"row {i} ({_label(df, i)}): {col} = {df[col].iloc[i]!r} is not a finite number"
+            )
+        df[col] = values
+    negative = df["n"] < 0
+    binary_over = (df["kind"] == "binary") & ((df["sum"] > df["n"]) | (df["sum"] < 0))
+    for mask, why in ((negative, "n cannot be negative"),
+                      (binary_over, "conversions (sum) must lie between 0 and n")):
+        if mask.any():
+            i = int(np.flatnonzero(mask)[0])
+            raise ValueError(f"row {i} ({_label(df, i)}): {why}")
+    df["n"] = df["n"].astype("int64")
+    return df
+
+
+def _label(df: pd.DataFrame, i: int) -> str:
+    r: Any = df.iloc[i]
+    return f"experiment {r['experiment']!r}, variant {r['variant']!r}, metric {r['metric']!r}"
