@@ -11,7 +11,7 @@ def _percent(x: float) -> str:
     return f"{100 * x:.2f}%"
 
 
-def format_plan(plan, title: str | None = None) -> str:  # noqa: ANN001 - a stats.Plan
+def format_plan(plan, title: str | None = None) -> str:
     """Human-readable lines for a :class:`abtest.stats.Plan`."""
     lines = []
     if title:
@@ -35,28 +35,55 @@ def format_plan(plan, title: str | None = None) -> str:  # noqa: ANN001 - a stat
         daily = plan.daily_units * plan.allocation
         lines.append(
             f"Duration: {plan.days} days at {daily:,.0f} units/day in the experiment"
-            + (f" ({plan.allocation:.0%} of {plan.daily_units:,.0f})" if plan.allocation < 1 else "")
+            + (
+                f" ({plan.allocation:.0%} of {plan.daily_units:,.0f})"
+                if plan.allocation < 1
+                else ""
+            )
         )
     return "\n".join(lines)
 
 
 @click.command()
 @click.argument("experiment_id", required=False)
-@click.option("--registry", type=click.Path(exists=True, file_okay=False), default=None,
-              help="Folder of experiment YAML files (with EXPERIMENT_ID).")
+@click.option(
+    "--registry",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    help="Folder of experiment YAML files (with EXPERIMENT_ID).",
+)
 @click.option("--baseline", type=float, help="Control conversion rate, e.g. 0.05 for 5%.")
-@click.option("--mde", type=float, help="Minimum detectable effect, relative by default (0.1 = +10%).")
+@click.option(
+    "--mde", type=float, help="Minimum detectable effect, relative by default (0.1 = +10%)."
+)
 @click.option("--absolute", is_flag=True, help="Read --mde as an absolute difference in rate.")
 @click.option("--daily-visitors", "daily", type=float, help="Eligible units per day.")
-@click.option("--allocation", type=float, default=1.0, show_default=True,
-              help="Share of eligible traffic that enters the experiment.")
-@click.option("--variants", type=int, default=2, show_default=True,
-              help="Number of arms, control included.")
+@click.option(
+    "--allocation",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Share of eligible traffic that enters the experiment.",
+)
+@click.option(
+    "--variants", type=int, default=2, show_default=True, help="Number of arms, control included."
+)
 @click.option("--alpha", type=float, default=0.05, show_default=True, help="Significance level.")
 @click.option("--power", type=float, default=0.8, show_default=True, help="Desired power.")
 @click.option("--one-sided", is_flag=True, help="Plan a one-sided test.")
-def plan(experiment_id, registry, baseline, mde, absolute, daily, allocation, variants, alpha,
-         power, one_sided) -> None:  # noqa: ANN001
+def plan(
+    experiment_id,
+    registry,
+    baseline,
+    mde,
+    absolute,
+    daily,
+    allocation,
+    variants,
+    alpha,
+    power,
+    one_sided,
+) -> None:
     """Sample size per variant, MDE and days needed.
 
     \b
@@ -79,8 +106,14 @@ def plan(experiment_id, registry, baseline, mde, absolute, daily, allocation, va
         if baseline is None or mde is None:
             raise UsageProblem("give --baseline and --mde (or an EXPERIMENT_ID and --registry)")
         p = plan_proportions(
-            baseline, mde, relative=not absolute, variants=variants, alpha=alpha, power=power,
-            alternative="larger" if one_sided else "two-sided", daily_units=daily,
+            baseline,
+            mde,
+            relative=not absolute,
+            variants=variants,
+            alpha=alpha,
+            power=power,
+            alternative="larger" if one_sided else "two-sided",
+            daily_units=daily,
             allocation=allocation,
         )
     except (UsageProblem, ValueError) as exc:

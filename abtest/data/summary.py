@@ -81,12 +81,17 @@ class Summary:
             if units < 0 or conv < 0:
                 raise ValueError(f"counts[{variant!r}] = {pair!r}: counts cannot be negative")
             if conv > units:
-                raise ValueError(
-                    f"counts[{variant!r}]: conversions {conv} exceed units {units}"
-                )
+                raise ValueError(f"counts[{variant!r}]: conversions {conv} exceed units {units}")
             rows.append(
-                {"experiment": experiment, "variant": str(variant), "metric": metric,
-                 "kind": "binary", "n": units, "sum": float(conv), "sum_sq": float(conv)}
+                {
+                    "experiment": experiment,
+                    "variant": str(variant),
+                    "metric": metric,
+                    "kind": "binary",
+                    "n": units,
+                    "sum": float(conv),
+                    "sum_sq": float(conv),
+                }
             )
         return cls(pd.DataFrame(rows))
 
@@ -223,8 +228,10 @@ def _validated(frame: pd.DataFrame, segments: tuple[str, ...]) -> pd.DataFrame:
         df[col] = values
     negative = df["n"] < 0
     binary_over = (df["kind"] == "binary") & ((df["sum"] > df["n"]) | (df["sum"] < 0))
-    for mask, why in ((negative, "n cannot be negative"),
-                      (binary_over, "conversions (sum) must lie between 0 and n")):
+    for mask, why in (
+        (negative, "n cannot be negative"),
+        (binary_over, "conversions (sum) must lie between 0 and n"),
+    ):
         if mask.any():
             i = int(np.flatnonzero(mask)[0])
             raise ValueError(f"row {i} ({_label(df, i)}): {why}")

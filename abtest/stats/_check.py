@@ -77,9 +77,7 @@ def open_unit(name: str, x: ArrayLike) -> FloatArray:
     return arr
 
 
-def not_above(
-    name_small: str, small: FloatArray, name_big: str, big: FloatArray, why: str
-) -> None:
+def not_above(name_small: str, small: FloatArray, name_big: str, big: FloatArray, why: str) -> None:
     """Raise if ``small > big`` anywhere (after broadcasting), naming both values."""
     s, b = np.broadcast_arrays(small, big)
     bad = s > b

@@ -102,7 +102,7 @@ def power_proportions(
     (``ratio * n_per_arm`` in the treatment). Matches R ``power.prop.test(n=, p1=, p2=)$power``.
 
     >>> round(float(power_proportions(0.1, 0.12, 1000)), 4)
-    0.2951
+    0.2977
     """
     pa, pb = _check.open_unit("p_a", p_a), _check.open_unit("p_b", p_b)
     n = _check.positive("n_per_arm", n_per_arm)
@@ -144,10 +144,10 @@ def mde_proportions(
 
     hi = np.full(pa.shape, 1 - 1e-12)
     unreachable = excess_power(hi, pa, n, r) < 0
-    _check.fail_where("n_per_arm", n, unreachable,
-                 "too few units: no rate below 100% reaches the requested power")
-    res = elementwise.find_root(excess_power, (pa + 1e-15, hi), args=(pa, n, r),
-                                tolerances=_TIGHT)
+    _check.fail_where(
+        "n_per_arm", n, unreachable, "too few units: no rate below 100% reaches the requested power"
+    )
+    res = elementwise.find_root(excess_power, (pa + 1e-15, hi), args=(pa, n, r), tolerances=_TIGHT)
     pb = res.x
     return (pb / pa - 1 if relative else pb - pa)[()]
 
@@ -170,9 +170,9 @@ def sample_size_means(
     >>> int(sample_size_means(1, 2))
     64
     """
-    return np.ceil(_sample_size_means_exact(delta, sd, alpha, power, alternative)).astype(
-        np.int64
-    )[()]
+    return np.ceil(_sample_size_means_exact(delta, sd, alpha, power, alternative)).astype(np.int64)[
+        ()
+    ]
 
 
 def power_means(
@@ -217,8 +217,9 @@ def _sample_size_means_exact(
     # Upper bracket from the normal approximation, doubled for safety.
     z = _z_alpha(alpha, alternative) + sps.norm.isf(1 - target)
     hi = np.maximum(2 * (2 * (z / effect) ** 2) + 10, 10.0)
-    res = elementwise.find_root(excess, (np.full_like(effect, 2.0), hi), args=(effect,),
-                                tolerances=_TIGHT)
+    res = elementwise.find_root(
+        excess, (np.full_like(effect, 2.0), hi), args=(effect,), tolerances=_TIGHT
+    )
     return res.x
 
 
@@ -301,7 +302,7 @@ def plan_proportions(
     ratios = w[1:] / w[0]
     n_control = _sample_size_proportions_exact(baseline, target, a, power, alternative, ratios)
     total_exact = float(np.max(n_control / w[0]))
-    per = tuple(int(math.ceil(total_exact * wi - 1e-9)) for wi in w)
+    per = tuple(math.ceil(total_exact * wi - 1e-9) for wi in w)
     total = int(sum(per))
     days = int(duration_days(total, daily_units, allocation)) if daily_units else None
     return Plan(

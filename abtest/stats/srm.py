@@ -23,9 +23,9 @@ def srm_test(
     Kohavi et al., *Trustworthy Online Controlled Experiments*, ch. 21).
     Equals R ``chisq.test(observed, p = weights)``.
 
-    >>> r = srm_test([10000, 10400], [0.5, 0.5])
+    >>> r = srm_test([10000, 10600], [0.5, 0.5])
     >>> round(float(r.statistic), 4), bool(r.mismatch)
-    (7.8431, True)
+    (17.4757, True)
     """
     obs = _check.counts("observed", observed)
     w = _check.positive("weights", weights)
