@@ -1,0 +1,3 @@
+from abtest.cli import main
+
+main()
