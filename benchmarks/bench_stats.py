@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from statsmodels.stats.proportion import proportions_ztest
@@ -32,7 +34,7 @@ def make_inputs(n: int, seed: int = 2026) -> tuple[np.ndarray, ...]:
     return x_a, n_a, x_b, n_b
 
 
-def best_of(repeat: int, fn) -> tuple[float, object]:  # noqa: ANN001
+def best_of(repeat: int, fn: Callable[[], Any]) -> tuple[float, Any]:
     best, out = float("inf"), None
     for _ in range(repeat):
         t0 = time.perf_counter()

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from abtest.cli._common import UsageProblem, fail_usage
+
+if TYPE_CHECKING:
+    from abtest.stats import Plan
 
 
 def _percent(x: float) -> str:
     return f"{100 * x:.2f}%"
 
 
-def format_plan(plan, title: str | None = None) -> str:
+def format_plan(plan: Plan, title: str | None = None) -> str:
     """Human-readable lines for a :class:`abtest.stats.Plan`."""
     lines = []
     if title:
@@ -72,17 +77,17 @@ def format_plan(plan, title: str | None = None) -> str:
 @click.option("--power", type=float, default=0.8, show_default=True, help="Desired power.")
 @click.option("--one-sided", is_flag=True, help="Plan a one-sided test.")
 def plan(
-    experiment_id,
-    registry,
-    baseline,
-    mde,
-    absolute,
-    daily,
-    allocation,
-    variants,
-    alpha,
-    power,
-    one_sided,
+    experiment_id: str | None,
+    registry: str | None,
+    baseline: float | None,
+    mde: float | None,
+    absolute: bool,
+    daily: float | None,
+    allocation: float,
+    variants: int,
+    alpha: float,
+    power: float,
+    one_sided: bool,
 ) -> None:
     """Sample size per variant, MDE and days needed.
 
