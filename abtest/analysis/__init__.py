@@ -1,0 +1,10 @@
+"""Analysis: join a design and a Summary, run the configured method, decide.
+
+``abtest.analyze(data, ...)`` and ``Experiment.analyze(source)`` both end here.
+"""
+
+from abtest.analysis.api import analyze
+from abtest.analysis.design import Design, GuardrailSpec, MetricSpec, design_from_experiment
+from abtest.analysis.result import Analysis
+
+__all__ = ["Analysis", "Design", "GuardrailSpec", "MetricSpec", "analyze", "design_from_experiment"]

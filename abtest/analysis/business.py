@@ -1,0 +1,113 @@
+"""Funnel and cost views: where each variant loses people, and what a lead or a customer costs.
+
+Intervals for cost per conversion come from the Wilson interval of the
+conversion rate (statsmodels ``proportion_confint(method="wilson")``):
+``CPL = spend / (n p)``, so its interval is ``spend / (n p_high), spend / (n p_low)``.
+ROI ``= (revenue - spend) / spend`` takes its interval from the t interval of
+revenue per unit (``revenue = n * mean``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+from statsmodels.stats.proportion import proportion_confint
+
+from abtest.analysis.design import Design
+from abtest.analysis.engine import MetricArrays
+from abtest.stats.means import mean_var_from_sums
+
+
+def funnel_table(design: Design, data: dict[str, MetricArrays]) -> pd.DataFrame | None:
+    """Units reaching each funnel step per variant, with step-to-step conversion.
+
+    The first step may be the exposure itself (e.g. ``visitor``): its count is
+    the variant's exposed units. Steps without data are skipped (and named in
+    the ``missing`` attribute of the frame).
+    """
+    if not design.funnel:
+        return None
+    any_metric = next(iter(data.values()))
+    rows, missing = [], []
+    previous: np.ndarray | None = None
+    for i, step in enumerate(design.funnel):
+        if step in data:
+            count = data[step].sum
+        elif i == 0:
+            count = any_metric.n  # the exposure step
+        else:
+            missing.append(step)
+            continue
+        for j, v in enumerate(design.variants):
+            rows.append(
+                {
+                    "step": step,
+                    "variant": v,
+                    "units": int(count[j]),
+                    "rate_of_exposed": count[j] / any_metric.n[j],
+                    "step_conversion": (count[j] / previous[j])
+                    if previous is not None and previous[j] > 0
+                    else np.nan
+                    if previous is not None
+                    else 1.0,
+                }
+            )
+        previous = count
+    frame = pd.DataFrame(rows)
+    frame.attrs["missing"] = missing
+    return frame
+
+
+def cost_table(design: Design, data: dict[str, MetricArrays], alpha: float) -> pd.DataFrame | None:
+    """Cost per conversion for every binary goal (CPL for leads, CAC for customers)
+    and ROI for value goals, per variant, when spend is configured."""
+    if not design.spend:
+        return None
+    missing = [v for v in design.variants if v not in design.spend]
+    if missing:
+        raise ValueError(
+            f"spend is configured but has no amount for variant(s) {', '.join(missing)}"
+        )
+    spend = np.array([design.spend[v] for v in design.variants], dtype=float)
+    rows = []
+    for metric, m in data.items():
+        if m.kind == "binary":
+            low, high = proportion_confint(m.sum, m.n, alpha=alpha, method="wilson")
+            with np.errstate(divide="ignore"):
+                cost = np.where(m.sum > 0, spend / np.maximum(m.sum, 1), np.inf)
+                cost_low = spend / (m.n * high)
+                cost_high = np.where(low > 0, spend / (m.n * np.maximum(low, 1e-300)), np.inf)
+            for j, v in enumerate(design.variants):
+                rows.append(
+                    {
+                        "metric": metric,
+                        "measure": "cost per conversion",
+                        "variant": v,
+                        "spend": spend[j],
+                        "conversions": int(m.sum[j]),
+                        "value": cost[j],
+                        "low": cost_low[j],
+                        "high": cost_high[j],
+                    }
+                )
+        elif np.all(m.n >= 2):
+            n, mean, var = mean_var_from_sums(m.n, m.sum, m.sum_sq)
+            q = sps.t.isf(alpha / 2, n - 1)
+            half = q * np.sqrt(var / n)
+            for j, v in enumerate(design.variants):
+                rev = n[j] * mean[j]
+                rows.append(
+                    {
+                        "metric": metric,
+                        "measure": "ROI",
+                        "variant": v,
+                        "spend": spend[j],
+                        "conversions": np.nan,
+                        "revenue": rev,
+                        "value": (rev - spend[j]) / spend[j],
+                        "low": (n[j] * (mean[j] - half[j]) - spend[j]) / spend[j],
+                        "high": (n[j] * (mean[j] + half[j]) - spend[j]) / spend[j],
+                    }
+                )
+    return pd.DataFrame(rows)

@@ -1,0 +1,196 @@
+"""The decision: which variant converts best on the primary goal, and why (or why not yet).
+
+Rule (DESIGN.md, "honest decisions"): a winner is named only when there is no
+sample ratio mismatch, the planned sample is reached (when a plan exists), the
+primary comparison is significant after correction (or, for the Bayesian
+method, the configured P(best) / expected-loss rule holds), and every
+guardrail holds for that variant. The control is the winner when every
+treatment is significantly worse. Otherwise the winner is ``None`` and the
+reason says what is missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from abtest.analysis.design import Design
+from abtest.analysis.engine import GuardrailCheck, MetricArrays, check_guardrails
+from abtest.stats import SRMResult
+
+CORRECTION_NAMES = {
+    "holm": "Holm",
+    "bonferroni": "Bonferroni",
+    "bh": "Benjamini-Hochberg",
+    "fdr_bh": "Benjamini-Hochberg",
+    "benjamini-hochberg": "Benjamini-Hochberg",
+    "none": "no correction",
+}
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Sample collected against the plan."""
+
+    planned_per_variant: tuple[int, ...]
+    observed_per_variant: tuple[int, ...]
+    fraction: float  # of the planned sample, the least-filled variant
+    days_left: int | None  # at current (or expected) traffic
+    daily_units: float | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    winner: str | None
+    reason: str
+    checks: dict[str, str] = field(default_factory=dict)
+    guardrails: tuple[GuardrailCheck, ...] = ()
+
+
+def _pct(x: float) -> str:
+    return f"{x:+.1%}"
+
+
+def _p(p: float) -> str:
+    return f"{p:.2g}" if p < 0.001 else f"{p:.4f}"
+
+
+def _srm_sentence(srm: SRMResult) -> str:
+    return f"SRM p = {float(srm.p_value):.3g}"
+
+
+def decide(
+    design: Design,
+    table: pd.DataFrame,
+    data: dict[str, MetricArrays],
+    srm: SRMResult,
+    progress: Progress | None,
+) -> Decision:
+    checks: dict[str, str] = {}
+    if bool(srm.mismatch):
+        checks["srm"] = "mismatch"
+        return Decision(
+            None,
+            f"no winner: sample ratio mismatch ({_srm_sentence(srm)} < 0.001) — the split "
+            "does not match the configured weights, so the assignment or the logging is "
+            "broken; investigate before reading any result",
+            checks,
+        )
+    checks["srm"] = "ok"
+    if progress is not None and progress.fraction < 1:
+        checks["sample"] = "not reached"
+        more = (
+            f", about {progress.days_left} more day{'s' if progress.days_left != 1 else ''}"
+            f" at {'current' if progress.daily_units else 'expected'} traffic"
+            if progress.days_left is not None
+            else ""
+        )
+        return Decision(
+            None, f"no winner yet: {progress.fraction:.0%} of the planned sample{more}", checks
+        )
+    if progress is not None:
+        checks["sample"] = "reached"
+
+    primary = design.primary
+    rows = table[(table["metric"] == primary) & ~table["is_control"]]
+    control = design.variants[0]
+    if design.method == "bayesian":
+        return _bayesian(design, table, data, rows, control, checks)
+    label = "always-valid p" if design.method == "sequential" else "p"
+    corr = CORRECTION_NAMES.get(design.correction, design.correction)
+    after = f" after {corr}" if len(rows) > 1 and design.correction != "none" else ""
+    better = rows[rows["significant"] & (rows["diff"] > 0)]
+    worse = rows[rows["significant"] & (rows["diff"] < 0)]
+    if len(better):
+        best = better.loc[better["mean"].idxmax()]
+        idx = design.variants.index(best["variant"])
+        g = check_guardrails(design, data, idx)
+        effect = (
+            f"{best['variant']} beats {control} on {primary}: {_pct(best['lift'])} "
+            f"[{_pct(best['lift_low'])}, {_pct(best['lift_high'])}], "
+            f"{label} = {_p(best['p_adjusted'])}{after}"
+        )
+        return _with_guardrails(best["variant"], effect, g, checks)
+    if len(rows) and len(worse) == len(rows):
+        checks["primary"] = "control best"
+        return Decision(
+            control,
+            f"{control} wins: every treatment converts significantly worse "
+            f"on {primary} ({label} <= {_p(worse['p_adjusted'].max())}{after}); "
+            "no SRM",
+            checks,
+        )
+    checks["primary"] = "not significant"
+    if len(rows):
+        lead = rows.loc[rows["mean"].idxmax()]
+        detail = (
+            f"best treatment {lead['variant']} {_pct(lead['lift'])} "
+            f"[{_pct(lead['lift_low'])}, {_pct(lead['lift_high'])}], "
+            f"{label} = {_p(lead['p_adjusted'])}{after}"
+        )
+    else:
+        detail = "no treatment"
+    return Decision(None, f"no winner: no significant difference on {primary} ({detail})", checks)
+
+
+def _with_guardrails(
+    variant: str, effect: str, guardrails: list[GuardrailCheck], checks: dict[str, str]
+) -> Decision:
+    checks["primary"] = f"{variant} significant"
+    failed = [g for g in guardrails if g.status != "holds"]
+    if failed:
+        checks["guardrails"] = "; ".join(g.sentence for g in failed)
+        return Decision(
+            None,
+            f"no winner: {effect}, but guardrail " + "; ".join(g.sentence for g in failed),
+            checks,
+            tuple(guardrails),
+        )
+    tail = "; guardrails hold" if guardrails else ""
+    checks["guardrails"] = "hold" if guardrails else "none configured"
+    return Decision(variant, f"{effect}; no SRM{tail}", checks, tuple(guardrails))
+
+
+def _bayesian(
+    design: Design,
+    table: pd.DataFrame,
+    data: dict[str, MetricArrays],
+    rows: pd.DataFrame,
+    control: str,
+    checks: dict[str, str],
+) -> Decision:
+    primary = design.primary
+    all_rows = table[table["metric"] == primary]
+    pb = all_rows["prob_best"].to_numpy()
+    loss = all_rows["expected_loss"].to_numpy()
+    i = int(np.argmax(pb))
+    name = design.variants[i]
+    threshold = design.prob_best_threshold
+    loss_limit = design.loss_threshold
+    loss_ok = loss_limit is None or loss[i] <= loss_limit
+    row = all_rows.iloc[i]
+    if pb[i] >= threshold and loss_ok:
+        if i == 0:
+            checks["primary"] = "control best"
+            return Decision(
+                control,
+                f"{control} is best on {primary}: P(best) = {pb[i]:.1%}, "
+                f"expected loss {loss[i]:.2g}; no SRM",
+                checks,
+            )
+        g = check_guardrails(design, data, i)
+        effect = (
+            f"{name} beats {control} on {primary}: P(best) = {pb[i]:.1%}, "
+            f"lift {_pct(row['lift'])} [{_pct(row['lift_low'])}, "
+            f"{_pct(row['lift_high'])}], expected loss {loss[i]:.2g}"
+        )
+        return _with_guardrails(name, effect, g, checks)
+    checks["primary"] = "threshold not met"
+    why = (
+        f"P(best) of {name} is {pb[i]:.1%} < {threshold:.0%}"
+        if pb[i] < threshold
+        else f"expected loss of {name} {loss[i]:.2g} above {loss_limit:.2g}"
+    )
+    return Decision(None, f"no winner yet on {primary}: {why}", checks)

@@ -1,0 +1,142 @@
+"""What an analysis needs to know about an experiment, independent of where it came from.
+
+A :class:`Design` is built either from keyword arguments of
+:func:`abtest.analyze` or from a registry :class:`~abtest.registry.Experiment`
+(:func:`design_from_experiment`), so the analysis code has one input shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+METHODS = ("frequentist", "bayesian", "sequential")
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """One goal: ``kind`` is the goal's role (``"micro"`` or ``"macro"``)."""
+
+    id: str
+    kind: str = "macro"
+    primary: bool = False
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class GuardrailSpec:
+    """A metric that must not get worse by more than ``margin`` (relative lift).
+
+    ``direction`` is the good direction: ``"decrease"`` for bounce rate (an
+    increase above +margin breaks it), ``"increase"`` for, e.g., revenue (a drop
+    below -margin breaks it).
+    """
+
+    metric: str
+    direction: str = "increase"
+    margin: float = 0.0
+
+
+@dataclass(frozen=True)
+class Design:
+    """Variants (control first), metrics, method and decision settings of one experiment."""
+
+    experiment: str = "experiment"
+    variants: tuple[str, ...] | None = None
+    weights: tuple[float, ...] | None = None
+    metrics: tuple[MetricSpec, ...] | None = None
+    method: str = "frequentist"
+    alpha: float = 0.05
+    power: float = 0.8
+    correction: str = "holm"
+    mde: float | None = None
+    baseline: float | None = None
+    expected_daily_units: float | None = None
+    guardrails: tuple[GuardrailSpec, ...] = ()
+    funnel: tuple[str, ...] = ()
+    spend: dict[str, float] | None = None
+    currency: str = "USD"
+    prob_best_threshold: float = 0.95
+    loss_threshold: float | None = None
+    looks: int | None = None
+    spending: str = "obrien-fleming"
+    name: str | None = None
+    hypothesis: str | None = None
+    status: str | None = None
+    start: date | None = None
+    end: date | None = None
+    variant_names: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(
+                f"method={self.method!r} is not one of {', '.join(map(repr, METHODS))}"
+            )
+        if not 0 < self.alpha < 1:
+            raise ValueError(f"alpha = {self.alpha!r}: must be strictly between 0 and 1")
+        if self.variants is not None and len(set(self.variants)) != len(self.variants):
+            raise ValueError(f"variants {self.variants} contain duplicates")
+        if self.weights is not None and self.variants is not None:
+            if len(self.weights) != len(self.variants):
+                raise ValueError(f"{len(self.weights)} weights for {len(self.variants)} variants")
+
+    @property
+    def primary(self) -> str | None:
+        if not self.metrics:
+            return None
+        for m in self.metrics:
+            if m.primary:
+                return m.id
+        return self.metrics[0].id
+
+    def metric(self, metric_id: str) -> MetricSpec:
+        for m in self.metrics or ():
+            if m.id == metric_id:
+                return m
+        return MetricSpec(metric_id)
+
+
+def design_from_experiment(experiment: Any) -> Design:
+    """Build a :class:`Design` from a registry ``Experiment`` (duck-typed, so the
+    analysis layer does not import the registry's models)."""
+    a = experiment.analysis
+    variants = tuple(experiment.variant_ids)
+    spend = None
+    if getattr(experiment, "spend", None) is not None:
+        spend = {k: float(v) for k, v in experiment.spend.per_variant.items()}
+    return Design(
+        experiment=experiment.id,
+        variants=variants,
+        weights=tuple(float(w) for w in experiment.weights),
+        metrics=tuple(
+            MetricSpec(
+                g.id, kind=str(g.kind), primary=bool(g.primary), name=getattr(g, "name", None)
+            )
+            for g in experiment.goals
+        ),
+        method=str(a.method),
+        alpha=float(a.alpha),
+        power=float(getattr(a, "power", 0.8) or 0.8),
+        correction=str(getattr(a, "correction", "holm") or "holm"),
+        mde=getattr(a, "mde", None),
+        baseline=getattr(a, "baseline", None),
+        expected_daily_units=getattr(a, "expected_daily_units", None),
+        guardrails=tuple(
+            GuardrailSpec(g.goal, direction=str(g.direction), margin=float(g.margin))
+            for g in (getattr(experiment, "guardrails", None) or ())
+        ),
+        funnel=tuple(getattr(experiment, "funnel", None) or ()),
+        spend=spend,
+        currency=getattr(getattr(experiment, "spend", None), "currency", "USD") or "USD",
+        prob_best_threshold=float(getattr(a, "prob_best_threshold", 0.95) or 0.95),
+        loss_threshold=getattr(a, "loss_threshold", None),
+        looks=getattr(a, "looks", None),
+        spending=str(getattr(a, "spending", "obrien-fleming") or "obrien-fleming"),
+        name=experiment.name,
+        hypothesis=getattr(experiment, "hypothesis", None),
+        status=str(getattr(experiment, "status", "")) or None,
+        start=getattr(experiment, "start", None),
+        end=getattr(experiment, "end", None),
+        variant_names={v.id: v.name for v in experiment.variants if getattr(v, "name", None)},
+    )

@@ -1,0 +1,206 @@
+"""Run the configured statistics for every metric of one experiment.
+
+Multiple-testing families (DESIGN.md: Holm across variants by default):
+the primary metric's treatment-vs-control comparisons form one family;
+all secondary metrics' comparisons together form a second family, reported
+separately so secondary goals never dilute (or inflate) the primary decision.
+Intervals in a family use the Bonferroni level ``alpha / m`` under Holm and
+Bonferroni (see :mod:`abtest.stats.multiple`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from abtest.analysis.design import Design
+from abtest.data.summary import Summary
+from abtest.stats import adjust_p_values, proportion_test, welch_test_from_sums
+from abtest.stats.multiple import CORRECTIONS
+
+TABLE_COLUMNS = [
+    "metric",
+    "variant",
+    "n",
+    "mean",
+    "diff",
+    "diff_low",
+    "diff_high",
+    "lift",
+    "lift_low",
+    "lift_high",
+    "p_value",
+    "significant",
+]
+
+
+@dataclass(frozen=True)
+class MetricArrays:
+    """One metric's statistics per variant (control first)."""
+
+    metric: str
+    kind: str  # "binary" | "value"
+    n: np.ndarray
+    sum: np.ndarray
+    sum_sq: np.ndarray
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self.sum / self.n
+
+
+def metric_arrays(summary: Summary, design: Design, metric: str) -> MetricArrays:
+    arr = summary.arrays(metric, list(design.variants), design.experiment)
+    return MetricArrays(
+        metric, summary.kind(metric, design.experiment), arr["n"], arr["sum"], arr["sum_sq"]
+    )
+
+
+def _ci_alpha(alpha: float, m: int, correction: str) -> float:
+    return alpha / max(m, 1) if CORRECTIONS[correction] in ("holm", "bonferroni") else alpha
+
+
+def two_sample(m: MetricArrays, alpha: float, alternative: str = "two-sided"):  # noqa: ANN201
+    """Each treatment against the control (index 0) for one metric."""
+    if m.kind == "binary":
+        return proportion_test(
+            m.sum[0], m.n[0], m.sum[1:], m.n[1:], alpha=alpha, alternative=alternative
+        )
+    return welch_test_from_sums(
+        m.n[0],
+        m.sum[0],
+        m.sum_sq[0],
+        m.n[1:],
+        m.sum[1:],
+        m.sum_sq[1:],
+        alpha=alpha,
+        alternative=alternative,
+    )
+
+
+def frequentist_table(design: Design, data: dict[str, MetricArrays]) -> pd.DataFrame:
+    """Rows per (metric, variant) with raw and family-adjusted p-values."""
+    primary = design.primary
+    k = len(design.variants)
+    secondary = [m for m in data if m != primary]
+    families = {primary: k - 1, **{m: (k - 1) * len(secondary) for m in secondary}}
+    frames = []
+    for metric, arrays in data.items():
+        ci_alpha = _ci_alpha(design.alpha, families[metric], design.correction)
+        r = two_sample(arrays, ci_alpha)
+        frames.append(
+            _rows(design, arrays, r, ci_alpha, "primary" if metric == primary else "secondary")
+        )
+    table = pd.concat(frames, ignore_index=True)
+    table["p_adjusted"] = np.nan
+    for family in ("primary", "secondary"):
+        mask = (table["family"] == family) & ~table["is_control"]
+        if mask.any():
+            table.loc[mask, "p_adjusted"] = adjust_p_values(
+                table.loc[mask, "p_value"].to_numpy(), design.correction
+            )
+    table["significant"] = (table["p_adjusted"] < design.alpha) & ~table["is_control"]
+    return table
+
+
+def _rows(design: Design, m: MetricArrays, r, ci_alpha: float, family: str) -> pd.DataFrame:  # noqa: ANN001
+    k = len(design.variants)
+    nan = np.full(1, np.nan)
+
+    def col(x: object) -> np.ndarray:
+        return np.concatenate([nan, np.atleast_1d(np.asarray(x, dtype=float))])
+
+    spec = design.metric(m.metric)
+    return pd.DataFrame(
+        {
+            "metric": m.metric,
+            "variant": list(design.variants),
+            "n": m.n.astype(np.int64),
+            "mean": m.mean,
+            "diff": col(r.diff),
+            "diff_low": col(r.diff_ci[0]),
+            "diff_high": col(r.diff_ci[1]),
+            "lift": col(r.lift),
+            "lift_low": col(r.lift_ci[0]),
+            "lift_high": col(r.lift_ci[1]),
+            "p_value": col(r.p_value),
+            "is_control": [True] + [False] * (k - 1),
+            "kind": "value" if m.kind == "value" else spec.kind,
+            "family": family,
+            "ci_level": 1 - ci_alpha,
+        }
+    )
+
+
+@dataclass(frozen=True)
+class GuardrailCheck:
+    """Non-inferiority of one guardrail metric for one variant."""
+
+    metric: str
+    variant: str
+    direction: str
+    margin: float
+    lift: float
+    bound: float  # the one-sided (1 - alpha) bound on the harmful side
+    status: str  # "holds" | "broken" | "inconclusive"
+
+    @property
+    def sentence(self) -> str:
+        side = "increase" if self.direction == "decrease" else "drop"
+        limit = f"{self.margin:+.1%}" if self.direction == "decrease" else f"{-self.margin:+.1%}"
+        if self.status == "holds":
+            return f"{self.metric} holds (bound {self.bound:+.1%} within {limit})"
+        if self.status == "broken":
+            return f"{self.metric} broken: a {side} beyond {limit} is shown ({self.lift:+.1%})"
+        return (
+            f"{self.metric} not shown safe: an {side} up to {self.bound:+.1%} "
+            f"cannot be ruled out (limit {limit})"
+        )
+
+
+def check_guardrails(
+    design: Design, data: dict[str, MetricArrays], variant_index: int
+) -> list[GuardrailCheck]:
+    """One-sided non-inferiority test of each guardrail at ``alpha`` (no correction:
+    each guardrail must hold on its own).
+
+    For a guardrail whose good direction is ``decrease`` (bounce rate), the
+    variant passes when the upper one-sided ``1 - alpha`` bound of the relative
+    lift is below ``+margin``; it is broken when the lower bound is above
+    ``+margin``. Mirrored for ``increase``.
+    """
+    checks = []
+    for g in design.guardrails:
+        if g.metric not in data:
+            raise ValueError(
+                f"guardrail metric {g.metric!r} has no data; the data has {', '.join(data)}"
+            )
+        m = data[g.metric]
+        sub = MetricArrays(
+            m.metric,
+            m.kind,
+            m.n[[0, variant_index]],
+            m.sum[[0, variant_index]],
+            m.sum_sq[[0, variant_index]],
+        )
+        up = two_sample(sub, design.alpha, "larger")  # lower bound on lift
+        down = two_sample(sub, design.alpha, "smaller")  # upper bound on lift
+        lift = float(np.atleast_1d(up.lift)[0])
+        low = float(np.atleast_1d(up.lift_ci[0])[0])
+        high = float(np.atleast_1d(down.lift_ci[1])[0])
+        if g.direction == "decrease":
+            bound = high
+            status = "holds" if high < g.margin else "broken" if low > g.margin else "inconclusive"
+        else:
+            bound = low
+            status = (
+                "holds" if low > -g.margin else "broken" if high < -g.margin else "inconclusive"
+            )
+        checks.append(
+            GuardrailCheck(
+                g.metric, design.variants[variant_index], g.direction, g.margin, lift, bound, status
+            )
+        )
+    return checks

@@ -1,0 +1,113 @@
+"""Bayesian and sequential tables, in the same row shape as the frequentist one.
+
+* Bayesian: exact Beta-Binomial posteriors for conversions
+  (:func:`abtest.stats.beta_binomial`) and GrowthBook's normal model for
+  values; the table gains ``prob_beat_control``, ``prob_best`` and
+  ``expected_loss``; ``significant`` means ``prob_beat_control >= the
+  configured P(best) threshold``; intervals are credible intervals.
+* Sequential: always-valid p-values and confidence sequences (mixture SPRT,
+  :func:`abtest.stats.always_valid_test`), or, when the design fixes the number
+  of looks, a group sequential design (:func:`abtest.stats.group_sequential_test`).
+  With daily cumulative data every day is a look and ``looks`` reports each.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from abtest.analysis.design import Design
+from abtest.analysis.engine import MetricArrays, frequentist_table
+from abtest.data.summary import Summary
+from abtest.stats import adjust_p_values
+from abtest.stats.multiple import CORRECTIONS
+
+
+def _per_look(summary: Summary, design: Design, metric: str) -> tuple[list, dict[str, np.ndarray]]:
+    """Cumulative (variants, looks) arrays from a daily Summary; one look otherwise."""
+    f = summary.frame
+    rows = f[(f["experiment"] == design.experiment) & (f["metric"] == metric)]
+    if "day" not in rows.columns:
+        arr = summary.arrays(metric, list(design.variants), design.experiment)
+        return [None], {k: v[:, None] for k, v in arr.items() if k in ("n", "sum", "sum_sq")}
+    if summary.segments:
+        rows = rows.groupby(["variant", "day"], as_index=False)[["n", "sum", "sum_sq"]].sum()
+    days = sorted(rows["day"].unique())
+    out = {}
+    for col in ("n", "sum", "sum_sq"):
+        wide = rows.pivot_table(index="variant", columns="day", values=col, aggfunc="sum")
+        wide = wide.reindex(index=list(design.variants), columns=days)
+        out[col] = wide.ffill(axis=1).fillna(0).to_numpy(dtype=float)
+    return days, out
+
+
+def sequential_table(
+    design: Design, data: dict[str, MetricArrays], summary: Summary
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Final-look rows (always-valid p-values, confidence sequences) and every look."""
+    from abtest.stats.always_valid import always_valid_test
+    from abtest.stats.sequential import group_sequential_test
+
+    table = frequentist_table(design, data)  # n, mean, kind, family columns
+    looks_frames = []
+    primary = design.primary
+    k = len(design.variants)
+    m_fam = {"primary": k - 1, "secondary": (k - 1) * max(len(data) - 1, 1)}
+    holm_like = CORRECTIONS[design.correction] in ("holm", "bonferroni")
+    for metric in data:
+        family = "primary" if metric == primary else "secondary"
+        a = design.alpha / m_fam[family] if holm_like else design.alpha
+        days, arr = _per_look(summary, design, metric)
+        n, s, ss = arr["n"], arr["sum"], arr["sum_sq"]
+        ok = (n[0] >= 2) & np.all(n[1:] >= 2, axis=0)
+        n, s, ss = n[:, ok], s[:, ok], ss[:, ok]
+        days = [d for d, keep in zip(days, ok, strict=True) if keep]
+        if design.looks:
+            r = group_sequential_test(
+                n[0], s[0], ss[0], n[1:], s[1:], ss[1:], alpha=a, spending=design.spending
+            )
+            p, sig = r.p_value, r.rejected
+        else:
+            r = always_valid_test(n[0], s[0], ss[0], n[1:], s[1:], ss[1:], alpha=a)
+            p, sig = r.p_value, r.significant
+        idx = (table["metric"] == metric) & ~table["is_control"]
+        table.loc[idx, "diff_low"] = r.diff_ci[0][:, -1]
+        table.loc[idx, "diff_high"] = r.diff_ci[1][:, -1]
+        table.loc[idx, "lift_low"] = r.lift_ci[0][:, -1]
+        table.loc[idx, "lift_high"] = r.lift_ci[1][:, -1]
+        table.loc[idx, "p_value"] = p[:, -1]
+        table.loc[idx, "ci_level"] = 1 - a
+        for j, v in enumerate(design.variants[1:]):
+            looks_frames.append(
+                pd.DataFrame(
+                    {
+                        "metric": metric,
+                        "variant": v,
+                        "look": np.arange(1, len(days) + 1),
+                        "day": days,
+                        "n_control": n[0],
+                        "n_variant": n[j + 1],
+                        "mean_control": s[0] / n[0],
+                        "mean_variant": s[j + 1] / n[j + 1],
+                        "lift": r.lift[j],
+                        "lift_low": r.lift_ci[0][j],
+                        "lift_high": r.lift_ci[1][j],
+                        "p_value": p[j],
+                        "significant": sig[j],
+                        **({"boundary": r.boundary[j]} if design.looks else {}),
+                    }
+                )
+            )
+    for family in ("primary", "secondary"):
+        mask = (table["family"] == family) & ~table["is_control"]
+        if mask.any():
+            table.loc[mask, "p_adjusted"] = adjust_p_values(
+                table.loc[mask, "p_value"].to_numpy(), design.correction
+            )
+    table["significant"] = (table["p_adjusted"] < design.alpha) & ~table["is_control"]
+    looks = pd.concat(looks_frames, ignore_index=True) if looks_frames else None
+    return table, looks
+
+
+def bayesian_table(design: Design, data: dict[str, MetricArrays]) -> pd.DataFrame:
+    raise NotImplementedError  # replaced when the Bayesian engine lands

@@ -1,0 +1,159 @@
+"""``Analysis``: one experiment's results, the checks, and the decision.
+
+It holds numbers only; presenters in :mod:`abtest.report` read it to draw
+tables, plots and reports and never compute statistics themselves.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from abtest.analysis.decision import Decision, Progress
+from abtest.analysis.design import Design
+from abtest.analysis.engine import TABLE_COLUMNS
+from abtest.data.summary import Summary
+from abtest.stats import SRMResult
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Results of one experiment: per-(metric, variant) table, SRM check, decision."""
+
+    design: Design
+    summary: Summary
+    results: pd.DataFrame
+    srm: SRMResult
+    decision: Decision
+    progress: Progress | None = None
+    funnel: pd.DataFrame | None = None
+    costs: pd.DataFrame | None = None
+    looks: pd.DataFrame | None = None
+
+    @property
+    def winner(self) -> str | None:
+        """The variant that converts best on the primary goal, or ``None`` while the
+        evidence (or a failed check) does not settle it."""
+        return self.decision.winner
+
+    @property
+    def reason(self) -> str:
+        return self.decision.reason
+
+    @property
+    def primary(self) -> str:
+        return str(self.design.primary)
+
+    def table(self, *, extra: bool = True) -> pd.DataFrame:
+        """One row per (metric, variant) with the API columns (API.md):
+        ``metric, variant, n, mean, diff, diff_low, diff_high, lift, lift_low,
+        lift_high, p_value, significant`` (+ ``prob_beat_control, prob_best,
+        expected_loss`` for the Bayesian method), then, with ``extra``,
+        ``p_adjusted, kind, family, ci_level``. The control's comparison
+        columns are empty (NaN) because it is the reference."""
+        cols = list(TABLE_COLUMNS)
+        bayes = ["prob_beat_control", "prob_best", "expected_loss"]
+        cols += [c for c in bayes if c in self.results.columns]
+        if extra:
+            cols += [
+                c for c in ("p_adjusted", "kind", "family", "ci_level") if c in self.results.columns
+            ]
+        return self.results[cols].copy()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: experiment, method, decision, checks, SRM, progress, rows."""
+
+        def clean(v: Any) -> Any:
+            if isinstance(v, float | np.floating):
+                return None if math.isnan(v) else (str(v) if math.isinf(v) else float(v))
+            if isinstance(v, np.integer):
+                return int(v)
+            if isinstance(v, np.bool_):
+                return bool(v)
+            return v
+
+        def records(df: pd.DataFrame | None) -> list[dict[str, Any]] | None:
+            if df is None:
+                return None
+            return [{k: clean(v) for k, v in r.items()} for r in df.to_dict("records")]
+
+        d = self.design
+        return {
+            "experiment": d.experiment,
+            "name": d.name,
+            "method": d.method,
+            "alpha": d.alpha,
+            "correction": d.correction,
+            "primary_metric": self.primary,
+            "variants": list(d.variants or ()),
+            "control": d.variants[0] if d.variants else None,
+            "winner": self.winner,
+            "reason": self.reason,
+            "checks": dict(self.decision.checks),
+            "srm": {
+                "statistic": clean(float(self.srm.statistic)),
+                "p_value": clean(float(self.srm.p_value)),
+                "mismatch": bool(self.srm.mismatch),
+                "weights": list(d.weights) if d.weights else None,
+            },
+            "guardrails": [
+                {
+                    "metric": g.metric,
+                    "variant": g.variant,
+                    "direction": g.direction,
+                    "margin": g.margin,
+                    "lift": clean(g.lift),
+                    "bound": clean(g.bound),
+                    "status": g.status,
+                }
+                for g in self.decision.guardrails
+            ],
+            "progress": None
+            if self.progress is None
+            else {
+                "planned_per_variant": list(self.progress.planned_per_variant),
+                "observed_per_variant": list(self.progress.observed_per_variant),
+                "fraction": clean(self.progress.fraction),
+                "days_left": self.progress.days_left,
+            },
+            "results": records(self.table()),
+            "funnel": records(self.funnel),
+            "costs": records(self.costs),
+            "looks": records(self.looks),
+        }
+
+    # presenters (abtest.report) -------------------------------------------------
+    def to_text(self) -> str:
+        from abtest.report.text import render_text
+
+        return render_text(self)
+
+    def to_markdown(self) -> str:
+        from abtest.report.markdown import render_markdown
+
+        return render_markdown(self)
+
+    def to_html(self, *, plots: bool = True) -> str:
+        from abtest.report.html import render_html
+
+        return render_html(self, plots=plots)
+
+    def _repr_html_(self) -> str:
+        return self.to_html(plots=True)
+
+    def plot(self, kind: str = "lift", **kwargs: Any) -> Any:
+        """A matplotlib Figure: ``"lift"`` (forest plot), ``"posterior"``,
+        ``"timeline"`` (needs daily data), ``"funnel"``."""
+        from abtest.report import plots
+
+        return plots.plot(self, kind, **kwargs)
+
+    def __repr__(self) -> str:
+        return (
+            f"Analysis({self.design.experiment!r}, method={self.design.method!r}, "
+            f"winner={self.winner!r})"
+        )
