@@ -162,7 +162,7 @@ def _complete(
         control = "control" if "control" in variants else variants[0]
     if control is not None and variants[0] != control:
         i = variants.index(control)
-        variants = [control] + variants[:i] + variants[i + 1 :]
+        variants = [control, *variants[:i], *variants[i + 1 :]]
         if design.weights:
             w = list(design.weights)
             changes["weights"] = (w[i], *w[:i], *w[i + 1 :])
@@ -213,7 +213,7 @@ def _progress(design: Design, summary: Summary, first: MetricArrays) -> Progress
     if rate:
         share = np.array(plan.weights)
         need = np.max(np.maximum(planned - observed, 0) / (rate * share))
-        days_left = int(math.ceil(need))
+        days_left = math.ceil(need)
     return Progress(
         tuple(int(x) for x in planned), tuple(int(x) for x in observed), fraction, days_left, daily
     )

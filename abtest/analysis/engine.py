@@ -62,7 +62,7 @@ def _ci_alpha(alpha: float, m: int, correction: str) -> float:
     return alpha / max(m, 1) if CORRECTIONS[correction] in ("holm", "bonferroni") else alpha
 
 
-def two_sample(m: MetricArrays, alpha: float, alternative: str = "two-sided"):  # noqa: ANN201
+def two_sample(m: MetricArrays, alpha: float, alternative: str = "two-sided"):
     """Each treatment against the control (index 0) for one metric."""
     if m.kind == "binary":
         return proportion_test(
@@ -105,7 +105,7 @@ def frequentist_table(design: Design, data: dict[str, MetricArrays]) -> pd.DataF
     return table
 
 
-def _rows(design: Design, m: MetricArrays, r, ci_alpha: float, family: str) -> pd.DataFrame:  # noqa: ANN001
+def _rows(design: Design, m: MetricArrays, r, ci_alpha: float, family: str) -> pd.DataFrame:
     k = len(design.variants)
     nan = np.full(1, np.nan)
 

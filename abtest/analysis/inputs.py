@@ -59,6 +59,7 @@ def summary_from_units(
         dup = df[unit].duplicated(keep=False)
         if dup.any():
             first = df.loc[dup.to_numpy(), unit].iloc[0]
+            first = first.item() if hasattr(first, "item") else first
             raise ValueError(
                 f"unit id {first!r} appears more than once in column {unit!r} "
                 f"({_row_label(df, dup)}); the data must have one row per unit — aggregate "

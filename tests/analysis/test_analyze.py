@@ -1,0 +1,221 @@
+"""abtest.analyze: decisions on constructed cases, inputs, table and JSON shape."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import abtest
+from abtest.analysis import GuardrailSpec
+from abtest.stats import proportion_test
+
+
+def counts(**arms):
+    return abtest.Summary.from_counts(arms)
+
+
+def units(rates: dict[str, float], n: int, seed: int = 1, **extra) -> pd.DataFrame:
+    """A unit-level frame with exactly n units per arm and signup rates ``rates``."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for v, p in rates.items():
+        f = pd.DataFrame({"variant": v, "signup": (rng.random(n) < p).astype(int)})
+        for name, gen in extra.items():
+            f[name] = gen(rng, v, n)
+        frames.append(f)
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_udacity_no_winner():
+    # The Udacity landing-page test: 17,489/145,274 vs 17,264/145,310, published p = 0.18988.
+    a = abtest.analyze(counts(old_page=(17489, 145274), new_page=(17264, 145310)))
+    t = a.table()
+    assert a.winner is None
+    assert t.loc[1, "p_value"] == pytest.approx(0.18988, abs=5e-6)
+    assert "no significant difference" in a.reason
+    assert list(t.columns[:12]) == [
+        "metric",
+        "variant",
+        "n",
+        "mean",
+        "diff",
+        "diff_low",
+        "diff_high",
+        "lift",
+        "lift_low",
+        "lift_high",
+        "p_value",
+        "significant",
+    ]
+
+
+def test_clear_winner_and_reason():
+    a = abtest.analyze(counts(control=(1000, 10000), b=(1200, 10000)))
+    r = proportion_test(1000, 10000, 1200, 10000)
+    assert a.winner == "b"
+    assert a.reason == (
+        f"b beats control on conversion: {r.lift:+.1%} [{r.lift_ci[0]:+.1%}, "
+        f"{r.lift_ci[1]:+.1%}], p = {r.p_value:.2g}; no SRM"
+    )
+
+
+def test_control_wins_when_all_treatments_worse():
+    a = abtest.analyze(counts(control=(1200, 10000), b=(1000, 10000), c=(990, 10000)))
+    assert a.winner == "control"
+    assert "every treatment converts significantly worse" in a.reason
+
+
+def test_srm_blocks_the_winner():
+    # 10,000 vs 11,000 units against a 50/50 split: chi-square p ~ 1e-12.
+    a = abtest.analyze(counts(control=(1000, 10000), b=(1400, 11000)))
+    assert a.srm.mismatch
+    assert a.winner is None and "sample ratio mismatch" in a.reason
+    # ... but the same counts against a configured 10:11 split are fine
+    a = abtest.analyze(counts(control=(1000, 10000), b=(1400, 11000)), weights=[10, 11])
+    assert a.winner == "b"
+
+
+def test_winner_among_three_after_correction():
+    # b: raw p = 0.0375; c: raw p = 1.6e-5.
+    s = counts(control=(1000, 10000), b=(1090, 10000), c=(1200, 10000))
+    raw = proportion_test(1000, 10000, np.array([1090, 1200]), 10000).p_value
+    # Holm: c is tested at 0.05/2 and rejected, then b at 0.05 (p_adj = p): both significant,
+    # the winner is the better of the two.
+    t = abtest.analyze(s).table().set_index("variant")
+    assert t.loc["b", "p_adjusted"] == pytest.approx(raw[0], rel=1e-12)
+    assert t.loc["c", "p_adjusted"] == pytest.approx(2 * raw[1], rel=1e-12)
+    assert t.loc["b", "significant"] and t.loc["c", "significant"]
+    a = abtest.analyze(s)
+    assert a.winner == "c" and "after Holm" in a.reason
+    # Bonferroni: b's p doubles to 0.075, no longer significant; c still wins.
+    a = abtest.analyze(s, correction="bonferroni")
+    t = a.table().set_index("variant")
+    assert t.loc["b", "p_adjusted"] == pytest.approx(2 * raw[0], rel=1e-12)
+    assert not t.loc["b", "significant"]
+    assert a.winner == "c" and "after Bonferroni" in a.reason
+    # the intervals are at the Bonferroni level (97.5%) for two comparisons
+    assert t.loc["c", "ci_level"] == pytest.approx(0.975)
+
+
+def test_guardrail_broken_blocks_winner():
+    df = units(
+        {"control": 0.10, "b": 0.13},
+        20_000,
+        seed=3,
+        bounce=lambda rng, v, n: (rng.random(n) < (0.40 if v == "control" else 0.46)).astype(int),
+    )
+    guard = (GuardrailSpec("bounce", direction="decrease", margin=0.02),)
+    a = abtest.analyze(df, metrics=["signup", "bounce"], guardrails=guard)
+    assert a.winner is None
+    assert "guardrail bounce broken" in a.reason
+    assert a.decision.guardrails[0].status == "broken"
+
+
+def test_guardrail_holds():
+    df = units(
+        {"control": 0.10, "b": 0.13},
+        20_000,
+        seed=4,
+        bounce=lambda rng, v, n: (rng.random(n) < 0.40).astype(int),
+    )
+    guard = (GuardrailSpec("bounce", direction="decrease", margin=0.05),)
+    a = abtest.analyze(df, metrics=["signup", "bounce"], guardrails=guard)
+    assert a.winner == "b" and a.reason.endswith("guardrails hold")
+
+
+def test_minimum_sample_not_reached():
+    # Plan: baseline 10%, +10% relative -> 14,751 per arm (R power.prop.test); we have 5,000.
+    a = abtest.analyze(
+        counts(control=(500, 5000), b=(600, 5000)),
+        baseline=0.10,
+        mde=0.10,
+        expected_daily_units=1000,
+    )
+    assert a.progress.planned_per_variant == (14751, 14751)
+    assert a.winner is None
+    assert (
+        a.reason
+        == "no winner yet: 34% of the planned sample, about 20 more days at expected traffic"
+    )
+
+
+def test_secondary_family_is_separate():
+    df = units(
+        {"control": 0.10, "b": 0.10},
+        5000,
+        seed=5,
+        revenue=lambda rng, v, n: rng.gamma(2.0, 10.0, n),
+        clicks=lambda rng, v, n: (rng.random(n) < 0.3).astype(int),
+    )
+    a = abtest.analyze(df)
+    t = a.table()
+    assert set(t.loc[t.metric == "signup", "family"]) == {"primary"}
+    sec = t[(t.family == "secondary") & ~t.p_value.isna()]
+    assert t.loc[t.metric == "revenue", "kind"].iloc[0] == "value"
+    # Holm over the two secondary comparisons: the smaller p is doubled
+    ps = sec.p_value.to_numpy()
+    i = int(np.argmin(ps))
+    assert sec["p_adjusted"].to_numpy()[i] == pytest.approx(min(1, 2 * ps[i]), rel=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::abtest.stats.DegenerateWarning")  # control at 0%
+def test_json_ready():
+    a = abtest.analyze(counts(control=(0, 100), b=(3, 100)), baseline=0.05, mde=0.5)
+    d = json.loads(json.dumps(a.to_dict(), allow_nan=False))
+    assert d["winner"] is None and d["control"] == "control"
+    assert d["results"][0]["diff"] is None  # the control row has no comparison
+    assert set(d) >= {"experiment", "method", "reason", "srm", "results", "progress"}
+
+
+@pytest.mark.parametrize(
+    ("frame", "kwargs", "message"),
+    [
+        (pd.DataFrame({"v": ["a"], "x": [1]}), {}, "no variant column 'variant'"),
+        (pd.DataFrame({"variant": ["a", None], "x": [1, 0]}), {}, "is empty at row 1"),
+        (
+            pd.DataFrame({"unit_id": [1, 1], "variant": ["a", "b"], "x": [1, 0]}),
+            {},
+            "unit id 1 appears more than once",
+        ),
+        (
+            pd.DataFrame({"variant": ["a", "b"], "x": ["yes", "no"]}),
+            {"metrics": ["x"]},
+            "metric column 'x' is not numeric: 'yes' at rows 0, 1",
+        ),
+        (
+            pd.DataFrame({"variant": ["a", "b"], "x": [1.0, np.nan]}),
+            {},
+            r"metric column 'x' has 1 missing value\(s\) at row 1",
+        ),
+        (
+            pd.DataFrame({"variant": ["a", "b"], "x": [1, 0]}),
+            {"metrics": ["y"]},
+            "metric column\\(s\\) 'y' not in the data",
+        ),
+        (pd.DataFrame({"variant": ["a", "a"], "x": [1, 0]}), {}, "need at least two variants"),
+        (
+            pd.DataFrame({"variant": ["a", "b"], "x": [1, 0]}),
+            {"control": "z"},
+            "control='z' is not a variant",
+        ),
+    ],
+)
+def test_bad_unit_level_input(frame, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        abtest.analyze(frame, **kwargs)
+
+
+def test_input_frame_not_modified():
+    df = units({"control": 0.1, "b": 0.2}, 100)
+    before = df.copy()
+    abtest.analyze(df)
+    pd.testing.assert_frame_equal(df, before)
+
+
+def test_sequential_method_is_wider_than_fixed_horizon():
+    s = counts(control=(1000, 10000), b=(1200, 10000))
+    fixed = abtest.analyze(s).table().iloc[1]
+    seq = abtest.analyze(s, method="sequential").table().iloc[1]
+    assert seq.lift_low < fixed.lift_low and seq.lift_high > fixed.lift_high
+    assert seq.p_value > fixed.p_value
