@@ -1,0 +1,224 @@
+"""Seeded simulators of experiments as sufficient statistics, for calibration checks.
+
+Each simulator draws many independent experiments at once (vectorized over the
+leading axis) and returns the per-arm sums the stats functions take, so a
+calibration study costs the same code path as an analysis. Draws come from the
+``rng: numpy.random.Generator`` passed in; nothing global is touched.
+
+Normal metrics are drawn exactly through their sufficient statistics instead
+of unit by unit: for ``m`` i.i.d. ``N(mu, sigma^2)`` units the mean is
+``N(mu, sigma^2 / m)`` and the centred sum of squares is an independent
+``sigma^2 chi^2_{m-1}``; for a bivariate normal the centred scatter matrix is
+Wishart, drawn by Bartlett's decomposition. Conversions are binomial.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+
+@dataclass(frozen=True)
+class LookSums:
+    """Cumulative sums per arm at each look, arrays of shape (experiments, looks)."""
+
+    n_a: np.ndarray
+    sum_a: np.ndarray
+    sum_sq_a: np.ndarray
+    n_b: np.ndarray
+    sum_b: np.ndarray
+    sum_sq_b: np.ndarray
+
+    @property
+    def args(self) -> tuple[np.ndarray, ...]:
+        """``(n_a, sum_a, sum_sq_a, n_b, sum_b, sum_sq_b)``, the positional
+        arguments of the sequential tests."""
+        return (self.n_a, self.sum_a, self.sum_sq_a, self.n_b, self.sum_b, self.sum_sq_b)
+
+
+@dataclass(frozen=True)
+class PairSums:
+    """Per-arm sums of two unit-level variables ``y`` and ``x`` (experiments,).
+
+    For CUPED ``y`` is the metric and ``x`` its pre-period value; for a ratio
+    metric ``y`` is the numerator and ``x`` the denominator.
+    """
+
+    n_a: np.ndarray
+    sum_y_a: np.ndarray
+    sum_y_sq_a: np.ndarray
+    sum_x_a: np.ndarray
+    sum_x_sq_a: np.ndarray
+    sum_xy_a: np.ndarray
+    n_b: np.ndarray
+    sum_y_b: np.ndarray
+    sum_y_sq_b: np.ndarray
+    sum_x_b: np.ndarray
+    sum_x_sq_b: np.ndarray
+    sum_xy_b: np.ndarray
+
+    @property
+    def args(self) -> tuple[np.ndarray, ...]:
+        """The twelve positional arguments of :func:`abtest.stats.cuped_test` and
+        :func:`abtest.stats.ratio_test`, arm a then arm b."""
+        return (
+            self.n_a, self.sum_y_a, self.sum_y_sq_a, self.sum_x_a, self.sum_x_sq_a, self.sum_xy_a,
+            self.n_b, self.sum_y_b, self.sum_y_sq_b, self.sum_x_b, self.sum_x_sq_b, self.sum_xy_b,
+        )  # fmt: skip
+
+
+def _per_look(n_per_look: ArrayLike, looks: int) -> np.ndarray:
+    m = np.broadcast_to(np.asarray(n_per_look, dtype=np.int64), (looks,))
+    if np.any(m < 2):
+        raise ValueError(f"n_per_look = {n_per_look!r}: need at least 2 units per arm per look")
+    return m
+
+
+def normal_looks(
+    rng: np.random.Generator,
+    experiments: int,
+    looks: int,
+    n_per_look: ArrayLike,
+    *,
+    mean: float = 10.0,
+    sd: float = 3.0,
+    effect: float = 0.0,
+) -> LookSums:
+    """Normal metric, ``n_per_look`` new units per arm at each look (an int or one
+    per look); arm b's mean is ``mean + effect``. Exact sufficient-statistic draws.
+
+    >>> s = normal_looks(np.random.default_rng(1), 3, 4, 100)
+    >>> s.n_a.shape, s.n_a[0].tolist()
+    ((3, 4), [100, 200, 300, 400])
+    """
+    m = _per_look(n_per_look, looks)
+
+    def arm(mu: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        xbar = rng.normal(mu, sd / np.sqrt(m), size=(experiments, looks))
+        ss = sd**2 * rng.chisquare(m - 1, size=(experiments, looks))
+        total = m * xbar
+        n = np.broadcast_to(np.cumsum(m), (experiments, looks))
+        return n, np.cumsum(total, axis=1), np.cumsum(ss + total * xbar, axis=1)
+
+    return LookSums(*arm(mean), *arm(mean + effect))
+
+
+def binary_looks(
+    rng: np.random.Generator,
+    experiments: int,
+    looks: int,
+    n_per_look: ArrayLike,
+    *,
+    rate: float = 0.05,
+    effect: float = 0.0,
+) -> LookSums:
+    """Conversions at ``rate`` (arm b: ``rate + effect``), ``n_per_look`` new units per
+    arm at each look; ``sum == sum_sq == conversions``.
+
+    >>> s = binary_looks(np.random.default_rng(1), 2, 3, 1000)
+    >>> bool(np.all(s.sum_a == s.sum_sq_a))
+    True
+    """
+    m = _per_look(n_per_look, looks)
+
+    def arm(p: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        conv = np.cumsum(rng.binomial(m, p, size=(experiments, looks)), axis=1).astype(float)
+        n = np.broadcast_to(np.cumsum(m), (experiments, looks))
+        return n, conv, conv
+
+    return LookSums(*arm(rate), *arm(rate + effect))
+
+
+def cuped_pairs(
+    rng: np.random.Generator,
+    experiments: int,
+    n_per_arm: int,
+    *,
+    rho: float = 0.7,
+    mean_y: float = 10.0,
+    sd_y: float = 3.0,
+    mean_x: float = 10.0,
+    sd_x: float = 3.0,
+    effect: float = 0.0,
+) -> PairSums:
+    """Metric ``y`` and pre-period covariate ``x``, bivariate normal with correlation
+    ``rho`` in both arms; arm b's ``y`` mean is ``mean_y + effect`` (``x`` is
+    pre-treatment, so it has the same law in both arms). Exact draws: the means
+    are normal and the centred scatter matrix is Wishart(``n - 1``), by Bartlett's
+    decomposition.
+
+    >>> s = cuped_pairs(np.random.default_rng(1), 5, 200)
+    >>> s.n_a.tolist()
+    [200, 200, 200, 200, 200]
+    """
+    if n_per_arm < 3:
+        raise ValueError(f"n_per_arm = {n_per_arm}: need at least 3 units per arm")
+    if not -1 < rho < 1:
+        raise ValueError(f"rho = {rho!r}: a correlation must be strictly between -1 and 1")
+    n = n_per_arm
+    # Cholesky factor of [[var_y, cov], [cov, var_x]].
+    l11, l21, l22 = sd_y, rho * sd_x, sd_x * np.sqrt(1 - rho**2)
+
+    def arm(mu_y: float) -> tuple[np.ndarray, ...]:
+        e1, e2 = rng.standard_normal((2, experiments)) / np.sqrt(n)
+        ybar = mu_y + l11 * e1
+        xbar = mean_x + l21 * e1 + l22 * e2
+        a11 = np.sqrt(rng.chisquare(n - 1, experiments))
+        a22 = np.sqrt(rng.chisquare(n - 2, experiments))
+        a21 = rng.standard_normal(experiments)
+        # S = L A A' L' with A = [[a11, 0], [a21, a22]].
+        b11, b21, b22 = l11 * a11, l21 * a11 + l22 * a21, l22 * a22
+        syy, sxy, sxx = b11**2, b11 * b21, b21**2 + b22**2
+        counts = np.full(experiments, n)
+        return (
+            counts,
+            n * ybar,
+            syy + n * ybar**2,
+            n * xbar,
+            sxx + n * xbar**2,
+            sxy + n * xbar * ybar,
+        )
+
+    return PairSums(*arm(mean_y), *arm(mean_y + effect))
+
+
+def ratio_pairs(
+    rng: np.random.Generator,
+    experiments: int,
+    n_per_arm: int,
+    *,
+    sessions: float = 3.0,
+    rate: float = 0.1,
+    concentration: float = 2.0,
+    effect: float = 0.0,
+) -> PairSums:
+    """Clicks per session: each user has ``1 + Poisson(sessions - 1)`` sessions and a
+    personal click rate drawn from a Beta with mean ``rate`` (``rate + effect``
+    in arm b) and ``alpha + beta = concentration``, so sessions of one user are
+    correlated. ``y`` = clicks (numerator), ``x`` = sessions (denominator).
+    Drawn unit by unit, vectorized over (experiments, users).
+
+    >>> s = ratio_pairs(np.random.default_rng(1), 4, 500)
+    >>> bool(np.all(s.sum_y_a <= s.sum_x_a))
+    True
+    """
+    shape = (experiments, n_per_arm)
+
+    def arm(p: float) -> tuple[np.ndarray, ...]:
+        d = 1 + rng.poisson(sessions - 1, size=shape)
+        q = rng.beta(p * concentration, (1 - p) * concentration, size=shape)
+        y = rng.binomial(d, q).astype(float)
+        d = d.astype(float)
+        counts = np.full(experiments, n_per_arm)
+        return (
+            counts,
+            y.sum(1),
+            (y * y).sum(1),
+            d.sum(1),
+            (d * d).sum(1),
+            (y * d).sum(1),
+        )
+
+    return PairSums(*arm(rate), *arm(rate + effect))
