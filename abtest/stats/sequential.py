@@ -33,8 +33,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import optimize
-from scipy import stats as sps
+from scipy import interpolate, optimize, special
 
 from abtest.stats import _check
 from abtest.stats.means import mean_var_from_sums
@@ -43,12 +42,19 @@ from abtest.stats.results import _Result, warn_degenerate
 
 SPENDING = ("obrien-fleming", "pocock")
 
-# Grid: Simpson step at most _H on the z scale and at most 1/_PER_SD of the
+# Grid: Simpson step at most `h` on the z scale and at most 1/`per_sd` of the
 # narrowest transition kernel; the continuation region is cut at _SPAN standard
 # deviations from the mean of Z_k (the sub-density there is below 1e-31).
-_H = 0.02
-_PER_SD = 10
+# _FINE gives boundaries to ~1e-8; _COARSE (for p-value tables) to ~1e-5.
+_FINE = (0.02, 10)
+_COARSE = (0.05, 4)
 _SPAN = 12.0
+_SQRT_2PI = math.sqrt(2 * math.pi)
+
+
+def _sf(x: Any) -> Any:
+    """Standard normal upper tail (scipy.special.ndtr, without scipy.stats overhead)."""
+    return special.ndtr(-np.asarray(x))
 
 
 def spending_function(t: ArrayLike, alpha: float, spending: str) -> np.ndarray:
@@ -65,7 +71,7 @@ def spending_function(t: ArrayLike, alpha: float, spending: str) -> np.ndarray:
     a = alpha / 2
     if spending == "obrien-fleming":
         with np.errstate(divide="ignore"):
-            per_side = 2 * sps.norm.sf(sps.norm.isf(a / 2) / np.sqrt(t))
+            per_side = 2 * _sf(-special.ndtri(a / 2) / np.sqrt(t))
     else:
         per_side = a * np.log1p((math.e - 1) * t)
     return 2 * per_side
@@ -109,13 +115,14 @@ class _Recursion:
     nodes ``z`` and mass ``mass = weight * density``.
     """
 
-    def __init__(self, t: np.ndarray, drift: float = 0.0) -> None:
+    def __init__(self, t: np.ndarray, drift: float = 0.0, grid: tuple[float, int] = _FINE) -> None:
         self.t = t
         self.drift = drift
+        h, per_sd = grid
         steps = np.diff(t, prepend=0.0)
         # Narrowest kernel in the u variable of the next integration.
         self.h = [
-            min(_H, math.sqrt(steps[k + 1] / t[k]) / _PER_SD) if k + 1 < t.size else _H
+            min(h, math.sqrt(steps[k + 1] / t[k]) / per_sd) if k + 1 < t.size else h
             for k in range(t.size)
         ]
         self.k = -1
@@ -132,10 +139,10 @@ class _Recursion:
         """P(continue to k-1, Z_k >= upper) and P(continue to k-1, Z_k <= lower)."""
         if k == 0:
             mu = self.drift * math.sqrt(self.t[0])
-            return float(sps.norm.sf(upper - mu)), float(sps.norm.cdf(lower - mu))
+            return float(_sf(upper - mu)), float(special.ndtr(lower - mu))
         mean, sd = self._kernel(k)
-        up = float(np.dot(self.mass, sps.norm.sf((upper - mean) / sd)))
-        low = float(np.dot(self.mass, sps.norm.cdf((lower - mean) / sd)))
+        up = float(np.dot(self.mass, _sf((upper - mean) / sd)))
+        low = float(np.dot(self.mass, special.ndtr((lower - mean) / sd)))
         return up, low
 
     def advance(self, k: int, upper: float, lower: float) -> None:
@@ -148,24 +155,28 @@ class _Recursion:
         else:
             z, w = _grid(lo, hi, self.h[k])
             if k == 0:
-                dens = sps.norm.pdf(z - mu)
+                dens = np.exp(-0.5 * (z - mu) ** 2) / _SQRT_2PI
             else:
                 mean, sd = self._kernel(k)
-                dens = sps.norm.pdf((z[:, None] - mean[None, :]) / sd) @ self.mass / sd
+                x = (z[:, None] - mean[None, :]) / sd
+                dens = np.exp(-0.5 * x * x) @ self.mass / (sd * _SQRT_2PI)
         self.k, self.z, self.mass = k, z, w * dens
 
 
-def _solve_bounds(t: np.ndarray, increments: np.ndarray) -> np.ndarray:
+def _solve_bounds(
+    t: np.ndarray, increments: np.ndarray, grid: tuple[float, int] = _FINE
+) -> np.ndarray:
     """Symmetric boundaries c_k whose upper crossing probability under H0 equals
-    ``increments[k]`` (alpha spent per side at look k)."""
-    rec = _Recursion(t)
+    ``increments[k]`` (alpha spent per side at look k); 0 when even c = 0 spends
+    less (only for huge alphas), inf when nothing is spent."""
+    rec = _Recursion(t, grid=grid)
     c = np.empty(t.size)
     for k in range(t.size):
         target = increments[k]
         if target <= 1e-300:
             c[k] = np.inf
         elif k == 0:
-            c[k] = sps.norm.isf(target)
+            c[k] = max(-special.ndtri(target), 0.0)
         else:
 
             def excess(x: float, k: int = k, target: float = target) -> float:
@@ -173,8 +184,11 @@ def _solve_bounds(t: np.ndarray, increments: np.ndarray) -> np.ndarray:
 
             # Crossing only gets harder than the unconditional tail, so c_k is at
             # most the marginal quantile and at least 0.
-            hi = float(sps.norm.isf(target)) + 1e-9
-            c[k] = optimize.brentq(excess, 0.0, hi, xtol=1e-12, rtol=1e-14)
+            hi = max(float(-special.ndtri(target)), 0.0) + 1e-9
+            if excess(0.0) <= 0:
+                c[k] = 0.0
+            else:
+                c[k] = optimize.brentq(excess, 0.0, hi, xtol=1e-12, rtol=1e-14)
         rec.advance(k, c[k], -c[k])
     return c
 
@@ -196,7 +210,7 @@ def _inflation(t: np.ndarray, c: np.ndarray, alpha: float, power: float) -> tupl
     """Inflation factor ``(drift / (z_{1-alpha/2} + z_power))**2`` with ``drift`` such
     that the upper boundary is crossed with probability ``power``, and the expected
     information at stopping under that drift as a fraction of the fixed design."""
-    fixed = sps.norm.isf(alpha / 2) + sps.norm.isf(1 - power)
+    fixed = -special.ndtri(alpha / 2) - special.ndtri(1 - power)
 
     def excess(drift: float) -> float:
         return float(_crossing(t, c, -c, drift)[0].sum()) - power
@@ -297,7 +311,7 @@ def group_sequential_bounds(
         z=c,
         alpha_spent=spent,
         information_fractions=t,
-        nominal_p=2 * sps.norm.sf(c),
+        nominal_p=2 * _sf(c),
         alpha=alpha,
         spending=spending,
         power=power,
@@ -315,8 +329,14 @@ class SequentialResult(_Result):
     efficacy boundary and ``crossed`` is ``|statistic| >= boundary``;
     ``rejected`` stays True from the first crossing on (the test stops there),
     and ``stop_look`` is the index of that first crossing (-1: none yet).
-    ``p_value`` is the look's nominal fixed-horizon two-sided p-value, to be
-    compared with ``nominal_p`` (the boundary as a p-value), not with alpha.
+
+    ``p_value`` is the repeated p-value minimised over the looks so far: the
+    smallest alpha at which the same design would have stopped by this look,
+    so ``rejected == (p_value <= alpha)`` and it can go through Holm or
+    Bonferroni like a fixed-horizon p-value (Jennison & Turnbull 2000, sec.
+    9.4). ``fixed_p_value`` is the naive fixed-horizon p-value of the look,
+    which must NOT be compared with alpha; ``nominal_p`` is the boundary as a
+    fixed-horizon p-value (``fixed_p_value <= nominal_p`` iff crossed).
     ``diff_ci`` and ``lift_ci`` are repeated confidence intervals: estimate +-
     boundary x standard error, which cover the true effect at every look at
     once with probability ``1 - alpha`` (Jennison & Turnbull 2000, ch. 9).
@@ -324,11 +344,12 @@ class SequentialResult(_Result):
 
     statistic: Any
     boundary: Any
-    nominal_p: Any
     p_value: Any
     crossed: Any
     rejected: Any
     stop_look: Any
+    fixed_p_value: Any
+    nominal_p: Any
     information_fraction: Any
     alpha_spent: Any
     diff: Any
@@ -342,6 +363,7 @@ class SequentialResult(_Result):
     alpha: float
     spending: str
     max_n: float | None
+    looks: int | None
 
 
 def _cumulative(name: str, x: np.ndarray) -> None:
@@ -354,26 +376,82 @@ def _cumulative(name: str, x: np.ndarray) -> None:
         )
 
 
-def _bounds_per_look(t: np.ndarray, alpha: float, spending: str) -> tuple[np.ndarray, np.ndarray]:
-    """Boundaries and cumulative alpha for information fractions ``t`` (..., looks).
+# Levels at which the boundaries are tabulated to turn |z| into a repeated p-value.
+_P_LEVELS = np.geomspace(1e-10, 1.0, 41)
+
+
+def _repeated_p(
+    t: np.ndarray,
+    c: np.ndarray,
+    zabs: np.ndarray,
+    owner: np.ndarray,
+    alpha: float,
+    spending: str,
+) -> np.ndarray:
+    """Repeated p-values (Jennison & Turnbull 2000, sec. 9.4) of ``|z|`` (m, looks).
+
+    ``t`` and ``c`` are the informative looks' fractions and boundaries; look j
+    of ``zabs`` is judged at informative look ``owner[j]``.
+
+    The repeated p-value of look k is the smallest level ``a`` whose design
+    (same spending function and fractions ``t``) has ``|z_k| >= c_k(a)``. The
+    boundaries are tabulated over ``_P_LEVELS`` plus ``alpha`` (whose row is the
+    exact ``c``, so ``p <= alpha`` exactly when ``|z| >= c``) and ``log a`` is
+    interpolated monotonically (PCHIP) in ``c``. Below 1e-10 the p-value is
+    reported as 1e-10.
+    """
+    levels = np.unique(np.append(_P_LEVELS, alpha))
+    table = np.empty((levels.size, t.size))
+    for i, level in enumerate(levels):
+        if level == alpha:
+            table[i] = c
+        else:
+            spent = spending_function(t, level, spending)
+            table[i] = _solve_bounds(t, np.diff(spent, prepend=0.0) / 2, _COARSE)
+    p = np.empty(zabs.shape)
+    for j, k in enumerate(owner):
+        col = table[:, k]
+        finite = np.isfinite(col)
+        # c falls as the level grows; keep the smallest level of each value of c.
+        x, first = np.unique(col[finite], return_index=True)
+        y = np.log(levels[finite][first])
+        zk = zabs[:, j]
+        if x.size >= 2:
+            logp = interpolate.PchipInterpolator(x, y)(np.clip(zk, x[0], x[-1]))
+        else:
+            logp = np.full(zk.shape, y[0] if y.size else 0.0)
+        p[:, j] = np.where(zk < x[0] if x.size else True, 1.0, np.exp(logp))
+    p[np.isnan(zabs)] = np.nan
+    return p
+
+
+def _design_per_look(
+    t: np.ndarray, zabs: np.ndarray, alpha: float, spending: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Boundaries, cumulative alpha and repeated p-values at fractions ``t`` (..., looks).
 
     Looks that bring no new information (``t`` not above the largest earlier
     fraction: no new units, or past the planned maximum) spend no alpha and
-    keep the previous boundary. One recursion per distinct row of fractions.
+    keep the previous boundary. One design per distinct row of fractions.
     """
-    flat = t.reshape(-1, t.shape[-1])
+    shape = t.shape
+    flat = t.reshape(-1, shape[-1])
+    zflat = np.broadcast_to(zabs, shape).reshape(-1, shape[-1])
     rows, inverse = np.unique(np.round(flat, 12), axis=0, return_inverse=True)
-    c_rows = np.empty(rows.shape)
-    spent_rows = np.empty(rows.shape)
+    inverse = inverse.reshape(-1)
+    c_out = np.empty(flat.shape)
+    spent_out = np.empty(flat.shape)
+    p_out = np.empty(flat.shape)
     for i, row in enumerate(rows):
         new = row > np.maximum.accumulate(np.concatenate(([0.0], row[:-1])))
         tk = row[new]
         spent = spending_function(tk, alpha, spending)
         c = _solve_bounds(tk, np.diff(spent, prepend=0.0) / 2)
         owner = np.cumsum(new) - 1  # the informative look each look repeats
-        c_rows[i], spent_rows[i] = c[owner], spent[owner]
-    inverse = inverse.reshape(-1)
-    return c_rows[inverse].reshape(t.shape), spent_rows[inverse].reshape(t.shape)
+        mine = inverse == i
+        c_out[mine], spent_out[mine] = c[owner], spent[owner]
+        p_out[mine] = _repeated_p(tk, c, zflat[mine], owner, alpha, spending)
+    return c_out.reshape(shape), spent_out.reshape(shape), p_out.reshape(shape)
 
 
 def group_sequential_test(
@@ -387,6 +465,7 @@ def group_sequential_test(
     alpha: float = 0.05,
     spending: str = "obrien-fleming",
     max_n: float | None = None,
+    looks: int | None = None,
 ) -> SequentialResult:
     """Analyse cumulative per-look sufficient statistics with a group sequential design.
 
@@ -396,31 +475,36 @@ def group_sequential_test(
         Cumulative units, sum and sum of squares of the metric per arm at each
         look, along the last axis (e.g. one entry per day). For a conversion
         rate ``sum == sum_sq == conversions``. Leading axes, if any, are
-        independent comparisons.
+        independent comparisons (arm a broadcasts against several arms b).
     alpha
         Two-sided false-positive rate of the whole design.
     spending
         ``"obrien-fleming"`` or ``"pocock"`` (see :func:`group_sequential_bounds`).
     max_n
-        Planned maximum number of units over both arms. The information
-        fraction of look k is ``(n_a + n_b) / max_n``, capped at 1. Give it
-        while the test is running; without it the last look given is taken as
-        the final analysis and spends the remaining alpha.
+        Planned maximum number of units over both arms: the information
+        fraction of a look is ``(n_a + n_b) / max_n``, capped at 1 (preferred:
+        it follows the traffic actually received).
+    looks
+        Planned number of equally spaced looks, when ``max_n`` is not known:
+        look k (1-based) has fraction ``k / looks``, capped at 1.
+        Without ``max_n`` or ``looks`` the last look given is taken as the final
+        analysis (fraction ``(n_a + n_b) / (n_a + n_b)[-1]``) and spends the
+        remaining alpha, which is right only once the test has ended.
 
     Returns
     -------
     SequentialResult
-        Per look: ``statistic`` (z), ``boundary``, ``crossed``, ``rejected``,
-        repeated confidence intervals of the difference and the lift, and the
-        ``stop_look`` per comparison.
+        Per look: ``statistic`` (z), ``boundary``, ``p_value`` (repeated),
+        ``crossed``, ``rejected``, repeated confidence intervals of the
+        difference and the lift; ``stop_look`` per comparison.
 
     Notes
     -----
     ``z_k = (mean_b - mean_a) / sqrt(var_a / n_a + var_b / n_b)`` with sample
     variances; the boundaries are those of :func:`group_sequential_bounds` at
-    the observed information fractions (Lan & DeMets 1983). Looks past
-    ``max_n`` reuse the final boundary; every look after the first crossing is
-    reported but the decision is taken at the first.
+    the observed information fractions (Lan & DeMets 1983). Looks past the
+    planned maximum reuse the final boundary; every look after the first
+    crossing is reported, but the decision is taken at the first.
 
     Examples
     --------
@@ -436,21 +520,29 @@ def group_sequential_test(
     ([2.193, 3.398, 3.921], [4.333, 2.963, 2.359])
     >>> r.rejected.tolist(), int(r.stop_look)
     ([False, True, True], 1)
+    >>> [round(float(p), 4) for p in r.p_value]
+    [0.4402, 0.0226, 0.0008]
     """
     alpha = _check.alpha_level(alpha)
     _check.choice("spending", spending, SPENDING)
     na, ma, va = mean_var_from_sums(n_a, sum_a, sum_sq_a, "_a")
     nb, mb, vb = mean_var_from_sums(n_b, sum_b, sum_sq_b, "_b")
-    na, ma, va, nb, mb, vb = (np.atleast_1d(x) for x in np.broadcast_arrays(na, ma, va, nb, mb, vb))
+    arrays = np.broadcast_arrays(na, ma, va, nb, mb, vb)
+    na, ma, va, nb, mb, vb = (np.atleast_1d(x) for x in arrays)
     _cumulative("n_a", na)
     _cumulative("n_b", nb)
     total = na + nb
-    if max_n is None:
-        t = total / total[..., -1:]
+    if max_n is not None and looks is not None:
+        raise ValueError("give max_n or looks, not both (max_n follows the traffic received)")
+    if max_n is not None:
+        t = np.minimum(total / float(_check.positive("max_n", max_n)), 1.0)
+    elif looks is not None:
+        if isinstance(looks, bool) or not isinstance(looks, (int, np.integer)) or looks < 1:
+            raise ValueError(f"looks = {looks!r}: the planned number of looks must be an int >= 1")
+        k = np.arange(1, total.shape[-1] + 1)
+        t = np.broadcast_to(np.minimum(k / looks, 1.0), total.shape)
     else:
-        cap = float(_check.positive("max_n", max_n))
-        t = np.minimum(total / cap, 1.0)
-    c, spent = _bounds_per_look(t, alpha, spending)
+        t = total / total[..., -1:]
 
     se = np.sqrt(va / na + vb / nb)
     degenerate = se == 0
@@ -458,6 +550,7 @@ def group_sequential_test(
     se = np.where(degenerate, np.nan, se)
     diff = mb - ma
     z = diff / se
+    c, spent, p_look = _design_per_look(t, np.abs(z), alpha, spending)
     crossed = np.abs(z) >= c  # NaN compares False
     rejected = np.logical_or.accumulate(crossed, axis=-1)
     stop = np.where(rejected[..., -1], np.argmax(crossed, axis=-1), -1)
@@ -466,15 +559,15 @@ def group_sequential_test(
         diff_ci = (diff - c * se, diff + c * se)
         lift_ci = (lift - c * lift_se, lift + c * lift_se)
 
-    s = _check.scalar_or_array
     return SequentialResult(
         statistic=z,
         boundary=c,
-        nominal_p=2 * sps.norm.sf(c),
-        p_value=2 * sps.norm.sf(np.abs(z)),
+        p_value=np.fmin.accumulate(p_look, axis=-1),
         crossed=crossed,
         rejected=rejected,
-        stop_look=s(stop),
+        stop_look=_check.scalar_or_array(stop),
+        fixed_p_value=2 * _sf(np.abs(z)),
+        nominal_p=2 * _sf(c),
         information_fraction=t,
         alpha_spent=spent,
         diff=diff,
@@ -488,4 +581,5 @@ def group_sequential_test(
         alpha=alpha,
         spending=spending,
         max_n=None if max_n is None else float(max_n),
+        looks=looks,
     )
