@@ -320,3 +320,36 @@ def plan_proportions(
         allocation=float(allocation),
         days=days,
     )
+
+
+def sample_size_proportions_sequential(
+    p_a: ArrayLike,
+    p_b: ArrayLike,
+    *,
+    looks: int | ArrayLike = 5,
+    spending: str = "obrien-fleming",
+    alpha: float = 0.05,
+    power: float = 0.8,
+    ratio: ArrayLike = 1.0,
+) -> Any:
+    """Maximum units per arm (control arm when ``ratio != 1``) of a two-sided group
+    sequential conversion test, rounded up.
+
+    The fixed-horizon size of :func:`sample_size_proportions` (two-sided, R
+    ``power.prop.test``) times the design's inflation factor
+    (:func:`abtest.stats.group_sequential_bounds`, ``.inflation_factor``): the
+    ratio of the maximum information a Lan-DeMets design with these ``looks``
+    and ``spending`` needs for the same power (Jennison & Turnbull 2000, sec.
+    2.6; gsDesign's ``n.I[k] = n.fix * inflation``). The test stops earlier
+    on average when there is an effect.
+
+    >>> int(sample_size_proportions(0.05, 0.055))
+    31234
+    >>> int(sample_size_proportions_sequential(0.05, 0.055, looks=5))
+    32006
+    """
+    from abtest.stats.sequential import group_sequential_bounds
+
+    n_fixed = _sample_size_proportions_exact(p_a, p_b, alpha, power, "two-sided", ratio)
+    design = group_sequential_bounds(looks, alpha=alpha, spending=spending, power=power)
+    return np.ceil(n_fixed * design.inflation_factor).astype(np.int64)[()]
