@@ -1,0 +1,249 @@
+"""Rules every experiment obeys (its invariants): one control, weights that sum
+to 1, one primary goal, unique ids, ordered dates, guardrails on known goals...
+
+Each rule returns :class:`Finding` objects (location, message, code) instead of
+raising, so a file reports all of them at once. The models in
+:mod:`abtest.registry.schema` call these from their validators: when loading
+files the findings are collected with their line numbers; when an experiment
+is built in Python they raise. Nothing here imports the models (no cycle).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from abtest.registry.problems import Loc, Severity
+
+if TYPE_CHECKING:  # pragma: no cover
+    from abtest.registry.schema import Experiment, Goal, Variant
+
+WEIGHT_TOLERANCE = 1e-9
+
+
+class Finding(NamedTuple):
+    """A rule's verdict at a location inside one experiment (not yet tied to a file)."""
+
+    loc: Loc
+    message: str
+    code: str
+    severity: Severity = "error"
+
+
+def dotted(loc: Loc) -> str:
+    """``("variants", 1, "weight")`` -> ``"variants[1].weight"``.
+
+    >>> dotted(("variants", 1, "weight")), dotted(())
+    ('variants[1].weight', '')
+    """
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def did_you_mean(word: str, options: Sequence[str]) -> str:
+    """`` — did you mean 'x'?`` for a close match among ``options``, else ``""``.
+
+    >>> did_you_mean("wieght", ["id", "weight", "url"])
+    " — did you mean 'weight'?"
+    """
+    lowered = {o.lower(): o for o in options}
+    if word.lower() in lowered:
+        return f" — did you mean '{lowered[word.lower()]}'?"
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f" — did you mean '{close[0]}'?" if close else ""
+
+
+def _ids(items: Sequence[Any], name: str, what: str) -> list[Finding]:
+    seen: dict[str, int] = {}
+    out = []
+    for i, item in enumerate(items):
+        if item.id in seen:
+            out.append(
+                Finding(
+                    (name, i, "id"),
+                    f"'{item.id}' is already the id of {name}[{seen[item.id]}]; "
+                    f"{what} ids must be unique within the experiment",
+                    f"duplicate-{what}-id",
+                )
+            )
+        else:
+            seen[item.id] = i
+    return out
+
+
+def variant_findings(variants: Sequence[Variant]) -> list[Finding]:
+    """Unique ids, exactly one control, weights summing to 1 (within 1e-9)."""
+    out = _ids(variants, "variants", "variant")
+    controls = [i for i, v in enumerate(variants) if v.control]
+    if not controls:
+        out.append(
+            Finding(
+                ("variants",),
+                "no variant is the control; add 'control: true' to the baseline variant "
+                "(exactly one variant is the control)",
+                "control",
+            )
+        )
+    for i in controls[1:]:
+        first = controls[0]
+        out.append(
+            Finding(
+                ("variants", i, "control"),
+                f"a second control: variants[{first}] '{variants[first].id}' is already the "
+                "control; exactly one variant has 'control: true'",
+                "control",
+            )
+        )
+    total = sum(v.weight for v in variants)
+    if abs(total - 1) > WEIGHT_TOLERANCE:
+        terms = " + ".join(f"{v.weight:g}" for v in variants)
+        out.append(
+            Finding(
+                ("variants",),
+                f"weights sum to {total:.10g} ({terms}), not 1; make the variants' weights "
+                "add up to 1 (e.g. 0.5 and 0.5)",
+                "weights-sum",
+            )
+        )
+    return out
+
+
+def goal_findings(goals: Sequence[Goal]) -> list[Finding]:
+    """Unique ids and exactly one primary goal."""
+    out = _ids(goals, "goals", "goal")
+    primaries = [i for i, g in enumerate(goals) if g.primary]
+    if not primaries:
+        out.append(
+            Finding(
+                ("goals",),
+                "no primary goal: add 'primary: true' to the one goal that decides the test "
+                "(usually a macro conversion)",
+                "primary-goal",
+            )
+        )
+    for i in primaries[1:]:
+        first = primaries[0]
+        out.append(
+            Finding(
+                ("goals", i, "primary"),
+                f"a second primary goal: goals[{first}] '{goals[first].id}' is already primary; "
+                "exactly one goal has 'primary: true' (the others are secondary)",
+                "primary-goal",
+            )
+        )
+    return out
+
+
+def funnel_findings(funnel: Sequence[str]) -> list[Finding]:
+    """At least two steps, none repeated."""
+    if len(funnel) == 1:
+        return [
+            Finding(
+                ("funnel",),
+                "a funnel needs at least two steps "
+                "(e.g. [visitor, lead, customer]); add steps or remove 'funnel'",
+                "funnel",
+            )
+        ]
+    out = []
+    for i, step in enumerate(funnel):
+        if step in funnel[:i]:
+            out.append(
+                Finding(
+                    ("funnel", i),
+                    f"step '{step}' appears twice in the funnel; "
+                    "each step is listed once, in order",
+                    "funnel",
+                )
+            )
+    return out
+
+
+def experiment_findings(exp: Experiment) -> list[Finding]:
+    """Rules across fields: dates, status, guardrails, decision, spend, analysis."""
+    out: list[Finding] = []
+    if exp.start is not None and exp.end is not None and exp.end < exp.start:
+        out.append(
+            Finding(
+                ("end",),
+                f"{exp.end} is before start {exp.start}; the end date "
+                "must be on or after the start date",
+                "dates",
+            )
+        )
+    if exp.status != "draft" and exp.start is None:
+        out.append(
+            Finding(
+                ("status",),
+                f"'{exp.status}' needs a start date: add "
+                "'start: YYYY-MM-DD' (or set status: draft)",
+                "dates",
+            )
+        )
+    if exp.status == "concluded" and exp.decision is None:
+        out.append(
+            Finding(
+                ("status",),
+                "a concluded experiment names its decision: add "
+                "'decision: {variant: <winning variant id, or none>, note: ...}'",
+                "decision",
+            )
+        )
+    variant_ids = [v.id for v in exp.variants]
+    if exp.decision is not None and exp.decision.variant not in [*variant_ids, "none"]:
+        out.append(
+            Finding(
+                ("decision", "variant"),
+                f"'{exp.decision.variant}' is not a variant of this experiment; "
+                f"use one of {', '.join(variant_ids)} or 'none'"
+                + did_you_mean(exp.decision.variant, variant_ids),
+                "decision",
+            )
+        )
+    goal_ids = [g.id for g in exp.goals]
+    for i, guard in enumerate(exp.guardrails):
+        if guard.goal not in goal_ids:
+            out.append(
+                Finding(
+                    ("guardrails", i, "goal"),
+                    f"'{guard.goal}' is not one of this experiment's goals "
+                    f"({', '.join(goal_ids)}); add a goal with id '{guard.goal}' under goals "
+                    "or fix the name" + did_you_mean(guard.goal, goal_ids),
+                    "guardrail-goal",
+                )
+            )
+    if exp.spend is not None:
+        for name in exp.spend.per_variant:
+            if name not in variant_ids:
+                out.append(
+                    Finding(
+                        ("spend", "per_variant", name),
+                        f"'{name}' is not a variant of this experiment "
+                        f"({', '.join(variant_ids)})" + did_you_mean(name, variant_ids),
+                        "spend",
+                    )
+                )
+    a = exp.analysis
+    if a.method == "sequential" and a.looks is None:
+        out.append(
+            Finding(
+                ("analysis", "method"),
+                "'sequential' needs the number of interim "
+                "analyses: add 'looks: 5' (for example) under analysis",
+                "sequential",
+            )
+        )
+    if a.baseline is not None and a.mde is not None and a.baseline * (1 + a.mde) >= 1:
+        out.append(
+            Finding(
+                ("analysis", "mde"),
+                f"{a.mde:g} on baseline {a.baseline:g} targets a conversion rate of "
+                f"{a.baseline * (1 + a.mde):.4g}, not below 100%; mde is a relative lift "
+                "(0.10 = +10%)",
+                "mde",
+            )
+        )
+    return out

@@ -1,0 +1,254 @@
+"""The registry: a folder of experiment files, loaded and checked together.
+
+:func:`load_registry` is the library path: it returns a :class:`Registry` or
+raises :class:`RegistryError` listing every problem, so no caller ever holds a
+half-valid registry. :func:`validate_paths` is the CI path behind
+``abtest validate``: it reports every problem of every file without raising.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from abtest.registry import lint as _lint
+from abtest.registry.checks import Finding, did_you_mean
+from abtest.registry.lint import located
+from abtest.registry.loader import Document, read_document
+from abtest.registry.messages import describe, translate_all
+from abtest.registry.problems import Problem, RegistryError, sort_problems
+from abtest.registry.schema import FINDINGS, Experiment
+
+SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class FileResult:
+    """One file after loading: the experiment (when it validated) and its problems."""
+
+    path: Path
+    experiment: Experiment | None = None
+    problems: list[Problem] = field(default_factory=list)
+    raw_id: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """The file has no errors (warnings allowed)."""
+        return self.experiment is not None and not any(p.is_error for p in self.problems)
+
+
+def find_experiment_files(path: str | os.PathLike[str]) -> list[Path]:
+    """The experiment files at ``path``: the file itself, or every ``*.yaml``/``*.yml``
+    below a folder (sorted; hidden files and folders skipped).
+
+    Raises ``FileNotFoundError`` when ``path`` does not exist.
+    """
+    root = Path(path)
+    if root.is_file():
+        return [root]
+    if not root.is_dir():
+        raise FileNotFoundError(f"no such file or folder: {os.fspath(path)}")
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        found += [
+            Path(dirpath, f) for f in filenames if f.endswith(SUFFIXES) and not f.startswith(".")
+        ]
+    return sorted(found)
+
+
+def _place(doc: Document, finding: Finding) -> Problem:
+    line, column = doc.mark(finding.loc)
+    return Problem(doc.path, line, located(finding), finding.severity, column, finding.code)
+
+
+def _under(loc: tuple[Any, ...], broken: set[tuple[Any, ...]]) -> bool:
+    return any(loc[: len(b)] == b for b in broken)
+
+
+def load_file(path: str | os.PathLike[str]) -> FileResult:
+    """Read and validate one experiment file; every problem becomes a :class:`Problem`.
+
+    Never raises for bad content: an unexpected failure is reported as an
+    ``internal`` problem on line 1 rather than a traceback.
+    """
+    result = FileResult(Path(path))
+    try:
+        _load_into(result)
+    except Exception as exc:
+        result.experiment = None
+        result.problems.append(
+            Problem(
+                str(path),
+                1,
+                f"internal error while checking this file ({type(exc).__name__}: "
+                f"{exc}); please report it to the abtest maintainers",
+                "error",
+                None,
+                "internal",
+            )
+        )
+    result.problems = sort_problems(result.problems)
+    return result
+
+
+def _load_into(result: FileResult) -> None:
+    doc = read_document(result.path, display=str(result.path))
+    result.problems += doc.problems
+    if doc.fatal:
+        return
+    if not isinstance(doc.data, dict):
+        result.problems.append(
+            Problem(
+                doc.path,
+                1,
+                "an experiment file is a mapping of keys (id: ..., name: ..., "
+                f"variants: ...), not {describe(doc.data)}",
+                "error",
+                None,
+                "type",
+            )
+        )
+        return
+    if isinstance(doc.data.get("id"), str):
+        result.raw_id = doc.data["id"]
+    sink: list[Finding] = []
+    try:
+        exp = Experiment.model_validate(doc.data, context={FINDINGS: sink})
+    except ValidationError as exc:
+        exp = None
+        for loc, point, message, code in translate_all(exc.errors(include_url=False)):
+            if _under(loc, doc.broken):
+                continue
+            line, column = doc.mark(point)
+            result.problems.append(Problem(doc.path, line, message, "error", column, code))
+    result.problems += [_place(doc, f) for f in sink if not _under(f.loc, doc.broken)]
+    if exp is not None:
+        exp._path = result.path
+        exp._marks = doc.marks
+        result.experiment = exp
+
+
+def check_files(files: Iterable[Path]) -> tuple[list[FileResult], list[Problem]]:
+    """Load every file, then lint the ones that loaded; returns results and all problems."""
+    results = [load_file(f) for f in files]
+    problems = [p for r in results for p in r.problems]
+    problems += _lint.lint(r.experiment for r in results if r.ok and r.experiment is not None)
+    return results, sort_problems(problems)
+
+
+def validate_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Problem]:
+    """Every problem in the files and folders ``paths``, checked together, sorted.
+
+    Raises ``FileNotFoundError`` when a path does not exist; never raises for
+    bad content.
+    """
+    _, problems = check_files(collect_files(paths))
+    return problems
+
+
+def collect_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """The experiment files under ``paths`` (see :func:`find_experiment_files`), each once."""
+    seen: set[Path] = set()
+    files = []
+    for p in paths:
+        for f in find_experiment_files(p):
+            key = f.resolve()
+            if key not in seen:
+                seen.add(key)
+                files.append(f)
+    return files
+
+
+class Registry(Mapping[str, Experiment]):
+    """Experiments by id: ``registry[experiment_id]``, ``in``, iteration, ``len``.
+
+    Build one with :func:`load_registry`, or from experiments made in Python.
+
+    Examples
+    --------
+    >>> from abtest.registry.schema import Experiment
+    >>> exp = Experiment(
+    ...     id="cta", name="CTA", hypothesis="Shorter converts more", owner="growth",
+    ...     status="draft", page="/", variants=[
+    ...         {"id": "a", "name": "Now", "weight": 0.5, "control": True},
+    ...         {"id": "b", "name": "Go", "weight": 0.5}],
+    ...     goals=[{"id": "signup", "event": "signup", "kind": "macro", "primary": True}])
+    >>> reg = Registry([exp])
+    >>> "cta" in reg, len(reg), reg["cta"].control.id
+    (True, 1, 'a')
+    >>> [str(p) for p in reg.validate()]
+    ['<cta>:1: warning: analysis: cannot check the sample size: add analysis.baseline, \
+analysis.mde, analysis.expected_daily_units']
+    """
+
+    def __init__(self, experiments: Iterable[Experiment] = ()) -> None:
+        self._all = list(experiments)
+        self._by_id: dict[str, Experiment] = {}
+        for exp in self._all:
+            self._by_id.setdefault(exp.id, exp)
+
+    def __getitem__(self, experiment_id: str) -> Experiment:
+        try:
+            return self._by_id[experiment_id]
+        except KeyError:
+            hint = did_you_mean(str(experiment_id), list(self._by_id))
+            raise KeyError(f"no experiment '{experiment_id}' in the registry{hint}") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_id)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __repr__(self) -> str:
+        ids = ", ".join(self._by_id)
+        return f"Registry({len(self)} experiments: {ids})"
+
+    def validate(self) -> list[Problem]:
+        """Lint problems across the registry (errors and warnings), sorted by file and line.
+
+        A registry from :func:`load_registry` has no errors (loading raised
+        otherwise), so this returns its warnings.
+        """
+        return sort_problems(_lint.lint(self._all))
+
+
+def load_registry(path: str | os.PathLike[str]) -> Registry:
+    """Load a folder of experiment YAML files (or one file) into a :class:`Registry`.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        A folder (searched recursively for ``*.yaml`` and ``*.yml``) or one file.
+
+    Returns
+    -------
+    Registry
+        Every experiment, by id.
+
+    Raises
+    ------
+    RegistryError
+        When any file has an error; ``.problems`` lists them all (as ``abtest
+        validate`` would) and ``str()`` shows them as ``FILE:LINE: message``.
+    FileNotFoundError
+        When ``path`` does not exist.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> import abtest
+    >>> reg = load_registry(Path(abtest.__file__).parents[1] / "experiments")
+    >>> reg["pricing-cta-wording"].variant_ids
+    ('control', 'free-trial')
+    """
+    results, problems = check_files(find_experiment_files(path))
+    if any(p.is_error for p in problems):
+        raise RegistryError(problems)
+    return Registry(r.experiment for r in results if r.experiment is not None)

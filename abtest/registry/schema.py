@@ -1,0 +1,368 @@
+"""Pydantic models of one experiment file.
+
+Every model forbids unknown keys (a typo such as ``wieght`` is an error, not a
+silently ignored key) and is frozen. Numbers and booleans are strict: ``"0.5"``
+(text) is not a weight and ``"yes"`` is not ``true``. The rules that tie
+fields together (one control, weights summing to 1, one primary goal, ordered
+dates...) live in :mod:`abtest.registry.checks`; building a model in Python
+raises on them, and loading a file reports them all with their lines.
+
+Examples
+--------
+>>> exp = Experiment(
+...     id="cta", name="CTA", hypothesis="Shorter CTA converts more", owner="growth",
+...     status="draft", page="/", variants=[
+...         {"id": "a", "name": "Now", "weight": 0.5, "control": True},
+...         {"id": "b", "name": "Go", "weight": 0.5}],
+...     goals=[{"id": "signup", "event": "signup", "kind": "macro", "primary": True}])
+>>> exp.variant_ids, exp.weights, exp.primary_goal.id
+(('a', 'b'), (0.5, 0.5), 'signup')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from abtest.registry import checks
+from abtest.registry.checks import Finding
+from abtest.registry.problems import Loc
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
+DURATION_PATTERN = r"^[1-9][0-9]*[hdw]$"
+
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=80)]
+Text = Annotated[str, Field(min_length=1)]
+Rate = Annotated[float, Field(strict=True, gt=0, lt=1)]
+Share = Annotated[float, Field(strict=True, gt=0, le=1)]
+Positive = Annotated[float, Field(strict=True, gt=0)]
+NonNegative = Annotated[float, Field(strict=True, ge=0)]
+Flag = Annotated[bool, Field(strict=True)]
+Duration = Annotated[str, Field(pattern=DURATION_PATTERN)]
+
+Status = Literal["draft", "running", "stopped", "concluded"]
+Unit = Literal["visitor", "user", "session", "account", "device"]
+Method = Literal["frequentist", "bayesian", "sequential"]
+Correction = Literal["holm", "bonferroni", "bh"]
+Alternative = Literal["two-sided", "larger", "smaller"]
+Spending = Literal["obrien-fleming", "pocock"]
+
+_CONFIG = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False)
+FINDINGS = "findings"
+"""Validation-context key: a list that collects rule findings instead of raising."""
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """A duration such as ``"7d"``, ``"48h"`` or ``"2w"`` as a ``timedelta``.
+
+    >>> parse_duration("7d"), parse_duration("36h")
+    (datetime.timedelta(days=7), datetime.timedelta(days=1, seconds=43200))
+    """
+    if not re.fullmatch(DURATION_PATTERN, text):
+        raise ValueError(f"{text!r} is not a duration; write e.g. 7d, 48h or 2w")
+    unit = {"h": "hours", "d": "days", "w": "weeks"}[text[-1]]
+    return dt.timedelta(**{unit: int(text[:-1])})
+
+
+def _report(info: ValidationInfo, findings: list[Finding], prefix: Loc = ()) -> None:
+    """Collect findings into the context's sink when there is one, else raise."""
+    if not findings:
+        return
+    sink = info.context.get(FINDINGS) if isinstance(info.context, dict) else None
+    if sink is not None:
+        sink.extend(f._replace(loc=(*prefix, *f.loc)) for f in findings)
+        return
+    raise ValueError(
+        "; ".join(f"{checks.dotted(f.loc) or 'experiment'}: {f.message}" for f in findings)
+    )
+
+
+class Variant(BaseModel):
+    """One arm of the experiment (the control included)."""
+
+    model_config = _CONFIG
+
+    id: Slug = Field(description="Unique within the experiment; the value in the exposure data.")
+    name: Text = Field(description="Human-readable label, e.g. the headline or CTA text.")
+    weight: Share = Field(description="Share of the experiment's traffic; weights sum to 1.")
+    control: Flag = Field(False, description="True for the one baseline variant.")
+    url: str | None = Field(None, description="Where the variant is served, e.g. /pricing?v=b.")
+    description: str | None = Field(None, description="Free-text notes for reviewers.")
+
+
+class Goal(BaseModel):
+    """A conversion (micro or macro) or a continuous metric measured per unit."""
+
+    model_config = _CONFIG
+
+    id: Slug = Field(description="Unique within the experiment; the metric name in results.")
+    event: Text = Field(description="Event name in the conversions data.")
+    kind: Literal["micro", "macro"] = Field(
+        description="micro: a step (CTA click, add-to-cart); macro: the outcome that pays."
+    )
+    primary: Flag = Field(False, description="True for the one goal that decides the test.")
+    value: str | None = Field(
+        None,
+        description="Column holding a value (e.g. revenue): makes the goal a continuous "
+        "metric (value per unit) instead of a conversion rate.",
+    )
+    attribution_window: Duration | None = Field(
+        None, description="Overrides analysis.attribution_window for this goal (7d, 48h, 2w)."
+    )
+    description: str | None = Field(None, description="Free-text notes for reviewers.")
+
+
+class Guardrail(BaseModel):
+    """A goal that must not get worse by more than ``margin`` (relative)."""
+
+    model_config = _CONFIG
+
+    goal: Slug = Field(description="Id of one of the experiment's goals.")
+    direction: Literal["increase", "decrease"] = Field(
+        description="Which way is good for this metric (bounce: decrease)."
+    )
+    margin: NonNegative = Field(
+        0.0,
+        description="Largest tolerated relative change in the bad direction (0.02 = 2%).",
+    )
+
+
+class AnalysisConfig(BaseModel):
+    """How the experiment is planned and analysed, and the decision rule."""
+
+    model_config = _CONFIG
+
+    method: Method = Field("frequentist", description="frequentist | bayesian | sequential.")
+    alpha: Rate = Field(0.05, description="Significance level (two-sided unless alternative).")
+    power: Rate = Field(0.8, description="Power to plan the sample size for.")
+    alternative: Alternative = Field("two-sided", description="two-sided | larger | smaller.")
+    mde: Positive | None = Field(
+        None, description="Minimum detectable effect, relative, on the primary goal (0.1 = +10%)."
+    )
+    baseline: Rate | None = Field(
+        None, description="Expected control conversion rate of the primary goal (0.04 = 4%)."
+    )
+    expected_daily_units: Positive | None = Field(
+        None, description="Eligible units per day on the page (before the traffic share)."
+    )
+    attribution_window: Duration = Field(
+        "7d", description="Conversions count this long after first exposure (7d, 48h, 2w)."
+    )
+    correction: Correction = Field(
+        "holm", description="Multiple-testing correction across variants: holm | bonferroni | bh."
+    )
+    prob_best: Rate = Field(
+        0.95, description="Bayesian: declare a winner when P(best) reaches this."
+    )
+    loss_threshold: NonNegative | None = Field(
+        None, description="Bayesian: and its expected loss (absolute rate) is at most this."
+    )
+    prior: tuple[Positive, Positive] = Field(
+        (1.0, 1.0), description="Bayesian: Beta(a, b) prior on each conversion rate."
+    )
+    looks: Annotated[int, Field(strict=True, ge=1, le=50)] | None = Field(
+        None, description="Sequential: number of equally spaced analyses, the last included."
+    )
+    spending: Spending = Field(
+        "obrien-fleming",
+        description="Sequential: alpha-spending function: obrien-fleming | pocock.",
+    )
+
+
+class Spend(BaseModel):
+    """Acquisition spend per variant, for cost per lead / acquisition and ROI."""
+
+    model_config = _CONFIG
+
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = Field(
+        description="ISO 4217 code, e.g. USD or EUR."
+    )
+    per_variant: dict[str, NonNegative] = Field(
+        min_length=1, description="Variant id -> amount spent on that variant's traffic."
+    )
+
+
+class Decision(BaseModel):
+    """The outcome of a concluded experiment."""
+
+    model_config = _CONFIG
+
+    variant: Slug = Field(description="The winning variant id, or 'none' for no change.")
+    note: Text = Field(description="Why: the evidence and what ships.")
+    date: dt.date | None = Field(None, description="When it was decided.")
+
+
+class DataSource(BaseModel):
+    """Where the experiment's data lives and how its columns are named."""
+
+    model_config = _CONFIG
+
+    exposures: str | None = Field(
+        None, description="Exposure log: a CSV/Parquet path (globs allowed) or a table name."
+    )
+    conversions: str | None = Field(
+        None, description="Conversion events: a CSV/Parquet path or a table name."
+    )
+    columns: dict[str, str] = Field(
+        default_factory=dict,
+        description="Canonical column name (unit_id, experiment, variant, timestamp, event, "
+        "value) -> the column name in your data.",
+    )
+
+
+class Experiment(BaseModel):
+    """One experiment, as written in one YAML file of the registry.
+
+    Properties give what the analysis layer needs in a fixed order: the
+    ``control`` first in ``variant_ids`` and ``weights``, then the other variants
+    in file order. ``path`` is the file it was loaded from (``None`` when built
+    in Python); it is not part of the schema.
+    """
+
+    model_config = ConfigDict(**_CONFIG, title="abtest experiment")
+
+    id: Slug = Field(description="Unique across the registry; lowercase slug, e.g. pricing-cta.")
+    name: Text = Field(description="Short human-readable title.")
+    hypothesis: Text = Field(description="What you expect to change, and why.")
+    owner: Text = Field(description="Who answers for it: a person or team e-mail.")
+    status: Status = Field(description="draft | running | stopped | concluded.")
+    start: dt.date | None = Field(None, description="First day of traffic (YYYY-MM-DD).")
+    end: dt.date | None = Field(None, description="Last planned day (YYYY-MM-DD), inclusive.")
+    page: Text = Field(description="Landing page or surface under test, e.g. /pricing.")
+    unit: Unit = Field("visitor", description="Randomization unit.")
+    traffic: Share = Field(
+        1.0, description="Share of the page's eligible units that enter the experiment."
+    )
+    variants: tuple[Variant, ...] = Field(min_length=2, description="Control first, usually.")
+    goals: tuple[Goal, ...] = Field(min_length=1, description="Micro and macro conversions.")
+    guardrails: tuple[Guardrail, ...] = Field((), description="Goals that must not get worse.")
+    analysis: AnalysisConfig = Field(
+        default_factory=AnalysisConfig, description="Planning and decision rule."
+    )
+    spend: Spend | None = Field(None, description="Spend per variant (CPL, CAC, ROI).")
+    funnel: tuple[Text, ...] = Field(
+        (), description="Ordered funnel steps (event names), e.g. [visitor, lead, customer]."
+    )
+    decision: Decision | None = Field(None, description="Required once status is concluded.")
+    tags: tuple[Text, ...] = Field((), description="Free labels for filtering and reports.")
+    data: DataSource | None = Field(None, description="Where the data lives, column mapping.")
+
+    _path: Path | None = PrivateAttr(None)
+    _marks: dict[Loc, tuple[int, int]] = PrivateAttr(default_factory=dict)
+
+    @field_validator("variants")
+    @classmethod
+    def _check_variants(cls, value: tuple[Variant, ...], info: ValidationInfo) -> Any:
+        _report(info, checks.variant_findings(value))
+        return value
+
+    @field_validator("goals")
+    @classmethod
+    def _check_goals(cls, value: tuple[Goal, ...], info: ValidationInfo) -> Any:
+        _report(info, checks.goal_findings(value))
+        return value
+
+    @field_validator("funnel")
+    @classmethod
+    def _check_funnel(cls, value: tuple[str, ...], info: ValidationInfo) -> Any:
+        _report(info, checks.funnel_findings(value))
+        return value
+
+    @model_validator(mode="after")
+    def _check_experiment(self, info: ValidationInfo) -> Experiment:
+        _report(info, checks.experiment_findings(self))
+        return self
+
+    # -- what the analysis layer reads -------------------------------------------------
+
+    @property
+    def path(self) -> Path | None:
+        """The YAML file this experiment was loaded from, or ``None``."""
+        return self._path
+
+    @property
+    def control(self) -> Variant:
+        """The control variant."""
+        return next(v for v in self.variants if v.control)
+
+    @property
+    def treatments(self) -> tuple[Variant, ...]:
+        """The non-control variants, in file order."""
+        return tuple(v for v in self.variants if not v.control)
+
+    @property
+    def variant_ids(self) -> tuple[str, ...]:
+        """Variant ids, the control first, then the others in file order."""
+        return (self.control.id, *(v.id for v in self.treatments))
+
+    @property
+    def weights(self) -> tuple[float, ...]:
+        """Configured traffic weights, in ``variant_ids`` order."""
+        return (self.control.weight, *(v.weight for v in self.treatments))
+
+    @property
+    def primary_goal(self) -> Goal:
+        """The goal that decides the test."""
+        return next(g for g in self.goals if g.primary)
+
+    def goal(self, goal_id: str) -> Goal:
+        """The goal with id ``goal_id`` (``KeyError`` naming the known ids otherwise)."""
+        for g in self.goals:
+            if g.id == goal_id:
+                return g
+        raise KeyError(
+            f"experiment '{self.id}' has no goal '{goal_id}' "
+            f"(goals: {', '.join(g.id for g in self.goals)})"
+        )
+
+    def variant(self, variant_id: str) -> Variant:
+        """The variant with id ``variant_id`` (``KeyError`` otherwise)."""
+        for v in self.variants:
+            if v.id == variant_id:
+                return v
+        raise KeyError(
+            f"experiment '{self.id}' has no variant '{variant_id}' "
+            f"(variants: {', '.join(self.variant_ids)})"
+        )
+
+    def attribution_window(self, goal_id: str) -> str:
+        """The goal's own window, else ``analysis.attribution_window``."""
+        return self.goal(goal_id).attribution_window or self.analysis.attribution_window
+
+    @property
+    def scheduled_days(self) -> int | None:
+        """Days from ``start`` to ``end`` inclusive, or ``None`` without both."""
+        if self.start is None or self.end is None:
+            return None
+        return (self.end - self.start).days + 1
+
+    def _mark(self, loc: Loc) -> tuple[int, int]:
+        """``(line, column)`` of ``loc`` in the source file (closest marked parent)."""
+        for end in range(len(loc), 0, -1):
+            hit = self._marks.get(loc[:end])
+            if hit is not None:
+                return hit
+        return (1, 1)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of an experiment file, for editors and tools.
+
+    >>> s = json_schema()
+    >>> s["title"], s["additionalProperties"], "wieght" in s["$defs"]["Variant"]["properties"]
+    ('abtest experiment', False, False)
+    """
+    schema = Experiment.model_json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
