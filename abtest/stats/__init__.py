@@ -5,6 +5,8 @@ numpy arrays and returns a frozen result object with named fields. Each
 function's docstring names its formula and the outside reference it matches.
 """
 
+from abtest.stats.always_valid import AlwaysValidResult, always_valid_test
+from abtest.stats.cuped import CupedResult, cuped_test
 from abtest.stats.means import mean_var_from_sums, welch_test, welch_test_from_sums
 from abtest.stats.multiple import (
     adjust_p_values,
@@ -21,37 +23,56 @@ from abtest.stats.power import (
     power_proportions,
     sample_size_means,
     sample_size_proportions,
+    sample_size_proportions_sequential,
 )
 from abtest.stats.proportions import chi2_omnibus, proportion_test, relative_lift
+from abtest.stats.ratio import RatioResult, ratio_test
 from abtest.stats.results import (
     DegenerateWarning,
     MultiArmResult,
     SRMResult,
     TwoSampleResult,
 )
+from abtest.stats.sequential import (
+    GroupSequentialBounds,
+    SequentialResult,
+    group_sequential_bounds,
+    group_sequential_test,
+)
 from abtest.stats.srm import SRM_THRESHOLD, srm_test
 
 __all__ = [
     "SRM_THRESHOLD",
+    "AlwaysValidResult",
+    "CupedResult",
     "DegenerateWarning",
+    "GroupSequentialBounds",
     "MultiArmResult",
     "Plan",
+    "RatioResult",
     "SRMResult",
+    "SequentialResult",
     "TwoSampleResult",
     "adjust_p_values",
+    "always_valid_test",
     "chi2_omnibus",
     "compare_means",
     "compare_proportions",
+    "cuped_test",
     "duration_days",
+    "group_sequential_bounds",
+    "group_sequential_test",
     "mde_proportions",
     "mean_var_from_sums",
     "plan_proportions",
     "power_means",
     "power_proportions",
     "proportion_test",
+    "ratio_test",
     "relative_lift",
     "sample_size_means",
     "sample_size_proportions",
+    "sample_size_proportions_sequential",
     "srm_test",
     "welch_anova",
     "welch_test",
