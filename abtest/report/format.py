@@ -1,0 +1,120 @@
+"""Number formatting shared by every presenter (text, Markdown, HTML, plots).
+
+Pure string formatting: nothing here computes a statistic. Missing values
+(``None``, NaN) come out as an em dash so tables never show ``nan``.
+
+Examples
+--------
+>>> pct(0.12038), pct(-0.01311, signed=True), interval(-0.0326, 0.0064)
+('12.04%', '-1.3%', '[-3.3%, +0.6%]')
+>>> p_value(0.189883), p_value(3e-07), count(145274), money(4.4256, "USD")
+('0.1899', '<0.0001', '145,274', '$4.43')
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+DASH = "—"
+
+_CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
+
+
+def missing(x: Any) -> bool:
+    """True for ``None`` and NaN (the values tables print as a dash)."""
+    if x is None:
+        return True
+    try:
+        return math.isnan(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def pct(x: Any, *, signed: bool = False, digits: int | None = None) -> str:
+    """A fraction as a percentage: ``0.1204 -> '12.04%'``; ``signed`` adds ``+``.
+
+    Signed values (lifts) get one decimal, rates two, unless ``digits`` says.
+    """
+    if missing(x):
+        return DASH
+    x = float(x)
+    if math.isinf(x):
+        return "+∞" if x > 0 else "-∞"
+    d = (1 if signed else 2) if digits is None else digits
+    return f"{x:+.{d}%}" if signed else f"{x:.{d}%}"
+
+
+def interval(low: Any, high: Any, *, signed: bool = True, digits: int | None = None) -> str:
+    """``[low, high]`` as percentages (signed by default: lift intervals)."""
+    if missing(low) and missing(high):
+        return ""
+    return f"[{pct(low, signed=signed, digits=digits)}, {pct(high, signed=signed, digits=digits)}]"
+
+
+def p_value(p: Any) -> str:
+    """Four decimals, or ``<0.0001`` for tiny p-values."""
+    if missing(p):
+        return DASH
+    p = float(p)
+    return "<0.0001" if p < 0.0001 else f"{p:.4f}"
+
+
+def count(n: Any) -> str:
+    """An integer with thousands separators."""
+    if missing(n):
+        return DASH
+    return f"{round(float(n)):,}"
+
+
+def number(x: Any, *, digits: int = 4) -> str:
+    """A plain number with ``digits`` significant digits and thousands separators."""
+    if missing(x):
+        return DASH
+    x = float(x)
+    if math.isinf(x):
+        return "∞" if x > 0 else "-∞"
+    if x == 0:
+        return "0"
+    magnitude = math.floor(math.log10(abs(x)))
+    decimals = max(digits - 1 - magnitude, 0)
+    return f"{x:,.{decimals}f}"
+
+
+def money(x: Any, currency: str = "USD") -> str:
+    """An amount with the currency symbol (or code) and two decimals."""
+    if missing(x):
+        return DASH
+    x = float(x)
+    if math.isinf(x):
+        return "∞"
+    symbol = _CURRENCY_SYMBOLS.get(currency.upper())
+    sign = "-" if x < 0 else ""
+    body = f"{abs(x):,.2f}"
+    return f"{sign}{symbol}{body}" if symbol else f"{sign}{body} {currency}"
+
+
+def money_interval(low: Any, high: Any, currency: str = "USD") -> str:
+    """``[low, high]`` as amounts."""
+    if missing(low) and missing(high):
+        return ""
+    return f"[{money(low, currency)}, {money(high, currency)}]"
+
+
+def probability(x: Any) -> str:
+    """A probability as a percentage with one decimal (``P(best)`` and friends)."""
+    if missing(x):
+        return DASH
+    return f"{float(x):.1%}"
+
+
+def level(x: Any) -> str:
+    """A confidence level: ``0.975 -> '97.5%'``, ``0.95 -> '95%'``."""
+    if missing(x):
+        return ""
+    return f"{float(x) * 100:.4g}%"
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``plural(1, 'day') -> '1 day'``, ``plural(3, 'day') -> '3 days'``."""
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
