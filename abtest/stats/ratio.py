@@ -27,7 +27,6 @@ from numpy.typing import ArrayLike
 from scipy import stats as sps
 
 from abtest.stats import _check
-from abtest.stats.means import mean_var_from_sums
 from abtest.stats.proportions import _interval, _quantile, relative_lift
 from abtest.stats.results import TwoSampleResult, warn_degenerate
 
@@ -62,10 +61,16 @@ def ratio_variance(
     >>> float(r), round(float(v), 6)
     (0.75, 0.023438)
     """
-    n, ybar, var_y = mean_var_from_sums(n, sum_num, sum_num_sq, f"_num{name}")
-    _, xbar, var_x = mean_var_from_sums(n, sum_den, sum_den_sq, f"_den{name}")
+    n = _check.at_least(f"n{name}", n, 2, "a variance needs at least 2 units (n < 2)")
+    sy = _check.as_float(f"sum_num{name}", sum_num)
+    syy = _check.non_negative(f"sum_num_sq{name}", sum_num_sq)
+    sx = _check.as_float(f"sum_den{name}", sum_den)
+    sxx = _check.non_negative(f"sum_den_sq{name}", sum_den_sq)
     sxy = _check.as_float(f"sum_num_den{name}", sum_num_den)
-    cov = (sxy - n * xbar * ybar) / (n - 1)
+    ybar, xbar = sy / n, sx / n
+    var_y = np.maximum((syy - sy * ybar) / (n - 1), 0.0)
+    var_x = np.maximum((sxx - sx * xbar) / (n - 1), 0.0)
+    cov = (sxy - sx * ybar) / (n - 1)
     zero = xbar == 0
     warn_degenerate(zero, f"the ratio is undefined: the denominator sums to 0 (sum_den{name})")
     with np.errstate(divide="ignore", invalid="ignore"):
