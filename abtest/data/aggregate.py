@@ -1,0 +1,384 @@
+"""``summarize``: from exposure and conversion logs to a :class:`Summary`.
+
+Semantics (each tested on hand-built logs in ``tests/data``):
+
+- **Assignment.** Exposures outside the analysis window (``start`` inclusive,
+  ``end`` / ``as_of`` exclusive) are ignored. A unit's variant is the variant
+  of its first exposure to the experiment. Units exposed to more than one
+  variant of the same experiment are excluded and counted
+  (``multiple_variants``, under the variant of their first exposure; on an
+  exact tie of first timestamps the engine picks one). Units whose only
+  variant is not among the configured ``variants`` are excluded and counted
+  (``unknown_variant``) or raise, as ``unknown_variants`` says.
+- **Attribution.** A goal event counts for every experiment the unit is in,
+  if it happens at or after the unit's first exposure and before first
+  exposure + the goal's window (``window`` default 7 days; None counts events
+  until the analysis end, ``as_of`` or ``end``, or all events when neither is
+  given). Events before the first exposure are ignored and the units counted
+  (``before_exposure``); events at or after ``as_of`` are not seen.
+- **Metrics.** A binary goal counts a unit once however many events it has
+  (``sum == sum_sq ==`` converted units); a value goal sums the unit's
+  in-window values (``sum``, ``sum_sq`` over units, where units without an
+  event contribute 0). ``n`` is every kept exposed unit for every metric.
+- **Segments and days.** ``by`` names dimension columns of the exposures; a
+  unit's segment is its value at the first exposure (empty → ``"(missing)"``).
+  ``daily=True`` gives cumulative statistics as of the end of each day (UTC):
+  units first exposed by that day and their in-window events up to that day;
+  the last day equals the overall totals.
+- **Bad data.** Missing columns, mixed time zones and unit_id types that cannot
+  be joined are errors; empty ids or timestamps, negative values and values
+  missing on a value goal are counted exclusions (see
+  :data:`abtest.data.checks.REASONS`). The user's data is only read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from abtest.data import checks, query, sources
+from abtest.data.model import (
+    CONVERSION_COLUMNS,
+    DEFAULT_WINDOW,
+    EXPOSURE_COLUMNS,
+    INHERIT,
+    ColumnMapping,
+    Goal,
+    parse_goals,
+    parse_window,
+)
+from abtest.data.summary import Summary
+
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def summarize(
+    exposures: Any,
+    conversions: Any,
+    *,
+    window: str | timedelta | None = DEFAULT_WINDOW,
+    by: str | Sequence[str] | None = None,
+    daily: bool = False,
+    goals: Sequence[Goal | Mapping[str, Any] | str] | Mapping[str, Any] | None = None,
+    variants: Mapping[str, Sequence[str]] | None = None,
+    experiments: Sequence[str] | None = None,
+    start: str | date | datetime | None = None,
+    end: str | date | datetime | None = None,
+    as_of: str | date | datetime | None = None,
+    covariate: Any = None,
+    columns: ColumnMapping | Mapping[str, Any] | None = None,
+    unknown_variants: str = "exclude",
+    engine: Any = None,
+) -> Summary:
+    """Per-(experiment, variant, metric[, segment][, day]) sufficient statistics.
+
+    Parameters
+    ----------
+    exposures : DataFrame, path, (duckdb_file, table) or Ibis table
+        ``unit_id, experiment, variant, timestamp`` (+ dimension columns).
+        Paths may be CSV or Parquet files, folders or globs.
+    conversions : same kinds as ``exposures``
+        ``unit_id, event, timestamp`` (+ value columns for value goals).
+    window : str, timedelta or None
+        Default attribution window after the first exposure (``"7d"``,
+        ``"36h"``); None counts events until the analysis end.
+    by : str or list of str, optional
+        Exposure dimension column(s) to segment by (e.g. ``"device"``).
+    daily : bool
+        Cumulative statistics per day (a ``day`` column) instead of totals.
+    goals : list or dict, optional
+        The metrics (see :func:`abtest.data.model.parse_goals`): event name,
+        metric id, value column (None: binary) and window per goal. Default:
+        every event name becomes a binary metric.
+    variants : dict, optional
+        ``{experiment: [variant ids]}``: analyse these experiments only; other
+        variants in the data are unknown (see ``unknown_variants``).
+    experiments : list of str, optional
+        Analyse only these experiments (variants taken from the data).
+    start, end, as_of : date, datetime or str, optional
+        Exposures from ``start`` (inclusive) to ``end`` (exclusive; a date
+        without a time means the end of that day). ``as_of`` cuts exposures
+        *and* conversions at that moment (a date: the end of that day).
+    covariate : table, optional
+        Pre-period covariate per unit (``unit_id, value``, optionally
+        ``experiment``) for CUPED; adds ``sum_x, sum_x_sq, sum_xy`` (units
+        without a row count as 0).
+    columns : dict or ColumnMapping, optional
+        Canonical name → your column name, flat or per table, e.g.
+        ``{"unit_id": "user_id", "conversions": {"event": "event_name"}}``.
+    unknown_variants : {"exclude", "error"}
+        Units whose variant is not configured: counted exclusion, or an error.
+    engine : "duckdb" or an Ibis backend, optional
+        Where the query runs. Default: the backend of Ibis-table inputs, else
+        an in-process DuckDB.
+
+    Returns
+    -------
+    Summary
+        ``frame`` with ``experiment, variant, metric, kind, n, sum, sum_sq``
+        (+ segments, ``day``, CUPED sums) and ``exclusions`` with the reasons
+        in :data:`abtest.data.checks.REASONS`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> exposures = pd.DataFrame({
+    ...     "unit_id": [1, 2, 3, 4],
+    ...     "experiment": "cta", "variant": ["a", "a", "b", "b"],
+    ...     "timestamp": pd.to_datetime(["2024-01-01 10:00"] * 4)})
+    >>> conversions = pd.DataFrame({
+    ...     "unit_id": [1, 3, 3, 4], "event": "signup",
+    ...     "timestamp": pd.to_datetime(["2024-01-02 09:00", "2024-01-01 12:00",
+    ...                                  "2024-01-03 09:00", "2024-01-20 09:00"])})
+    >>> s = summarize(exposures, conversions)
+    >>> s.to_frame()[["variant", "metric", "n", "sum"]].values.tolist()
+    [['a', 'signup', 2, 1.0], ['b', 'signup', 2, 1.0]]
+    """
+    if unknown_variants not in ("exclude", "error"):
+        raise ValueError(
+            f"unknown_variants = {unknown_variants!r}: expected 'exclude' or 'error'"
+        )
+    segments = (by,) if isinstance(by, str) else tuple(by or ())
+    default_window = parse_window(window)
+    goal_list = parse_goals(goals)
+    mapping = ColumnMapping.parse(columns)
+    start_b = _bound(start, "start", end_of_day=False)
+    end_b = _bound(end, "end", end_of_day=True)
+    as_of_b = _bound(as_of, "as_of", end_of_day=True)
+    exp_end = min((b for b in (end_b, as_of_b) if b is not None), default=None)
+    if start_b is not None and exp_end is not None and start_b >= exp_end:
+        raise ValueError(f"start ({start}) must be before end / as_of ({end or as_of})")
+
+    con = sources.resolve_engine(engine, exposures, conversions, covariate)
+    raw_e = sources.open_table(exposures, con, "exposures")
+    raw_c = sources.open_table(conversions, con, "conversions")
+    value_cols = sorted({g.value for g in goal_list or () if g.value is not None})
+    ex = checks.prepare(raw_e, "exposures", mapping, EXPOSURE_COLUMNS, segments)
+    cv = checks.prepare(raw_c, "conversions", mapping, CONVERSION_COLUMNS, value_cols,
+                        numeric=value_cols)
+    checks.check_compatible(ex, cv, mapping)
+
+    # profile: which (experiment, variant) pairs and events exist, and their empty fields
+    exp_profile = checks.profile_exposures(ex.table, con)
+    if experiments is not None and variants is None:
+        wanted = {str(e) for e in experiments}
+        exp_profile = exp_profile[exp_profile["experiment"].isin(wanted)
+                                  | exp_profile["experiment"].isna()]
+        missing = wanted - set(exp_profile["experiment"].dropna())
+        if missing:
+            raise ValueError(f"no exposures for experiment(s) {sorted(missing)}")
+    elif experiments is not None:
+        variants = {e: v for e, v in variants.items() if e in set(experiments)}
+    arms = checks.arms_table(exp_profile, variants, unknown_variants)
+    events = None if goal_list is None else sorted({g.event for g in goal_list})
+    conv_profile = checks.profile_conversions(cv.table, con, events)
+    if goal_list is None:
+        names = sorted(map(str, conv_profile["event"].dropna()))
+        goal_list = [Goal(e) for e in names]
+    windows = {
+        i: default_window if g.window is INHERIT else parse_window(g.window)
+        for i, g in enumerate(goal_list)
+    }
+
+    cov_table = _covariate(covariate, con, mapping, arms) if covariate is not None else None
+    plan = query.Plan(
+        segments=segments,
+        daily=daily,
+        last_known_arm=int(arms.loc[arms["known"], "arm"].max()),
+        value_columns={i: g.value for i, g in enumerate(goal_list) if g.value is not None},
+        windows=windows,
+        start=start_b,
+        end=exp_end,
+        conversions_end=as_of_b,
+        analysis_end=as_of_b or end_b,
+        covariate=cov_table is not None,
+    )
+    import ibis
+
+    arms_t = ibis.memtable(arms[["experiment", "variant", "exp", "arm"]])
+    goals_t = ibis.memtable(
+        pd.DataFrame({"event": [g.event for g in goal_list],
+                      "metric": np.arange(len(goal_list), dtype="int64")})
+    )
+    expr = query.build(ex.table, cv.table, arms_t, goals_t, cov_table, plan)
+    result = con.execute(expr)
+    return _assemble(result, arms, goal_list, exp_profile, conv_profile, plan)
+
+
+def _bound(value: Any, name: str, *, end_of_day: bool) -> datetime | None:
+    """A naive UTC datetime; a date alone means its start (or the end of it)."""
+    if value is None:
+        return None
+    whole_day = isinstance(value, date) and not isinstance(value, datetime)
+    whole_day |= isinstance(value, str) and bool(_DATE_ONLY.match(value.strip()))
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise ValueError(
+            f"{name} = {value!r}: expected a date or datetime such as '2024-03-31'"
+        ) from None
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    if whole_day and end_of_day:
+        ts = ts.normalize() + pd.Timedelta(days=1)
+    return ts.to_pydatetime()
+
+
+def _covariate(covariate: Any, con: Any, mapping: ColumnMapping, arms: pd.DataFrame) -> Any:
+    import ibis
+
+    raw = sources.open_table(covariate, con, "covariate")
+    per_experiment = mapping.name("covariate", "experiment") in raw.columns
+    need = ("unit_id", "value", *(("experiment",) if per_experiment else ()))
+    prep = checks.prepare(raw, "covariate", mapping, need, numeric=("value",)).table
+    keys = ["experiment", "unit_id"] if per_experiment else ["unit_id"]
+    dupes = con.execute(
+        prep.group_by(keys).aggregate(k=prep.count()).filter(lambda t: t.k > 1).limit(1)
+    )
+    if len(dupes):
+        row = dupes.iloc[0]
+        raise ValueError(
+            f"covariate has several rows for {', '.join(f'{k} {row[k]!r}' for k in keys)}; "
+            "give one pre-period value per unit"
+        )
+    if per_experiment:
+        exps = ibis.memtable(arms[["experiment", "exp"]].drop_duplicates())
+        prep = prep.join(exps, "experiment").select("exp", "unit_id", x=prep.value)
+    else:
+        prep = prep.select("unit_id", x=prep.value)
+    return prep.mutate(x=prep.x.cast("float64"))
+
+
+def _assemble(
+    result: pd.DataFrame,
+    arms: pd.DataFrame,
+    goals: list[Goal],
+    exp_profile: pd.DataFrame,
+    conv_profile: pd.DataFrame,
+    plan: query.Plan,
+) -> Summary:
+    segs = list(plan.segments)
+    keys = [*segs, *(["day"] if plan.daily else [])]
+    if plan.daily:
+        result = result.assign(day=pd.to_datetime(result["day"]).astype("datetime64[ns]"))
+    units = result[result["part"] == "units"]
+    metric = result[result["part"] == "metric"]
+    arm_info = arms.set_index("arm")
+    known = arms[arms["known"]]
+    metrics = pd.DataFrame({
+        "metric": np.arange(len(goals), dtype="int64"),
+        "metric_id": [g.id for g in goals],
+        "kind": [g.kind for g in goals],
+    })
+
+    # the grid: every known arm (of an experiment with data) x segment x day x metric
+    ucols = ["n", "sum_x", "sum_x_sq"]
+    mcols = ["conv", "vsum", "vsq", "sum_xy"]
+    u_known = units[units["arm"].isin(known["arm"])]
+    if plan.daily:
+        u_known = u_known.dropna(subset=["day"])
+        mrows = metric.dropna(subset=["day"])
+    else:
+        mrows = metric
+    have_exp = set(arm_info.loc[u_known["arm"], "exp"]) if len(u_known) else set()
+    if not segs:
+        combos = known[known["exp"].isin(have_exp)][["arm"]]
+    else:
+        combos = u_known[["arm", *segs]].drop_duplicates()
+    if plan.daily:
+        combos = _with_days(combos, u_known, mrows, arm_info)
+    grid = combos.merge(metrics, how="cross")
+    grid = grid.merge(u_known.groupby(["arm", *keys], as_index=False)[ucols].sum(),
+                      on=["arm", *keys], how="left")
+    grid = grid.merge(mrows[["arm", "metric", *keys, *mcols]], on=["arm", "metric", *keys],
+                      how="left")
+    grid[ucols + mcols] = grid[ucols + mcols].fillna(0)
+    if plan.daily:
+        grid = grid.sort_values(["arm", "metric", *segs, "day"], kind="stable")
+        grid[ucols + mcols] = grid.groupby(["arm", "metric", *segs])[ucols + mcols].cumsum()
+    binary = grid["kind"] == "binary"
+    frame = pd.DataFrame({
+        "experiment": arm_info.loc[grid["arm"], "experiment"].to_numpy(),
+        "variant": arm_info.loc[grid["arm"], "variant"].to_numpy(),
+        "metric": grid["metric_id"].to_numpy(),
+        "kind": grid["kind"].to_numpy(),
+        **{k: grid[k].to_numpy() for k in segs},
+        "n": grid["n"].to_numpy(dtype="int64"),
+        "sum": np.where(binary, grid["conv"], grid["vsum"]).astype(float),
+        "sum_sq": np.where(binary, grid["conv"], grid["vsq"]).astype(float),
+    })
+    if plan.daily:
+        frame.insert(4 + len(segs), "day", grid["day"].to_numpy())
+    if plan.covariate:
+        frame["sum_x"] = grid["sum_x"].to_numpy(float)
+        frame["sum_x_sq"] = grid["sum_x_sq"].to_numpy(float)
+        frame["sum_xy"] = grid["sum_xy"].to_numpy(float)
+    var_order = {(e, v): i for i, (e, v) in enumerate(
+        zip(arms["experiment"], arms["variant"], strict=True))}
+    met_order = {g.id: i for i, g in enumerate(goals)}
+    frame["_v"] = [var_order[ev] for ev in zip(frame["experiment"], frame["variant"],
+                                                strict=True)]
+    frame["_m"] = frame["metric"].map(met_order)
+    order = ["_v", "_m", *segs, *(["day"] if plan.daily else [])]
+    frame = frame.sort_values(order, kind="stable").drop(columns=["_v", "_m"])
+    exclusions = _exclusions(units, metric, arm_info, goals, exp_profile, conv_profile)
+    return Summary(frame.reset_index(drop=True), exclusions=exclusions, segments=segs)
+
+
+def _with_days(combos: pd.DataFrame, units: pd.DataFrame, metric: pd.DataFrame,
+               arm_info: pd.DataFrame) -> pd.DataFrame:
+    """Cross each (arm, segments) with every day of its experiment's data."""
+    days = pd.concat([units[["arm", "day"]], metric[["arm", "day"]]])
+    days["exp"] = arm_info.loc[days["arm"], "exp"].to_numpy()
+    span = days.groupby("exp")["day"].agg(["min", "max"])
+    out = []
+    combos = combos.assign(exp=arm_info.loc[combos["arm"], "exp"].to_numpy())
+    for exp, part in combos.groupby("exp"):
+        lo, hi = span.loc[exp, "min"], span.loc[exp, "max"]
+        grid = pd.DataFrame({"day": pd.date_range(lo, hi, freq="D").astype("datetime64[ns]")})
+        out.append(part.merge(grid, how="cross"))
+    if not out:
+        return combos.assign(day=pd.Series(dtype=object)).drop(columns="exp")
+    return pd.concat(out, ignore_index=True).drop(columns="exp")
+
+
+def _exclusions(units: pd.DataFrame, metric: pd.DataFrame, arm_info: pd.DataFrame,
+                goals: list[Goal], exp_profile: pd.DataFrame,
+                conv_profile: pd.DataFrame) -> pd.DataFrame:
+    rows: list[tuple[str, str, str, str, int]] = []
+
+    def label(arm: int) -> tuple[str, str]:
+        r = arm_info.loc[arm]
+        return str(r["experiment"]), str(r["variant"])
+
+    by_arm = units.groupby("arm")[["multi", "unknown"]].sum()
+    for arm, r in by_arm.iterrows():
+        e, v = label(int(arm))
+        if r["multi"]:
+            rows.append((e, v, "", "multiple_variants", int(r["multi"])))
+        if r["unknown"]:
+            rows.append((e, v, "", "unknown_variant", int(r["unknown"])))
+    analysed = set(arm_info["experiment"])
+    for _, r in exp_profile.iterrows():
+        if r["null_rows"] and (pd.isna(r["experiment"]) or r["experiment"] in analysed):
+            e = "" if pd.isna(r["experiment"]) else str(r["experiment"])
+            v = "" if pd.isna(r["variant"]) else str(r["variant"])
+            rows.append((e, v, "", "null_exposure", int(r["null_rows"])))
+    by_event = dict(zip(conv_profile["event"], conv_profile["null_rows"], strict=True))
+    for g in goals:
+        if by_event.get(g.event, 0):
+            rows.append(("", "", g.id, "null_conversion", int(by_event[g.event])))
+    flags = metric.groupby(["arm", "metric"])[["before", "negative", "null_value"]].sum()
+    names = {"before": "before_exposure", "negative": "negative_value",
+             "null_value": "null_value"}
+    for (arm, m), r in flags.iterrows():
+        e, v = label(int(arm))
+        for col, reason in names.items():
+            if r[col]:
+                rows.append((e, v, goals[int(m)].id, reason, int(r[col])))
+    return pd.DataFrame(rows, columns=["experiment", "variant", "metric", "reason", "units"])

@@ -1,0 +1,235 @@
+"""The canonical event model, column mapping, goals and windows.
+
+abtest reads two event logs (and two optional tables):
+
+exposures
+    one row per time a unit saw an experiment: ``unit_id, experiment,
+    variant, timestamp``, plus any dimension columns (``device``, ``source``,
+    ``country``, ...) to segment by.
+conversions
+    one row per goal event: ``unit_id, event, timestamp`` and, for value
+    goals, a numeric column (``value`` by default, e.g. revenue).
+covariate (optional, for CUPED)
+    one row per unit: ``unit_id, value`` (e.g. revenue in the weeks before the
+    experiment), optionally per ``experiment``.
+spend (optional, for cost per lead / CAC / ROI)
+    ``experiment, variant, spend``; not read by :func:`abtest.summarize`, the
+    analysis joins it to the summary by (experiment, variant).
+
+Users' tables rarely use these names: a :class:`ColumnMapping` maps each
+canonical name to the user's column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+EXPOSURE_COLUMNS = ("unit_id", "experiment", "variant", "timestamp")
+CONVERSION_COLUMNS = ("unit_id", "event", "timestamp")
+COVARIATE_COLUMNS = ("unit_id", "value")
+VALUE = "value"
+TABLES = ("exposures", "conversions", "covariate")
+DEFAULT_WINDOW = "7d"
+
+Window = str | timedelta | int | float | None
+
+
+class _Inherit:
+    """Marker: a goal's window not given, so the ``window`` of ``summarize`` applies."""
+
+    def __repr__(self) -> str:
+        return "INHERIT"
+
+
+INHERIT: Any = _Inherit()
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Canonical column name → the user's column name, per table.
+
+    Build it with :meth:`parse` from a flat dict (applies to every table that
+    has that canonical column) or a dict per table.
+
+    Examples
+    --------
+    >>> m = ColumnMapping.parse({"unit_id": "user_id", "timestamp": "ts",
+    ...                          "conversions": {"event": "event_name"}})
+    >>> m.name("exposures", "unit_id"), m.name("conversions", "event"), m.name("exposures", "variant")
+    ('user_id', 'event_name', 'variant')
+    """
+
+    exposures: Mapping[str, str] = field(default_factory=dict)
+    conversions: Mapping[str, str] = field(default_factory=dict)
+    covariate: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, columns: ColumnMapping | Mapping[str, Any] | None) -> ColumnMapping:
+        """From None, a ColumnMapping, or ``{canonical: user}`` / ``{table: {canonical: user}}``."""
+        if columns is None:
+            return cls()
+        if isinstance(columns, ColumnMapping):
+            return columns
+        if not isinstance(columns, Mapping):
+            raise TypeError(
+                f"columns must be a dict of canonical name -> your column name, not {columns!r}"
+            )
+        flat = {k: v for k, v in columns.items() if k not in TABLES}
+        per: dict[str, dict[str, str]] = {t: {} for t in TABLES}
+        for key, user in flat.items():
+            if not isinstance(user, str):
+                raise TypeError(f"columns[{key!r}] = {user!r}: expected a column name (str)")
+            for t in TABLES:
+                per[t][key] = user
+        for t in TABLES:
+            given = columns.get(t)
+            if given is None:
+                continue
+            if not isinstance(given, Mapping):
+                raise TypeError(f"columns[{t!r}] must be a dict, not {given!r}")
+            per[t].update({str(k): str(v) for k, v in given.items()})
+        return cls(per["exposures"], per["conversions"], per["covariate"])
+
+    def name(self, table: str, canonical: str) -> str:
+        """The user's name for ``canonical`` in ``table`` (the canonical name if unmapped)."""
+        return dict(getattr(self, table)).get(canonical, canonical)
+
+
+@dataclass(frozen=True)
+class Goal:
+    """One metric computed from conversion events.
+
+    Parameters
+    ----------
+    event : str
+        The event name in the conversions log.
+    metric : str, optional
+        The metric id in the Summary (default: the event name).
+    value : str, optional
+        The conversions column summed per unit (e.g. ``"revenue"``); None
+        makes a binary goal (a unit converts or not).
+    window : str, timedelta or None
+        Attribution window after the unit's first exposure (``"7d"``,
+        ``"36h"``, ``"30m"``); None counts events until the analysis end; left
+        out, the ``window`` given to :func:`abtest.summarize` applies.
+    """
+
+    event: str
+    metric: str | None = None
+    value: str | None = None
+    window: Any = INHERIT
+
+    @property
+    def id(self) -> str:
+        return self.metric if self.metric is not None else self.event
+
+    @property
+    def kind(self) -> str:
+        return "binary" if self.value is None else "value"
+
+
+_WINDOW_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(w|d|h|m|min|s)\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "min": 60, "s": 1}
+
+
+def parse_window(window: Window) -> timedelta | None:
+    """A window as a timedelta (None stays None: until the analysis end).
+
+    Accepts ``"7d"``, ``"2w"``, ``"36h"``, ``"30m"``, ``"90s"``, a
+    ``timedelta``, or a number of days.
+
+    Examples
+    --------
+    >>> parse_window("7d"), parse_window("36h"), parse_window(None)
+    (datetime.timedelta(days=7), datetime.timedelta(days=1, seconds=43200), None)
+    """
+    if window is None:
+        return None
+    if isinstance(window, timedelta):
+        out = window
+    elif isinstance(window, bool):
+        raise TypeError(f"window = {window!r}: give e.g. '7d', '36h' or None")
+    elif isinstance(window, int | float):
+        out = timedelta(days=float(window))
+    elif isinstance(window, str):
+        m = _WINDOW_RE.match(window)
+        if not m:
+            raise ValueError(
+                f"window = {window!r}: expected a number and a unit, e.g. '7d', '2w', "
+                "'36h', '30m', '90s', or None for 'until the analysis end'"
+            )
+        out = timedelta(seconds=float(m.group(1)) * _UNIT_SECONDS[m.group(2).lower()])
+    else:
+        raise TypeError(f"window = {window!r}: give e.g. '7d', '36h', a timedelta or None")
+    if out <= timedelta(0):
+        raise ValueError(f"window = {window!r}: must be positive")
+    return out
+
+
+def parse_goals(
+    goals: Iterable[Goal | Mapping[str, Any] | str] | Mapping[str, Any] | None,
+) -> list[Goal] | None:
+    """Goals from the forms ``summarize`` accepts (None: every event is a binary goal).
+
+    ``goals`` may be a list of :class:`Goal`, dicts (``event, metric, value,
+    window``) or event names, or a dict ``{event: None | value column | Goal |
+    dict}``.
+
+    Examples
+    --------
+    >>> [g.id for g in parse_goals(["signup", {"event": "purchase", "metric": "revenue",
+    ...                                        "value": "value"}])]
+    ['signup', 'revenue']
+    >>> parse_goals({"purchase": "revenue"})[0].value
+    'revenue'
+    """
+    if goals is None:
+        return None
+    items: list[Goal] = []
+    if isinstance(goals, Mapping):
+        for event, spec in goals.items():
+            if spec is None:
+                items.append(Goal(str(event)))
+            elif isinstance(spec, str):
+                items.append(Goal(str(event), value=spec))
+            elif isinstance(spec, Goal):
+                items.append(spec if spec.event == event else Goal(str(event), spec.metric,
+                                                                    spec.value, spec.window))
+            elif isinstance(spec, Mapping):
+                items.append(_goal_from_dict({"event": event, **spec}))
+            else:
+                raise TypeError(f"goals[{event!r}] = {spec!r}: expected None, a column, or a dict")
+    else:
+        for spec in goals:
+            if isinstance(spec, Goal):
+                items.append(spec)
+            elif isinstance(spec, str):
+                items.append(Goal(spec))
+            elif isinstance(spec, Mapping):
+                items.append(_goal_from_dict(spec))
+            else:
+                raise TypeError(f"goal {spec!r}: expected an event name, a dict or a Goal")
+    if not items:
+        raise ValueError("goals is empty: give at least one goal, or None for every event")
+    ids = [g.id for g in items]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ValueError(f"goals: metric id(s) {dupes} given twice; give each a distinct metric")
+    for g in items:
+        if g.window is not INHERIT:
+            parse_window(g.window)
+    return items
+
+
+def _goal_from_dict(spec: Mapping[str, Any]) -> Goal:
+    unknown = set(spec) - {"event", "metric", "id", "value", "window", "attribution_window"}
+    if unknown or "event" not in spec:
+        raise ValueError(
+            f"goal {dict(spec)!r}: expected the keys event (required), metric, value, window"
+        )
+    window = spec.get("window", spec.get("attribution_window", INHERIT))
+    return Goal(str(spec["event"]), spec.get("metric", spec.get("id")), spec.get("value"), window)

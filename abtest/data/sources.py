@@ -1,0 +1,178 @@
+"""Open where the user's data lives as an Ibis table on one engine.
+
+Accepted sources: a pandas DataFrame or pyarrow Table, a CSV or Parquet path
+(a file, a folder of Parquet files, or a glob such as ``logs/*.parquet``), a
+``(database_file, table_name)`` pair for a DuckDB database file, or an Ibis
+table on any backend (BigQuery, Snowflake, Postgres, Trino, Spark, SQLite,
+DuckDB, ...). Nothing is copied into the engine and nothing the user gave is
+modified: DataFrames are scanned in place by DuckDB, files are read where
+they are, and warehouse tables never leave the warehouse.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+_COUNTER = itertools.count()
+_CSV = (".csv", ".tsv", ".csv.gz", ".tsv.gz", ".txt")
+_PARQUET = (".parquet", ".pq", ".parq")
+_DUCKDB = (".duckdb", ".ddb", ".db")
+
+
+def default_engine() -> Any:
+    """A fresh in-process DuckDB (through Ibis) with its session time zone set to UTC."""
+    import ibis
+
+    con = ibis.duckdb.connect()
+    con.raw_sql("SET TimeZone = 'UTC'")
+    return con
+
+
+def resolve_engine(engine: Any, *sources: Any) -> Any:
+    """The Ibis backend to run on: ``engine`` if given (``"duckdb"`` or a backend),
+    else the backend of the first Ibis table among ``sources``, else a new DuckDB."""
+    import ibis
+
+    if engine is None or engine == "duckdb":
+        for source in sources:
+            if isinstance(source, ibis.Table):
+                if engine == "duckdb" and _backend_name(source) != "duckdb":
+                    break
+                return source.get_backend()
+        return default_engine()
+    if isinstance(engine, str):
+        raise ValueError(
+            f"engine = {engine!r}: give 'duckdb' or an Ibis backend, e.g. "
+            "ibis.postgres.connect(...), ibis.bigquery.connect(...)"
+        )
+    if not hasattr(engine, "execute") or not hasattr(engine, "name"):
+        raise TypeError(f"engine = {engine!r} is not an Ibis backend (ibis.<engine>.connect())")
+    return engine
+
+
+def open_table(source: Any, con: Any, role: str) -> Any:
+    """``source`` as an Ibis table on ``con``; ``role`` ("exposures", ...) names it in errors."""
+    import ibis
+
+    if isinstance(source, ibis.Table):
+        try:
+            same = source.get_backend() is con
+        except Exception:  # an unbound table (e.g. an ibis.memtable)
+            same = True
+        if not same:
+            raise ValueError(
+                f"{role} is an Ibis table on another connection ({_backend_name(source)}); "
+                "all tables must live on the engine that runs the query: pass them from the "
+                "same connection, or pass engine= that connection"
+            )
+        return source
+    if isinstance(source, pd.DataFrame):
+        check_frame(source, role)
+        return _in_memory(source, con, role)
+    if _is_arrow(source):
+        return _in_memory(source, con, role)
+    if isinstance(source, tuple) and len(source) == 2:
+        return _duckdb_file_table(Path(source[0]), str(source[1]), con, role)
+    if isinstance(source, str | os.PathLike):
+        return _path_table(str(source), con, role)
+    raise TypeError(
+        f"{role}: cannot read a {type(source).__name__}; give a pandas DataFrame, a CSV or "
+        "Parquet path (or glob), a (duckdb_file, table) pair, or an Ibis table"
+    )
+
+
+def check_frame(df: pd.DataFrame, role: str) -> None:
+    """Reject a pandas column of timestamps that mixes time zones (or aware and naive)."""
+    for col in df.columns:
+        s = df[col]
+        if s.dtype != object or s.empty:
+            continue
+        sample = s.dropna()
+        stamps = [v for v in sample.iloc[:1000] if isinstance(v, pd.Timestamp | _datetime())]
+        if not stamps:
+            continue
+        zones: dict[str, int] = {}
+        for i, v in sample.items():
+            if isinstance(v, pd.Timestamp | _datetime()):
+                zones.setdefault(str(v.tzinfo) if v.tzinfo else "naive", i)
+        if len(zones) > 1:
+            shown = ", ".join(f"{z} (row {i!r})" for z, i in list(zones.items())[:3])
+            raise ValueError(
+                f"{role} column {col!r} mixes time zones: {shown}. abtest will not guess; "
+                f"convert it first, e.g. pd.to_datetime(df[{col!r}], utc=True)"
+            )
+
+
+def _datetime() -> type:
+    import datetime
+
+    return datetime.datetime
+
+
+def _is_arrow(source: Any) -> bool:
+    return type(source).__module__.startswith("pyarrow") and hasattr(source, "schema")
+
+
+def _in_memory(data: Any, con: Any, role: str) -> Any:
+    import ibis
+
+    if con.name == "duckdb":
+        name = f"abtest_{role}_{next(_COUNTER)}"
+        con.con.register(name, data)  # a view over the DataFrame: no copy
+        return con.table(name)
+    return ibis.memtable(data)
+
+
+def _path_table(path: str, con: Any, role: str) -> Any:
+    lower = path.lower()
+    is_glob = any(ch in path for ch in "*?[")
+    if not is_glob and not os.path.exists(path):
+        raise FileNotFoundError(f"{role}: no such file or folder: {path}")
+    if lower.endswith(_DUCKDB):
+        raise ValueError(
+            f"{role}: {path} is a DuckDB database; say which table: ({path!r}, 'table_name')"
+        )
+    if os.path.isdir(path):
+        path = os.path.join(path, "**", "*.parquet")
+        lower = path.lower()
+    reader = "read_csv" if lower.endswith(_CSV) else "read_parquet" if lower.endswith(
+        _PARQUET) else None
+    if reader is None:
+        raise ValueError(
+            f"{role}: cannot tell the format of {path}; name files *.csv or *.parquet"
+        )
+    if not hasattr(con, reader):
+        raise ValueError(
+            f"{role}: the {con.name} engine cannot read files; load {path} into it first "
+            "and pass the table"
+        )
+    table_name = f"abtest_{role}_{next(_COUNTER)}"
+    return getattr(con, reader)(path, table_name=table_name)
+
+
+def _duckdb_file_table(path: Path, table: str, con: Any, role: str) -> Any:
+    if con.name != "duckdb":
+        raise ValueError(f"{role}: a DuckDB database file needs engine='duckdb'")
+    if not path.exists():
+        raise FileNotFoundError(f"{role}: no such DuckDB database: {path}")
+    alias = f"abtest_db_{next(_COUNTER)}"
+    con.attach(str(path), alias, read_only=True)
+    try:
+        return con.table(table, database=alias)
+    except Exception as err:
+        tables = con.list_tables(database=alias)
+        raise ValueError(
+            f"{role}: no table {table!r} in {path}; it has {', '.join(tables) or 'no tables'}"
+        ) from err
+
+
+def _backend_name(table: Any) -> str:
+    try:
+        return str(table.get_backend().name)
+    except Exception:
+        return "unbound"
