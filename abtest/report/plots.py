@@ -102,6 +102,13 @@ def to_data_uri(fig: Figure, image_format: str = "png", *, dpi: int = 110) -> st
     return f"data:{mime};base64,{base64.b64encode(buf.getvalue()).decode('ascii')}"
 
 
+def to_png(fig: Figure, *, dpi: int = 110) -> bytes:
+    """The figure as PNG bytes (reproducible: no software stamp)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, metadata=_no_date("png"))
+    return buf.getvalue()
+
+
 def _no_date(image_format: str) -> dict[str, Any]:
     # reproducible output: no creation date / software stamp in the file
     return {"Date": None} if image_format == "svg" else {"Software": None}

@@ -106,9 +106,9 @@ class ReportView:
 
 
 def variant_label(design: Design, variant: str) -> str:
-    """``"b (Short form)"`` when the variant has a display name, else its id."""
+    """``'b "Short form"'`` when the variant has a display name, else its id."""
     name = design.variant_names.get(variant)
-    return f"{variant} ({name})" if name and name != variant else variant
+    return f'{variant} "{name}"' if name and name != variant else variant
 
 
 def metric_label(design: Design, metric: str) -> str:
@@ -245,7 +245,7 @@ def _metric_view(analysis: Analysis, metric: str, kind: str, rows: pd.DataFrame)
     direction = good_direction(d, metric)
     body, marks = [], []
     for (_, r), is_control in zip(rows.iterrows(), control_mask, strict=True):
-        cells = [variant_label(d, str(r["variant"])), fmt.count(r["n"])]
+        cells = [str(r["variant"]), fmt.count(r["n"])]
         if binary:
             cells += [fmt.count(float(r["mean"]) * float(r["n"])), fmt.pct(r["mean"])]
         else:
@@ -404,7 +404,6 @@ def _funnel(analysis: Analysis) -> Table | None:
     f = analysis.funnel
     if f is None or f.empty:
         return None
-    d = analysis.design
     header = ("step", "variant", "units", "of exposed", "from previous step")
     rows = []
     first_step = f["step"].iloc[0]
@@ -412,7 +411,7 @@ def _funnel(analysis: Analysis) -> Table | None:
         rows.append(
             (
                 str(r["step"]),
-                variant_label(d, str(r["variant"])),
+                str(r["variant"]),
                 fmt.count(r["units"]),
                 fmt.pct(r["rate_of_exposed"]),
                 "" if r["step"] == first_step else fmt.pct(r["step_conversion"]),
@@ -439,7 +438,7 @@ def _costs(analysis: Analysis) -> Table | None:
             (
                 str(r["metric"]),
                 measure,
-                variant_label(d, str(r["variant"])),
+                str(r["variant"]),
                 fmt.money(r["spend"], cur),
                 "" if roi else fmt.count(r.get("conversions")),
                 fmt.pct(r["value"], signed=True) if roi else fmt.money(r["value"], cur),

@@ -1,0 +1,417 @@
+"""``abtest analyze``: one experiment's data in, a report out.
+
+Two ways in:
+
+- ``abtest analyze --counts counts.csv``: aggregated counts, columns
+  ``variant, visitors, conversions`` and optionally ``metric`` (one row per
+  variant and metric; the first metric is the primary goal);
+- ``abtest analyze EXPERIMENT_ID --registry experiments/ --data SOURCE``: the
+  experiment's settings from the registry and its data from SOURCE (a
+  unit-level CSV/Parquet file, or a folder of exposure and conversion logs).
+
+Bad input is reported in one line on stderr (``abtest: error: ...``) with exit
+status 2; nothing is written unless the analysis succeeds, and ``--out`` is
+written atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import json
+import math
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from abtest.cli._common import fail_usage, write_atomic
+
+FORMATS = ("text", "markdown", "json", "html")
+METHODS = ("frequentist", "bayesian", "sequential")
+CORRECTIONS = ("holm", "bonferroni", "bh", "none")
+COUNT_COLUMNS = ("variant", "visitors", "conversions")
+TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
+
+
+class OneLineErrors(click.Command):
+    """A command whose usage errors (bad option values, missing arguments) print one
+    line, ``abtest: error: ...``, and exit with status 2."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as e:
+            fail_usage(f"{e.format_message()} (see abtest {self.name} --help)")
+
+
+class InputError(Exception):
+    """Bad input data: reported in one line, exit status 2."""
+
+
+class MethodUnavailable(InputError):
+    """The configured method is not implemented in this build: exit status 1."""
+
+
+@click.command(cls=OneLineErrors)
+@click.argument("experiment_id", required=False)
+@click.option(
+    "--counts",
+    "counts_path",
+    metavar="FILE.csv",
+    help="Aggregated counts: columns variant, visitors, conversions [, metric].",
+)
+@click.option("--registry", metavar="DIR", help="Experiment registry (folder of YAML files).")
+@click.option(
+    "--data",
+    "source",
+    metavar="SOURCE",
+    help="Unit-level CSV/Parquet file, or a folder with exposures and conversions logs.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--out", metavar="FILE", help="Write the report here (atomically) instead of stdout.")
+@click.option("--method", type=click.Choice(METHODS), help="Override the analysis method.")
+@click.option("--alpha", type=float, help="Override the significance level (default 0.05).")
+@click.option("--correction", type=click.Choice(CORRECTIONS), help="Multiple-testing correction.")
+@click.option("--control", help="The control variant (counts: default 'control' or the first).")
+@click.option("--no-plots", is_flag=True, help="HTML without the embedded plots.")
+def analyze(
+    experiment_id: str | None,
+    counts_path: str | None,
+    registry: str | None,
+    source: str | None,
+    fmt: str,
+    out: str | None,
+    method: str | None,
+    alpha: float | None,
+    correction: str | None,
+    control: str | None,
+    no_plots: bool,
+) -> None:
+    """Analyse one experiment and print (or write) its report.
+
+    \b
+    Examples:
+      abtest analyze --counts counts.csv
+      abtest analyze --counts counts.csv --format json --out result.json
+      abtest analyze homepage-headline --registry experiments/ --data events/
+    """
+    if alpha is not None and not 0 < alpha < 1:
+        fail_usage(f"--alpha {alpha}: must be strictly between 0 and 1")
+    overrides = {
+        k: v
+        for k, v in {"method": method, "alpha": alpha, "correction": correction}.items()
+        if v is not None
+    }
+    try:
+        if counts_path is not None:
+            if experiment_id or registry or source:
+                fail_usage(
+                    "give either --counts FILE or EXPERIMENT_ID --registry DIR --data SOURCE"
+                )
+            analysis = analyze_counts(counts_path, control=control, **overrides)
+        else:
+            if not experiment_id:
+                fail_usage("give --counts FILE, or EXPERIMENT_ID with --registry DIR --data SOURCE")
+            if not registry or not source:
+                missing = " and ".join(
+                    f"--{name}" for name, v in (("registry", registry), ("data", source)) if not v
+                )
+                fail_usage(f"experiment {experiment_id!r} needs {missing}")
+            experiment = load_experiment(registry, experiment_id)
+            analysis = analyze_experiment(experiment, source, control=control, **overrides)
+    except MethodUnavailable as e:
+        click.echo(f"abtest: error: {e}", err=True)
+        raise SystemExit(1) from None
+    except InputError as e:
+        fail_usage(str(e))
+    text = render(analysis, fmt, plots=not no_plots)
+    if out is None:
+        click.echo(text, nl=not text.endswith("\n"))
+    else:
+        try:
+            write_atomic(out, text)
+        except OSError as e:
+            fail_usage(f"cannot write {out}: {e.strerror or e}")
+
+
+# -- rendering -------------------------------------------------------------------------------
+def render(analysis: Any, fmt: str, *, plots: bool = True) -> str:
+    """The analysis in one of :data:`FORMATS` (HTML as a complete document)."""
+    if fmt == "json":
+        return json.dumps(jsonable(analysis.to_dict()), indent=2, allow_nan=False) + "\n"
+    if fmt == "markdown":
+        from abtest.report.markdown import render_markdown
+
+        return render_markdown(analysis)
+    if fmt == "html":
+        from abtest.report.html import render_html
+
+        return render_html(analysis, plots=plots, standalone=True)
+    from abtest.report.text import render_text
+
+    return render_text(analysis)
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON values: NaN/inf -> None, dates -> ISO strings, numpy -> Python.
+
+    >>> import numpy as np
+    >>> jsonable({"a": np.float64("nan"), "d": dt.date(2026, 11, 16), "n": np.int64(3)})
+    {'a': None, 'd': '2026-11-16', 'n': 3}
+    """
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, bool | str) or value is None:
+        return value
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if hasattr(value, "item") and not isinstance(value, int | float):
+        try:
+            value = value.item()  # numpy scalars
+        except (TypeError, ValueError):
+            return str(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, int):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+# -- counts ----------------------------------------------------------------------------------
+def read_counts(path: str | Path) -> Any:
+    """A :class:`~abtest.data.Summary` from a counts CSV (``variant, visitors,
+    conversions [, metric]``); every problem names the file and line."""
+    import pandas as pd
+
+    from abtest.data.summary import Summary
+
+    p = Path(path)
+    try:
+        with p.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            header = [(h or "").strip().lower() for h in reader.fieldnames or []]
+            lines = list(reader)
+    except FileNotFoundError:
+        raise InputError(f"counts file {p}: not found") from None
+    except IsADirectoryError:
+        raise InputError(f"counts file {p}: is a folder, expected a CSV file") from None
+    except UnicodeDecodeError:
+        raise InputError(f"counts file {p}: not a UTF-8 text (CSV) file") from None
+    except (OSError, csv.Error) as e:
+        raise InputError(f"counts file {p}: {e}") from None
+    if not header:
+        raise InputError(f"{p}: empty file; expected a header {', '.join(COUNT_COLUMNS)}")
+    missing = [c for c in COUNT_COLUMNS if c not in header]
+    if missing:
+        raise InputError(
+            f"{p}:1: missing column(s) {', '.join(missing)}; expected "
+            f"{', '.join(COUNT_COLUMNS)} [, metric], found {', '.join(h for h in header if h)}"
+        )
+    if not lines:
+        raise InputError(f"{p}: no rows after the header")
+    rows = []
+    seen: dict[tuple[str, str], int] = {}
+    for i, raw in enumerate(lines, start=2):
+        r = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+        where = f"{p}:{i}"
+        variant = r["variant"]
+        if not variant:
+            raise InputError(f"{where}: empty variant")
+        metric = r.get("metric") or "conversion"
+        visitors = _whole(r["visitors"], "visitors", where)
+        conversions = _whole(r["conversions"], "conversions", where)
+        if conversions > visitors:
+            raise InputError(f"{where}: conversions {conversions} exceed visitors {visitors}")
+        key = (variant, metric)
+        if key in seen:
+            raise InputError(
+                f"{where}: variant {variant!r}, metric {metric!r} repeats line {seen[key]}"
+            )
+        seen[key] = i
+        rows.append(
+            {
+                "experiment": p.stem,
+                "variant": variant,
+                "metric": metric,
+                "kind": "binary",
+                "n": visitors,
+                "sum": float(conversions),
+                "sum_sq": float(conversions),
+            }
+        )
+    variants = list(dict.fromkeys(r["variant"] for r in rows))
+    for metric in dict.fromkeys(r["metric"] for r in rows):
+        have = {r["variant"] for r in rows if r["metric"] == metric}
+        lacking = [v for v in variants if v not in have]
+        if lacking:
+            raise InputError(
+                f"{p}: metric {metric!r} has no row for variant(s) {', '.join(lacking)}"
+            )
+    if len(variants) < 2:
+        raise InputError(f"{p}: need at least two variants, found {', '.join(variants)}")
+    return Summary(pd.DataFrame(rows))
+
+
+def _whole(text: str, column: str, where: str) -> int:
+    try:
+        value = float(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise InputError(f"{where}: {column} = {text!r} is not a number") from None
+    if not math.isfinite(value) or value != int(value) or value < 0:
+        raise InputError(f"{where}: {column} = {text!r} must be a whole number >= 0")
+    return int(value)
+
+
+def analyze_counts(path: str | Path, *, control: str | None = None, **settings: Any) -> Any:
+    """Analyse a counts CSV (see :func:`read_counts`)."""
+    from abtest.analysis import analyze
+
+    summary = read_counts(path)
+    try:
+        return analyze(summary, control=control, **settings)
+    except NotImplementedError as e:
+        _not_ready(e, settings.get("method"))
+    except (ValueError, KeyError, TypeError) as e:
+        raise InputError(f"{path}: {_message(e)}") from None
+
+
+# -- registry + data -------------------------------------------------------------------------
+def load_experiment(registry: str | Path, experiment_id: str) -> Any:
+    """The experiment ``experiment_id`` of the registry folder ``registry``."""
+    reg = load_registry_or_fail(registry)
+    if experiment_id not in reg:
+        known = ", ".join(sorted(reg)) or "none"
+        raise InputError(f"no experiment {experiment_id!r} in {registry} (it has: {known})")
+    return reg[experiment_id]
+
+
+def load_registry_or_fail(path: str | Path) -> Any:
+    """Load the registry, turning its errors into one-line :class:`InputError`."""
+    from abtest.registry import RegistryError, load_registry
+
+    if not Path(path).exists():
+        raise InputError(f"registry {path}: not found")
+    try:
+        return load_registry(path)
+    except RegistryError as e:
+        problems = [p for p in e.problems if p.is_error]
+        more = (
+            f" (and {len(problems) - 1} more; run abtest validate {path})"
+            if len(problems) > 1
+            else ""
+        )
+        raise InputError(f"registry has errors: {problems[0]}{more}") from None
+    except (OSError, ValueError) as e:
+        raise InputError(f"registry {path}: {_message(e)}") from None
+
+
+def analyze_experiment(
+    experiment: Any, source: str | Path, *, control: str | None = None, **overrides: Any
+) -> Any:
+    """Analyse a registry experiment on the data at ``source``.
+
+    ``source`` is a unit-level table (CSV or Parquet: a variant column and one
+    column per goal id, 0/1 for conversions, numbers for values; an optional
+    ``experiment`` column is filtered on), or a folder holding exposure and
+    conversion logs (``exposures.*`` and ``conversions.*``), which
+    :func:`abtest.summarize` aggregates.
+    """
+    from abtest.analysis import analyze, design_from_experiment
+
+    design = design_from_experiment(experiment)
+    if overrides:
+        design = dataclasses.replace(design, **overrides)
+    if control is not None and control != design.variants[0]:
+        raise InputError(
+            f"--control {control!r}: experiment {experiment.id!r} configures "
+            f"{design.variants[0]!r} as its control"
+        )
+    path = Path(source)
+    try:
+        if path.is_dir():
+            data = summarize_folder(path, experiment)
+        elif path.is_file():
+            data = read_units(path, experiment.id)
+        else:
+            raise InputError(f"data source {source}: not found")
+        return analyze(data, design=design)
+    except NotImplementedError as e:
+        _not_ready(e, design.method)
+    except (ValueError, KeyError, TypeError) as e:
+        raise InputError(f"{experiment.id}: {_message(e)}") from None
+
+
+def read_units(path: Path, experiment_id: str | None = None) -> Any:
+    """A unit-level frame from a CSV or Parquet file (rows of other experiments dropped
+    when the file has an ``experiment`` column)."""
+    import pandas as pd
+
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            df = pd.read_csv(path)
+        elif suffix in (".parquet", ".pq"):
+            df = pd.read_parquet(path)
+        else:
+            raise InputError(f"data file {path}: expected .csv or .parquet")
+    except InputError:
+        raise
+    except (OSError, ValueError, UnicodeDecodeError) as e:
+        raise InputError(f"data file {path}: cannot read it ({_message(e)})") from None
+    if experiment_id is not None and "experiment" in df.columns:
+        df = df[df["experiment"].astype(str) == experiment_id].drop(columns="experiment")
+        if df.empty:
+            raise InputError(f"data file {path}: no rows for experiment {experiment_id!r}")
+    return df
+
+
+def find_log(folder: Path, name: str) -> Path | None:
+    """``folder/name.csv`` or ``.parquet`` (or a folder ``name/`` of such files)."""
+    for suffix in TABLE_SUFFIXES:
+        if (folder / f"{name}{suffix}").is_file():
+            return folder / f"{name}{suffix}"
+    if (folder / name).is_dir():
+        return folder / name
+    return None
+
+
+def summarize_folder(folder: Path, experiment: Any) -> Any:
+    """Aggregate the exposure and conversion logs in ``folder`` for one experiment."""
+    exposures, conversions = find_log(folder, "exposures"), find_log(folder, "conversions")
+    if exposures is None or conversions is None:
+        which = " and ".join(
+            n for n, f in (("exposures", exposures), ("conversions", conversions)) if f is None
+        )
+        raise InputError(f"data folder {folder}: no {which} log (expected {which}.csv or .parquet)")
+    try:
+        from abtest import summarize
+    except (ImportError, AttributeError):
+        raise InputError(
+            "reading exposure/conversion logs needs abtest.summarize, which this build "
+            "lacks; pass a unit-level CSV (variant column + one 0/1 column per goal)"
+        ) from None
+    return summarize(str(exposures), str(conversions), daily=True)
+
+
+def _message(e: BaseException) -> str:
+    if isinstance(e, KeyError) and e.args:
+        return str(e.args[0])
+    return str(e) or type(e).__name__
+
+
+def _not_ready(e: NotImplementedError, method: str | None) -> NoReturn:
+    what = f"the {method} method" if method else "this analysis"
+    raise MethodUnavailable(f"{what} is not available in this build yet ({e or 'pending'})")

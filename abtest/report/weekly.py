@@ -1,0 +1,336 @@
+"""The weekly report: every running experiment on one page.
+
+For each experiment: status, days running, sample collected against the plan,
+SRM alarms, the current results and decision, and its plots. HTML is one
+self-contained file (plots inline as ``data:`` URIs); Markdown links image
+files written beside it in ``<name>_files/``.
+
+The report only presents: the caller analyses each experiment (``abtest
+report`` and ``abtest demo`` do) and passes ``(experiment, analysis)`` pairs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from abtest.report import format as fmt
+from abtest.report.markdown import escape, markdown_from_view, table_markdown
+from abtest.report.view import ReportView, Table, build_view
+
+if TYPE_CHECKING:
+    from abtest.analysis import Analysis
+
+FORMATS = ("html", "markdown")
+_WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$")
+
+Entry = tuple[Any, "Analysis | str | None"]
+"""``(experiment or Design, Analysis)``; the second item may instead be a message
+saying why the experiment could not be analysed (or ``None``: no data yet)."""
+
+
+@dataclass(frozen=True)
+class Week:
+    """An ISO week: ``label`` like ``2026-W47``, Monday ``start`` to Sunday ``end``."""
+
+    label: str
+    start: dt.date
+    end: dt.date
+
+    @property
+    def span(self) -> str:
+        return f"{self.start:%b %d} – {self.end:%b %d, %Y}"
+
+
+def parse_week(week: str | dt.date | None = None) -> Week:
+    """The ISO week ``"2026-W47"`` (or the week of a date; default this week).
+
+    >>> w = parse_week("2026-W47")
+    >>> w.label, w.start.isoformat(), w.end.isoformat()
+    ('2026-W47', '2026-11-16', '2026-11-22')
+    """
+    if week is None:
+        week = dt.date.today()
+    if isinstance(week, dt.date):
+        year, number, _ = week.isocalendar()
+    else:
+        m = _WEEK.match(str(week).strip())
+        if not m:
+            raise ValueError(f"week {week!r} is not an ISO week; write it like 2026-W47")
+        year, number = int(m.group(1)), int(m.group(2))
+    try:
+        start = dt.date.fromisocalendar(year, number, 1)
+    except ValueError:
+        raise ValueError(f"week {week!r}: {year} has no week {number}") from None
+    return Week(f"{year}-W{number:02d}", start, start + dt.timedelta(days=6))
+
+
+@dataclass(frozen=True)
+class ExperimentSummary:
+    """One line of the overview table, and the experiment's section."""
+
+    id: str
+    name: str
+    status: str
+    owner: str
+    days: str
+    sample: str
+    srm: str
+    decision: str
+    mark: str  # "alarm" | "better" (winner) | "warn" | ""
+    view: ReportView | None
+    problem: str | None
+    anchor: str = ""
+
+
+def weekly_report(
+    entries: Iterable[Entry],
+    *,
+    week: str | dt.date | None = None,
+    fmt: str = "html",
+    out_path: str | Path | None = None,
+    plots: bool = True,
+    image_format: str = "png",
+    title: str = "Weekly experiment report",
+    on_progress: Callable[[str], None] | None = None,
+) -> str:
+    """Render the weekly report over ``(experiment, analysis)`` pairs.
+
+    Parameters
+    ----------
+    entries
+        ``(experiment, analysis)`` pairs: the experiment is a registry
+        ``Experiment`` or an analysis ``Design`` (only read for its id, name,
+        status, owner and dates); the analysis is an
+        :class:`~abtest.analysis.Analysis`, or a string saying why there is
+        none (e.g. "no exposures yet"), or ``None``.
+    week
+        ISO week (``"2026-W47"``) or a date in it; default the current week.
+        Days running are counted up to the week's Sunday.
+    fmt
+        ``"html"`` (one self-contained file) or ``"markdown"``.
+    out_path
+        Where to write the report (atomically). For Markdown the plots are
+        written as PNG files in ``<stem>_files/`` beside it; without
+        ``out_path`` Markdown has no images.
+    plots
+        Include plots (lift, and timeline / posterior / funnel when the
+        analysis has the data).
+    image_format
+        ``"png"`` or ``"svg"`` for HTML's inline images (Markdown uses PNG).
+    title
+        The report's heading.
+    on_progress
+        Called with each experiment id as its section is rendered (the CLI
+        drives a progress bar with it).
+
+    Returns
+    -------
+    str
+        The report text (also written to ``out_path`` when given).
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"fmt={fmt!r}: use one of {', '.join(FORMATS)}")
+    w = parse_week(week)
+    items = list(entries)
+    summaries = _unique_anchors([summarize_entry(item, analysis, w) for item, analysis in items])
+    if fmt == "html":
+        text = _html(items, summaries, w, title, plots, image_format, on_progress)
+    else:
+        text = _markdown(items, summaries, w, title, plots, out_path, on_progress)
+    if out_path is not None:
+        from abtest.cli._common import write_atomic
+
+        write_atomic(out_path, text)
+    return text
+
+
+# -- one experiment's overview line ----------------------------------------------------------
+def summarize_entry(item: Any, analysis: Analysis | str | None, week: Week) -> ExperimentSummary:
+    """The overview line of one experiment (read from the experiment and its analysis)."""
+    design = getattr(analysis, "design", None)
+    exp_id = str(_first(item, design, "id", "experiment") or "?")
+    name = str(_first(item, design, "name") or exp_id)
+    status = str(_first(item, design, "status") or "")
+    owner = str(_first(item, None, "owner") or "")
+    start = _first(item, design, "start")
+    end = _first(item, design, "end")
+    days = days_running(start, end, week)
+    if analysis is None or isinstance(analysis, str):
+        problem = analysis or "no data yet"
+        return ExperimentSummary(
+            exp_id,
+            name,
+            status,
+            owner,
+            days,
+            fmt.DASH,
+            fmt.DASH,
+            f"not analysed: {problem}",
+            "warn",
+            None,
+            problem,
+        )
+    view = build_view(analysis)
+    extra = [("Running", days)] + ([("Owner", owner)] if owner else [])
+    view = dataclasses.replace(view, meta=(*view.meta[:1], *extra, *view.meta[1:]))
+    p = analysis.progress
+    if p is None:
+        sample = f"{fmt.count(sum(_units(analysis)))} units, no plan"
+    else:
+        sample = f"{p.fraction:.0%} of plan"
+        if p.fraction < 1 and p.days_left is not None:
+            sample += f", ~{fmt.plural(p.days_left, 'day')} left"
+    mismatch = bool(analysis.srm.mismatch)
+    srm = f"ALARM (p = {fmt.p_value(analysis.srm.p_value)})" if mismatch else "ok"
+    decision = view.verdict
+    mark = "alarm" if mismatch else "better" if analysis.winner is not None else ""
+    if not mark and any(c.status == "alarm" for c in view.checks):
+        mark = "alarm"
+    return ExperimentSummary(
+        exp_id, name, status, owner, days, sample, srm, decision, mark, view, None
+    )
+
+
+def _unique_anchors(summaries: list[ExperimentSummary]) -> list[ExperimentSummary]:
+    """Give repeated experiment ids a suffix in ``anchor`` (HTML ids, image names)."""
+    seen: dict[str, int] = {}
+    out = []
+    for s in summaries:
+        n = seen.get(s.id, 0)
+        seen[s.id] = n + 1
+        out.append(dataclasses.replace(s, anchor=_safe(s.id) + (f"-{n + 1}" if n else "")))
+    return out
+
+
+def days_running(start: dt.date | None, end: dt.date | None, week: Week) -> str:
+    """``"day 14 of 28"``, ``"starts 2026-12-01"``, ``"ended 2026-11-10 (28 days)"``.
+
+    >>> w = parse_week("2026-W47")
+    >>> days_running(dt.date(2026, 11, 9), dt.date(2026, 12, 6), w)
+    'day 14 of 28'
+    """
+    if start is None:
+        return fmt.DASH
+    if start > week.end:
+        return f"starts {start.isoformat()}"
+    if end is not None and end < week.end:
+        return f"ended {end.isoformat()} ({fmt.plural((end - start).days + 1, 'day')})"
+    n = (week.end - start).days + 1
+    return f"day {n} of {(end - start).days + 1}" if end is not None else f"day {n}"
+
+
+def _first(item: Any, design: Any, *names: str) -> Any:
+    for obj in (item, design):
+        for name in names:
+            value = obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
+            if value is not None and not callable(value):
+                return value
+    return None
+
+
+def _units(analysis: Analysis) -> list[int]:
+    res = analysis.results
+    rows = res[res["metric"] == analysis.primary]
+    return [int(x) for x in rows["n"]]
+
+
+def overview_table(summaries: Sequence[ExperimentSummary]) -> Table:
+    """The overview: one row per experiment."""
+    header = ("experiment", "status", "running", "sample", "SRM", "decision")
+    rows = tuple((s.id, s.status, s.days, s.sample, s.srm, s.decision) for s in summaries)
+    return Table(header, rows, ("l",) * 6, tuple(s.mark for s in summaries))
+
+
+# -- HTML --------------------------------------------------------------------------------------
+def _html(
+    items: list[Entry],
+    summaries: list[ExperimentSummary],
+    week: Week,
+    title: str,
+    plots: bool,
+    image_format: str,
+    on_progress: Callable[[str], None] | None,
+) -> str:
+    from abtest.report.html import figure_images, render_template
+
+    sections = []
+    for (_, analysis), s in zip(items, summaries, strict=True):
+        images = []
+        if plots and s.view is not None:
+            from abtest.report.plots import available_plots
+
+            images = figure_images(analysis, available_plots(analysis), image_format)
+        sections.append({"summary": s, "images": images})
+        if on_progress is not None:
+            on_progress(s.id)
+    return render_template(
+        "weekly.html.j2",
+        title=title,
+        week=week,
+        overview=overview_table(summaries),
+        anchors=[s.anchor for s in summaries],
+        sections=sections,
+        counts=_counts(summaries),
+        generated=dt.date.today().isoformat(),
+    )
+
+
+def _counts(summaries: Sequence[ExperimentSummary]) -> str:
+    n = len(summaries)
+    alarms = sum(s.srm.startswith("ALARM") for s in summaries)
+    winners = sum(s.view is not None and s.view.winner is not None for s in summaries)
+    parts = [fmt.plural(n, "experiment"), fmt.plural(winners, "winner")]
+    parts.append(fmt.plural(alarms, "SRM alarm"))
+    return ", ".join(parts)
+
+
+# -- Markdown ---------------------------------------------------------------------------------
+def _markdown(
+    items: list[Entry],
+    summaries: list[ExperimentSummary],
+    week: Week,
+    title: str,
+    plots: bool,
+    out_path: str | Path | None,
+    on_progress: Callable[[str], None] | None,
+) -> str:
+    out = [f"# {escape(title)}: {week.label}", "", f"*{week.span}* · {_counts(summaries)}", ""]
+    out += [*table_markdown(overview_table(summaries)), ""]
+    for (_, analysis), s in zip(items, summaries, strict=True):
+        if s.view is None:
+            out += [f"## {escape(s.name)}", "", f"*{escape(s.id)}* — {escape(s.decision)}", ""]
+        else:
+            images = (
+                _write_images(analysis, s.anchor, Path(out_path))
+                if plots and out_path is not None
+                else {}
+            )
+            out.append(markdown_from_view(s.view, images=images, level=2))
+        if on_progress is not None:
+            on_progress(s.id)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _write_images(analysis: Analysis, stem: str, out_path: Path) -> dict[str, str]:
+    """Save the plots as PNG in ``<stem>_files/``; ``{caption: relative path}``."""
+    from abtest.cli._common import write_atomic
+    from abtest.report.html import PLOT_CAPTIONS
+    from abtest.report.plots import available_plots, plot, to_png
+
+    folder = out_path.parent / f"{out_path.stem}_files"
+    images = {}
+    for kind in available_plots(analysis):
+        name = f"{stem}-{kind}.png"
+        write_atomic(folder / name, to_png(plot(analysis, kind)))
+        images[PLOT_CAPTIONS.get(kind, kind)] = f"{folder.name}/{name}"
+    return images
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.") or "experiment"
