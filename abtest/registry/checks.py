@@ -10,7 +10,6 @@ is built in Python they raise. Nothing here imports the models (no cycle).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -49,6 +48,8 @@ def did_you_mean(word: str, options: Sequence[str]) -> str:
     >>> did_you_mean("wieght", ["id", "weight", "url"])
     " — did you mean 'weight'?"
     """
+    import difflib  # only when there is a typo to explain
+
     lowered = {o.lower(): o for o in options}
     if word.lower() in lowered:
         return f" — did you mean '{lowered[word.lower()]}'?"

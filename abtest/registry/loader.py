@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from abtest.registry.checks import dotted
 from abtest.registry.problems import Loc, Problem
 
 MAX_BYTES = 1_000_000
@@ -73,6 +74,42 @@ _Loader.add_implicit_resolver(
     ),
     list("-+0123456789."),
 )
+
+
+class _Broken:
+    """Stands for a value the loader already reported: no schema field accepts it, so
+    the experiment does not validate, and the schema's own complaint is dropped."""
+
+    def __repr__(self) -> str:
+        return "<invalid value>"
+
+
+BROKEN: Any = _Broken()
+
+_STR = _Y + "str"
+_RULES: dict[str, list[tuple[str, re.Pattern[str]]]] = _Loader.yaml_implicit_resolvers
+_DEFAULT_TAGS = {ScalarNode: _STR, SequenceNode: _SEQ, MappingNode: _MAP}
+
+
+def _resolve(self: Any, kind: type, value: str | None, implicit: tuple[bool, bool]) -> str:
+    """BaseResolver.resolve without path resolvers (abtest defines none): the same tags,
+    a third of the time (libyaml calls it for every node)."""
+    if kind is ScalarNode and implicit[0]:
+        assert value is not None
+        for tag, rx in _RULES.get(value[0] if value else "", ()):
+            if rx.match(value):
+                return tag
+    return _DEFAULT_TAGS[kind]
+
+
+def _no_path(*args: Any) -> None:
+    return None
+
+
+_Loader.resolve = _resolve
+_Loader.descend_resolver = _no_path
+_Loader.ascend_resolver = _no_path
+assert not _Loader.yaml_path_resolvers
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -243,8 +280,8 @@ def _parse(text: str, doc: Document) -> _Parsed | None:
 _SYNTAX_HINTS = [
     (
         "mapping values are not allowed",
-        "a ':' where a plain value was expected; quote values that contain ': ' "
-        "or fix the indentation",
+        "a ':' where a value was expected; check this line's indentation, or quote a "
+        "value that contains ': '",
     ),
     (
         "could not find expected ':'",
@@ -252,14 +289,16 @@ _SYNTAX_HINTS = [
     ),
     (
         "did not find expected key",
-        "a key is out of line; keys of one mapping must start in the same column",
+        "a key is out of line; keys of one mapping start in the same column",
     ),
     ("did not find expected '-' indicator", "list items must line up, each starting with '- '"),
     ("found undefined alias", "an alias (*name) refers to no anchor (&name)"),
-    ("found unexpected end of stream", "a quote or bracket is never closed"),
+    ("did not find expected node content", "a value is missing or a bracket is never closed"),
     ("expected ',' or ']'", "a '[' list is not closed with ']' (or a ',' is missing)"),
     ("expected ',' or '}'", "a '{' mapping is not closed with '}' (or a ',' is missing)"),
+    ("found unexpected end of stream", "a quote is never closed"),
 ]
+_UNCLOSED = ("while parsing a flow", "while scanning a quoted", "while scanning a double")
 
 
 def _syntax_problem(text: str, exc: yaml.MarkedYAMLError, doc: Document) -> None:
@@ -268,34 +307,27 @@ def _syntax_problem(text: str, exc: yaml.MarkedYAMLError, doc: Document) -> None
     column = mark.column + 1 if mark is not None else None
     problem = exc.problem or "invalid YAML"
     if "another document" in problem:
-        doc.fail(
-            line,
-            "more than one YAML document ('---'): one experiment per file",
-            "yaml-syntax",
-            column,
-        )
+        doc.fail(line, "more than one YAML document ('---'): one experiment per file",
+                 "yaml-syntax", column)  # fmt: skip
         return
+    lines = text.splitlines()
     tab_lines = [
-        i
-        for i, ln in enumerate(text.splitlines(), start=1)
-        if "\t" in ln[: len(ln) - len(ln.lstrip())]
+        i for i, ln in enumerate(lines, start=1) if "\t" in ln[: len(ln) - len(ln.lstrip())]
     ]
     for i in tab_lines:
-        doc.fail(
-            i,
-            "tab character in the indentation: YAML indents with spaces only; "
-            "replace the tab with spaces",
-            "tab",
-        )
+        doc.fail(i, "tab character in the indentation: YAML indents with spaces only; "
+                 "replace the tab with spaces", "tab")  # fmt: skip
     if line in tab_lines or "'\\t'" in problem:
         return
     hint = next((h for key, h in _SYNTAX_HINTS if key in problem), None)
-    where = f" {exc.context}" if exc.context and exc.context_mark is not None else ""
-    message = f"YAML syntax error: {problem}" + (f"{where}" if not hint else "")
-    if exc.context_mark is not None and exc.context_mark.line + 1 != line and exc.context:
-        message += f" (started on line {exc.context_mark.line + 1})"
-    if hint:
-        message += f"; {hint}"
+    if "cannot start any token" in problem and mark is not None and line <= len(lines):
+        char = lines[line - 1][mark.column : mark.column + 1]
+        hint = f"a plain value cannot start with '{char}'; put the value in quotes"
+    message = f"YAML syntax error: {problem}" + (f"; {hint}" if hint else "")
+    start = exc.context_mark
+    if start is not None and (exc.context or "").startswith(_UNCLOSED) and start.line + 1 != line:
+        message += f" (the parser gave up on line {line})"
+        line, column = start.line + 1, start.column + 1
     doc.fail(line, message, "yaml-syntax", column)
 
 
@@ -314,7 +346,8 @@ class _Builder:
 
     def bad(self, node: Node, loc: Loc, message: str, code: str) -> None:
         m = node.start_mark
-        self.doc.fail(m.line + 1, message, code, m.column + 1)
+        where = dotted(loc)
+        self.doc.fail(m.line + 1, f"{where}: {message}" if where else message, code, m.column + 1)
         self.doc.broken.add(loc)
 
     def build(self, node: Node, loc: Loc = ()) -> Any:
@@ -328,10 +361,10 @@ class _Builder:
                     "(through YAML aliases?); write the experiment out plainly",
                     "too-large",
                 )
-            return None
+            return BROKEN
         if len(loc) > MAX_DEPTH:
             self.bad(node, loc, f"nested more than {MAX_DEPTH} levels deep", "too-deep")
-            return None
+            return BROKEN
         if id(node) in self.active:
             self.bad(
                 node,
@@ -340,7 +373,7 @@ class _Builder:
                 "(a recursive structure); write the value out plainly",
                 "recursive-alias",
             )
-            return None
+            return BROKEN
         if isinstance(node, ScalarNode):
             return self.scalar(node, loc)
         expected = _MAP if isinstance(node, MappingNode) else _SEQ
@@ -353,7 +386,7 @@ class _Builder:
                 "remove the tag",
                 "tag",
             )
-            return None
+            return BROKEN
         self.active.add(id(node))
         try:
             if isinstance(node, SequenceNode):
@@ -379,19 +412,20 @@ class _Builder:
                 "remove the tag",
                 "tag",
             )
-            return None
+            return BROKEN
+        if node.tag == _STR:
+            return node.value
         try:
             return self.loader.yaml_constructors[node.tag](self.loader, node)
         except (ValueError, TypeError, OverflowError) as exc:
-            kind = "date" if node.tag.endswith("timestamp") else _tag_name(node.tag)[2:]
-            self.bad(
-                node,
-                loc,
-                f"'{node.value}' is not a valid {kind} ({exc}); fix the value "
-                "or quote it to keep it as text",
-                "type",
-            )
-            return None
+            if node.tag.endswith("timestamp"):
+                fix = "write a real calendar date as YYYY-MM-DD"
+                what = "date"
+            else:
+                fix = "fix the value or quote it to keep it as text"
+                what = _tag_name(node.tag)[2:]
+            self.bad(node, loc, f"'{node.value}' is not a valid {what} ({exc}); {fix}", "type")
+            return BROKEN
 
     def key(self, node: Node, loc: Loc) -> str | None:
         if isinstance(node, ScalarNode) and node.tag in _SCALAR_TAGS:
@@ -403,12 +437,14 @@ class _Builder:
         return None
 
     def mapping(self, node: MappingNode, loc: Loc) -> dict[str, Any]:
-        explicit: dict[str, Any] = {}
-        first_line: dict[str, int] = {}
         merged: dict[str, Any] = {}
-        for key_node, value_node in node.value:
+        for key_node, value_node in node.value:  # merges first: explicit keys (and marks) win
             if key_node.tag == _MERGE:
                 self.merge(value_node, loc, merged)
+        explicit: dict[str, Any] = {}
+        first_line: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
                 continue
             name = self.key(key_node, loc)
             if name is None:
@@ -426,8 +462,6 @@ class _Builder:
             first_line[name] = line
             self.doc.marks[(*loc, name)] = (line, key_node.start_mark.column + 1)
             explicit[name] = self.build(value_node, (*loc, name))
-        for name in explicit:  # a merge after a key must not move that key's mark
-            self.doc.marks[(*loc, name)] = (first_line[name], self.doc.marks[(*loc, name)][1])
         return {**merged, **explicit}
 
     def merge(self, value: Node, loc: Loc, into: dict[str, Any]) -> None:

@@ -260,7 +260,7 @@ class Experiment(BaseModel):
     data: DataSource | None = Field(None, description="Where the data lives, column mapping.")
 
     _path: Path | None = PrivateAttr(None)
-    _marks: dict[Loc, tuple[int, int]] = PrivateAttr(default_factory=dict)
+    _marks: dict[Loc, tuple[int, int]] | None = PrivateAttr(None)
 
     @field_validator("variants")
     @classmethod
@@ -350,8 +350,9 @@ class Experiment(BaseModel):
 
     def _mark(self, loc: Loc) -> tuple[int, int]:
         """``(line, column)`` of ``loc`` in the source file (closest marked parent)."""
+        marks = self._marks or {}
         for end in range(len(loc), 0, -1):
-            hit = self._marks.get(loc[:end])
+            hit = marks.get(loc[:end])
             if hit is not None:
                 return hit
         return (1, 1)

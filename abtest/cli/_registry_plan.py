@@ -1,0 +1,195 @@
+"""``abtest plan EXPERIMENT_ID --registry DIR``: the plan of one registry entry.
+
+Per-variant sample size and days needed (:func:`abtest.stats.plan_proportions`,
+printed by :func:`abtest.cli.plan.format_plan`), the schedule against the
+experiment's ``start`` and ``end``, and the MDE reachable with the traffic
+expected by ``end`` (:func:`abtest.stats.mde_proportions`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from abtest.cli._common import UsageProblem
+from abtest.registry.checks import did_you_mean
+from abtest.registry.problems import RegistryError
+from abtest.registry.registry import FileResult, check_files, find_experiment_files
+from abtest.registry.schema import Experiment
+
+if TYPE_CHECKING:  # pragma: no cover
+    from abtest.stats import Plan
+
+
+def _find(experiment_id: str, registry_dir: str | os.PathLike[str]) -> Experiment:
+    """The experiment ``experiment_id``; errors in other files do not matter."""
+    try:
+        files = find_experiment_files(registry_dir)
+    except FileNotFoundError as exc:
+        raise UsageProblem(str(exc)) from None
+    results, problems = check_files(files)
+
+    def match(r: FileResult) -> bool:
+        return (r.experiment.id if r.experiment is not None else r.raw_id) == experiment_id
+
+    mine = [r for r in results if match(r)]
+    if not mine:
+        known = [r.experiment.id if r.experiment else r.raw_id for r in results]
+        ids = sorted(k for k in known if k)
+        hint = did_you_mean(experiment_id, ids)
+        raise UsageProblem(
+            f"no experiment '{experiment_id}' in {os.fspath(registry_dir)}{hint}"
+            + (f" (experiments: {', '.join(ids)})" if ids and not hint else "")
+        )
+    files_of_mine = {str(r.path) for r in mine}
+    errors = [p for p in problems if p.file in files_of_mine and p.is_error]
+    if errors or mine[0].experiment is None:
+        raise RegistryError(errors or mine[0].problems)
+    return mine[0].experiment
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.2f}%"
+
+
+def plan_from_registry(experiment_id: str, registry_dir: str | os.PathLike[str]) -> str:
+    """The plan of registry entry ``experiment_id`` as printable text.
+
+    Parameters
+    ----------
+    experiment_id : str
+        The experiment's ``id``.
+    registry_dir : str or PathLike
+        The registry folder (or one experiment file).
+
+    Returns
+    -------
+    str
+        Per-variant sample size, days needed, the schedule and the MDE at the
+        planned end.
+
+    Raises
+    ------
+    UsageProblem
+        Unknown id, or the entry lacks ``baseline``/``mde``.
+    RegistryError
+        The entry's file has errors (listed as ``FILE:LINE: message``).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> import abtest
+    >>> text = plan_from_registry("pricing-cta-wording",
+    ...                           Path(abtest.__file__).parents[1] / "experiments")
+    >>> print(text.splitlines()[0])
+    pricing-cta-wording: Pricing page CTA wording
+    """
+    from abtest.cli.plan import format_plan
+    from abtest.stats import mde_proportions, plan_proportions
+
+    exp = _find(experiment_id, registry_dir)
+    a = exp.analysis
+    goal = exp.primary_goal
+    if goal.value is not None:
+        raise UsageProblem(
+            f"{exp.path}: the primary goal '{goal.id}' is a continuous metric "
+            f"(value: {goal.value}); abtest plan plans conversion rates"
+        )
+    missing = [k for k in ("baseline", "mde") if getattr(a, k) is None]
+    if missing:
+        raise UsageProblem(
+            f"{exp.path}: add {' and '.join('analysis.' + k for k in missing)} "
+            f"to plan '{exp.id}' from the registry"
+        )
+    assert a.baseline is not None and a.mde is not None
+    plan = plan_proportions(
+        a.baseline, a.mde, variants=len(exp.variants), weights=exp.weights, alpha=a.alpha,
+        power=a.power, alternative=a.alternative, daily_units=a.expected_daily_units,
+        allocation=exp.traffic,
+    )  # fmt: skip
+    title = f"{exp.id}: {exp.name}\n({exp.path}; {exp.status}; {a.method}; primary goal {goal.id})"
+    lines = [format_plan(plan, title=title), ""]
+    labels = ["control"] + [f"variant {i}" for i in range(1, len(exp.variants))]
+    variants = [exp.variant(v) for v in exp.variant_ids]
+    width = max(len(v.id) for v in variants)
+    lines.append("Variants:")
+    lines += [
+        f"  {lab:<10} {v.id:<{width}}  {v.name}" for lab, v in zip(labels, variants, strict=True)
+    ]
+    if a.method == "sequential" and a.looks:
+        lines.append(_sequential_line(plan, a.looks, a.spending))
+    elif a.method == "bayesian":
+        lines.append(
+            f"Bayesian rule: a variant wins at P(best) >= {a.prob_best:g}"
+            + (f" and expected loss <= {a.loss_threshold:g}" if a.loss_threshold else "")
+            + "; the frequentist sample above is the yardstick for how long to run."
+        )
+    lines += _schedule_lines(exp, plan.days, mde_proportions)
+    return "\n".join(lines)
+
+
+def _sequential_line(plan: Plan, looks: int, spending: str) -> str:
+    from abtest.stats import group_sequential_bounds
+
+    design = group_sequential_bounds(
+        looks, alpha=plan.alpha_per_comparison, spending=spending, power=plan.power
+    )
+    factor = float(design.inflation_factor)
+    most = [math.ceil(n * factor) for n in plan.n_per_variant]
+    return (
+        f"Sequential: {looks} looks, {spending} spending: at most {max(most):,} units per "
+        f"variant (x{factor:.3f} the fixed sample); it may stop at an earlier look."
+    )
+
+
+def _schedule_lines(
+    exp: Experiment, days_needed: int | None, mde_proportions: Callable[..., Any]
+) -> list[str]:
+    a = exp.analysis
+    if days_needed is None:
+        return ["Schedule: add analysis.expected_daily_units to see the days needed."]
+    if exp.start is None:
+        return [f"Schedule: not scheduled yet; it needs {days_needed} days from its start."]
+    ready = exp.start + dt.timedelta(days=days_needed - 1)
+    if exp.end is None:
+        return [f"Schedule: from {exp.start}, no end date; the sample is reached on {ready}."]
+    available = exp.scheduled_days or 0
+    span = f"{exp.start} to {exp.end} ({available} days)"
+    if days_needed <= available:
+        out = [f"Schedule: {span}; the sample is reached on {ready}."]
+    else:
+        out = [
+            f"Schedule: {span}; the plan needs {days_needed} days, {days_needed - available} "
+            f"more than scheduled: move end to {ready}, raise mde or send more traffic."
+        ]
+    assert a.baseline is not None and a.expected_daily_units is not None
+    total = a.expected_daily_units * exp.traffic * available
+    w = exp.weights
+    k = len(w)
+    alpha = a.alpha / (k - 1)
+    n_control = total * w[0] / sum(w)
+    try:
+        mde = max(
+            float(
+                mde_proportions(
+                    a.baseline, n_control, alpha=alpha, power=a.power,
+                    alternative=a.alternative, ratio=wi / w[0],
+                )
+            )
+            for wi in w[1:]
+        )  # fmt: skip
+    except ValueError:
+        out.append(
+            f"MDE at the planned end: none; {total:,.0f} units by {exp.end} are too few "
+            "for any lift to reach the requested power."
+        )
+        return out
+    out.append(
+        f"MDE at the planned end ({exp.end}): {mde:+.1%} relative "
+        f"({_pct(a.baseline)} -> {_pct(a.baseline * (1 + mde))}) with {total:,.0f} units "
+        f"in the experiment."
+    )
+    return out
