@@ -319,7 +319,12 @@ def load_registry_or_fail(path: str | Path) -> Any:
 
 
 def analyze_experiment(
-    experiment: Any, source: str | Path, *, control: str | None = None, **overrides: Any
+    experiment: Any,
+    source: str | Path,
+    *,
+    control: str | None = None,
+    as_of: Any = None,
+    **overrides: Any,
 ) -> Any:
     """Analyse a registry experiment on the data at ``source``.
 
@@ -327,7 +332,7 @@ def analyze_experiment(
     column per goal id, 0/1 for conversions, numbers for values; an optional
     ``experiment`` column is filtered on), or a folder holding exposure and
     conversion logs (``exposures.*`` and ``conversions.*``), which
-    :func:`abtest.summarize` aggregates.
+    :func:`abtest.summarize` aggregates (up to ``as_of`` when given).
     """
     from abtest.analysis import analyze, design_from_experiment
 
@@ -342,7 +347,7 @@ def analyze_experiment(
     path = Path(source)
     try:
         if path.is_dir():
-            data = summarize_folder(path, experiment)
+            data = summarize_folder(path, experiment, as_of=as_of)
         elif path.is_file():
             data = read_units(path, experiment.id)
         else:
@@ -388,22 +393,47 @@ def find_log(folder: Path, name: str) -> Path | None:
     return None
 
 
-def summarize_folder(folder: Path, experiment: Any) -> Any:
-    """Aggregate the exposure and conversion logs in ``folder`` for one experiment."""
+def summarize_folder(folder: Path, experiment: Any, *, as_of: Any = None) -> Any:
+    """Aggregate the exposure and conversion logs in ``folder`` for one experiment:
+    its goals (event, value column, attribution window) become the metrics, with
+    daily cumulative rows. The registry's column mapping (``data.columns``) is
+    applied when the files use those names, else the canonical names are read."""
+    from abtest.data.aggregate import summarize
+
     exposures, conversions = find_log(folder, "exposures"), find_log(folder, "conversions")
     if exposures is None or conversions is None:
         which = " and ".join(
             n for n, f in (("exposures", exposures), ("conversions", conversions)) if f is None
         )
         raise InputError(f"data folder {folder}: no {which} log (expected {which}.csv or .parquet)")
+    goals = [
+        {
+            "event": g.event,
+            "metric": g.id,
+            "value": g.value,
+            "window": experiment.attribution_window(g.id),
+        }
+        for g in experiment.goals
+    ]
+    settings = {
+        "window": experiment.analysis.attribution_window,
+        "daily": True,
+        "goals": goals,
+        "variants": {experiment.id: list(experiment.variant_ids)},
+        "as_of": as_of,
+    }
+    columns = dict(experiment.data.columns) if experiment.data is not None else {}
     try:
-        from abtest import summarize
-    except (ImportError, AttributeError):
-        raise InputError(
-            "reading exposure/conversion logs needs abtest.summarize, which this build "
-            "lacks; pass a unit-level CSV (variant column + one 0/1 column per goal)"
-        ) from None
-    return summarize(str(exposures), str(conversions), daily=True)
+        return summarize(str(exposures), str(conversions), columns=columns or None, **settings)
+    except ValueError:
+        if not columns:
+            raise
+        # the mapping describes the warehouse tables; local files may use canonical names
+        try:
+            return summarize(str(exposures), str(conversions), **settings)
+        except ValueError:
+            pass
+        raise
 
 
 def _message(e: BaseException) -> str:

@@ -39,9 +39,14 @@ STATUSES = ("draft", "running", "stopped", "concluded")
     "source",
     required=True,
     metavar="SOURCE",
-    help="Folder (or file) holding the experiments' data; see abtest report --help.",
+    help="Folder (or file) holding the experiments' data (lookup order below).",
 )
-@click.option("--week", metavar="YYYY-Www", help="ISO week of the report, e.g. 2026-W47.")
+@click.option(
+    "--week",
+    metavar="YYYY-Www",
+    help="ISO week of the report, e.g. 2026-W47 (default: this week); event logs are "
+    "cut at its Sunday.",
+)
 @click.option("--out", metavar="FILE", help="Write here (.html or .md) instead of stdout.")
 @click.option(
     "--format",
@@ -107,7 +112,7 @@ def report(
     entries: list[tuple[Any, Any]] = []
     with _progress(len(experiments), "Analysing") as step:
         for exp in experiments:
-            entries.append((exp, _analysis_or_reason(exp, data)))
+            entries.append((exp, _analysis_or_reason(exp, data, parsed_week.end)))
             step(exp.id)
     with _progress(len(entries), "Rendering") as step:
         try:
@@ -130,13 +135,14 @@ def report(
         click.echo(f"wrote {out}: {len(entries)} experiment(s), {n_alarm} SRM alarm(s)", err=True)
 
 
-def _analysis_or_reason(experiment: Any, data: Path) -> Any:
-    """The experiment's Analysis, or a one-line reason why there is none."""
+def _analysis_or_reason(experiment: Any, data: Path, as_of: Any) -> Any:
+    """The experiment's Analysis on the data up to ``as_of`` (event logs only), or a
+    one-line reason why there is none."""
     source = locate_data(data, experiment.id)
     if source is None:
         return f"no data for {experiment.id} in {data}"
     try:
-        return analyze_experiment(experiment, source)
+        return analyze_experiment(experiment, source, as_of=as_of)
     except InputError as e:  # bad data, or a method this build lacks: report, don't stop
         return str(e)
 

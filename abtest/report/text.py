@@ -11,6 +11,15 @@ if TYPE_CHECKING:
     from abtest.analysis import Analysis
 
 WIDTH = 88
+_NBSP = "\u00a0"
+
+
+def _wrap(text: str, **kwargs: object) -> list[str]:
+    """``textwrap.wrap`` that never breaks ``p = 0.12`` or ``χ² = 1.2`` apart."""
+    protected = text.replace(" = ", f"{_NBSP}={_NBSP}")
+    return [line.replace(_NBSP, " ") for line in textwrap.wrap(protected, WIDTH, **kwargs)]
+
+
 _STATUS = {"ok": "ok", "warn": "!", "alarm": "ALARM", "info": "·"}
 
 
@@ -36,16 +45,14 @@ def text_from_view(view: ReportView) -> str:
     out.append(view.title)
     out.append("=" * min(len(view.title), WIDTH))
     if view.hypothesis:
-        out += textwrap.wrap(f"Hypothesis: {view.hypothesis}", WIDTH, subsequent_indent="  ")
+        out += _wrap(f"Hypothesis: {view.hypothesis}", subsequent_indent="  ")
     out.append("")
     width = max(len(k) for k, _ in view.meta)
     for k, v in view.meta:
-        out += textwrap.wrap(
-            v, WIDTH, initial_indent=f"{k:<{width}}  ", subsequent_indent=" " * (width + 2)
-        )
+        out += _wrap(v, initial_indent=f"{k:<{width}}  ", subsequent_indent=" " * (width + 2))
     out.append("")
     out.append(f"Decision: {view.verdict}")
-    out += textwrap.wrap(view.reason, WIDTH, initial_indent="  ", subsequent_indent="    ")
+    out += _wrap(view.reason, initial_indent="  ", subsequent_indent="    ")
     for group in view.groups:
         out.append("")
         out.append(group.title)
@@ -58,9 +65,7 @@ def text_from_view(view: ReportView) -> str:
     label_w = max((len(c.label) for c in view.checks), default=0)
     for c in view.checks:
         prefix = f"  {c.label:<{label_w}}  [{_STATUS.get(c.status, c.status)}] "
-        out += textwrap.wrap(
-            c.text, WIDTH, initial_indent=prefix, subsequent_indent=" " * len(prefix)
-        )
+        out += _wrap(c.text, initial_indent=prefix, subsequent_indent=" " * len(prefix))
     for title, table in (("Funnel", view.funnel), (f"Costs ({view.currency})", view.costs)):
         if table is not None:
             out.append("")

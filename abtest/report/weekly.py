@@ -171,7 +171,7 @@ def summarize_entry(item: Any, analysis: Analysis | str | None, week: Week) -> E
             days,
             fmt.DASH,
             fmt.DASH,
-            f"not analysed: {problem}",
+            f"not analysed: {_shorten(problem)}",
             "warn",
             None,
             problem,
@@ -304,7 +304,12 @@ def _markdown(
     out += [*table_markdown(overview_table(summaries)), ""]
     for (_, analysis), s in zip(items, summaries, strict=True):
         if s.view is None:
-            out += [f"## {escape(s.name)}", "", f"*{escape(s.id)}* — {escape(s.decision)}", ""]
+            out += [
+                f"## {escape(s.name)}",
+                "",
+                f"*{escape(s.id)}* — not analysed: {escape(s.problem or '')}",
+                "",
+            ]
         else:
             images = (
                 _write_images(analysis, s.anchor, Path(out_path))
@@ -330,6 +335,12 @@ def _write_images(analysis: Analysis, stem: str, out_path: Path) -> dict[str, st
         write_atomic(folder / name, to_png(plot(analysis, kind)))
         images[PLOT_CAPTIONS.get(kind, kind)] = f"{folder.name}/{name}"
     return images
+
+
+def _shorten(text: str, width: int = 90) -> str:
+    """One line of at most ``width`` characters (the full text is in the section)."""
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1].rstrip() + "…"
 
 
 def _safe(text: str) -> str:
