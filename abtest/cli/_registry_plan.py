@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from abtest.cli._common import UsageProblem
 from abtest.registry.checks import did_you_mean
 from abtest.registry.problems import RegistryError
-from abtest.registry.registry import FileResult, check_files, find_experiment_files
+from abtest.registry.registry import FileResult, find_experiment_files, load_file
 from abtest.registry.schema import Experiment
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -25,30 +25,32 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def _find(experiment_id: str, registry_dir: str | os.PathLike[str]) -> Experiment:
-    """The experiment ``experiment_id``; errors in other files do not matter."""
+    """The experiment ``experiment_id`` if its file is valid.
+
+    Lint findings (an infeasible plan, an overlap) do not block: showing the
+    plan is how one fixes them. Errors in other files do not matter either.
+    """
     try:
         files = find_experiment_files(registry_dir)
     except FileNotFoundError as exc:
         raise UsageProblem(str(exc)) from None
-    results, problems = check_files(files)
+    results = [load_file(f) for f in files]
 
-    def match(r: FileResult) -> bool:
-        return (r.experiment.id if r.experiment is not None else r.raw_id) == experiment_id
+    def id_of(r: FileResult) -> str | None:
+        return r.experiment.id if r.experiment is not None else r.raw_id
 
-    mine = [r for r in results if match(r)]
+    mine = [r for r in results if id_of(r) == experiment_id]
     if not mine:
-        known = [r.experiment.id if r.experiment else r.raw_id for r in results]
-        ids = sorted(k for k in known if k)
+        ids = sorted({i for i in map(id_of, results) if i})
         hint = did_you_mean(experiment_id, ids)
         raise UsageProblem(
             f"no experiment '{experiment_id}' in {os.fspath(registry_dir)}{hint}"
             + (f" (experiments: {', '.join(ids)})" if ids and not hint else "")
         )
-    files_of_mine = {str(r.path) for r in mine}
-    errors = [p for p in problems if p.file in files_of_mine and p.is_error]
-    if errors or mine[0].experiment is None:
-        raise RegistryError(errors or mine[0].problems)
-    return mine[0].experiment
+    entry = mine[0]
+    if not entry.ok or entry.experiment is None:
+        raise RegistryError(p for p in entry.problems if p.is_error)
+    return entry.experiment
 
 
 def _pct(x: float) -> str:

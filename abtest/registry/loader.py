@@ -328,6 +328,8 @@ def _syntax_problem(text: str, exc: yaml.MarkedYAMLError, doc: Document) -> None
     if start is not None and (exc.context or "").startswith(_UNCLOSED) and start.line + 1 != line:
         message += f" (the parser gave up on line {line})"
         line, column = start.line + 1, start.column + 1
+    if line > len(lines):  # libyaml places the end of the stream after the last line
+        line, column = max(len(lines), 1), None
     doc.fail(line, message, "yaml-syntax", column)
 
 

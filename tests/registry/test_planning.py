@@ -1,0 +1,49 @@
+"""The standard-library plan used by ``abtest validate`` agrees with abtest.stats exactly."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from abtest.registry.planning import plan
+from abtest.stats import duration_days, plan_proportions, sample_size_proportions
+
+WEIGHTS = [(0.5, 0.5), (0.34, 0.33, 0.33), (0.2, 0.8), (0.25,) * 4, (0.6, 0.2, 0.2)]
+GRID = [
+    (b, m, a, pw, alt, w)
+    for b, m, a, pw, alt, w in itertools.product(
+        [0.003, 0.02, 0.04, 0.11, 0.3, 0.6],
+        [0.01, 0.05, 0.1, 0.25, 0.5],
+        [0.01, 0.05, 0.1],
+        [0.8, 0.9],
+        ["two-sided", "larger", "smaller"],
+        WEIGHTS,
+    )
+    if b * (1 + m) < 1
+]
+
+
+def test_grid_matches_plan_proportions_exactly() -> None:
+    assert len(GRID) > 2000
+    for b, m, a, pw, alt, w in GRID:
+        ref = plan_proportions(
+            b, m, variants=len(w), weights=w, alpha=a, power=pw, alternative=alt,
+            daily_units=1234.5, allocation=0.7,
+        )  # fmt: skip
+        got = plan(b, m, w, alpha=a, power=pw, alternative=alt, daily_units=1234.5, allocation=0.7)
+        assert (got.n_per_variant, got.total_units, got.days) == (
+            ref.n_per_variant, ref.total_units, ref.days,
+        ), (b, m, a, pw, alt, w)  # fmt: skip
+
+
+@pytest.mark.parametrize(("p_a", "mde"), [(0.05, 0.1), (0.01, 0.2), (0.5, 0.02)])
+def test_two_arms_equal_sample_size_proportions(p_a: float, mde: float) -> None:
+    n = int(sample_size_proportions(p_a, p_a * (1 + mde)))
+    got = plan(p_a, mde, [0.5, 0.5], daily_units=4000)
+    assert got.n_per_variant == (n, n)
+    assert got.days == int(duration_days(2 * n, 4000))
+
+
+def test_no_traffic_no_days() -> None:
+    assert plan(0.05, 0.1, [0.5, 0.5]).days is None
