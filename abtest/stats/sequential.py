@@ -377,8 +377,10 @@ def _cumulative(name: str, x: np.ndarray) -> None:
 
 
 # Levels at which the boundaries are tabulated to turn |z| into a repeated p-value.
-# Denser above 0.01, where the boundaries bend most as a function of the level.
-_P_LEVELS = np.union1d(np.geomspace(1e-10, 0.01, 17), np.geomspace(0.01, 1.0, 25))
+# Denser above 0.001, where the boundaries bend most as a function of the level;
+# p-values below 1e-6 are reported as 1e-6.
+_P_FLOOR = 1e-6
+_P_LEVELS = np.union1d(np.geomspace(_P_FLOOR, 1e-3, 7), np.geomspace(1e-3, 1.0, 19))
 
 
 def _repeated_p(
@@ -399,8 +401,9 @@ def _repeated_p(
     boundaries are tabulated over ``_P_LEVELS`` plus ``alpha`` (whose row is the
     exact ``c``, so ``p <= alpha`` exactly when ``|z| >= c``), and the level's
     fixed-horizon z, ``z_{1 - a/2}``, which is nearly linear in ``c`` (equal for
-    one look), is interpolated monotonically (PCHIP). Below 1e-10 the p-value is
-    reported as 1e-10.
+    one look), is interpolated monotonically (PCHIP): within 1e-3 (relative) of
+    the exact inverse for p < 0.5, and exact at ``alpha``. Below 1e-6 the p-value
+    is reported as 1e-6.
     """
     levels = np.unique(np.append(_P_LEVELS, alpha))
     table = np.empty((levels.size, t.size))
@@ -428,8 +431,8 @@ def _repeated_p(
 
 
 def _design_per_look(
-    t: np.ndarray, zabs: np.ndarray, alpha: float, spending: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    t: np.ndarray, zabs: np.ndarray, alpha: float, spending: str, with_p: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Boundaries, cumulative alpha and repeated p-values at fractions ``t`` (..., looks).
 
     Looks that bring no new information (``t`` not above the largest earlier
@@ -443,7 +446,7 @@ def _design_per_look(
     inverse = inverse.reshape(-1)
     c_out = np.empty(flat.shape)
     spent_out = np.empty(flat.shape)
-    p_out = np.empty(flat.shape)
+    p_out = np.empty(flat.shape) if with_p else None
     for i, row in enumerate(rows):
         new = row > np.maximum.accumulate(np.concatenate(([0.0], row[:-1])))
         tk = row[new]
@@ -452,8 +455,10 @@ def _design_per_look(
         owner = np.cumsum(new) - 1  # the informative look each look repeats
         mine = inverse == i
         c_out[mine], spent_out[mine] = c[owner], spent[owner]
-        p_out[mine] = _repeated_p(tk, c, zflat[mine], owner, alpha, spending)
-    return c_out.reshape(shape), spent_out.reshape(shape), p_out.reshape(shape)
+        if p_out is not None:
+            p_out[mine] = _repeated_p(tk, c, zflat[mine], owner, alpha, spending)
+    p_shaped = None if p_out is None else p_out.reshape(shape)
+    return c_out.reshape(shape), spent_out.reshape(shape), p_shaped
 
 
 def group_sequential_test(
@@ -468,6 +473,7 @@ def group_sequential_test(
     spending: str = "obrien-fleming",
     max_n: float | None = None,
     looks: int | None = None,
+    repeated_p: bool = True,
 ) -> SequentialResult:
     """Analyse cumulative per-look sufficient statistics with a group sequential design.
 
@@ -492,6 +498,10 @@ def group_sequential_test(
         Without ``max_n`` or ``looks`` the last look given is taken as the final
         analysis (fraction ``(n_a + n_b) / (n_a + n_b)[-1]``) and spends the
         remaining alpha, which is right only once the test has ended.
+    repeated_p
+        Compute the repeated p-values (about 25 extra boundary computations
+        per distinct design); with False ``p_value`` is None, for large
+        simulation studies that need only the decisions.
 
     Returns
     -------
@@ -552,7 +562,7 @@ def group_sequential_test(
     se = np.where(degenerate, np.nan, se)
     diff = mb - ma
     z = diff / se
-    c, spent, p_look = _design_per_look(t, np.abs(z), alpha, spending)
+    c, spent, p_look = _design_per_look(t, np.abs(z), alpha, spending, repeated_p)
     crossed = np.abs(z) >= c  # NaN compares False
     rejected = np.logical_or.accumulate(crossed, axis=-1)
     stop = np.where(rejected[..., -1], np.argmax(crossed, axis=-1), -1)
@@ -564,7 +574,7 @@ def group_sequential_test(
     return SequentialResult(
         statistic=z,
         boundary=c,
-        p_value=np.fmin.accumulate(p_look, axis=-1),
+        p_value=None if p_look is None else np.fmin.accumulate(p_look, axis=-1),
         crossed=crossed,
         rejected=rejected,
         stop_look=_check.scalar_or_array(stop),

@@ -18,6 +18,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy import special
+
+from abtest.stats.always_valid import always_valid_test
+from abtest.stats.cuped import cuped_test
+from abtest.stats.means import mean_var_from_sums
+from abtest.stats.ratio import ratio_test
+from abtest.stats.sequential import group_sequential_test
 
 
 @dataclass(frozen=True)
@@ -222,3 +229,118 @@ def ratio_pairs(
         )
 
     return PairSums(*arm(rate), *arm(rate + effect))
+
+
+def _covers(low: np.ndarray, high: np.ndarray, truth: float) -> np.ndarray:
+    return (low <= truth) & (truth <= high)
+
+
+def sequential_error_rates(
+    sums: LookSums,
+    *,
+    alpha: float = 0.05,
+    truth: float = 0.0,
+    n_opt: float | None = None,
+    group_sequential: bool = True,
+) -> dict[str, float]:
+    """How often each way of monitoring the looks in ``sums`` rejects, and covers ``truth``.
+
+    Rejection rates (the false-positive rate when ``truth == 0``, the power
+    otherwise) of: ``fixed_final`` (one fixed-horizon z-test at the last look),
+    ``naive_any_look`` (a fixed-horizon z-test at every look, stopping at the
+    first p < alpha), ``obrien_fleming`` and ``pocock`` (group sequential, the
+    looks as planned, fractions from the units), ``always_valid`` (mixture
+    SPRT, ``n_opt`` defaulting to the final total of units). Coverage rates
+    ``*_coverage``: the share of experiments whose interval contains ``truth``
+    at every look at once (naive intervals, repeated confidence intervals,
+    confidence sequences). ``*_stop`` is the mean information fraction at
+    stopping (1 when the test never stops). ``group_sequential=False`` skips
+    the two group sequential designs (for hundreds of looks).
+
+    >>> s = normal_looks(np.random.default_rng(3), 200, 5, 100)
+    >>> rates = sequential_error_rates(s)
+    >>> sorted(rates)[:3]
+    ['always_valid', 'always_valid_coverage', 'always_valid_stop']
+    """
+
+    z_crit = float(-special.ndtri(alpha / 2))
+    total = sums.n_a[0, -1] + sums.n_b[0, -1]
+    t = (sums.n_a[0] + sums.n_b[0]) / total
+    na, ma, va = mean_var_from_sums(sums.n_a, sums.sum_a, sums.sum_sq_a)
+    nb, mb, vb = mean_var_from_sums(sums.n_b, sums.sum_b, sums.sum_sq_b)
+    diff, se = mb - ma, np.sqrt(va / na + vb / nb)
+    naive = np.abs(diff) >= z_crit * se
+    out: dict[str, float] = {}
+    out["fixed_final"] = float(naive[:, -1].mean())
+    out["fixed_final_coverage"] = float(
+        _covers(diff[:, -1] - z_crit * se[:, -1], diff[:, -1] + z_crit * se[:, -1], truth).mean()
+    )
+    out["naive_any_look"] = float(naive.any(1).mean())
+    out["naive_any_look_coverage"] = float(
+        _covers(diff - z_crit * se, diff + z_crit * se, truth).all(1).mean()
+    )
+    out["naive_any_look_stop"] = _mean_stop(naive, t)
+    for name in ("obrien-fleming", "pocock") if group_sequential else ():
+        r = group_sequential_test(*sums.args, alpha=alpha, spending=name, repeated_p=False)
+        key = name.replace("-", "_")
+        out[key] = float(r.rejected[:, -1].mean())
+        out[f"{key}_coverage"] = float(_covers(*r.diff_ci, truth).all(1).mean())
+        out[f"{key}_stop"] = _mean_stop(r.crossed, t)
+    av = always_valid_test(*sums.args, alpha=alpha, n_opt=n_opt or float(total))
+    out["always_valid"] = float(av.significant[:, -1].mean())
+    out["always_valid_coverage"] = float(_covers(*av.diff_ci, truth).all(1).mean())
+    out["always_valid_stop"] = _mean_stop(av.significant, t)
+    return out
+
+
+def _mean_stop(crossed: np.ndarray, t: np.ndarray) -> float:
+    """Mean information fraction at the first crossing (1 where none)."""
+    hit = crossed.any(1)
+    return float(np.where(hit, t[np.argmax(crossed, axis=1)], 1.0).mean())
+
+
+def cuped_rates(pairs: PairSums, *, truth: float = 0.0, alpha: float = 0.05) -> dict[str, float]:
+    """CUPED on simulated experiments: the variance reduction it reports (mean over
+    experiments), the one achieved (``1 - var(adjusted diff) / var(raw diff)``
+    across experiments) and the coverage of ``truth`` by the adjusted and the
+    unadjusted intervals.
+
+    >>> rates = cuped_rates(cuped_pairs(np.random.default_rng(2), 2000, 400, rho=0.7))
+    >>> round(rates["variance_reduction_reported"], 2)
+    0.49
+    """
+
+    r = cuped_test(*pairs.args, alpha=alpha)
+    q = float(-special.ndtri(alpha / 2))
+    raw = r.diff_unadjusted
+    return {
+        "variance_reduction_reported": float(np.mean(r.variance_reduction)),
+        "variance_reduction_achieved": float(1 - np.var(r.diff) / np.var(raw)),
+        "cuped_coverage": float(_covers(*r.diff_ci, truth).mean()),
+        "unadjusted_coverage": float(
+            _covers(raw - q * r.se_unadjusted, raw + q * r.se_unadjusted, truth).mean()
+        ),
+        "cuped_bias": float(np.mean(r.diff) - truth),
+    }
+
+
+def ratio_rates(pairs: PairSums, *, truth: float = 0.0, alpha: float = 0.05) -> dict[str, float]:
+    """Coverage of ``truth`` (the difference of ratios) by the delta-method interval,
+    and by the naive interval that treats every denominator event (session) as
+    an independent unit (a two-proportion Wald interval on clicks / sessions).
+
+    >>> rates = ratio_rates(ratio_pairs(np.random.default_rng(2), 500, 300))
+    >>> rates["delta_coverage"] > rates["naive_per_event_coverage"]
+    True
+    """
+
+    r = ratio_test(*pairs.args, alpha=alpha)
+    q = float(-special.ndtri(alpha / 2))
+    pa, pb = pairs.sum_y_a / pairs.sum_x_a, pairs.sum_y_b / pairs.sum_x_b
+    se = np.sqrt(pa * (1 - pa) / pairs.sum_x_a + pb * (1 - pb) / pairs.sum_x_b)
+    return {
+        "delta_coverage": float(_covers(*r.diff_ci, truth).mean()),
+        "naive_per_event_coverage": float(
+            _covers(pb - pa - q * se, pb - pa + q * se, truth).mean()
+        ),
+    }
