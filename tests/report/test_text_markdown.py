@@ -1,0 +1,128 @@
+"""Text and Markdown presenters: decision first, tables per goal kind, checks."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from abtest.report.markdown import render_markdown
+from abtest.report.text import render_text
+
+
+def test_text_puts_decision_and_reason_before_the_tables(udacity):
+    text = render_text(udacity)
+    decision = text.index("Decision: No winner")
+    assert decision < text.index("Macro-conversions") < text.index("Checks")
+    assert "no significant difference on conversion" in text
+    assert "p = 0.1899" in text  # R prop.test: 0.18988
+    assert "-1.3%  [-3.3%, +0.6%]" in text
+    assert re.search(r"SRM\s+\[ok\]", text)
+
+
+def test_text_groups_goals_by_kind_micro_macro_value(multi):
+    text = render_text(multi)
+    micro, macro, value = (text.index(t) for t in ("Micro-", "Macro-", "Value goals"))
+    assert micro < macro < value
+    assert text.index("click") > micro and text.index("revenue —") > value
+    assert "signup — primary goal" in text
+    assert "bounce — guardrail: lower is better" in text
+    assert "Decision: Winner: c" in text
+
+
+def test_text_shows_guardrails_funnel_and_costs(multi):
+    text = render_text(multi)
+    assert re.search(r"Guardrail\s+\[ok\] c: bounce holds", text)
+    assert "Funnel" in text and "Costs (USD)" in text
+    assert "cost per signup" in text and "ROI" in text
+    assert "cost per bounce" not in text  # a guardrail that should fall has no "cost per"
+
+
+def test_text_shows_plan_progress():
+    import abtest
+
+    a = abtest.analyze(
+        abtest.Summary.from_counts({"control": (50, 1000), "b": (60, 1000)}),
+        baseline=0.05,
+        mde=0.2,
+        expected_daily_units=500,
+    )
+    text = render_text(a)
+    assert "Decision: No winner" in text and "no winner yet" in text
+    assert re.search(r"Sample\s+\[!\] \d+% of the planned sample", text)
+    assert "more days at expected traffic" in text
+
+
+def test_text_sequential_mentions_looks(group_sequential):
+    text = render_text(group_sequential)
+    assert "group sequential (14 looks, O'Brien-Fleming spending)" in text
+    assert "14 looks (2026-11-09 to 2026-11-22); b significant since day" in text
+
+
+def test_text_bayesian_columns(bayesian_like):
+    text = render_text(bayesian_like)
+    assert "P(beat control)" in text and "P(best)" in text and "expected loss" in text
+    assert "CrI" in text and "always-valid" not in text
+
+
+def test_markdown_tables_have_one_row_per_variant(multi):
+    md = render_markdown(multi)
+    tables = re.findall(r"^(\| variant \|.*?)(?:\n\n|\Z)", md, flags=re.S | re.M)
+    assert len(tables) == 4  # one per goal
+    for t in tables:
+        lines = t.strip().splitlines()
+        assert lines[1].startswith("| :---")  # GFM alignment row
+        rows = lines[2:]
+        assert [r.split("|")[1].strip() for r in rows] == ["control", "c", "b"]
+        assert all(r.count("|") == lines[0].count("|") for r in rows)
+
+
+def test_markdown_udacity_row(udacity):
+    md = render_markdown(udacity)
+    assert "| new | 145,310 | 17,264 | 11.88% | -1.3% | [-3.3%, +0.6%] | 0.1899 |  |" in md
+    assert "**Decision: No winner**" in md
+    assert md.startswith("## experiment\n")
+
+
+def test_markdown_escapes_user_text(hostile):
+    md = render_markdown(hostile)
+    assert "<script" not in md and "<img" not in md and "</" not in md
+    assert "&lt;script&gt;" in md
+    # a pipe in a variant name must not split the table row
+    assert "evil \\| name" in md
+
+
+def test_markdown_links_images_when_given(udacity):
+    md = render_markdown(udacity, images={"Lift": "report_files/x-lift.png"})
+    assert "![Lift](report_files/x-lift.png)" in md
+
+
+def test_json_is_ready(udacity, multi):
+    for a in (udacity, multi):
+        d = json.loads(json.dumps(a.to_dict(), allow_nan=False))
+        assert {"experiment", "method", "winner", "reason", "checks", "srm", "results"} <= set(d)
+        assert len(d["results"]) == len(a.design.variants) * len(a.design.metrics)
+        assert set(d["results"][0]) >= {"metric", "variant", "n", "lift", "lift_low", "p_value"}
+    d = udacity.to_dict()
+    assert d["winner"] is None and d["srm"]["mismatch"] is False
+    assert round(d["results"][1]["p_value"], 5) == 0.18988  # R prop.test, correct = FALSE
+    assert d["results"][0]["p_value"] is None  # control: NaN -> null
+
+
+@pytest.mark.xfail(
+    reason="Analysis.to_dict() leaves datetime.date objects in looks['day'] (lead to fix); "
+    "the CLI's --format json converts them",
+    raises=TypeError,
+    strict=False,
+)
+def test_json_of_daily_sequential_analysis(sequential_daily):
+    json.dumps(sequential_daily.to_dict())
+
+
+def test_cli_jsonable_handles_daily_looks(sequential_daily):
+    from abtest.cli.analyze import jsonable
+
+    d = json.loads(json.dumps(jsonable(sequential_daily.to_dict()), allow_nan=False))
+    assert d["looks"][0]["day"] == "2026-11-09"
+    assert len(d["looks"]) == 14
