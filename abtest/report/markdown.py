@@ -12,16 +12,17 @@ if TYPE_CHECKING:
     from abtest.analysis import Analysis
 
 _ICONS = {"ok": "✅", "warn": "⚠️", "alarm": "🚨", "info": "ℹ️"}
-_SPECIAL = re.compile(r"([\\`*_<>|])")
+_SPECIAL = re.compile(r"([\\`*_|])")
 
 
 def escape(text: str) -> str:
-    r"""Escape Markdown (and inline HTML) so user text shows as typed.
+    r"""Escape Markdown (and inline HTML, as entities) so user text shows as typed.
 
     >>> escape("<script>|x* [a](b)")
-    '\\<script\\>\\|x\\* [a]\\(b)'
+    '&lt;script&gt;\\|x\\* [a]\\(b)'
     """
-    return _SPECIAL.sub(r"\\\1", text).replace("](", "]\\(").replace("\n", " ")
+    text = _SPECIAL.sub(r"\\\1", text).replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("](", "]\\(").replace("\n", " ")
 
 
 def render_markdown(
