@@ -41,39 +41,63 @@ _Y = "tag:yaml.org,2002:"
 _MAP, _SEQ, _MERGE = _Y + "map", _Y + "seq", _Y + "merge"
 _SCALAR_TAGS = frozenset(_Y + t for t in ("str", "int", "float", "bool", "null", "timestamp"))
 
-_Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _Loader(_Base):  # type: ignore[misc, valid-type]
-    """``SafeLoader`` (libyaml-accelerated when present) with YAML 1.2 core scalars."""
-
-
-# Start from the safe resolvers, drop YAML 1.1's bool/int/float/value rules
-# (yes/no/on/off booleans, sexagesimal and octal ints, '=' values) and add the
-# YAML 1.2 core ones.
-_Loader.yaml_implicit_resolvers = {
-    first: [
-        (tag, rx) for tag, rx in rules if tag[len(_Y) :] not in {"bool", "int", "float", "value"}
-    ]
-    for first, rules in _Base.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    _Y + "bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-_Loader.add_implicit_resolver(
-    _Y + "int",
-    re.compile(r"^(?:[-+]?(?:0|[1-9][0-9_]*)|0x[0-9a-fA-F_]+)$"),
-    list("-+0123456789"),
-)
-_Loader.add_implicit_resolver(
-    _Y + "float",
-    re.compile(
-        r"""^(?:[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)(?:[eE][-+]?[0-9]+)?
-            |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$""",
-        re.X,
+_STR = _Y + "str"
+_DEFAULT_TAGS = {ScalarNode: _STR, SequenceNode: _SEQ, MappingNode: _MAP}
+_YAML_1_2 = [
+    (_Y + "bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), "tTfF"),
+    (_Y + "int", re.compile(r"^(?:[-+]?(?:0|[1-9][0-9_]*)|0x[0-9a-fA-F_]+)$"), "-+0123456789"),
+    (
+        _Y + "float",
+        re.compile(
+            r"""^(?:[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)(?:[eE][-+]?[0-9]+)?
+                |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$""",
+            re.X,
+        ),
+        "-+0123456789.",
     ),
-    list("-+0123456789."),
-)
+]
+
+
+def make_loader(base: type) -> type:
+    """A loader class: ``base`` (a safe loader) with YAML 1.2 core scalars.
+
+    Starts from the safe resolvers, drops YAML 1.1's bool/int/float/value rules
+    (yes/no/on/off booleans, sexagesimal and octal ints, '=' values), adds the
+    YAML 1.2 core ones, and replaces ``resolve`` with a lean version (libyaml
+    calls it for every node; abtest has no path resolvers).
+    """
+    rules = {
+        first: [(tag, rx) for tag, rx in found if tag[len(_Y) :] not in {"bool", "int", "float",
+                                                                          "value"}]
+        for first, found in base.yaml_implicit_resolvers.items()
+    }  # fmt: skip
+    for tag, rx, firsts in _YAML_1_2:
+        for first in firsts:
+            rules.setdefault(first, []).append((tag, rx))
+    assert None not in rules and not base.yaml_path_resolvers
+
+    def resolve(self: Any, kind: type, value: str | None, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode and implicit[0]:
+            assert value is not None
+            for tag, rx in rules.get(value[0] if value else "", ()):
+                if rx.match(value):
+                    return tag
+        return _DEFAULT_TAGS[kind]
+
+    def no_path(*args: Any) -> None:
+        return None
+
+    namespace = {
+        "yaml_implicit_resolvers": rules,
+        "resolve": resolve,
+        "descend_resolver": no_path,
+        "ascend_resolver": no_path,
+        "__doc__": f"{base.__name__} with YAML 1.2 core scalars.",
+    }
+    return type(f"Abtest{base.__name__}", (base,), namespace)
+
+
+_Loader = make_loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 class _Broken:
@@ -85,31 +109,6 @@ class _Broken:
 
 
 BROKEN: Any = _Broken()
-
-_STR = _Y + "str"
-_RULES: dict[str, list[tuple[str, re.Pattern[str]]]] = _Loader.yaml_implicit_resolvers
-_DEFAULT_TAGS = {ScalarNode: _STR, SequenceNode: _SEQ, MappingNode: _MAP}
-
-
-def _resolve(self: Any, kind: type, value: str | None, implicit: tuple[bool, bool]) -> str:
-    """BaseResolver.resolve without path resolvers (abtest defines none): the same tags,
-    a third of the time (libyaml calls it for every node)."""
-    if kind is ScalarNode and implicit[0]:
-        assert value is not None
-        for tag, rx in _RULES.get(value[0] if value else "", ()):
-            if rx.match(value):
-                return tag
-    return _DEFAULT_TAGS[kind]
-
-
-def _no_path(*args: Any) -> None:
-    return None
-
-
-_Loader.resolve = _resolve
-_Loader.descend_resolver = _no_path
-_Loader.ascend_resolver = _no_path
-assert not _Loader.yaml_path_resolvers
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -323,7 +322,7 @@ def _syntax_problem(text: str, exc: yaml.MarkedYAMLError, doc: Document) -> None
     if "cannot start any token" in problem and mark is not None and line <= len(lines):
         char = lines[line - 1][mark.column : mark.column + 1]
         hint = f"a plain value cannot start with '{char}'; put the value in quotes"
-    message = f"YAML syntax error: {problem}" + (f"; {hint}" if hint else "")
+    message = f"YAML syntax error: {hint or problem}"  # the hint reads the same for both parsers
     start = exc.context_mark
     if start is not None and (exc.context or "").startswith(_UNCLOSED) and start.line + 1 != line:
         message += f" (the parser gave up on line {line})"

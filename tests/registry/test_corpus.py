@@ -66,3 +66,16 @@ def test_every_problem_names_a_line_inside_its_file(monkeypatch: pytest.MonkeyPa
         for p in validate_paths([case]):
             n_lines = len(Path(p.file).read_text(encoding="utf-8").splitlines())
             assert 1 <= p.line <= max(n_lines, 1), p
+
+
+def test_pure_python_yaml_gives_the_same_diagnostics(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without libyaml (``yaml.CSafeLoader`` missing) abtest falls back to ``SafeLoader``."""
+    import yaml
+
+    from abtest.registry import loader
+
+    monkeypatch.setattr(loader, "_Loader", loader.make_loader(yaml.SafeLoader))
+    monkeypatch.chdir(CORPUS)
+    for case in CASES:
+        assert [str(p) for p in validate_paths([case])] == EXPECTED[case]
+    assert validate_paths([CORPUS.parents[2] / "experiments"]) == []
