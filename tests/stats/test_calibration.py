@@ -110,8 +110,10 @@ def test_cuped_cuts_variance_by_rho_squared_and_covers(effect):
     pairs = sim.cuped_pairs(rng, E, 400, rho=0.7, sd_y=3, sd_x=3, effect=effect)
     rates = sim.cuped_rates(pairs, truth=effect)
     assert rates["variance_reduction_reported"] == pytest.approx(0.49, abs=0.01)
-    # the variance ratio of two correlated estimates over E experiments: se ~ 0.008
-    assert rates["variance_reduction_achieved"] == pytest.approx(0.49, abs=0.03)
+    # 1 - var(adjusted) / var(raw) across E experiments; the two estimates correlate
+    # r = sqrt(1 - 0.49), so sd(log variance ratio) ~ sqrt(4 (1 - r^2) / E) = 0.022,
+    # i.e. se ~ 0.51 * 0.022 = 0.011; 3.5 se = 0.04.
+    assert rates["variance_reduction_achieved"] == pytest.approx(0.49, abs=0.04)
     assert rates["cuped_coverage"] == pytest.approx(1 - ALPHA, abs=tol(ALPHA))
     assert rates["unadjusted_coverage"] == pytest.approx(1 - ALPHA, abs=tol(ALPHA))
     se_mean = 3 * math.sqrt(2 / 400 * (1 - 0.49) / E)
