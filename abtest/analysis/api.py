@@ -208,7 +208,8 @@ def _progress(design: Design, summary: Summary, first: MetricArrays) -> Progress
     if summary.has_daily:
         days = summary.frame.loc[summary.frame["experiment"] == design.experiment, "day"].nunique()
         daily = float(observed.sum()) / max(days, 1)
-    rate = daily or design.expected_daily_units
+    expected = design.expected_daily_units * design.traffic if design.expected_daily_units else None
+    rate = daily or expected
     days_left = None
     if rate:
         share = np.array(plan.weights)

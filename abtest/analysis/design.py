@@ -59,6 +59,8 @@ class Design:
     currency: str = "USD"
     prob_best_threshold: float = 0.95
     loss_threshold: float | None = None
+    prior: tuple[float, float] = (1.0, 1.0)
+    traffic: float = 1.0
     looks: int | None = None
     spending: str = "obrien-fleming"
     name: str | None = None
@@ -129,7 +131,9 @@ def design_from_experiment(experiment: Any) -> Design:
         funnel=tuple(getattr(experiment, "funnel", None) or ()),
         spend=spend,
         currency=getattr(getattr(experiment, "spend", None), "currency", "USD") or "USD",
-        prob_best_threshold=float(getattr(a, "prob_best_threshold", 0.95) or 0.95),
+        prob_best_threshold=float(getattr(a, "prob_best", 0.95) or 0.95),
+        prior=tuple(float(x) for x in getattr(a, "prior", (1.0, 1.0))),
+        traffic=float(getattr(experiment, "traffic", 1.0) or 1.0),
         loss_threshold=getattr(a, "loss_threshold", None),
         looks=getattr(a, "looks", None),
         spending=str(getattr(a, "spending", "obrien-fleming") or "obrien-fleming"),
