@@ -43,10 +43,24 @@ class FileResult:
 
 
 def find_experiment_files(path: str | os.PathLike[str]) -> list[Path]:
-    """The experiment files at ``path``: the file itself, or every ``*.yaml``/``*.yml``
-    below a folder (sorted; hidden files and folders skipped).
+    """The experiment files at ``path``.
 
-    Raises ``FileNotFoundError`` when ``path`` does not exist.
+    Parameters
+    ----------
+    path : str or PathLike
+        A file (returned as is, whatever its extension) or a folder, searched
+        recursively for ``*.yaml`` and ``*.yml``; hidden files and folders
+        (``.github/``) are skipped.
+
+    Returns
+    -------
+    list of Path
+        Sorted.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` does not exist.
     """
     root = Path(path)
     if root.is_file():
@@ -143,10 +157,37 @@ def check_files(files: Iterable[Path]) -> tuple[list[FileResult], list[Problem]]
 
 
 def validate_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Problem]:
-    """Every problem in the files and folders ``paths``, checked together, sorted.
+    """Every problem in the files and folders ``paths``, checked together.
 
-    Raises ``FileNotFoundError`` when a path does not exist; never raises for
-    bad content.
+    What ``abtest validate`` runs: schema errors, rule violations and lint
+    findings (errors and warnings) of every file, plus the checks across files
+    (duplicate ids, traffic overlaps) among all the files given.
+
+    Parameters
+    ----------
+    paths : iterable of str or PathLike
+        Experiment files and folders (searched recursively for ``*.yaml`` and
+        ``*.yml``); a file reached twice is checked once.
+
+    Returns
+    -------
+    list of Problem
+        Sorted by file, line and column; empty when everything is clean.
+
+    Raises
+    ------
+    FileNotFoundError
+        When a path does not exist. Bad content never raises.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = pathlib.Path(d, "x.yaml")
+    ...     _ = path.write_text("id: x\\nname: X\\n")
+    ...     problems = validate_paths([path])
+    >>> problems[0].line, problems[0].message
+    (1, "missing required key 'hypothesis' (What you expect to change, and why.)")
     """
     _, problems = check_files(collect_files(paths))
     return problems
