@@ -1,5 +1,38 @@
-"""abtest.data: from where the user's data lives to a :class:`Summary`."""
+"""abtest.data: from where the user's data lives to a :class:`Summary`.
 
-from abtest.data.summary import Summary
+- :func:`summarize` (``abtest.summarize``): exposure and conversion logs →
+  per-(experiment, variant, metric[, segment][, day]) sufficient statistics;
+- :class:`Goal`, :class:`ColumnMapping`: the metrics and the user's column names;
+- :func:`generate_traffic`: seeded synthetic logs with known true rates;
+- :data:`REASONS`: the exclusion reasons a Summary reports.
 
-__all__ = ["Summary"]
+Heavy imports (pandas, DuckDB, Ibis) happen on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "Summary": "abtest.data.summary",
+    "summarize": "abtest.data.aggregate",
+    "Goal": "abtest.data.model",
+    "ColumnMapping": "abtest.data.model",
+    "parse_window": "abtest.data.model",
+    "REASONS": "abtest.data.checks",
+    "generate_traffic": "abtest.data.synthetic",
+    "ExperimentSpec": "abtest.data.synthetic",
+    "GoalSpec": "abtest.data.synthetic",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'abtest.data' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

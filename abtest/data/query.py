@@ -63,12 +63,12 @@ def build(
     if plan.end is not None:
         e = e.filter(e.timestamp < ibis.timestamp(plan.end))
     e = e.join(arms, ["experiment", "variant"])
-    seg_aggs = {s: e[s].cast("string").argmin(e.timestamp) for s in plan.segments}
+    seg_aggs = {s: _argmin(e[s].cast("string"), e.timestamp, backend) for s in plan.segments}
     a = e.group_by(["exp", "unit_id"]).aggregate(
         first_ts=e.timestamp.min(),
         lo=e.arm.min(),
         hi=e.arm.max(),
-        first_arm=e.arm.argmin(e.timestamp),
+        first_arm=_argmin(e.arm, e.timestamp, backend),
         **seg_aggs,
     )
     if plan.segments:
@@ -244,6 +244,23 @@ def _in_window(j: Any, plan: Plan, backend: str) -> Any:
     if len(conds) == 1:
         return conds[0][1]
     return ibis.cases(*conds, else_=ibis.literal(False))
+
+
+def _argmin(col: Any, key: Any, backend: str) -> Any:
+    """``col`` at the row of the smallest ``key``: DuckDB's ``arg_min`` (Ibis would
+    otherwise compile an ordered ``FIRST``, which sorts every group)."""
+    import ibis
+
+    if backend != "duckdb":
+        return col.argmin(key)
+
+    def arg_min(arg, key):  # pragma: no cover - compiled to SQL, never called
+        ...
+
+    fn = ibis.udf.agg.builtin(
+        arg_min, name="arg_min", signature=((col.type(), key.type()), col.type())
+    )
+    return fn(col, key)
 
 
 def _julianday(col: Any) -> Any:

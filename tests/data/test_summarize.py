@@ -1,0 +1,230 @@
+"""summarize on hand-built logs (conftest.logs), on DuckDB and on SQLite.
+
+Every expected number is worked out by hand in the comments of conftest.logs:
+hero control = {u1, u2}, hero b = {u3, u4, u6}, u5 is multi-variant; cta a = {u1},
+cta b = {u3}. Revenue in window: u1 10, u3 20 + 5 (hero) / 5 (cta), u4 7, u6 30.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from abtest.data import Goal, summarize
+
+GOALS = [
+    Goal("signup"),
+    Goal("purchase"),
+    Goal("purchase", metric="revenue", value="value"),
+]
+
+
+def stats(summary, *cols: str) -> dict:
+    cols = cols or ("n", "sum", "sum_sq")
+    f = summary.frame
+    keys = ["experiment", "variant", "metric", *summary.segments]
+    if summary.has_daily:
+        keys.append("day")
+    f = f.assign(day=f["day"].dt.strftime("%Y-%m-%d")) if summary.has_daily else f
+    return {
+        row[: len(keys)]: row[len(keys):]
+        for row in f[keys + list(cols)].itertuples(index=False, name=None)
+    }
+
+
+def excluded(summary) -> dict:
+    ex = summary.exclusions
+    return {
+        (r.experiment, r.variant, r.metric, r.reason): r.units
+        for r in ex.itertuples(index=False)
+    }
+
+
+def run(engine, exposures, conversions, **kw):
+    return summarize(engine.put(exposures), engine.put(conversions), **kw)
+
+
+def test_hand_computed_totals(engine, logs):
+    s = run(engine, *logs, goals=GOALS)
+    got = stats(s)
+    assert got == {
+        ("hero", "control", "signup"): (2, 1.0, 1.0),
+        ("hero", "control", "purchase"): (2, 1.0, 1.0),
+        ("hero", "control", "revenue"): (2, 10.0, 100.0),
+        ("hero", "b", "signup"): (3, 1.0, 1.0),
+        ("hero", "b", "purchase"): (3, 3.0, 3.0),
+        ("hero", "b", "revenue"): (3, 62.0, 1574.0),
+        ("cta", "a", "signup"): (1, 0.0, 0.0),
+        ("cta", "a", "purchase"): (1, 1.0, 1.0),
+        ("cta", "a", "revenue"): (1, 10.0, 100.0),
+        ("cta", "b", "signup"): (1, 1.0, 1.0),
+        ("cta", "b", "purchase"): (1, 1.0, 1.0),
+        ("cta", "b", "revenue"): (1, 5.0, 25.0),
+    }
+    assert excluded(s) == {
+        ("hero", "control", "", "multiple_variants"): 1,
+        ("hero", "control", "signup", "before_exposure"): 1,
+        ("cta", "a", "signup", "before_exposure"): 1,
+        ("cta", "b", "purchase", "before_exposure"): 1,
+        ("cta", "b", "revenue", "before_exposure"): 1,
+    }
+    assert list(s.frame["kind"].unique()) == ["binary", "value"]
+    frame = s.to_frame()
+    row = frame[(frame.experiment == "hero") & (frame.variant == "control")
+                & (frame.metric == "signup")].iloc[0]
+    assert row["excluded_multiple_variants"] == 1
+    assert row["excluded_before_exposure"] == 1
+
+
+def test_default_goals_are_every_event_as_binary(engine, logs):
+    s = run(engine, *logs)
+    assert s.metrics("hero") == ["purchase", "signup"]
+    assert set(s.frame["kind"]) == {"binary"}
+    assert stats(s)[("hero", "b", "purchase")] == (3, 3.0, 3.0)
+
+
+@pytest.mark.parametrize(
+    ("window", "b_revenue"),
+    [("1d", (27.0, 449.0)), ("7d", (62.0, 1574.0)), (None, (112.0, 4774.0))],
+)
+def test_attribution_window(engine, logs, window, b_revenue):
+    # 1d: u3 20, u4 7 (u6 buys 2 days in); None: u4 buys 7 + 50 = 57 -> 625 + 3249 + 900
+    s = run(engine, *logs, goals=GOALS, window=window)
+    assert stats(s, "sum", "sum_sq")[("hero", "b", "revenue")] == b_revenue
+
+
+def test_window_per_goal(engine, logs):
+    goals = [Goal("purchase"), Goal("purchase", "revenue", "value", window="24h")]
+    s = run(engine, *logs, goals=goals)
+    got = stats(s, "sum")
+    assert got[("hero", "b", "purchase")] == (3.0,)  # the default 7 days
+    assert got[("hero", "b", "revenue")] == (27.0,)
+
+
+def test_analysis_window(engine, logs):
+    # end as a date = through the end of that day: only 01-01 exposures; events after
+    # the end still count within the attribution window
+    s = run(engine, *logs, goals=GOALS, end="2024-01-01")
+    got = stats(s)
+    assert got[("hero", "b", "revenue")] == (1, 25.0, 625.0)
+    assert ("cta", "a", "revenue") in got and got[("cta", "a", "revenue")][0] == 0
+    # as_of cuts the conversions too: u6's 30 (01-04) and u3's 5 (01-05) are not seen yet
+    s = run(engine, *logs, goals=GOALS, as_of="2024-01-03")
+    assert stats(s)[("hero", "b", "revenue")] == (3, 27.0, 449.0)
+    # start: u5's exposures (01-01) are outside, so u5 is simply not in the analysis
+    s = run(engine, *logs, goals=GOALS, start="2024-01-02", experiments=["hero"])
+    assert stats(s, "n") == {(e, v, m): (n,) for (e, v, m), n in {
+        ("hero", "control", "signup"): 0, ("hero", "control", "purchase"): 0,
+        ("hero", "control", "revenue"): 0, ("hero", "b", "signup"): 2,
+        ("hero", "b", "purchase"): 2, ("hero", "b", "revenue"): 2}.items()}
+    assert "multiple_variants" not in set(s.exclusions["reason"])
+
+
+def test_unknown_variants(engine, logs):
+    exposures, conversions = logs
+    typo = pd.DataFrame({"unit_id": ["u7"], "experiment": ["hero"], "variant": ["B"],
+                         "timestamp": exposures["timestamp"].iloc[:1], "device": ["mobile"]})
+    exposures = pd.concat([exposures, typo], ignore_index=True)
+    variants = {"hero": ["control", "b"]}
+    s = run(engine, exposures, conversions, goals=GOALS, variants=variants)
+    assert s.experiments == ["hero"]
+    assert excluded(s)[("hero", "B", "", "unknown_variant")] == 1
+    assert stats(s, "n")[("hero", "b", "signup")] == (3,)
+    with pytest.raises(ValueError, match=r"variant 'B' \(1 rows\).*\['control', 'b'\]"):
+        run(engine, exposures, conversions, variants=variants, unknown_variants="error")
+
+
+def test_empty_fields_negative_and_missing_values_are_counted(engine, logs):
+    exposures, conversions = logs
+    stamp = exposures["timestamp"].iloc[0]
+    exposures = pd.concat([exposures, pd.DataFrame({
+        "unit_id": [None], "experiment": ["hero"], "variant": ["control"],
+        "timestamp": [stamp], "device": ["mobile"]})], ignore_index=True)
+    extra = pd.DataFrame({
+        "unit_id": ["u1", "u6", "u2"],
+        "event": ["signup", "purchase", "purchase"],
+        "timestamp": pd.Series([None, "2024-01-03 10:00:00", "2024-01-02 10:00:00"],
+                               dtype="datetime64[us]"),
+        "value": [None, -30.0, None],
+    })
+    conversions = pd.concat([conversions, extra], ignore_index=True)
+    s = run(engine, exposures, conversions, goals=GOALS)
+    ex = excluded(s)
+    assert ex[("hero", "control", "", "null_exposure")] == 1
+    assert ex[("", "", "signup", "null_conversion")] == 1
+    assert ex[("hero", "b", "revenue", "negative_value")] == 1
+    assert ex[("hero", "control", "revenue", "null_value")] == 1
+    got = stats(s)
+    assert got[("hero", "b", "revenue")] == (3, 62.0, 1574.0)  # the -30 is left out
+    assert got[("hero", "control", "purchase")] == (2, 2.0, 2.0)  # u2 did purchase
+
+
+def test_segments_by_first_exposure(engine, logs):
+    s = run(engine, *logs, goals=GOALS, by="device", experiments=["hero"])
+    got = stats(s)
+    assert got[("hero", "control", "revenue", "mobile")] == (1, 10.0, 100.0)
+    assert got[("hero", "control", "revenue", "desktop")] == (1, 0.0, 0.0)
+    assert got[("hero", "b", "revenue", "mobile")] == (2, 32.0, 674.0)
+    assert got[("hero", "b", "revenue", "desktop")] == (1, 30.0, 900.0)  # u6: desktop first
+    totals = s.totals().set_index(["variant", "metric"])
+    assert totals.loc[("control", "revenue"), "sum"] == 10.0
+    assert totals.loc[("b", "revenue"), ["n", "sum"]].tolist() == [3, 62.0]
+
+
+def test_daily_cumulative(engine, logs):
+    s = run(engine, *logs, goals=GOALS, daily=True, experiments=["hero"])
+    got = stats(s)
+    b = [got[("hero", "b", "revenue", f"2024-01-0{d}")] for d in range(1, 7)]
+    assert b == [(1, 20.0, 400.0), (3, 27.0, 449.0), (3, 27.0, 449.0),
+                 (3, 57.0, 1349.0), (3, 62.0, 1574.0), (3, 62.0, 1574.0)]
+    c = [got[("hero", "control", "revenue", f"2024-01-0{d}")] for d in range(1, 7)]
+    assert c == [(2, 0.0, 0.0)] * 5 + [(2, 10.0, 100.0)]
+    signup = [got[("hero", "control", "signup", f"2024-01-0{d}")][1] for d in range(1, 7)]
+    assert signup == [1.0] * 6
+    # the last day equals the totals, and the exclusions are the same as without daily
+    last = s.totals()
+    plain = run(engine, *logs, goals=GOALS, experiments=["hero"])
+    assert last[["variant", "metric", "n", "sum", "sum_sq"]].values.tolist() == \
+        plain.frame[["variant", "metric", "n", "sum", "sum_sq"]].values.tolist()
+    assert excluded(s) == excluded(plain)
+
+
+def test_cuped_sums(engine, logs):
+    cov = pd.DataFrame({"unit_id": ["u1", "u3", "u4"], "value": [1.0, 2.0, 3.0]})
+    s = summarize(engine.put(logs[0]), engine.put(logs[1]), goals=GOALS,
+                  covariate=engine.put(cov), experiments=["hero"])
+    got = stats(s, "sum_x", "sum_x_sq", "sum_xy")
+    assert got[("hero", "control", "revenue")] == (1.0, 1.0, 10.0)
+    assert got[("hero", "control", "signup")] == (1.0, 1.0, 1.0)
+    assert got[("hero", "b", "revenue")] == (5.0, 13.0, 71.0)
+    assert got[("hero", "b", "purchase")] == (5.0, 13.0, 5.0)
+
+
+def test_column_mapping(engine, logs):
+    exposures, conversions = logs
+    exposures = exposures.rename(columns={"unit_id": "user", "variant": "arm"})
+    conversions = conversions.rename(columns={"unit_id": "user", "event": "name",
+                                              "value": "revenue"})
+    goals = [Goal("purchase", "revenue", value="revenue")]
+    s = run(engine, exposures, conversions, goals=goals,
+            columns={"unit_id": "user", "exposures": {"variant": "arm"},
+                     "conversions": {"event": "name"}})
+    assert stats(s)[("hero", "b", "revenue")] == (3, 62.0, 1574.0)
+
+
+def test_missing_column_is_named(engine, logs):
+    exposures, conversions = logs
+    with pytest.raises(ValueError, match=r"exposures has no column 'variant'.*columns="):
+        run(engine, exposures.drop(columns="variant"), conversions)
+    with pytest.raises(ValueError, match=r"'unit_id' \(mapped to 'user'\)"):
+        run(engine, exposures, conversions, columns={"unit_id": "user"})
+    with pytest.raises(ValueError, match="no column 'revenue'"):
+        run(engine, exposures, conversions, goals=[Goal("purchase", value="revenue")])
+
+
+def test_user_data_is_not_modified(logs):
+    exposures, conversions = logs
+    before = exposures.copy(), conversions.copy()
+    summarize(exposures, conversions, goals=GOALS, by="device", daily=True)
+    pd.testing.assert_frame_equal(exposures, before[0])
+    pd.testing.assert_frame_equal(conversions, before[1])
