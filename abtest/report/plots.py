@@ -3,7 +3,7 @@
 Every function returns a :class:`matplotlib.figure.Figure` built without
 ``pyplot`` (no global figure registry, nothing to close, safe on a headless
 server with any backend); save it with ``fig.savefig("lift.png")`` or
-``.svg``. In Jupyter a returned Figure displays inline.
+``.svg``. In Jupyter a returned Figure displays inline (:class:`ReportFigure`).
 
 Colours are keyed by variant order (control first) so a variant has the same
 colour in every plot of a report: :func:`variant_colors`.
@@ -37,6 +37,15 @@ if TYPE_CHECKING:
     from abtest.analysis import Analysis
 
 KINDS = ("lift", "posterior", "timeline", "funnel")
+
+
+class ReportFigure(Figure):
+    """A matplotlib Figure that also displays itself in Jupyter (``_repr_png_``)
+    without ``pyplot`` or ``%matplotlib inline``."""
+
+    def _repr_png_(self) -> bytes:
+        return to_png(self)
+
 
 PALETTE = (
     "#4D4D4D",  # control: dark grey
@@ -133,31 +142,42 @@ def lift_plot(
     order = _metric_order(analysis, metrics)
     colors = variant_colors(d.variants)
     rows: list[tuple[str, Any]] = []  # ("header", metric) or ("row", series)
+    single = len(d.variants) == 2
     for metric in order:
         part = res[(res["metric"] == metric) & ~_control_mask(res, d)]
         if part.empty:
             continue
-        rows.append(("header", metric))
-        rows += [("row", r) for _, r in part.iterrows()]
+        if single:  # one treatment: the goal names label the rows directly
+            rows += [("row", r) for _, r in part.iterrows()]
+        else:
+            rows.append(("header", metric))
+            rows += [("row", r) for _, r in part.iterrows()]
     n_rows = len(rows)
     levels = res["ci_level"].dropna().unique() if "ci_level" in res.columns else []
     mixed_levels = len(levels) > 1
-    fig = Figure(figsize=figsize or (8.0, 1.5 + 0.42 * n_rows), layout="constrained")
+    fig = ReportFigure(figsize=figsize or (8.0, 1.6 + 0.42 * n_rows), layout="constrained")
     ax = fig.add_subplot()
     ys = np.arange(n_rows)[::-1].astype(float)
+
+    def goal_label(metric: str) -> str:
+        tag = " (primary)" if metric == analysis.primary else ""
+        lv = _level_of(res, metric) if mixed_levels else ""
+        return f"{d.metric(metric).name or metric}{tag}{' · ' + lv if lv else ''}"
+
     labels, bold = [], []
     lows, highs = [], []
     for y, (what, item) in zip(ys, rows, strict=True):
         if what == "header":
-            spec = d.metric(item)
-            tag = " (primary)" if item == analysis.primary else ""
-            lv = _level_of(res, item) if mixed_levels else ""
-            labels.append(f"{spec.name or item}{tag}{' · ' + lv if lv else ''}")
+            labels.append(goal_label(item))
             bold.append(True)
             continue
         r = item
-        labels.append(f"  {r['variant']}")
-        bold.append(False)
+        if single:
+            labels.append(goal_label(str(r["metric"])))
+            bold.append(r["metric"] == analysis.primary)
+        else:
+            labels.append(f"  {r['variant']}")
+            bold.append(False)
         lift, low, high = float(r["lift"]), float(r["lift_low"]), float(r["lift_high"])
         sig = bool(r.get("significant", False))
         color = colors.get(str(r["variant"]), PALETTE[1])
@@ -289,7 +309,7 @@ def posterior_plot(
     res = analysis.results
     rows = res[res["metric"] == metric].set_index("variant")
     colors = variant_colors(d.variants)
-    fig = Figure(figsize=figsize or (8.0, 3.8 + 0.2 * len(d.variants)), layout="constrained")
+    fig = ReportFigure(figsize=figsize or (8.0, 3.8 + 0.2 * len(d.variants)), layout="constrained")
     ax = fig.add_subplot()
     for i, v in enumerate(d.variants):
         y = beta.pdf(x, a[i], b[i])
@@ -356,7 +376,7 @@ def timeline_plot(
         )
     x, rates, lifts = series
     colors = variant_colors(d.variants)
-    fig = Figure(figsize=figsize, layout="constrained")
+    fig = ReportFigure(figsize=figsize, layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(1, 1.2))
     for v in d.variants:
         if v in rates:
@@ -520,7 +540,9 @@ def funnel_plot(analysis: Analysis, *, figsize: tuple[float, float] | None = Non
     colors = variant_colors(d.variants)
     k = len(variants)
     width = 0.8 / k
-    fig = Figure(figsize=figsize or (max(8.0, 2.2 * len(steps) + 3), 4.4), layout="constrained")
+    fig = ReportFigure(
+        figsize=figsize or (max(8.0, 2.2 * len(steps) + 3), 4.4), layout="constrained"
+    )
     left, right = fig.subplots(1, 2, width_ratios=(len(steps), max(len(steps) - 1, 1)))
     pos = np.arange(len(steps))
     for j, v in enumerate(variants):

@@ -9,7 +9,7 @@ reports never compute statistics); the arithmetic here is presentation only
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from abtest.report import format as fmt
@@ -238,7 +238,7 @@ def _metric_view(analysis: Analysis, metric: str, kind: str, rows: pd.DataFrame)
         header += ["P(beat control)", "P(best)", "expected loss"]
     else:
         header += [p_name] + (
-            [f"{p_name} ({CORRECTION_LABELS.get(d.correction, d.correction)})"] if adjusted else []
+            [f"p ({CORRECTION_LABELS.get(d.correction, d.correction)})"] if adjusted else []
         )
     header.append("result")
 
@@ -397,6 +397,8 @@ def _sequential_check(analysis: Analysis) -> Check | None:
 
 
 def _day_str(x: Any) -> str:
+    if isinstance(x, datetime) and x.time() == datetime.min.time():
+        return x.date().isoformat()  # daily rows as midnight timestamps
     return x.isoformat() if hasattr(x, "isoformat") else str(x)
 
 
