@@ -155,8 +155,10 @@ def summarize(
         raise ValueError(f"start ({start}) must be before end / as_of ({end or as_of})")
 
     con = sources.resolve_engine(engine, exposures, conversions, covariate)
-    raw_e = sources.open_table(exposures, con, "exposures")
-    raw_c = sources.open_table(conversions, con, "conversions")
+    raw_e = sources.open_table(exposures, con, "exposures",
+                               (mapping.name("exposures", "timestamp"),))
+    raw_c = sources.open_table(conversions, con, "conversions",
+                               (mapping.name("conversions", "timestamp"),))
     value_cols = sorted({g.value for g in goal_list or () if g.value is not None})
     ex = checks.prepare(raw_e, "exposures", mapping, EXPOSURE_COLUMNS, segments)
     cv = checks.prepare(raw_c, "conversions", mapping, CONVERSION_COLUMNS, value_cols,

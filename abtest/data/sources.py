@@ -55,8 +55,12 @@ def resolve_engine(engine: Any, *sources: Any) -> Any:
     return engine
 
 
-def open_table(source: Any, con: Any, role: str) -> Any:
-    """``source`` as an Ibis table on ``con``; ``role`` ("exposures", ...) names it in errors."""
+def open_table(source: Any, con: Any, role: str, text_columns: tuple[str, ...] = ()) -> Any:
+    """``source`` as an Ibis table on ``con``; ``role`` ("exposures", ...) names it in errors.
+
+    ``text_columns`` of a CSV file are read as text (the timestamp column, so that
+    :mod:`abtest.data.checks` sees offsets as written instead of the CSV sniffer's guess).
+    """
     import ibis
 
     if isinstance(source, ibis.Table):
@@ -79,7 +83,7 @@ def open_table(source: Any, con: Any, role: str) -> Any:
     if isinstance(source, tuple) and len(source) == 2:
         return _duckdb_file_table(Path(source[0]), str(source[1]), con, role)
     if isinstance(source, str | os.PathLike):
-        return _path_table(str(source), con, role)
+        return _path_table(str(source), con, role, text_columns)
     raise TypeError(
         f"{role}: cannot read a {type(source).__name__}; give a pandas DataFrame, a CSV or "
         "Parquet path (or glob), a (duckdb_file, table) pair, or an Ibis table"
@@ -128,7 +132,7 @@ def _in_memory(data: Any, con: Any, role: str) -> Any:
     return ibis.memtable(data)
 
 
-def _path_table(path: str, con: Any, role: str) -> Any:
+def _path_table(path: str, con: Any, role: str, text_columns: tuple[str, ...]) -> Any:
     lower = path.lower()
     is_glob = any(ch in path for ch in "*?[")
     if not is_glob and not os.path.exists(path):
@@ -152,6 +156,10 @@ def _path_table(path: str, con: Any, role: str) -> Any:
             "and pass the table"
         )
     table_name = f"abtest_{role}_{next(_COUNTER)}"
+    if reader == "read_csv" and text_columns and con.name == "duckdb":
+        header = con.con.sql(f"SELECT * FROM read_csv({_sql_str(path)}) LIMIT 0").columns
+        types = {c: "VARCHAR" for c in text_columns if c in header}
+        return con.read_csv(path, table_name=table_name, types=types)
     return getattr(con, reader)(path, table_name=table_name)
 
 
@@ -165,7 +173,9 @@ def _duckdb_file_table(path: Path, table: str, con: Any, role: str) -> Any:
     try:
         return con.table(table, database=alias)
     except Exception as err:
-        tables = con.list_tables(database=alias)
+        tables = sorted(r[0] for r in con.con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = ?", [alias]
+        ).fetchall())
         raise ValueError(
             f"{role}: no table {table!r} in {path}; it has {', '.join(tables) or 'no tables'}"
         ) from err
@@ -176,3 +186,7 @@ def _backend_name(table: Any) -> str:
         return str(table.get_backend().name)
     except Exception:
         return "unbound"
+
+
+def _sql_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

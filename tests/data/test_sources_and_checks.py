@@ -1,0 +1,129 @@
+"""Sources (CSV, Parquet globs, DuckDB files, Ibis tables) and data-quality errors."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+
+from abtest.data import Goal, summarize
+
+GOALS = [Goal("purchase", "revenue", value="value")]
+HERO_B = (3, 62.0, 1574.0)  # see test_summarize: hero b revenue
+
+
+def hero_b(s) -> tuple:
+    f = s.frame
+    row = f[(f.experiment == "hero") & (f.variant == "b") & (f.metric == "revenue")].iloc[0]
+    return int(row["n"]), float(row["sum"]), float(row["sum_sq"])
+
+
+def test_csv_files(tmp_path, logs):
+    exposures, conversions = logs
+    exposures.to_csv(tmp_path / "exposures.csv", index=False)
+    conversions.to_csv(tmp_path / "conversions.csv", index=False)
+    s = summarize(tmp_path / "exposures.csv", str(tmp_path / "conversions.csv"), goals=GOALS)
+    assert hero_b(s) == HERO_B
+
+
+def test_parquet_glob_and_folder(tmp_path, logs):
+    exposures, conversions = logs
+    (tmp_path / "exp").mkdir()
+    exposures.iloc[:5].to_parquet(tmp_path / "exp" / "part-0.parquet")
+    exposures.iloc[5:].to_parquet(tmp_path / "exp" / "part-1.parquet")
+    conversions.to_parquet(tmp_path / "conversions.parquet")
+    s = summarize(str(tmp_path / "exp" / "*.parquet"), tmp_path / "conversions.parquet",
+                  goals=GOALS)
+    assert hero_b(s) == HERO_B
+    s = summarize(tmp_path / "exp", tmp_path / "conversions.parquet", goals=GOALS)
+    assert hero_b(s) == HERO_B
+
+
+def test_duckdb_database_file(tmp_path, logs):
+    exposures, conversions = logs
+    path = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE exposures AS SELECT * FROM exposures")
+        con.execute("CREATE TABLE events AS SELECT * FROM conversions")
+    s = summarize((path, "exposures"), (str(path), "events"), goals=GOALS)
+    assert hero_b(s) == HERO_B
+    with pytest.raises(ValueError, match="no table 'nope'.*events, exposures"):
+        summarize((path, "nope"), (path, "events"))
+    with pytest.raises(ValueError, match="say which table"):
+        summarize(str(path), (path, "events"))
+
+
+def test_ibis_tables_and_engine(logs):
+    import ibis
+
+    con = ibis.duckdb.connect()
+    con.con.register("exp_view", logs[0])
+    con.con.register("conv_view", logs[1])
+    s = summarize(con.table("exp_view"), con.table("conv_view"), goals=GOALS)
+    assert hero_b(s) == HERO_B
+    # a DataFrame next to an Ibis table goes to the table's engine
+    s = summarize(con.table("exp_view"), logs[1], goals=GOALS)
+    assert hero_b(s) == HERO_B
+    other = ibis.duckdb.connect()
+    other.con.register("conv_view", logs[1])
+    with pytest.raises(ValueError, match="another connection"):
+        summarize(con.table("exp_view"), other.table("conv_view"))
+
+
+def test_time_zones(logs):
+    exposures, conversions = logs
+    # both aware, in different zones: compared in UTC, same answer as naive UTC
+    e = exposures.assign(timestamp=exposures["timestamp"].dt.tz_localize("UTC")
+                         .dt.tz_convert("Europe/Berlin"))
+    c = conversions.assign(timestamp=conversions["timestamp"].dt.tz_localize("UTC"))
+    assert hero_b(summarize(e, c, goals=GOALS)) == HERO_B
+    with pytest.raises(ValueError, match=r"exposures.timestamp has a time zone but "
+                                         r"conversions.timestamp is naive"):
+        summarize(e, conversions)
+    mixed = exposures.astype({"timestamp": object})
+    mixed.loc[0, "timestamp"] = pd.Timestamp("2024-01-01 10:00", tz="Europe/Paris")
+    with pytest.raises(ValueError, match=r"column 'timestamp' mixes time zones.*utc=True"):
+        summarize(mixed, conversions)
+
+
+def test_string_timestamps_with_and_without_offsets(tmp_path, logs):
+    exposures, conversions = logs
+    e = exposures.assign(timestamp=exposures["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S"))
+    e.loc[0, "timestamp"] = "2024-01-01T11:00:00+01:00"
+    e.to_csv(tmp_path / "e.csv", index=False)
+    with pytest.raises(ValueError, match=r"mixes timestamps with a time-zone offset \(1 rows\) "
+                                         r"and without \(9 rows\)"):
+        summarize(tmp_path / "e.csv", conversions)
+    # all with offsets: read as UTC (conversions must then be aware too)
+    e = exposures.assign(timestamp=exposures["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S+00:00"))
+    c = conversions.assign(timestamp=conversions["timestamp"].dt.tz_localize("UTC"))
+    assert hero_b(summarize(e, c, goals=GOALS)) == HERO_B
+
+
+def test_type_errors_name_the_column(logs):
+    exposures, conversions = logs
+    with pytest.raises(ValueError, match="unit_id is .* in exposures but .* in conversions"):
+        summarize(exposures.assign(unit_id=range(len(exposures))), conversions)
+    with pytest.raises(ValueError, match="column 'value' holds string, not numbers"):
+        summarize(exposures, conversions.assign(value="1"), goals=GOALS)
+    with pytest.raises(ValueError, match="column 'timestamp' holds int64, not timestamps"):
+        summarize(exposures.assign(timestamp=1), conversions)
+
+
+def test_argument_errors(logs):
+    exposures, conversions = logs
+    with pytest.raises(ValueError, match="window = '7 days'"):
+        summarize(exposures, conversions, window="7 days")
+    with pytest.raises(ValueError, match="unknown_variants = 'drop'"):
+        summarize(exposures, conversions, unknown_variants="drop")
+    with pytest.raises(ValueError, match="no exposures for experiment.*'nope'"):
+        summarize(exposures, conversions, variants={"nope": ["a", "b"]})
+    with pytest.raises(ValueError, match="start .* must be before end"):
+        summarize(exposures, conversions, start="2024-02-01", end="2024-01-01")
+    with pytest.raises(ValueError, match="given twice"):
+        summarize(exposures, conversions, goals=["signup", "signup"])
+    with pytest.raises(FileNotFoundError, match="exposures: no such file"):
+        summarize("nope.parquet", conversions)
+    cov = pd.DataFrame({"unit_id": ["u1", "u1"], "value": [1.0, 2.0]})
+    with pytest.raises(ValueError, match="covariate has several rows for unit_id 'u1'"):
+        summarize(exposures, conversions, covariate=cov)
