@@ -202,7 +202,11 @@ def lift_plot(
         for v in (lift, finite_low, finite_high):
             if math.isfinite(v):
                 (lows if v <= lift else highs).append(v)
-        text = f"{fmt.pct(lift, signed=True)} {fmt.interval(low, high)}"
+        text = (
+            "lift undefined"
+            if fmt.missing(lift)
+            else f"{fmt.pct(lift, signed=True)} {fmt.interval(low, high)}"
+        )
         ax.annotate(
             text,
             xy=(1.0, y),
@@ -281,19 +285,23 @@ def posterior_plot(
     analysis: Analysis,
     *,
     metric: str | None = None,
-    prior: tuple[float, float] = (1.0, 1.0),
+    prior: tuple[float, float] | None = None,
     figsize: tuple[float, float] | None = None,
 ) -> Figure:
     """Posterior density of each variant's conversion rate for one binary goal.
 
     The posterior is Beta(prior_a + conversions, prior_b + units -
-    conversions) from the counts in the analysis's Summary (the Beta-Binomial
-    model the Bayesian method uses, with its default flat prior). One line
-    per variant; the legend carries P(best) when the table has it.
+    conversions) from the counts in the analysis's Summary: the Beta-Binomial
+    model the Bayesian method uses, with the design's prior (default the flat
+    Beta(1, 1)). Drawing this density is presentation, not a new statistic:
+    P(best) and the decision come from the analysis table. One line per
+    variant; the legend carries P(best) when the table has it.
     """
     from scipy.stats import beta
 
     d = analysis.design
+    if prior is None:
+        prior = tuple(getattr(d, "prior", None) or (1.0, 1.0))
     metric = metric or analysis.primary
     if not _binary(analysis, metric):
         raise ValueError(

@@ -255,7 +255,8 @@ def test_report_html_over_registry(registry, units_csv, tmp_path):
     out = tmp_path / "report.html"
     r = run("report", registry, "--data", units_csv.parent, "--week", "2026-W47", "--out", out)
     assert r.exit_code == 0, r.output
-    assert "wrote" in r.stderr and "2 experiment(s)" in r.stderr
+    # not a terminal: no progress bar, just the one summary line
+    assert r.stderr.splitlines() == [f"wrote {out}: 2 experiment(s), 0 SRM alarm(s)"]
     html = out.read_text()
     assert "Weekly experiment report: 2026-W47" in html
     assert 'id="exp-hero-cta"' in html and 'id="exp-pricing-page"' in html
