@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -77,17 +77,13 @@ class ExperimentSpec:
     traffic: float = 1.0
 
 
-@dataclass(frozen=True)
-class Traffic:
-    """What :func:`generate_traffic` returns; unpacks as ``exposures, conversions,
-    covariate`` (``covariate`` is None unless asked for)."""
+class Traffic(NamedTuple):
+    """What :func:`generate_traffic` returns: ``exposures, conversions, covariate``
+    (``covariate`` is None unless asked for); unpacks like a tuple."""
 
     exposures: pd.DataFrame
     conversions: pd.DataFrame
     covariate: pd.DataFrame | None = None
-
-    def __iter__(self):  # noqa: D105 - tuple-style unpacking
-        return iter((self.exposures, self.conversions, self.covariate))
 
 
 def as_spec(spec: ExperimentSpec | Mapping[str, Any]) -> ExperimentSpec:

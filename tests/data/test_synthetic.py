@@ -1,0 +1,94 @@
+"""The synthetic traffic generator, and summarize against the pandas oracle on it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from abtest.data import Goal, generate_traffic, summarize
+from abtest.data._pandas_reference import summarize_pandas
+
+SPEC = {
+    "id": "hero",
+    "variants": {"control": 1, "b": 1},
+    "goals": [
+        {"event": "signup", "rates": {"control": 0.10, "b": 0.13}},
+        {"event": "purchase", "rates": {"control": 0.04, "b": 0.05},
+         "values": {"control": 50.0, "b": 55.0}},
+    ],
+}
+GOALS = [Goal("signup"), Goal("purchase"), Goal("purchase", "revenue", value="value")]
+
+
+def test_seeded_and_shaped():
+    a = generate_traffic([SPEC], units=2000, seed=3, covariate=True)
+    b = generate_traffic([SPEC], units=2000, seed=3, covariate=True)
+    pd.testing.assert_frame_equal(a.exposures, b.exposures)
+    pd.testing.assert_frame_equal(a.conversions, b.conversions)
+    assert list(a.exposures.columns) == ["unit_id", "experiment", "variant", "timestamp",
+                                         "device", "source", "country"]
+    assert list(a.conversions.columns) == ["unit_id", "event", "timestamp", "value"]
+    assert a.covariate["unit_id"].is_unique and len(a.covariate) == 2000
+    assert set(a.exposures["source"]) == {"google", "facebook", "email", "direct"}
+    c = generate_traffic([SPEC], units=2000, seed=4)
+    assert not c.exposures["timestamp"].equals(a.exposures["timestamp"])
+    assert c.covariate is None
+
+
+def test_true_rates_are_recovered():
+    s = summarize(*generate_traffic([SPEC], units=200_000, seed=1)[:2], goals=GOALS)
+    f = s.frame.set_index(["variant", "metric"])
+    rate = f["sum"] / f["n"]
+    # binomial standard error at n = 100k is < 0.0011: allow 4 of them
+    assert rate[("control", "signup")] == pytest.approx(0.10, abs=0.0045)
+    assert rate[("b", "signup")] == pytest.approx(0.13, abs=0.0045)
+    assert rate[("b", "purchase")] == pytest.approx(0.05, abs=0.003)
+    # revenue per unit = rate * (1 + repeat 0.2) * mean value
+    assert rate[("b", "revenue")] == pytest.approx(0.05 * 1.2 * 55.0, rel=0.08)
+    share = s.exclusions.query("reason == 'multiple_variants'")["units"].sum() / 200_000
+    assert share == pytest.approx(0.005, abs=0.001)
+    assert s.exclusions.query("reason == 'before_exposure'")["units"].sum() > 0
+
+
+def test_covariate_correlates_with_revenue():
+    t = generate_traffic([SPEC], units=50_000, seed=2, covariate=True)
+    s = summarize(t.exposures, t.conversions, goals=GOALS, covariate=t.covariate)
+    r = s.frame[s.frame.metric == "revenue"].sum(numeric_only=True)
+    n = r["n"]
+    cov = r["sum_xy"] / n - (r["sum_x"] / n) * (r["sum"] / n)
+    assert cov > 0
+
+
+def test_matches_the_pandas_oracle_with_overlapping_experiments():
+    specs = [
+        {**SPEC, "id": f"exp{i}", "variants": {"control": 1, "b": 1, "c": 0.5},
+         "goals": [{**g, "rates": {**g["rates"], "c": 0.08}, **(
+             {"values": {**g["values"], "c": 40.0}} if "values" in g else {})}
+                   for g in SPEC["goals"]]}
+        for i in range(4)
+    ]
+    t = generate_traffic(specs, units=20_000, seed=5, experiments_per_unit=(1, 3),
+                         contamination=0.02)
+    s = summarize(t.exposures, t.conversions, goals=GOALS)
+    stats, excl = summarize_pandas(t.exposures, t.conversions, GOALS)
+    keys = ["experiment", "variant", "metric"]
+    ours = s.frame[[*keys, "n", "sum", "sum_sq"]].sort_values(keys, ignore_index=True)
+    theirs = stats.sort_values(keys, ignore_index=True)
+    pd.testing.assert_frame_equal(ours, theirs, check_dtype=False, rtol=1e-9)
+    ex_ours = s.exclusions.sort_values([*keys, "reason"], ignore_index=True)
+    ex_theirs = excl.sort_values([*keys, "reason"], ignore_index=True)
+    pd.testing.assert_frame_equal(ex_ours, ex_theirs, check_dtype=False)
+
+
+def test_spec_errors_name_the_problem():
+    with pytest.raises(ValueError, match="goal 'signup': no rate for variant"):
+        generate_traffic([{"id": "x", "variants": ["a", "b"],
+                           "goals": [{"event": "signup", "rates": {"a": 0.1}}]}], units=10)
+    with pytest.raises(ValueError, match="rates must lie in"):
+        generate_traffic([{"id": "x", "variants": ["a"],
+                           "goals": [{"event": "s", "rates": {"a": 1.5}}]}], units=10)
+    with pytest.raises(ValueError, match="experiments_per_unit"):
+        generate_traffic([SPEC], units=10, experiments_per_unit=(1, 2))
+    assert np.isnan(generate_traffic([SPEC], units=100, seed=0).conversions.query(
+        "event == 'signup'")["value"]).all()
