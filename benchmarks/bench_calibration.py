@@ -15,7 +15,8 @@ Seeded, vectorized simulations (abtest.stats.simulate) of:
 4. CUPED with a covariate correlated 0.7 with the metric: variance reduction
    (expected 1 - 0.7^2 = 0.51 of the variance kept, i.e. 0.49 removed) and coverage.
 5. A ratio metric (clicks per session, users randomised): coverage of the
-   delta-method interval and of a naive per-session interval.
+   delta-method interval and of a naive per-session interval; and CUPED for the
+   ratio with its pre-period ratio: variance reduction and coverage.
 
 Every rate is printed with its binomial standard error. Prints Markdown.
 """
@@ -61,11 +62,13 @@ def sequential_table(title: str, rates: dict[str, float], n: int, *, null: bool)
         print(f"| {label} | {r:.4f} ± {se(r, n):.4f} | {c:.4f} ± {se(c, n):.4f} | {stop_txt} |")
 
 
-def chunked(fn, rng: np.random.Generator, experiments: int, chunk: int, **kw) -> sim.PairSums:
-    """Draw unit-level simulations in chunks of experiments (bounded memory)."""
+def chunked(fn, rng: np.random.Generator, experiments: int, chunk: int, **kw):
+    """Draw unit-level simulations in chunks of experiments (bounded memory) and join
+    the per-experiment sums."""
     parts = [fn(rng, min(chunk, experiments - i), **kw) for i in range(0, experiments, chunk)]
-    fields = sim.PairSums.__dataclass_fields__
-    return sim.PairSums(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in fields})
+    kind = type(parts[0])
+    fields = kind.__dataclass_fields__
+    return kind(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in fields})
 
 
 def main() -> int:
@@ -139,6 +142,19 @@ def main() -> int:
         ("naive_per_event_coverage", "naive, sessions as independent units"),
     ):
         print(f"| {label} | {r[key]:.4f} ± {se(r[key], e):.4f} |")
+
+    print("\n### Ratio CUPED: clicks per session adjusted by the pre-period ratio\n")
+    print("Users keep their click rate across periods (mean 20%, ~8 sessions per period),")
+    print("500 users per arm, lift 10% (true difference 0.02).\n")
+    print("| variance reduction reported | achieved | coverage (CUPED) | coverage (plain) |")
+    print("|---|---|---|---|")
+    sums = chunked(sim.ratio_pre_period, rng, e, 2000, n_per_arm=500, lift=0.1)
+    r = sim.ratio_cuped_rates(sums, truth=0.02, alpha=ALPHA)
+    c, u = r["cuped_coverage"], r["unadjusted_coverage"]
+    print(
+        f"| {r['variance_reduction_reported']:.4f} | {r['variance_reduction_achieved']:.4f} | "
+        f"{c:.4f} ± {se(c, e):.4f} | {u:.4f} ± {se(u, e):.4f} |"
+    )
 
     print(f"\n({time.perf_counter() - start:.0f} s)")
     return 0

@@ -26,7 +26,7 @@ from abtest.stats.power import (
     sample_size_proportions_sequential,
 )
 from abtest.stats.proportions import chi2_omnibus, proportion_test, relative_lift
-from abtest.stats.ratio import RatioResult, ratio_test
+from abtest.stats.ratio import RatioResult, ratio_cuped_test, ratio_test
 from abtest.stats.results import (
     DegenerateWarning,
     MultiArmResult,
@@ -68,6 +68,7 @@ __all__ = [
     "power_means",
     "power_proportions",
     "proportion_test",
+    "ratio_cuped_test",
     "ratio_test",
     "relative_lift",
     "sample_size_means",

@@ -4,8 +4,14 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from abtest.stats import DegenerateWarning, RatioResult, ratio_test, welch_test_from_sums
-from abtest.stats.ratio import ratio_variance
+from abtest.stats import (
+    DegenerateWarning,
+    RatioResult,
+    cuped_test,
+    ratio_test,
+    welch_test_from_sums,
+)
+from abtest.stats.ratio import ratio_cuped_test, ratio_variance
 
 
 def _users(seed, n=400, rate=0.1):
@@ -76,3 +82,87 @@ def test_zero_denominator_and_bad_input():
         ratio_test(10, 3.0, 5.0, 12.0, 20.0, 6.0, 1, 1.0, 1.0, 2.0, 4.0, 2.0)
     with pytest.raises(ValueError, match=r"sum_num_den_a\[1\]"):
         ratio_test([10, 10], 3.0, 5.0, 12.0, 20.0, [6.0, np.nan], 10, 3.0, 5.0, 12.0, 20.0, 6.0)
+
+
+# --- ratio_cuped_test ----------------------------------------------------------------
+
+
+def _units4(seed, n=500, lift=0.0):
+    """Per-user (clicks, sessions, pre clicks, pre sessions) with a sticky click rate."""
+    rng = np.random.default_rng(seed)
+    q = 0.4 * rng.beta(0.5, 0.5, n)
+    d, v = 1 + rng.poisson(5, n), 1 + rng.poisson(5, n)
+    return np.column_stack([rng.binomial(d, q * (1 + lift)), d, rng.binomial(v, q), v]).astype(
+        float
+    )
+
+
+def _moments(u):
+    return u.shape[0], u.sum(0), u.T @ u
+
+
+def _linearised(u):
+    """Delta-method linearisations of the post and pre ratios per unit."""
+    m = u.mean(0)
+    lr = u[:, 0] / m[1] - m[0] / m[1] ** 2 * u[:, 1]
+    lp = u[:, 2] / m[3] - m[2] / m[3] ** 2 * u[:, 3]
+    return lr, lp
+
+
+def test_ratio_cuped_theta_is_the_pooled_slope_of_linearised_ratios():
+    # theta = OLS slope of l_R on l_P with an arm intercept (statsmodels), and the
+    # adjusted variance is the unit-level variance of l_R - theta l_P, per arm.
+    import statsmodels.api as sm
+
+    ua, ub = _units4(1), _units4(2, n=450, lift=0.2)
+    r = ratio_cuped_test(*_moments(ua), *_moments(ub))
+    (lra, lpa), (lrb, lpb) = _linearised(ua), _linearised(ub)
+    arm = np.r_[np.zeros(len(ua)), np.ones(len(ub))]
+    x = sm.add_constant(np.column_stack([arm, np.r_[lpa, lpb]]))
+    fit = sm.OLS(np.r_[lra, lrb], x).fit()
+    assert r.theta == pytest.approx(fit.params[2], rel=1e-9)
+    th = r.theta
+    var = np.var(lra - th * lpa, ddof=1) / len(ua) + np.var(lrb - th * lpb, ddof=1) / len(ub)
+    assert r.se == pytest.approx(np.sqrt(var), rel=1e-9)
+    pa, pb = ua[:, 2].sum() / ua[:, 3].sum(), ub[:, 2].sum() / ub[:, 3].sum()
+    ra, rb = ua[:, 0].sum() / ua[:, 1].sum(), ub[:, 0].sum() / ub[:, 1].sum()
+    assert r.diff == pytest.approx((rb - ra) - th * (pb - pa), rel=1e-9)
+    assert 0.1 < r.variance_reduction < 0.8 and r.test == "ratio-cuped"
+
+
+def test_ratio_cuped_with_unit_denominators_is_cuped():
+    # Every denominator 1: the ratio is a mean and the method is CUPED (z version).
+    ua, ub = _units4(3), _units4(4, n=420)
+    for u in (ua, ub):
+        u[:, 1] = u[:, 3] = 1.0
+    r = ratio_cuped_test(*_moments(ua), *_moments(ub))
+    c = cuped_test(
+        len(ua), ua[:, 0].sum(), (ua[:, 0] ** 2).sum(), ua[:, 2].sum(), (ua[:, 2] ** 2).sum(),
+        (ua[:, 0] * ua[:, 2]).sum(),
+        len(ub), ub[:, 0].sum(), (ub[:, 0] ** 2).sum(), ub[:, 2].sum(), (ub[:, 2] ** 2).sum(),
+        (ub[:, 0] * ub[:, 2]).sum(),
+    )  # fmt: skip
+    for field in ("theta", "diff", "se", "variance_reduction", "mean_a", "mean_b", "correlation"):
+        assert getattr(r, field) == pytest.approx(getattr(c, field), rel=1e-9), field
+    assert r.p_value == pytest.approx(2 * sps.norm.sf(abs(c.diff / c.se)), rel=1e-9)
+
+
+def test_ratio_cuped_without_pre_period_variation_is_ratio_test():
+    ua, ub = _units4(5), _units4(6)
+    for u in (ua, ub):
+        u[:, 2], u[:, 3] = 1.0, 2.0  # the same pre-period for every user
+    r = ratio_cuped_test(*_moments(ua), *_moments(ub))
+    plain = ratio_test(*_sums(ua[:, 0], ua[:, 1]), *_sums(ub[:, 0], ub[:, 1]))
+    assert not r.adjusted and r.theta == 0
+    for field in ("diff", "se", "p_value", "lift"):
+        assert getattr(r, field) == pytest.approx(getattr(plain, field), rel=1e-9), field
+
+
+def test_ratio_cuped_bad_shapes():
+    n, s, c = _moments(_units4(7))
+    with pytest.raises(ValueError, match="sums_a must end in an axis of 4"):
+        ratio_cuped_test(n, s[:3], c, n, s, c)
+    bad = c.copy()
+    bad[0, 1] += 1
+    with pytest.raises(ValueError, match=r"cross_b\[0, 1\] = .*symmetric"):
+        ratio_cuped_test(n, s, c, n, s, bad)
