@@ -34,9 +34,15 @@ def summarize_pandas(
     n = kept.groupby(["experiment", "variant"]).size().rename("n").reset_index()
     multi = first[first["nvar"] > 1].groupby(["experiment", "variant"]).size()
     excl = [
-        pd.DataFrame({"experiment": multi.index.get_level_values(0),
-                      "variant": multi.index.get_level_values(1), "metric": "",
-                      "reason": "multiple_variants", "units": multi.to_numpy()})
+        pd.DataFrame(
+            {
+                "experiment": multi.index.get_level_values(0),
+                "variant": multi.index.get_level_values(1),
+                "metric": "",
+                "reason": "multiple_variants",
+                "units": multi.to_numpy(),
+            }
+        )
     ]
     c = conversions.dropna(subset=["unit_id", "event", "timestamp"])
     rows = []
@@ -50,23 +56,32 @@ def summarize_pandas(
         keys = ["experiment", "variant", "unit_id"]
         before = j[~after].drop_duplicates(keys).groupby(["experiment", "variant"]).size()
         if len(before):
-            excl.append(pd.DataFrame({
-                "experiment": before.index.get_level_values(0),
-                "variant": before.index.get_level_values(1), "metric": g.id,
-                "reason": "before_exposure", "units": before.to_numpy()}))
+            excl.append(
+                pd.DataFrame(
+                    {
+                        "experiment": before.index.get_level_values(0),
+                        "variant": before.index.get_level_values(1),
+                        "metric": g.id,
+                        "reason": "before_exposure",
+                        "units": before.to_numpy(),
+                    }
+                )
+            )
         if g.value is None:
             per_unit = j[inw].drop_duplicates(keys).assign(y=1.0)
         else:
             ok = inw & (j[g.value] >= 0)
-            per_unit = j[ok].groupby(keys, as_index=False)[g.value].sum().rename(
-                columns={g.value: "y"})
+            per_unit = (
+                j[ok].groupby(keys, as_index=False)[g.value].sum().rename(columns={g.value: "y"})
+            )
         per_unit["y2"] = per_unit["y"] ** 2
         s = per_unit.groupby(["experiment", "variant"], as_index=False)[["y", "y2"]].sum()
         out = n.merge(s, on=["experiment", "variant"], how="left").fillna({"y": 0.0, "y2": 0.0})
         out["metric"] = g.id
         rows.append(out.rename(columns={"y": "sum", "y2": "sum_sq"}))
     stats = pd.concat(rows, ignore_index=True)[
-        ["experiment", "variant", "metric", "n", "sum", "sum_sq"]]
+        ["experiment", "variant", "metric", "n", "sum", "sum_sq"]
+    ]
     stats["n"] = stats["n"].astype(np.int64)
     exclusions = pd.concat(excl, ignore_index=True)
     return stats, exclusions

@@ -140,9 +140,7 @@ def summarize(
     [['a', 'signup', 2, 1.0], ['b', 'signup', 2, 1.0]]
     """
     if unknown_variants not in ("exclude", "error"):
-        raise ValueError(
-            f"unknown_variants = {unknown_variants!r}: expected 'exclude' or 'error'"
-        )
+        raise ValueError(f"unknown_variants = {unknown_variants!r}: expected 'exclude' or 'error'")
     segments = (by,) if isinstance(by, str) else tuple(by or ())
     default_window = parse_window(window)
     goal_list = parse_goals(goals)
@@ -155,22 +153,26 @@ def summarize(
         raise ValueError(f"start ({start}) must be before end / as_of ({end or as_of})")
 
     con = sources.resolve_engine(engine, exposures, conversions, covariate)
-    raw_e = sources.open_table(exposures, con, "exposures",
-                               (mapping.name("exposures", "timestamp"),))
-    raw_c = sources.open_table(conversions, con, "conversions",
-                               (mapping.name("conversions", "timestamp"),))
+    raw_e = sources.open_table(
+        exposures, con, "exposures", (mapping.name("exposures", "timestamp"),)
+    )
+    raw_c = sources.open_table(
+        conversions, con, "conversions", (mapping.name("conversions", "timestamp"),)
+    )
     value_cols = sorted({g.value for g in goal_list or () if g.value is not None})
     ex = checks.prepare(raw_e, "exposures", mapping, EXPOSURE_COLUMNS, segments)
-    cv = checks.prepare(raw_c, "conversions", mapping, CONVERSION_COLUMNS, value_cols,
-                        numeric=value_cols)
+    cv = checks.prepare(
+        raw_c, "conversions", mapping, CONVERSION_COLUMNS, value_cols, numeric=value_cols
+    )
     checks.check_compatible(ex, cv, mapping)
 
     # profile: which (experiment, variant) pairs and events exist, and their empty fields
     exp_profile = checks.profile_exposures(ex.table, con)
     if experiments is not None and variants is None:
         wanted = {str(e) for e in experiments}
-        exp_profile = exp_profile[exp_profile["experiment"].isin(wanted)
-                                  | exp_profile["experiment"].isna()]
+        exp_profile = exp_profile[
+            exp_profile["experiment"].isin(wanted) | exp_profile["experiment"].isna()
+        ]
         missing = wanted - set(exp_profile["experiment"].dropna())
         if missing:
             raise ValueError(f"no exposures for experiment(s) {sorted(missing)}")
@@ -204,8 +206,12 @@ def summarize(
 
     arms_t = ibis.memtable(arms[["experiment", "variant", "exp", "arm"]])
     goals_t = ibis.memtable(
-        pd.DataFrame({"event": [g.event for g in goal_list],
-                      "metric": np.arange(len(goal_list), dtype="int64")})
+        pd.DataFrame(
+            {
+                "event": [g.event for g in goal_list],
+                "metric": np.arange(len(goal_list), dtype="int64"),
+            }
+        )
     )
     expr = query.build(ex.table, cv.table, arms_t, goals_t, cov_table, plan)
     result = con.execute(expr)
@@ -272,11 +278,13 @@ def _assemble(
     metric = result[result["part"] == "metric"]
     arm_info = arms.set_index("arm")
     known = arms[arms["known"]]
-    metrics = pd.DataFrame({
-        "metric": np.arange(len(goals), dtype="int64"),
-        "metric_id": [g.id for g in goals],
-        "kind": [g.kind for g in goals],
-    })
+    metrics = pd.DataFrame(
+        {
+            "metric": np.arange(len(goals), dtype="int64"),
+            "metric_id": [g.id for g in goals],
+            "kind": [g.kind for g in goals],
+        }
+    )
 
     # the grid: every known arm (of an experiment with data) x segment x day x metric
     ucols = ["n", "sum_x", "sum_x_sq"]
@@ -295,36 +303,40 @@ def _assemble(
     if plan.daily:
         combos = _with_days(combos, u_known, mrows, arm_info)
     grid = combos.merge(metrics, how="cross")
-    grid = grid.merge(u_known.groupby(["arm", *keys], as_index=False)[ucols].sum(),
-                      on=["arm", *keys], how="left")
-    grid = grid.merge(mrows[["arm", "metric", *keys, *mcols]], on=["arm", "metric", *keys],
-                      how="left")
+    grid = grid.merge(
+        u_known.groupby(["arm", *keys], as_index=False)[ucols].sum(), on=["arm", *keys], how="left"
+    )
+    grid = grid.merge(
+        mrows[["arm", "metric", *keys, *mcols]], on=["arm", "metric", *keys], how="left"
+    )
     grid[ucols + mcols] = grid[ucols + mcols].fillna(0)
     if plan.daily:
         grid = grid.sort_values(["arm", "metric", *segs, "day"], kind="stable")
         grid[ucols + mcols] = grid.groupby(["arm", "metric", *segs])[ucols + mcols].cumsum()
     binary = grid["kind"] == "binary"
-    frame = pd.DataFrame({
-        "experiment": arm_info.loc[grid["arm"], "experiment"].to_numpy(),
-        "variant": arm_info.loc[grid["arm"], "variant"].to_numpy(),
-        "metric": grid["metric_id"].to_numpy(),
-        "kind": grid["kind"].to_numpy(),
-        **{k: grid[k].to_numpy() for k in segs},
-        "n": grid["n"].to_numpy(dtype="int64"),
-        "sum": np.where(binary, grid["conv"], grid["vsum"]).astype(float),
-        "sum_sq": np.where(binary, grid["conv"], grid["vsq"]).astype(float),
-    })
+    frame = pd.DataFrame(
+        {
+            "experiment": arm_info.loc[grid["arm"], "experiment"].to_numpy(),
+            "variant": arm_info.loc[grid["arm"], "variant"].to_numpy(),
+            "metric": grid["metric_id"].to_numpy(),
+            "kind": grid["kind"].to_numpy(),
+            **{k: grid[k].to_numpy() for k in segs},
+            "n": grid["n"].to_numpy(dtype="int64"),
+            "sum": np.where(binary, grid["conv"], grid["vsum"]).astype(float),
+            "sum_sq": np.where(binary, grid["conv"], grid["vsq"]).astype(float),
+        }
+    )
     if plan.daily:
         frame.insert(4 + len(segs), "day", grid["day"].to_numpy())
     if plan.covariate:
         frame["sum_x"] = grid["sum_x"].to_numpy(float)
         frame["sum_x_sq"] = grid["sum_x_sq"].to_numpy(float)
         frame["sum_xy"] = grid["sum_xy"].to_numpy(float)
-    var_order = {(e, v): i for i, (e, v) in enumerate(
-        zip(arms["experiment"], arms["variant"], strict=True))}
+    var_order = {
+        (e, v): i for i, (e, v) in enumerate(zip(arms["experiment"], arms["variant"], strict=True))
+    }
     met_order = {g.id: i for i, g in enumerate(goals)}
-    frame["_v"] = [var_order[ev] for ev in zip(frame["experiment"], frame["variant"],
-                                                strict=True)]
+    frame["_v"] = [var_order[ev] for ev in zip(frame["experiment"], frame["variant"], strict=True)]
     frame["_m"] = frame["metric"].map(met_order)
     order = ["_v", "_m", *segs, *(["day"] if plan.daily else [])]
     frame = frame.sort_values(order, kind="stable").drop(columns=["_v", "_m"])
@@ -332,8 +344,9 @@ def _assemble(
     return Summary(frame.reset_index(drop=True), exclusions=exclusions, segments=segs)
 
 
-def _with_days(combos: pd.DataFrame, units: pd.DataFrame, metric: pd.DataFrame,
-               arm_info: pd.DataFrame) -> pd.DataFrame:
+def _with_days(
+    combos: pd.DataFrame, units: pd.DataFrame, metric: pd.DataFrame, arm_info: pd.DataFrame
+) -> pd.DataFrame:
     """Cross each (arm, segments) with every day of its experiment's data."""
     days = pd.concat([units[["arm", "day"]], metric[["arm", "day"]]])
     days["exp"] = arm_info.loc[days["arm"], "exp"].to_numpy()
@@ -349,9 +362,14 @@ def _with_days(combos: pd.DataFrame, units: pd.DataFrame, metric: pd.DataFrame,
     return pd.concat(out, ignore_index=True).drop(columns="exp")
 
 
-def _exclusions(units: pd.DataFrame, metric: pd.DataFrame, arm_info: pd.DataFrame,
-                goals: list[Goal], exp_profile: pd.DataFrame,
-                conv_profile: pd.DataFrame) -> pd.DataFrame:
+def _exclusions(
+    units: pd.DataFrame,
+    metric: pd.DataFrame,
+    arm_info: pd.DataFrame,
+    goals: list[Goal],
+    exp_profile: pd.DataFrame,
+    conv_profile: pd.DataFrame,
+) -> pd.DataFrame:
     rows: list[tuple[str, str, str, str, int]] = []
 
     def label(arm: int) -> tuple[str, str]:
@@ -376,8 +394,7 @@ def _exclusions(units: pd.DataFrame, metric: pd.DataFrame, arm_info: pd.DataFram
         if by_event.get(g.event, 0):
             rows.append(("", "", g.id, "null_conversion", int(by_event[g.event])))
     flags = metric.groupby(["arm", "metric"])[["before", "negative", "null_value"]].sum()
-    names = {"before": "before_exposure", "negative": "negative_value",
-             "null_value": "null_value"}
+    names = {"before": "before_exposure", "negative": "negative_value", "null_value": "null_value"}
     for (arm, m), r in flags.iterrows():
         e, v = label(int(arm))
         for col, reason in names.items():

@@ -62,8 +62,9 @@ def prepare(
         wanted[e] = mapping.name(role, e)
     missing = {c: u for c, u in wanted.items() if u not in cols}
     if missing:
-        said = ", ".join(f"{c!r}" if c == u else f"{c!r} (mapped to {u!r})" for c, u in
-                         missing.items())
+        said = ", ".join(
+            f"{c!r}" if c == u else f"{c!r} (mapped to {u!r})" for c, u in missing.items()
+        )
         raise ValueError(
             f"{role} has no column {said}; its columns are {', '.join(map(repr, cols))}. "
             f"Rename them or map them, e.g. columns={{'{role}': {{'{next(iter(missing))}': "
@@ -99,9 +100,7 @@ def _timestamp(col: Any, role: str, name: str, table: Any) -> tuple[Any, bool]:
         if con.name == "duckdb":
             has_offset = col.re_search(r"(Z|[+-]\d\d(:?\d\d)?)$")
             counts = con.execute(
-                table.aggregate(
-                    with_tz=has_offset.sum(), without=(~has_offset).sum()
-                )
+                table.aggregate(with_tz=has_offset.sum(), without=(~has_offset).sum())
             )
             with_tz, without = (int(counts[c].iloc[0] or 0) for c in ("with_tz", "without"))
             if with_tz and without:
@@ -114,8 +113,7 @@ def _timestamp(col: Any, role: str, name: str, table: Any) -> tuple[Any, bool]:
                 return col.cast("timestamp('UTC')").cast("timestamp"), True
         return col.cast("timestamp"), False
     raise ValueError(
-        f"{role} column {name!r} holds {typ}, not timestamps; give datetimes "
-        "(or ISO-8601 strings)"
+        f"{role} column {name!r} holds {typ}, not timestamps; give datetimes (or ISO-8601 strings)"
     )
 
 

@@ -59,8 +59,10 @@ class ColumnMapping:
     --------
     >>> m = ColumnMapping.parse({"unit_id": "user_id", "timestamp": "ts",
     ...                          "conversions": {"event": "event_name"}})
-    >>> m.name("exposures", "unit_id"), m.name("conversions", "event"), m.name("exposures", "variant")
-    ('user_id', 'event_name', 'variant')
+    >>> m.name("exposures", "unit_id"), m.name("conversions", "event")
+    ('user_id', 'event_name')
+    >>> m.name("exposures", "variant")
+    'variant'
     """
 
     exposures: Mapping[str, str] = field(default_factory=dict)
@@ -197,8 +199,11 @@ def parse_goals(
             elif isinstance(spec, str):
                 items.append(Goal(str(event), value=spec))
             elif isinstance(spec, Goal):
-                items.append(spec if spec.event == event else Goal(str(event), spec.metric,
-                                                                    spec.value, spec.window))
+                items.append(
+                    spec
+                    if spec.event == event
+                    else Goal(str(event), spec.metric, spec.value, spec.window)
+                )
             elif isinstance(spec, Mapping):
                 items.append(_goal_from_dict({"event": event, **spec}))
             else:

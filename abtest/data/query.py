@@ -85,24 +85,29 @@ def build(
 
     one = ibis.literal(1, "int64")
     zero = ibis.literal(0, "int64")
-    units = a.group_by(["first_arm", *keys]).aggregate(
-        n=ibis.cases((kept_flag, one), else_=zero).sum(),
-        multi=ibis.cases((a.lo != a.hi, one), else_=zero).sum(),
-        unknown=ibis.cases(((a.lo == a.hi) & (a.lo > plan.last_known_arm), one),
-                           else_=zero).sum(),
-        **(
-            {
-                "sum_x": ibis.cases((kept_flag, a.x), else_=0.0).sum(),
-                "sum_x_sq": ibis.cases((kept_flag, a.x * a.x), else_=0.0).sum(),
-            }
-            if plan.covariate
-            else {}
-        ),
-    ).rename(arm="first_arm")
+    units = (
+        a.group_by(["first_arm", *keys])
+        .aggregate(
+            n=ibis.cases((kept_flag, one), else_=zero).sum(),
+            multi=ibis.cases((a.lo != a.hi, one), else_=zero).sum(),
+            unknown=ibis.cases(
+                ((a.lo == a.hi) & (a.lo > plan.last_known_arm), one), else_=zero
+            ).sum(),
+            **(
+                {
+                    "sum_x": ibis.cases((kept_flag, a.x), else_=0.0).sum(),
+                    "sum_x_sq": ibis.cases((kept_flag, a.x * a.x), else_=0.0).sum(),
+                }
+                if plan.covariate
+                else {}
+            ),
+        )
+        .rename(arm="first_arm")
+    )
 
     # 2. goal events of kept units ----------------------------------------------------------
     kept = a.filter(kept_flag).select(
-        "unit_id", "first_ts", arm="lo", *keys, *(["x"] if plan.covariate else [])
+        "unit_id", "first_ts", *keys, *(["x"] if plan.covariate else []), arm=a.lo
     )
     c = conversions.filter(conversions.unit_id.notnull(), conversions.timestamp.notnull())
     if plan.conversions_end is not None:
@@ -113,8 +118,9 @@ def build(
     j = c.join(kept, "unit_id")
     after = j.timestamp >= j.first_ts
     inw = after & _in_window(j, plan, backend)
-    is_value = j.metric.isin(list(plan.value_columns)) if plan.value_columns else ibis.literal(
-        False)
+    is_value = (
+        j.metric.isin(list(plan.value_columns)) if plan.value_columns else ibis.literal(False)
+    )
     good = inw & j.val.notnull() & (j.val >= 0)
     flags = {
         "before": ibis.cases((~after, one), else_=zero).max(),
@@ -129,8 +135,11 @@ def build(
             **flags,
             **({"x": j.x.max()} if plan.covariate else {}),
         )
-        y = ibis.cases((u.metric.isin(list(plan.value_columns)), u.v), else_=u.conv.cast(
-            "float64")) if plan.value_columns else u.conv.cast("float64")
+        y = (
+            ibis.cases((u.metric.isin(list(plan.value_columns)), u.v), else_=u.conv.cast("float64"))
+            if plan.value_columns
+            else u.conv.cast("float64")
+        )
         metric = u.group_by(["arm", "metric", *keys]).aggregate(
             conv=u.conv.sum(),
             vsum=u.v.sum(),
@@ -158,11 +167,15 @@ def _daily_metric(j: Any, inw: Any, good: Any, flags: dict, unit_keys: list, pla
 
     one, zero = ibis.literal(1, "int64"), ibis.literal(0, "int64")
     cday = ibis.cases((inw, j.timestamp.date()), else_=ibis.null("date"))
-    ud = j.mutate(cday=cday).group_by([*unit_keys, "cday"]).aggregate(
-        c=ibis.cases((inw, one), else_=zero).max(),
-        v=ibis.cases((good, j.val), else_=0.0).sum(),
-        **flags,
-        **({"x": j.x.max()} if plan.covariate else {}),
+    ud = (
+        j.mutate(cday=cday)
+        .group_by([*unit_keys, "cday"])
+        .aggregate(
+            c=ibis.cases((inw, one), else_=zero).max(),
+            v=ibis.cases((good, j.val), else_=0.0).sum(),
+            **flags,
+            **({"x": j.x.max()} if plan.covariate else {}),
+        )
     )
     w = ibis.cumulative_window(group_by=unit_keys, order_by="cday")
     whole = ibis.window(group_by=unit_keys)
@@ -172,20 +185,29 @@ def _daily_metric(j: Any, inw: Any, good: Any, flags: dict, unit_keys: list, pla
     ud = ud.mutate(
         dsq=cum * cum - (cum - ud.v) * (cum - ud.v),
         dconv=ibis.cases(((ud.c == 1) & (seen == 1), one), else_=zero),
-        **{k: ibis.cases((first_row, ud[k].max().over(whole)), else_=zero)
-           for k in ("before", "negative", "null_value")},
+        **{
+            k: ibis.cases((first_row, ud[k].max().over(whole)), else_=zero)
+            for k in ("before", "negative", "null_value")
+        },
     )
-    y = ibis.cases((ud.metric.isin(list(plan.value_columns)), ud.v), else_=ud.dconv.cast(
-        "float64")) if plan.value_columns else ud.dconv.cast("float64")
-    return ud.group_by(["arm", "metric", *plan.segments, "cday"]).aggregate(
-        conv=ud.dconv.sum(),
-        vsum=ud.v.sum(),
-        vsq=ud.dsq.sum(),
-        before=ud.before.sum(),
-        negative=ud.negative.sum(),
-        null_value=ud.null_value.sum(),
-        **({"sum_xy": (ud.x * y).sum()} if plan.covariate else {}),
-    ).rename(day="cday")
+    y = (
+        ibis.cases((ud.metric.isin(list(plan.value_columns)), ud.v), else_=ud.dconv.cast("float64"))
+        if plan.value_columns
+        else ud.dconv.cast("float64")
+    )
+    return (
+        ud.group_by(["arm", "metric", *plan.segments, "cday"])
+        .aggregate(
+            conv=ud.dconv.sum(),
+            vsum=ud.v.sum(),
+            vsq=ud.dsq.sum(),
+            before=ud.before.sum(),
+            negative=ud.negative.sum(),
+            null_value=ud.null_value.sum(),
+            **({"sum_xy": (ud.x * y).sum()} if plan.covariate else {}),
+        )
+        .rename(day="cday")
+    )
 
 
 def _stack(units: Any, metric: Any, keys: list, plan: Plan) -> Any:
@@ -212,8 +234,7 @@ def _value(c: Any, plan: Plan) -> Any:
 
     if not plan.value_columns:
         return ibis.null("float64")
-    cases = [(c.metric == code, c[col].cast("float64")) for code, col in
-             plan.value_columns.items()]
+    cases = [(c.metric == code, c[col].cast("float64")) for code, col in plan.value_columns.items()]
     return ibis.cases(*cases, else_=ibis.null("float64"))
 
 

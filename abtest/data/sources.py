@@ -144,12 +144,11 @@ def _path_table(path: str, con: Any, role: str, text_columns: tuple[str, ...]) -
     if os.path.isdir(path):
         path = os.path.join(path, "**", "*.parquet")
         lower = path.lower()
-    reader = "read_csv" if lower.endswith(_CSV) else "read_parquet" if lower.endswith(
-        _PARQUET) else None
+    reader = (
+        "read_csv" if lower.endswith(_CSV) else "read_parquet" if lower.endswith(_PARQUET) else None
+    )
     if reader is None:
-        raise ValueError(
-            f"{role}: cannot tell the format of {path}; name files *.csv or *.parquet"
-        )
+        raise ValueError(f"{role}: cannot tell the format of {path}; name files *.csv or *.parquet")
     if not hasattr(con, reader):
         raise ValueError(
             f"{role}: the {con.name} engine cannot read files; load {path} into it first "
@@ -173,9 +172,12 @@ def _duckdb_file_table(path: Path, table: str, con: Any, role: str) -> Any:
     try:
         return con.table(table, database=alias)
     except Exception as err:
-        tables = sorted(r[0] for r in con.con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_catalog = ?", [alias]
-        ).fetchall())
+        tables = sorted(
+            r[0]
+            for r in con.con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_catalog = ?", [alias]
+            ).fetchall()
+        )
         raise ValueError(
             f"{role}: no table {table!r} in {path}; it has {', '.join(tables) or 'no tables'}"
         ) from err

@@ -193,6 +193,33 @@ class Summary:
             )
         return rows
 
+    def warnings(self) -> list[str]:
+        """The exclusions in words, one line per (experiment, reason), largest first.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> ex = pd.DataFrame({"experiment": ["x", "x"], "variant": ["a", "b"],
+        ...                    "metric": ["", ""], "reason": "multiple_variants",
+        ...                    "units": [12, 9]})
+        >>> s = Summary.from_counts({"a": (1, 10), "b": (2, 10)}, experiment="x")
+        >>> Summary(s.frame, exclusions=ex).warnings()
+        ['x: 21 units seen in more than one variant were excluded (a 12, b 9)']
+        """
+        out = []
+        ex = self.exclusions
+        for (exp, reason), part in ex.groupby(["experiment", "reason"], sort=False):
+            total = int(part["units"].sum())
+            what = _REASON_TEXT.get(str(reason), f"units excluded ({reason})")
+            by = part.groupby(["variant", "metric"], sort=False)["units"].sum()
+            detail = ", ".join(
+                " ".join(x for x in (str(v), str(m), str(int(u))) if x)
+                for (v, m), u in by.items()
+            )
+            where = f"{exp}: " if exp else ""
+            out.append((total, f"{where}{total} {what} ({detail})"))
+        return [text for _, text in sorted(out, key=lambda t: -t[0])]
+
     def __repr__(self) -> str:
         return (
             f"Summary({len(self.experiments)} experiment(s), "
@@ -200,6 +227,17 @@ class Summary:
             f"{', daily' if self.has_daily else ''}"
             f"{', segments ' + ','.join(self.segments) if self.segments else ''})"
         )
+
+
+_REASON_TEXT = {
+    "multiple_variants": "units seen in more than one variant were excluded",
+    "unknown_variant": "units in a variant that is not configured were excluded",
+    "null_exposure": "exposure rows without a unit_id or timestamp were ignored",
+    "null_conversion": "goal events without a unit_id or timestamp were ignored",
+    "before_exposure": "units had goal events before their first exposure (ignored)",
+    "negative_value": "units had events with a negative value (ignored)",
+    "null_value": "units had value-goal events without a value (ignored)",
+}
 
 
 def _validated(frame: pd.DataFrame, segments: tuple[str, ...]) -> pd.DataFrame:

@@ -131,8 +131,7 @@ def as_spec(spec: ExperimentSpec | Mapping[str, Any]) -> ExperimentSpec:
         missing = set(weights) - set(g.rates)
         if missing:
             raise ValueError(
-                f"experiment {exp.id!r}, goal {g.event!r}: no rate for variant(s) "
-                f"{sorted(missing)}"
+                f"experiment {exp.id!r}, goal {g.event!r}: no rate for variant(s) {sorted(missing)}"
             )
         bad = {v: p for v, p in g.rates.items() if not 0 <= p <= 1}
         if bad:
@@ -231,9 +230,7 @@ def generate_traffic(
             f"number of experiments ({len(specs)})"
         )
     rng = np.random.default_rng(seed)
-    t0 = np.datetime64(pd.Timestamp(start).tz_localize(None).to_datetime64(), "us").astype(
-        np.int64
-    )
+    t0 = np.datetime64(pd.Timestamp(start).tz_localize(None).to_datetime64(), "us").astype(np.int64)
     window_us = int(window_days * _DAY_US)
 
     # -- units ----------------------------------------------------------------------------
@@ -322,10 +319,11 @@ def generate_traffic(
             if mean is None:
                 value = np.full(len(who), np.nan)
             else:
-                m = np.concatenate([mean[np.searchsorted(rows, x)] for x in (conv, conv[rep],
-                                                                            late_rows, pre_rows)])
+                m = np.concatenate(
+                    [mean[np.searchsorted(rows, x)] for x in (conv, conv[rep], late_rows, pre_rows)]
+                )
                 sigma = 0.6
-                noise = rng.lognormal(-sigma**2 / 2, sigma, len(who))
+                noise = rng.lognormal(-(sigma**2) / 2, sigma, len(who))
                 value = np.round(m * engagement[pair_unit[who]] * noise, 2)
             parts.append((pair_unit[who], np.full(len(who), e, np.int16), when, value))
     if parts:

@@ -32,22 +32,24 @@ def test_parquet_glob_and_folder(tmp_path, logs):
     exposures.iloc[:5].to_parquet(tmp_path / "exp" / "part-0.parquet")
     exposures.iloc[5:].to_parquet(tmp_path / "exp" / "part-1.parquet")
     conversions.to_parquet(tmp_path / "conversions.parquet")
-    s = summarize(str(tmp_path / "exp" / "*.parquet"), tmp_path / "conversions.parquet",
-                  goals=GOALS)
+    s = summarize(
+        str(tmp_path / "exp" / "*.parquet"), tmp_path / "conversions.parquet", goals=GOALS
+    )
     assert hero_b(s) == HERO_B
     s = summarize(tmp_path / "exp", tmp_path / "conversions.parquet", goals=GOALS)
     assert hero_b(s) == HERO_B
 
 
 def test_duckdb_database_file(tmp_path, logs):
-    exposures, conversions = logs
     path = tmp_path / "warehouse.duckdb"
     with duckdb.connect(str(path)) as con:
-        con.execute("CREATE TABLE exposures AS SELECT * FROM exposures")
-        con.execute("CREATE TABLE events AS SELECT * FROM conversions")
+        con.register("e", logs[0])
+        con.register("c", logs[1])
+        con.execute("CREATE TABLE exposures AS SELECT * FROM e")
+        con.execute("CREATE TABLE events AS SELECT * FROM c")
     s = summarize((path, "exposures"), (str(path), "events"), goals=GOALS)
     assert hero_b(s) == HERO_B
-    with pytest.raises(ValueError, match="no table 'nope'.*events, exposures"):
+    with pytest.raises(ValueError, match=r"no table 'nope'.*events, exposures"):
         summarize((path, "nope"), (path, "events"))
     with pytest.raises(ValueError, match="say which table"):
         summarize(str(path), (path, "events"))
@@ -73,12 +75,16 @@ def test_ibis_tables_and_engine(logs):
 def test_time_zones(logs):
     exposures, conversions = logs
     # both aware, in different zones: compared in UTC, same answer as naive UTC
-    e = exposures.assign(timestamp=exposures["timestamp"].dt.tz_localize("UTC")
-                         .dt.tz_convert("Europe/Berlin"))
+    e = exposures.assign(
+        timestamp=exposures["timestamp"].dt.tz_localize("UTC").dt.tz_convert("Europe/Berlin")
+    )
     c = conversions.assign(timestamp=conversions["timestamp"].dt.tz_localize("UTC"))
     assert hero_b(summarize(e, c, goals=GOALS)) == HERO_B
-    with pytest.raises(ValueError, match=r"exposures.timestamp has a time zone but "
-                                         r"conversions.timestamp is naive"):
+    with pytest.raises(
+        ValueError,
+        match=r"exposures.timestamp has a time zone but "
+        r"conversions.timestamp is naive",
+    ):
         summarize(e, conversions)
     mixed = exposures.astype({"timestamp": object})
     mixed.loc[0, "timestamp"] = pd.Timestamp("2024-01-01 10:00", tz="Europe/Paris")
@@ -91,8 +97,11 @@ def test_string_timestamps_with_and_without_offsets(tmp_path, logs):
     e = exposures.assign(timestamp=exposures["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S"))
     e.loc[0, "timestamp"] = "2024-01-01T11:00:00+01:00"
     e.to_csv(tmp_path / "e.csv", index=False)
-    with pytest.raises(ValueError, match=r"mixes timestamps with a time-zone offset \(1 rows\) "
-                                         r"and without \(9 rows\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"mixes timestamps with a time-zone offset \(1 rows\) "
+        r"and without \(9 rows\)",
+    ):
         summarize(tmp_path / "e.csv", conversions)
     # all with offsets: read as UTC (conversions must then be aware too)
     e = exposures.assign(timestamp=exposures["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S+00:00"))
@@ -102,7 +111,7 @@ def test_string_timestamps_with_and_without_offsets(tmp_path, logs):
 
 def test_type_errors_name_the_column(logs):
     exposures, conversions = logs
-    with pytest.raises(ValueError, match="unit_id is .* in exposures but .* in conversions"):
+    with pytest.raises(ValueError, match=r"unit_id is .* in exposures but .* in conversions"):
         summarize(exposures.assign(unit_id=range(len(exposures))), conversions)
     with pytest.raises(ValueError, match="column 'value' holds string, not numbers"):
         summarize(exposures, conversions.assign(value="1"), goals=GOALS)
@@ -116,9 +125,9 @@ def test_argument_errors(logs):
         summarize(exposures, conversions, window="7 days")
     with pytest.raises(ValueError, match="unknown_variants = 'drop'"):
         summarize(exposures, conversions, unknown_variants="drop")
-    with pytest.raises(ValueError, match="no exposures for experiment.*'nope'"):
+    with pytest.raises(ValueError, match=r"no exposures for experiment.*'nope'"):
         summarize(exposures, conversions, variants={"nope": ["a", "b"]})
-    with pytest.raises(ValueError, match="start .* must be before end"):
+    with pytest.raises(ValueError, match=r"start .* must be before end"):
         summarize(exposures, conversions, start="2024-02-01", end="2024-01-01")
     with pytest.raises(ValueError, match="given twice"):
         summarize(exposures, conversions, goals=["signup", "signup"])

@@ -27,7 +27,7 @@ def stats(summary, *cols: str) -> dict:
         keys.append("day")
     f = f.assign(day=f["day"].dt.strftime("%Y-%m-%d")) if summary.has_daily else f
     return {
-        row[: len(keys)]: row[len(keys):]
+        row[: len(keys)]: row[len(keys) :]
         for row in f[keys + list(cols)].itertuples(index=False, name=None)
     }
 
@@ -35,8 +35,7 @@ def stats(summary, *cols: str) -> dict:
 def excluded(summary) -> dict:
     ex = summary.exclusions
     return {
-        (r.experiment, r.variant, r.metric, r.reason): r.units
-        for r in ex.itertuples(index=False)
+        (r.experiment, r.variant, r.metric, r.reason): r.units for r in ex.itertuples(index=False)
     }
 
 
@@ -70,8 +69,9 @@ def test_hand_computed_totals(engine, logs):
     }
     assert list(s.frame["kind"].unique()) == ["binary", "value"]
     frame = s.to_frame()
-    row = frame[(frame.experiment == "hero") & (frame.variant == "control")
-                & (frame.metric == "signup")].iloc[0]
+    row = frame[
+        (frame.experiment == "hero") & (frame.variant == "control") & (frame.metric == "signup")
+    ].iloc[0]
     assert row["excluded_multiple_variants"] == 1
     assert row["excluded_before_exposure"] == 1
 
@@ -113,17 +113,31 @@ def test_analysis_window(engine, logs):
     assert stats(s)[("hero", "b", "revenue")] == (3, 27.0, 449.0)
     # start: u5's exposures (01-01) are outside, so u5 is simply not in the analysis
     s = run(engine, *logs, goals=GOALS, start="2024-01-02", experiments=["hero"])
-    assert stats(s, "n") == {(e, v, m): (n,) for (e, v, m), n in {
-        ("hero", "control", "signup"): 0, ("hero", "control", "purchase"): 0,
-        ("hero", "control", "revenue"): 0, ("hero", "b", "signup"): 2,
-        ("hero", "b", "purchase"): 2, ("hero", "b", "revenue"): 2}.items()}
+    assert stats(s, "n") == {
+        (e, v, m): (n,)
+        for (e, v, m), n in {
+            ("hero", "control", "signup"): 0,
+            ("hero", "control", "purchase"): 0,
+            ("hero", "control", "revenue"): 0,
+            ("hero", "b", "signup"): 2,
+            ("hero", "b", "purchase"): 2,
+            ("hero", "b", "revenue"): 2,
+        }.items()
+    }
     assert "multiple_variants" not in set(s.exclusions["reason"])
 
 
 def test_unknown_variants(engine, logs):
     exposures, conversions = logs
-    typo = pd.DataFrame({"unit_id": ["u7"], "experiment": ["hero"], "variant": ["B"],
-                         "timestamp": exposures["timestamp"].iloc[:1], "device": ["mobile"]})
+    typo = pd.DataFrame(
+        {
+            "unit_id": ["u7"],
+            "experiment": ["hero"],
+            "variant": ["B"],
+            "timestamp": exposures["timestamp"].iloc[:1],
+            "device": ["mobile"],
+        }
+    )
     exposures = pd.concat([exposures, typo], ignore_index=True)
     variants = {"hero": ["control", "b"]}
     s = run(engine, exposures, conversions, goals=GOALS, variants=variants)
@@ -137,16 +151,31 @@ def test_unknown_variants(engine, logs):
 def test_empty_fields_negative_and_missing_values_are_counted(engine, logs):
     exposures, conversions = logs
     stamp = exposures["timestamp"].iloc[0]
-    exposures = pd.concat([exposures, pd.DataFrame({
-        "unit_id": [None], "experiment": ["hero"], "variant": ["control"],
-        "timestamp": [stamp], "device": ["mobile"]})], ignore_index=True)
-    extra = pd.DataFrame({
-        "unit_id": ["u1", "u6", "u2"],
-        "event": ["signup", "purchase", "purchase"],
-        "timestamp": pd.Series([None, "2024-01-03 10:00:00", "2024-01-02 10:00:00"],
-                               dtype="datetime64[us]"),
-        "value": [None, -30.0, None],
-    })
+    exposures = pd.concat(
+        [
+            exposures,
+            pd.DataFrame(
+                {
+                    "unit_id": [None],
+                    "experiment": ["hero"],
+                    "variant": ["control"],
+                    "timestamp": [stamp],
+                    "device": ["mobile"],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    extra = pd.DataFrame(
+        {
+            "unit_id": ["u1", "u6", "u2"],
+            "event": ["signup", "purchase", "purchase"],
+            "timestamp": pd.Series(
+                [None, "2024-01-03 10:00:00", "2024-01-02 10:00:00"], dtype="datetime64[us]"
+            ),
+            "value": [None, -30.0, None],
+        }
+    )
     conversions = pd.concat([conversions, extra], ignore_index=True)
     s = run(engine, exposures, conversions, goals=GOALS)
     ex = excluded(s)
@@ -175,8 +204,14 @@ def test_daily_cumulative(engine, logs):
     s = run(engine, *logs, goals=GOALS, daily=True, experiments=["hero"])
     got = stats(s)
     b = [got[("hero", "b", "revenue", f"2024-01-0{d}")] for d in range(1, 7)]
-    assert b == [(1, 20.0, 400.0), (3, 27.0, 449.0), (3, 27.0, 449.0),
-                 (3, 57.0, 1349.0), (3, 62.0, 1574.0), (3, 62.0, 1574.0)]
+    assert b == [
+        (1, 20.0, 400.0),
+        (3, 27.0, 449.0),
+        (3, 27.0, 449.0),
+        (3, 57.0, 1349.0),
+        (3, 62.0, 1574.0),
+        (3, 62.0, 1574.0),
+    ]
     c = [got[("hero", "control", "revenue", f"2024-01-0{d}")] for d in range(1, 7)]
     assert c == [(2, 0.0, 0.0)] * 5 + [(2, 10.0, 100.0)]
     signup = [got[("hero", "control", "signup", f"2024-01-0{d}")][1] for d in range(1, 7)]
@@ -184,15 +219,22 @@ def test_daily_cumulative(engine, logs):
     # the last day equals the totals, and the exclusions are the same as without daily
     last = s.totals()
     plain = run(engine, *logs, goals=GOALS, experiments=["hero"])
-    assert last[["variant", "metric", "n", "sum", "sum_sq"]].values.tolist() == \
-        plain.frame[["variant", "metric", "n", "sum", "sum_sq"]].values.tolist()
+    assert (
+        last[["variant", "metric", "n", "sum", "sum_sq"]].values.tolist()
+        == plain.frame[["variant", "metric", "n", "sum", "sum_sq"]].values.tolist()
+    )
     assert excluded(s) == excluded(plain)
 
 
 def test_cuped_sums(engine, logs):
     cov = pd.DataFrame({"unit_id": ["u1", "u3", "u4"], "value": [1.0, 2.0, 3.0]})
-    s = summarize(engine.put(logs[0]), engine.put(logs[1]), goals=GOALS,
-                  covariate=engine.put(cov), experiments=["hero"])
+    s = summarize(
+        engine.put(logs[0]),
+        engine.put(logs[1]),
+        goals=GOALS,
+        covariate=engine.put(cov),
+        experiments=["hero"],
+    )
     got = stats(s, "sum_x", "sum_x_sq", "sum_xy")
     assert got[("hero", "control", "revenue")] == (1.0, 1.0, 10.0)
     assert got[("hero", "control", "signup")] == (1.0, 1.0, 1.0)
@@ -203,12 +245,21 @@ def test_cuped_sums(engine, logs):
 def test_column_mapping(engine, logs):
     exposures, conversions = logs
     exposures = exposures.rename(columns={"unit_id": "user", "variant": "arm"})
-    conversions = conversions.rename(columns={"unit_id": "user", "event": "name",
-                                              "value": "revenue"})
+    conversions = conversions.rename(
+        columns={"unit_id": "user", "event": "name", "value": "revenue"}
+    )
     goals = [Goal("purchase", "revenue", value="revenue")]
-    s = run(engine, exposures, conversions, goals=goals,
-            columns={"unit_id": "user", "exposures": {"variant": "arm"},
-                     "conversions": {"event": "name"}})
+    s = run(
+        engine,
+        exposures,
+        conversions,
+        goals=goals,
+        columns={
+            "unit_id": "user",
+            "exposures": {"variant": "arm"},
+            "conversions": {"event": "name"},
+        },
+    )
     assert stats(s)[("hero", "b", "revenue")] == (3, 62.0, 1574.0)
 
 

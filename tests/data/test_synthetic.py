@@ -14,8 +14,11 @@ SPEC = {
     "variants": {"control": 1, "b": 1},
     "goals": [
         {"event": "signup", "rates": {"control": 0.10, "b": 0.13}},
-        {"event": "purchase", "rates": {"control": 0.04, "b": 0.05},
-         "values": {"control": 50.0, "b": 55.0}},
+        {
+            "event": "purchase",
+            "rates": {"control": 0.04, "b": 0.05},
+            "values": {"control": 50.0, "b": 55.0},
+        },
     ],
 }
 GOALS = [Goal("signup"), Goal("purchase"), Goal("purchase", "revenue", value="value")]
@@ -26,8 +29,15 @@ def test_seeded_and_shaped():
     b = generate_traffic([SPEC], units=2000, seed=3, covariate=True)
     pd.testing.assert_frame_equal(a.exposures, b.exposures)
     pd.testing.assert_frame_equal(a.conversions, b.conversions)
-    assert list(a.exposures.columns) == ["unit_id", "experiment", "variant", "timestamp",
-                                         "device", "source", "country"]
+    assert list(a.exposures.columns) == [
+        "unit_id",
+        "experiment",
+        "variant",
+        "timestamp",
+        "device",
+        "source",
+        "country",
+    ]
     assert list(a.conversions.columns) == ["unit_id", "event", "timestamp", "value"]
     assert a.covariate["unit_id"].is_unique and len(a.covariate) == 2000
     assert set(a.exposures["source"]) == {"google", "facebook", "email", "direct"}
@@ -62,14 +72,24 @@ def test_covariate_correlates_with_revenue():
 
 def test_matches_the_pandas_oracle_with_overlapping_experiments():
     specs = [
-        {**SPEC, "id": f"exp{i}", "variants": {"control": 1, "b": 1, "c": 0.5},
-         "goals": [{**g, "rates": {**g["rates"], "c": 0.08}, **(
-             {"values": {**g["values"], "c": 40.0}} if "values" in g else {})}
-                   for g in SPEC["goals"]]}
+        {
+            **SPEC,
+            "id": f"exp{i}",
+            "variants": {"control": 1, "b": 1, "c": 0.5},
+            "goals": [
+                {
+                    **g,
+                    "rates": {**g["rates"], "c": 0.08},
+                    **({"values": {**g["values"], "c": 40.0}} if "values" in g else {}),
+                }
+                for g in SPEC["goals"]
+            ],
+        }
         for i in range(4)
     ]
-    t = generate_traffic(specs, units=20_000, seed=5, experiments_per_unit=(1, 3),
-                         contamination=0.02)
+    t = generate_traffic(
+        specs, units=20_000, seed=5, experiments_per_unit=(1, 3), contamination=0.02
+    )
     s = summarize(t.exposures, t.conversions, goals=GOALS)
     stats, excl = summarize_pandas(t.exposures, t.conversions, GOALS)
     keys = ["experiment", "variant", "metric"]
@@ -83,12 +103,23 @@ def test_matches_the_pandas_oracle_with_overlapping_experiments():
 
 def test_spec_errors_name_the_problem():
     with pytest.raises(ValueError, match="goal 'signup': no rate for variant"):
-        generate_traffic([{"id": "x", "variants": ["a", "b"],
-                           "goals": [{"event": "signup", "rates": {"a": 0.1}}]}], units=10)
+        generate_traffic(
+            [
+                {
+                    "id": "x",
+                    "variants": ["a", "b"],
+                    "goals": [{"event": "signup", "rates": {"a": 0.1}}],
+                }
+            ],
+            units=10,
+        )
     with pytest.raises(ValueError, match="rates must lie in"):
-        generate_traffic([{"id": "x", "variants": ["a"],
-                           "goals": [{"event": "s", "rates": {"a": 1.5}}]}], units=10)
+        generate_traffic(
+            [{"id": "x", "variants": ["a"], "goals": [{"event": "s", "rates": {"a": 1.5}}]}],
+            units=10,
+        )
     with pytest.raises(ValueError, match="experiments_per_unit"):
         generate_traffic([SPEC], units=10, experiments_per_unit=(1, 2))
-    assert np.isnan(generate_traffic([SPEC], units=100, seed=0).conversions.query(
-        "event == 'signup'")["value"]).all()
+    assert np.isnan(
+        generate_traffic([SPEC], units=100, seed=0).conversions.query("event == 'signup'")["value"]
+    ).all()
