@@ -125,7 +125,6 @@ class _Recursion:
             min(h, math.sqrt(steps[k + 1] / t[k]) / per_sd) if k + 1 < t.size else h
             for k in range(t.size)
         ]
-        self.k = -1
         self.z = np.empty(0)
         self.mass = np.empty(0)
 
@@ -160,7 +159,7 @@ class _Recursion:
                 mean, sd = self._kernel(k)
                 x = (z[:, None] - mean[None, :]) / sd
                 dens = np.exp(-0.5 * x * x) @ self.mass / (sd * _SQRT_2PI)
-        self.k, self.z, self.mass = k, z, w * dens
+        self.z, self.mass = z, w * dens
 
 
 def _solve_bounds(
@@ -183,8 +182,10 @@ def _solve_bounds(
                 return math.log(max(rec.cross(k, x, -x)[0], 1e-320)) - math.log(target)
 
             # Crossing only gets harder than the unconditional tail, so c_k is at
-            # most the marginal quantile and at least 0.
+            # most the marginal quantile (plus rounding) and at least 0.
             hi = max(float(-special.ndtri(target)), 0.0) + 1e-9
+            while excess(hi) > 0:
+                hi += 0.01
             if excess(0.0) <= 0:
                 c[k] = 0.0
             else:
@@ -215,8 +216,9 @@ def _inflation(t: np.ndarray, c: np.ndarray, alpha: float, power: float) -> tupl
     def excess(drift: float) -> float:
         return float(_crossing(t, c, -c, drift)[0].sum()) - power
 
-    lo = fixed
-    hi = 2 * fixed
+    lo, hi = fixed, 2 * fixed  # a sequential design needs at least the fixed drift
+    while excess(lo) > 0:
+        lo, hi = lo / 2, lo
     while excess(hi) < 0:
         lo, hi = hi, 2 * hi
     drift = optimize.brentq(excess, lo, hi, xtol=1e-10, rtol=1e-12)
