@@ -275,6 +275,7 @@ def _assemble(
     if plan.daily:
         result = result.assign(day=pd.to_datetime(result["day"]).astype("datetime64[ns]"))
     units = result[result["part"] == "units"]
+    per_arm = result[result["part"].isin(["units", "multi"])]
     metric = result[result["part"] == "metric"]
     arm_info = arms.set_index("arm")
     known = arms[arms["known"]]
@@ -340,7 +341,7 @@ def _assemble(
     frame["_m"] = frame["metric"].map(met_order)
     order = ["_v", "_m", *segs, *(["day"] if plan.daily else [])]
     frame = frame.sort_values(order, kind="stable").drop(columns=["_v", "_m"])
-    exclusions = _exclusions(units, metric, arm_info, goals, exp_profile, conv_profile)
+    exclusions = _exclusions(per_arm, metric, arm_info, goals, exp_profile, conv_profile)
     return Summary(frame.reset_index(drop=True), exclusions=exclusions, segments=segs)
 
 

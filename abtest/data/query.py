@@ -68,7 +68,6 @@ def build(
         first_ts=e.timestamp.min(),
         lo=e.arm.min(),
         hi=e.arm.max(),
-        first_arm=_argmin(e.arm, e.timestamp, backend),
         **seg_aggs,
     )
     if plan.segments:
@@ -85,25 +84,31 @@ def build(
 
     one = ibis.literal(1, "int64")
     zero = ibis.literal(0, "int64")
+    single = a.filter(a.lo == a.hi)
     units = (
-        a.group_by(["first_arm", *keys])
+        single.group_by(["lo", *keys])
         .aggregate(
-            n=ibis.cases((kept_flag, one), else_=zero).sum(),
-            multi=ibis.cases((a.lo != a.hi, one), else_=zero).sum(),
-            unknown=ibis.cases(
-                ((a.lo == a.hi) & (a.lo > plan.last_known_arm), one), else_=zero
-            ).sum(),
+            n=ibis.cases((single.lo <= plan.last_known_arm, one), else_=zero).sum(),
+            unknown=ibis.cases((single.lo > plan.last_known_arm, one), else_=zero).sum(),
             **(
                 {
-                    "sum_x": ibis.cases((kept_flag, a.x), else_=0.0).sum(),
-                    "sum_x_sq": ibis.cases((kept_flag, a.x * a.x), else_=0.0).sum(),
+                    "sum_x": single.x.sum(),
+                    "sum_x_sq": (single.x * single.x).sum(),
                 }
                 if plan.covariate
                 else {}
             ),
         )
-        .rename(arm="first_arm")
+        .rename(arm="lo")
     )
+    # units seen in several variants (few): the variant of their first exposure, found by
+    # going back to their exposures only (cheaper than an argmin over every unit)
+    several = a.filter(a.lo != a.hi).select("exp", "unit_id")
+    back = e.join(several, ["exp", "unit_id"])
+    first = back.group_by(["exp", "unit_id"]).aggregate(
+        arm=_argmin(back.arm, back.timestamp, backend)
+    )
+    multi = first.group_by("arm").aggregate(multi=first.count())
 
     # 2. goal events of kept units ----------------------------------------------------------
     kept = a.filter(kept_flag).select(
@@ -153,7 +158,7 @@ def build(
         metric = _daily_metric(j, inw, good, flags, unit_keys, plan)
 
     # 3. stack both parts into one result --------------------------------------------------
-    return _stack(units, metric, keys, plan)
+    return _stack(units, multi, metric, keys)
 
 
 def _daily_metric(j: Any, inw: Any, good: Any, flags: dict, unit_keys: list, plan: Plan) -> Any:
@@ -210,23 +215,24 @@ def _daily_metric(j: Any, inw: Any, good: Any, flags: dict, unit_keys: list, pla
     )
 
 
-def _stack(units: Any, metric: Any, keys: list, plan: Plan) -> Any:
+def _stack(units: Any, multi: Any, metric: Any, keys: list) -> Any:
     import ibis
 
-    def pad(t: Any, part: str, has_metric: bool) -> Any:
+    def pad(t: Any, part: str) -> Any:
         cols = {
             "part": ibis.literal(part),
             "arm": t.arm.cast("int64"),
-            "metric": t.metric.cast("int64") if has_metric else ibis.literal(-1, "int64"),
+            "metric": t.metric.cast("int64") if "metric" in t.columns else ibis.literal(-1, "int64"),
         }
         for k in keys:
-            cols[k] = t[k].cast("date") if k == "day" else t[k].cast("string")
+            typ = "date" if k == "day" else "string"
+            cols[k] = t[k].cast(typ) if k in t.columns else ibis.null(typ)
         for s in STATS_COLUMNS:
             typ = "float64" if s in _FLOATS else "int64"
             cols[s] = t[s].cast(typ) if s in t.columns else ibis.literal(0, typ)
         return t.select(**cols)
 
-    return pad(units, "units", False).union(pad(metric, "metric", True))
+    return pad(units, "units").union(pad(multi, "multi")).union(pad(metric, "metric"))
 
 
 def _value(c: Any, plan: Plan) -> Any:
