@@ -79,7 +79,8 @@ def decide(
             checks,
         )
     checks["srm"] = "ok"
-    if progress is not None and progress.fraction < 1:
+    # Sequential designs are built to stop early: the planned sample is a maximum there.
+    if progress is not None and progress.fraction < 1 and design.method != "sequential":
         checks["sample"] = "not reached"
         more = (
             f", about {progress.days_left} more day{'s' if progress.days_left != 1 else ''}"
@@ -98,7 +99,9 @@ def decide(
     control = design.variants[0]
     if design.method == "bayesian":
         return _bayesian(design, table, data, rows, control, checks)
-    label = "always-valid p" if design.method == "sequential" else "p"
+    label = "p"
+    if design.method == "sequential":
+        label = "repeated p" if design.looks else "always-valid p"
     corr = CORRECTION_NAMES.get(design.correction, design.correction)
     after = f" after {corr}" if len(rows) > 1 and design.correction != "none" else ""
     better = rows[rows["significant"] & (rows["diff"] > 0)]

@@ -20,6 +20,7 @@ from abtest.analysis.design import Design
 from abtest.analysis.engine import MetricArrays, frequentist_table
 from abtest.data.summary import Summary
 from abtest.stats import adjust_p_values
+from abtest.stats.always_valid import DEFAULT_N_OPT
 from abtest.stats.multiple import CORRECTIONS
 
 
@@ -63,12 +64,23 @@ def sequential_table(
         n, s, ss = n[:, ok], s[:, ok], ss[:, ok]
         days = [d for d, keep in zip(days, ok, strict=True) if keep]
         if design.looks:
+            max_n = _planned_max_n(design, a) if metric == primary else None
             r = group_sequential_test(
-                n[0], s[0], ss[0], n[1:], s[1:], ss[1:], alpha=a, spending=design.spending
+                n[0],
+                s[0],
+                ss[0],
+                n[1:],
+                s[1:],
+                ss[1:],
+                alpha=a,
+                spending=design.spending,
+                max_n=max_n,
+                looks=None if max_n else design.looks,
             )
             p, sig = r.p_value, r.rejected
         else:
-            r = always_valid_test(n[0], s[0], ss[0], n[1:], s[1:], ss[1:], alpha=a)
+            n_opt = _planned_max_n(design, a) or DEFAULT_N_OPT
+            r = always_valid_test(n[0], s[0], ss[0], n[1:], s[1:], ss[1:], alpha=a, n_opt=n_opt)
             p, sig = r.p_value, r.significant
         idx = (table["metric"] == metric) & ~table["is_control"]
         table.loc[idx, "diff_low"] = r.diff_ci[0][:, -1]
@@ -107,6 +119,29 @@ def sequential_table(
     table["significant"] = (table["p_adjusted"] < design.alpha) & ~table["is_control"]
     looks = pd.concat(looks_frames, ignore_index=True) if looks_frames else None
     return table, looks
+
+
+def _planned_max_n(design: Design, alpha: float) -> float | None:
+    """Planned units over both arms of one comparison: the group sequential maximum
+    (fixed size x inflation factor) when looks are planned, else the fixed size
+    (the always-valid mixture is tuned to be tightest there)."""
+    if design.baseline is None or design.mde is None:
+        return None
+    from abtest.stats import sample_size_proportions, sample_size_proportions_sequential
+
+    target = design.baseline * (1 + design.mde)
+    if design.looks:
+        n = sample_size_proportions_sequential(
+            design.baseline,
+            target,
+            looks=design.looks,
+            spending=design.spending,
+            alpha=alpha,
+            power=design.power,
+        )
+    else:
+        n = sample_size_proportions(design.baseline, target, alpha=alpha, power=design.power)
+    return 2.0 * float(n)
 
 
 def bayesian_table(design: Design, data: dict[str, MetricArrays]) -> pd.DataFrame:
