@@ -82,15 +82,7 @@ def decide(
     # Sequential designs are built to stop early: the planned sample is a maximum there.
     if progress is not None and progress.fraction < 1 and design.method != "sequential":
         checks["sample"] = "not reached"
-        more = (
-            f", about {progress.days_left} more day{'s' if progress.days_left != 1 else ''}"
-            f" at {'current' if progress.daily_units else 'expected'} traffic"
-            if progress.days_left is not None
-            else ""
-        )
-        return Decision(
-            None, f"no winner yet: {progress.fraction:.0%} of the planned sample{more}", checks
-        )
+        return Decision(None, f"no winner yet: {_progress_sentence(progress)}", checks)
     if progress is not None:
         checks["sample"] = "reached"
 
@@ -135,7 +127,24 @@ def decide(
         )
     else:
         detail = "no treatment"
+    if progress is not None and progress.fraction < 1:
+        return Decision(
+            None,
+            f"no winner yet: no significant difference on {primary} ({detail}); "
+            f"{_progress_sentence(progress)}",
+            checks,
+        )
     return Decision(None, f"no winner: no significant difference on {primary} ({detail})", checks)
+
+
+def _progress_sentence(progress: Progress) -> str:
+    """'41% of the planned sample, about 9 more days at current traffic'."""
+    more = ""
+    if progress.days_left is not None:
+        plural = "s" if progress.days_left != 1 else ""
+        basis = "current" if progress.daily_units else "expected"
+        more = f", about {progress.days_left} more day{plural} at {basis} traffic"
+    return f"{progress.fraction:.0%} of the planned sample{more}"
 
 
 def _with_guardrails(
