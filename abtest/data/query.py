@@ -10,8 +10,9 @@ Plan (one pass over each log):
 
 1. exposures ⋈ arms (the small table of analysed (experiment, variant) pairs,
    coded as integers) → per (experiment, unit): first exposure time, lowest
-   and highest arm code (equal ⇔ one variant), the arm of the first exposure,
-   and the segment values at the first exposure.
+   and highest arm code (equal ⇔ one variant) and the segment values at the
+   first exposure. Only for the few units with several variants, a second
+   look at their exposures finds the variant of the first one.
 2. goal events ⋈ goals (event → metric code) ⋈ the kept units of step 1 on
    unit_id → per (arm, metric, unit): converted in window (0/1), in-window
    value, and the exclusion flags.
@@ -222,7 +223,9 @@ def _stack(units: Any, multi: Any, metric: Any, keys: list) -> Any:
         cols = {
             "part": ibis.literal(part),
             "arm": t.arm.cast("int64"),
-            "metric": t.metric.cast("int64") if "metric" in t.columns else ibis.literal(-1, "int64"),
+            "metric": t.metric.cast("int64")
+            if "metric" in t.columns
+            else ibis.literal(-1, "int64"),
         }
         for k in keys:
             typ = "date" if k == "day" else "string"
