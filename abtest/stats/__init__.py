@@ -6,6 +6,16 @@ function's docstring names its formula and the outside reference it matches.
 """
 
 from abtest.stats.always_valid import AlwaysValidResult, always_valid_test
+from abtest.stats.bayes import (
+    BayesDecision,
+    BayesMeansResult,
+    BetaBinomialResult,
+    bayes_decision,
+    bayes_means,
+    bayes_means_from_sums,
+    beta_binomial,
+    prior_from_baseline,
+)
 from abtest.stats.cuped import CupedResult, cuped_test
 from abtest.stats.means import mean_var_from_sums, welch_test, welch_test_from_sums
 from abtest.stats.multiple import (
@@ -44,6 +54,9 @@ from abtest.stats.srm import SRM_THRESHOLD, srm_test
 __all__ = [
     "SRM_THRESHOLD",
     "AlwaysValidResult",
+    "BayesDecision",
+    "BayesMeansResult",
+    "BetaBinomialResult",
     "CupedResult",
     "DegenerateWarning",
     "GroupSequentialBounds",
@@ -55,6 +68,10 @@ __all__ = [
     "TwoSampleResult",
     "adjust_p_values",
     "always_valid_test",
+    "bayes_decision",
+    "bayes_means",
+    "bayes_means_from_sums",
+    "beta_binomial",
     "chi2_omnibus",
     "compare_means",
     "compare_proportions",
@@ -67,6 +84,7 @@ __all__ = [
     "plan_proportions",
     "power_means",
     "power_proportions",
+    "prior_from_baseline",
     "proportion_test",
     "ratio_cuped_test",
     "ratio_test",

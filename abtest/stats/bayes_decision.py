@@ -1,0 +1,161 @@
+"""The Bayesian decision rule: ship the best arm once we are sure enough and
+the cost of being wrong is below the threshold of caring.
+
+Rule (C. Stucchio, "Bayesian A/B Testing at VWO", 2015; GrowthBook's
+"chance to win" and "risk" thresholds): let ``b`` be the arm with the highest
+``P(best)``. Ship ``b`` when
+
+* ``P(best_b) >= threshold`` (default 0.95), and
+* ``expected_loss_b <= loss_threshold``: what we lose on average if we ship
+  ``b`` and another arm is in fact better. The default 0.0025 is GrowthBook's
+  default acceptable risk (0.25%) and is meant for *relative* losses, i.e. the
+  ``relative_loss`` field (expected loss as a fraction of the control's mean);
+  pass absolute losses with an absolute threshold.
+
+Otherwise there is no winner yet, and the reason says which condition failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from abtest.stats import _check
+from abtest.stats.results import _Result
+
+PROB_BEST_THRESHOLD = 0.95
+LOSS_THRESHOLD = 0.0025
+
+
+@dataclass(frozen=True)
+class BayesDecision(_Result):
+    """Outcome of :func:`bayes_decision`.
+
+    One experiment: ``winner_index`` is the arm to ship (an int, possibly the
+    control) or None, ``ship`` a bool, ``reason`` a sentence. A batch: arrays
+    over experiments, with ``winner_index`` -1 where there is no winner, and a
+    list of reasons. ``best_index`` is the arm with the highest P(best) either
+    way.
+    """
+
+    winner_index: Any
+    ship: Any
+    best_index: Any
+    reason: Any
+    threshold: float
+    loss_threshold: float | None
+
+
+def bayes_decision(
+    prob_best: ArrayLike,
+    expected_loss: ArrayLike,
+    *,
+    threshold: float = PROB_BEST_THRESHOLD,
+    loss_threshold: float | None = LOSS_THRESHOLD,
+    control: int | None = None,
+    names: Sequence[str] | None = None,
+) -> BayesDecision:
+    """Decide whether to ship an arm, and say why.
+
+    Parameters
+    ----------
+    prob_best, expected_loss
+        Per arm, along the last axis (1-D for one experiment, 2-D for a batch),
+        e.g. ``prob_best`` and ``relative_loss`` of :func:`beta_binomial` or
+        :func:`bayes_means`.
+    threshold
+        Smallest P(best) to ship (default 0.95).
+    loss_threshold
+        Largest expected loss to ship, in the units of ``expected_loss``
+        (default 0.0025, GrowthBook's acceptable risk, for relative losses);
+        None ignores the loss.
+    control
+        Index of the control arm, only for the wording ("keep the control").
+    names
+        Arm names for the reason (default "arm 0", "arm 1", ...).
+
+    Returns
+    -------
+    BayesDecision
+        ``winner_index``, ``ship``, ``best_index``, ``reason``.
+
+    Examples
+    --------
+    >>> d = bayes_decision([0.02, 0.98], [0.08, 0.0004], names=["control", "B"])
+    >>> d.winner_index, d.reason
+    (1, 'ship B: P(best) = 98.0% >= 95% and expected loss 0.0004 <= 0.0025')
+    >>> bayes_decision([0.3, 0.7], [0.01, 0.004]).reason
+    'no winner yet: the leader arm 1 has P(best) = 70.0% < 95%'
+    """
+    p = _check.as_float("prob_best", prob_best)
+    loss = _check.as_float("expected_loss", expected_loss)
+    _check.fail_where("prob_best", p, (p < 0) | (p > 1 + 1e-9), "must be a probability")
+    _check.fail_where("expected_loss", loss, loss < -1e-12, "cannot be negative")
+    if p.shape != loss.shape:
+        raise ValueError(
+            f"prob_best and expected_loss must have the same shape, got {p.shape} and {loss.shape}"
+        )
+    if p.ndim not in (1, 2) or p.shape[-1] < 1:
+        raise ValueError(f"prob_best must be 1-D (arms) or 2-D (experiments, arms), got {p.shape}")
+    if not 0 < threshold <= 1:
+        raise ValueError(f"threshold = {threshold!r}: must be in (0, 1], e.g. 0.95")
+    if loss_threshold is not None and not loss_threshold >= 0:
+        raise ValueError(f"loss_threshold = {loss_threshold!r}: must be >= 0 (or None)")
+    k = p.shape[-1]
+    if names is not None and len(names) != k:
+        raise ValueError(f"names has {len(names)} entries for {k} arms")
+    label = list(names) if names is not None else [f"arm {i}" for i in range(k)]
+
+    p2, l2 = np.atleast_2d(p), np.atleast_2d(loss)
+    best = np.argmax(p2, axis=1)
+    rows = np.arange(p2.shape[0])
+    pb, lb = p2[rows, best], l2[rows, best]
+    sure = pb >= threshold
+    cheap = np.ones_like(sure) if loss_threshold is None else lb <= loss_threshold
+    ship = sure & cheap
+    reasons = [
+        _reason(label[b], b == control, float(pv), float(lv), s, c, threshold, loss_threshold)
+        for b, pv, lv, s, c in zip(best, pb, lb, sure, cheap, strict=True)
+    ]
+    winner = np.where(ship, best, -1)
+    if p.ndim == 1:
+        return BayesDecision(
+            winner_index=int(best[0]) if ship[0] else None,
+            ship=bool(ship[0]),
+            best_index=int(best[0]),
+            reason=reasons[0],
+            threshold=float(threshold),
+            loss_threshold=loss_threshold,
+        )
+    return BayesDecision(winner, ship, best, reasons, float(threshold), loss_threshold)
+
+
+def _reason(
+    name: str,
+    is_control: bool,
+    p: float,
+    loss: float,
+    sure: bool,
+    cheap: bool,
+    threshold: float,
+    loss_threshold: float | None,
+) -> str:
+    prob = f"P(best) = {p:.1%}"
+    if sure and cheap:
+        verb = f"keep {name} (the control)" if is_control else f"ship {name}"
+        tail = (
+            ""
+            if loss_threshold is None
+            else f" and expected loss {loss:.2g} <= {loss_threshold:.2g}"
+        )
+        return f"{verb}: {prob} >= {threshold:.0%}{tail}"
+    if not sure:
+        return f"no winner yet: the leader {name} has {prob} < {threshold:.0%}"
+    return (
+        f"no winner yet: {name} has {prob} but its expected loss {loss:.2g} is above "
+        f"the threshold of caring {loss_threshold:.2g}"
+    )
