@@ -61,7 +61,8 @@ def funnel_table(design: Design, data: dict[str, MetricArrays]) -> pd.DataFrame 
 
 def cost_table(design: Design, data: dict[str, MetricArrays], alpha: float) -> pd.DataFrame | None:
     """Cost per conversion for every binary goal (CPL for leads, CAC for customers)
-    and ROI for value goals, per variant, when spend is configured."""
+    and ROI for value goals, per variant, when spend is configured. Guardrail
+    goals whose good direction is ``decrease`` (bounce, refunds) are left out."""
     if not design.spend:
         return None
     missing = [v for v in design.variants if v not in design.spend]
@@ -70,8 +71,12 @@ def cost_table(design: Design, data: dict[str, MetricArrays], alpha: float) -> p
             f"spend is configured but has no amount for variant(s) {', '.join(missing)}"
         )
     spend = np.array([design.spend[v] for v in design.variants], dtype=float)
+    # a goal whose good direction is down (bounce) is not something one pays for
+    unwanted = {g.metric for g in design.guardrails if g.direction == "decrease"}
     rows = []
     for metric, m in data.items():
+        if metric in unwanted:
+            continue
         if m.kind == "binary":
             low, high = proportion_confint(m.sum, m.n, alpha=alpha, method="wilson")
             with np.errstate(divide="ignore"):

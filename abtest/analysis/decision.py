@@ -53,6 +53,17 @@ def _pct(x: float) -> str:
     return f"{x:+.1%}"
 
 
+def _effect(row: pd.Series) -> str:
+    """Relative lift with its interval, or the absolute difference when the lift is
+    undefined (a control mean of 0)."""
+    if np.isfinite(row["lift"]):
+        return f"{_pct(row['lift'])} [{_pct(row['lift_low'])}, {_pct(row['lift_high'])}]"
+    return (
+        f"difference {row['diff']:+.3g} [{row['diff_low']:+.3g}, {row['diff_high']:+.3g}]"
+        " (lift undefined: the control mean is 0)"
+    )
+
+
 def _p(p: float) -> str:
     return f"{p:.2g}" if p < 0.001 else f"{p:.4f}"
 
@@ -103,8 +114,7 @@ def decide(
         idx = design.variants.index(best["variant"])
         g = check_guardrails(design, data, idx)
         effect = (
-            f"{best['variant']} beats {control} on {primary}: {_pct(best['lift'])} "
-            f"[{_pct(best['lift_low'])}, {_pct(best['lift_high'])}], "
+            f"{best['variant']} beats {control} on {primary}: {_effect(best)}, "
             f"{label} = {_p(best['p_adjusted'])}{after}"
         )
         return _with_guardrails(best["variant"], effect, g, checks)
@@ -121,8 +131,7 @@ def decide(
     if len(rows):
         lead = rows.loc[rows["mean"].idxmax()]
         detail = (
-            f"best treatment {lead['variant']} {_pct(lead['lift'])} "
-            f"[{_pct(lead['lift_low'])}, {_pct(lead['lift_high'])}], "
+            f"best treatment {lead['variant']} {_effect(lead)}, "
             f"{label} = {_p(lead['p_adjusted'])}{after}"
         )
     else:

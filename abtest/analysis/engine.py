@@ -152,10 +152,13 @@ class GuardrailCheck:
         limit = f"{self.margin:+.1%}" if self.direction == "decrease" else f"{-self.margin:+.1%}"
         if self.status == "holds":
             return f"{self.metric} holds (bound {self.bound:+.1%} within {limit})"
+        article = "an" if side == "increase" else "a"
         if self.status == "broken":
-            return f"{self.metric} broken: a {side} beyond {limit} is shown ({self.lift:+.1%})"
+            return (
+                f"{self.metric} broken: {article} {side} beyond {limit} is shown ({self.lift:+.1%})"
+            )
         return (
-            f"{self.metric} not shown safe: an {side} up to {self.bound:+.1%} "
+            f"{self.metric} not shown safe: {article} {side} up to {self.bound:+.1%} "
             f"cannot be ruled out (limit {limit})"
         )
 

@@ -6,6 +6,7 @@ tables, plots and reports and never compute statistics themselves.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -68,6 +69,8 @@ class Analysis:
         """JSON-ready: experiment, method, decision, checks, SRM, progress, rows."""
 
         def clean(v: Any) -> Any:
+            if isinstance(v, dt.date | pd.Timestamp):
+                return v.isoformat()
             if isinstance(v, float | np.floating):
                 return None if math.isnan(v) else (str(v) if math.isinf(v) else float(v))
             if isinstance(v, np.integer):

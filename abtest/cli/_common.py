@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
 from typing import NoReturn
 
 import click
+
+from abtest._io import write_atomic
+
+__all__ = ["UsageProblem", "fail_usage", "write_atomic"]
 
 
 class UsageProblem(Exception):
@@ -17,19 +18,3 @@ class UsageProblem(Exception):
 def fail_usage(message: str) -> NoReturn:
     click.echo(f"abtest: error: {message}", err=True)
     raise SystemExit(2)
-
-
-def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
-    """Write to a temporary file in the same folder, then rename over ``path``,
-    so an existing file is never left half-written."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

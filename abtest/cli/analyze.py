@@ -17,7 +17,6 @@ written atomically.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
 import json
 import math
@@ -334,27 +333,21 @@ def analyze_experiment(
     conversion logs (``exposures.*`` and ``conversions.*``), which
     :func:`abtest.summarize` aggregates (up to ``as_of`` when given).
     """
-    from abtest.analysis import analyze, design_from_experiment
+    from abtest.analysis.experiment import analyze_experiment as run
 
-    design = design_from_experiment(experiment)
-    if overrides:
-        design = dataclasses.replace(design, **overrides)
-    if control is not None and control != design.variants[0]:
+    if control is not None and control != experiment.control.id:
         raise InputError(
             f"--control {control!r}: experiment {experiment.id!r} configures "
-            f"{design.variants[0]!r} as its control"
+            f"{experiment.control.id!r} as its control"
         )
     path = Path(source)
+    if not path.exists():
+        raise InputError(f"data source {source}: not found")
     try:
-        if path.is_dir():
-            data = summarize_folder(path, experiment, as_of=as_of)
-        elif path.is_file():
-            data = read_units(path, experiment.id)
-        else:
-            raise InputError(f"data source {source}: not found")
-        return analyze(data, design=design)
+        data: Any = read_units(path, experiment.id) if path.is_file() else path
+        return run(experiment, data, as_of=as_of, **overrides)
     except NotImplementedError as e:
-        _not_ready(e, design.method)
+        _not_ready(e, overrides.get("method") or experiment.analysis.method)
     except (ValueError, KeyError, TypeError) as e:
         raise InputError(f"{experiment.id}: {_message(e)}") from None
 
@@ -381,59 +374,6 @@ def read_units(path: Path, experiment_id: str | None = None) -> Any:
         if df.empty:
             raise InputError(f"data file {path}: no rows for experiment {experiment_id!r}")
     return df
-
-
-def find_log(folder: Path, name: str) -> Path | None:
-    """``folder/name.csv`` or ``.parquet`` (or a folder ``name/`` of such files)."""
-    for suffix in TABLE_SUFFIXES:
-        if (folder / f"{name}{suffix}").is_file():
-            return folder / f"{name}{suffix}"
-    if (folder / name).is_dir():
-        return folder / name
-    return None
-
-
-def summarize_folder(folder: Path, experiment: Any, *, as_of: Any = None) -> Any:
-    """Aggregate the exposure and conversion logs in ``folder`` for one experiment:
-    its goals (event, value column, attribution window) become the metrics, with
-    daily cumulative rows. The registry's column mapping (``data.columns``) is
-    applied when the files use those names, else the canonical names are read."""
-    from abtest.data.aggregate import summarize
-
-    exposures, conversions = find_log(folder, "exposures"), find_log(folder, "conversions")
-    if exposures is None or conversions is None:
-        which = " and ".join(
-            n for n, f in (("exposures", exposures), ("conversions", conversions)) if f is None
-        )
-        raise InputError(f"data folder {folder}: no {which} log (expected {which}.csv or .parquet)")
-    goals = [
-        {
-            "event": g.event,
-            "metric": g.id,
-            "value": g.value,
-            "window": experiment.attribution_window(g.id),
-        }
-        for g in experiment.goals
-    ]
-    settings = {
-        "window": experiment.analysis.attribution_window,
-        "daily": True,
-        "goals": goals,
-        "variants": {experiment.id: list(experiment.variant_ids)},
-        "as_of": as_of,
-    }
-    columns = dict(experiment.data.columns) if experiment.data is not None else {}
-    try:
-        return summarize(str(exposures), str(conversions), columns=columns or None, **settings)
-    except ValueError:
-        if not columns:
-            raise
-        # the mapping describes the warehouse tables; local files may use canonical names
-        try:
-            return summarize(str(exposures), str(conversions), **settings)
-        except ValueError:
-            pass
-        raise
 
 
 def _message(e: BaseException) -> str:

@@ -19,13 +19,13 @@ from typing import Any
 
 import click
 
+from abtest.analysis.experiment import find_log
 from abtest.cli._common import fail_usage
 from abtest.cli.analyze import (
     TABLE_SUFFIXES,
     InputError,
     OneLineErrors,
     analyze_experiment,
-    find_log,
     load_registry_or_fail,
 )
 

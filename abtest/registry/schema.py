@@ -337,6 +337,18 @@ class Experiment(BaseModel):
             f"(variants: {', '.join(self.variant_ids)})"
         )
 
+    def analyze(self, source: Any = None, **kwargs: Any) -> Any:
+        """Analyse this experiment on ``source`` and return an ``abtest.Analysis``.
+
+        ``source``: a Summary, a unit-level DataFrame, ``(exposures, conversions)``,
+        a folder of logs, or None for the experiment's ``data:`` section; see
+        :func:`abtest.analysis.experiment.analyze_experiment`. (The import is
+        deferred: the registry does not depend on the analysis layer at load time.)
+        """
+        from abtest.analysis.experiment import analyze_experiment
+
+        return analyze_experiment(self, source, **kwargs)
+
     def attribution_window(self, goal_id: str) -> str:
         """The goal's own window, else ``analysis.attribution_window``."""
         return self.goal(goal_id).attribution_window or self.analysis.attribution_window

@@ -144,7 +144,7 @@ def weekly_report(
     else:
         text = _markdown(items, summaries, w, title, plots, out_path, on_progress)
     if out_path is not None:
-        from abtest.cli._common import write_atomic
+        from abtest._io import write_atomic
 
         write_atomic(out_path, text)
     return text
@@ -324,7 +324,7 @@ def _markdown(
 
 def _write_images(analysis: Analysis, stem: str, out_path: Path) -> dict[str, str]:
     """Save the plots as PNG in ``<stem>_files/``; ``{caption: relative path}``."""
-    from abtest.cli._common import write_atomic
+    from abtest._io import write_atomic
     from abtest.report.html import PLOT_CAPTIONS
     from abtest.report.plots import available_plots, plot, to_png
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
-
 from abtest.report.markdown import render_markdown
 from abtest.report.text import render_text
 
@@ -110,14 +108,9 @@ def test_json_is_ready(udacity, multi):
     assert d["results"][0]["p_value"] is None  # control: NaN -> null
 
 
-@pytest.mark.xfail(
-    reason="Analysis.to_dict() leaves datetime.date objects in looks['day'] (lead to fix); "
-    "the CLI's --format json converts them",
-    raises=TypeError,
-    strict=False,
-)
 def test_json_of_daily_sequential_analysis(sequential_daily):
-    json.dumps(sequential_daily.to_dict())
+    d = json.loads(json.dumps(sequential_daily.to_dict(), allow_nan=False))
+    assert d["looks"][0]["day"] == "2026-11-09"
 
 
 def test_cli_jsonable_handles_daily_looks(sequential_daily):

@@ -1,0 +1,162 @@
+"""Analyse a registry experiment on its data: ``Experiment.analyze(source)``.
+
+The experiment's goals (event, value column, attribution window), variants,
+column mapping and start date drive :func:`abtest.summarize`; its settings
+(method, alpha, correction, plan, guardrails, funnel, spend) drive
+:func:`abtest.analyze`. The experiment is duck-typed so that this layer does
+not depend on the registry's models.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from abtest.analysis.api import analyze
+from abtest.analysis.design import design_from_experiment
+from abtest.analysis.result import Analysis
+from abtest.data.summary import Summary
+
+LOG_SUFFIXES = (".parquet", ".pq", ".csv")
+
+
+def find_log(folder: Path, name: str) -> Path | None:
+    """``folder/name.parquet`` (or ``.csv``), or a folder ``folder/name/`` of such files."""
+    for suffix in LOG_SUFFIXES:
+        if (folder / f"{name}{suffix}").is_file():
+            return folder / f"{name}{suffix}"
+    if (folder / name).is_dir():
+        return folder / name
+    return None
+
+
+def summarize_experiment(
+    experiment: Any,
+    exposures: Any,
+    conversions: Any,
+    *,
+    as_of: Any = None,
+    daily: bool = True,
+    by: str | None = None,
+    columns: dict[str, Any] | None = None,
+    engine: Any = None,
+) -> Summary:
+    """Sufficient statistics of one experiment from its exposure and conversion logs.
+
+    Each goal becomes a metric named by its id (binary, or a value goal when it
+    names a ``value`` column) with its own attribution window; only the
+    experiment's configured variants count (others are reported exclusions);
+    exposures before the experiment's ``start`` are left out; ``daily`` gives
+    cumulative per-day rows for sequential looks and time plots. ``columns``
+    maps canonical column names to the logs' names (see :func:`abtest.summarize`).
+    """
+    from abtest.data.aggregate import summarize
+
+    goals = [
+        {
+            "event": g.event,
+            "metric": g.id,
+            "value": g.value,
+            "window": experiment.attribution_window(g.id),
+        }
+        for g in experiment.goals
+    ]
+    return summarize(
+        exposures,
+        conversions,
+        window=experiment.analysis.attribution_window,
+        by=by,
+        daily=daily,
+        goals=goals,
+        variants={experiment.id: list(experiment.variant_ids)},
+        start=experiment.start,
+        as_of=as_of,
+        columns=columns,
+        engine=engine,
+    )
+
+
+def analyze_experiment(
+    experiment: Any,
+    source: Any = None,
+    *,
+    as_of: Any = None,
+    columns: dict[str, Any] | None = None,
+    **overrides: Any,
+) -> Analysis:
+    """Analyse ``experiment`` on ``source``.
+
+    ``source`` may be a :class:`Summary`; a unit-level DataFrame (a variant
+    column and one column per goal id); a pair ``(exposures, conversions)`` of
+    DataFrames, paths or Ibis tables; a folder holding ``exposures.*`` and
+    ``conversions.*`` logs (Parquet or CSV); a unit-level CSV/Parquet file; or
+    ``None`` to read the experiment's own ``data:`` section. Logs are read
+    with ``columns`` when given, else with the ``data:`` section's column
+    mapping, falling back to the canonical names when the logs do not have
+    the mapped columns (local copies often use canonical names). ``as_of`` cuts
+    the logs at that moment (a date: the end of that day). ``overrides``
+    replace design settings (``method``, ``alpha``, ``correction``...).
+    """
+    design = design_from_experiment(experiment)
+    if overrides:
+        design = dataclasses.replace(design, **overrides)
+    if source is None:
+        data_cfg = getattr(experiment, "data", None)
+        if data_cfg is None or not data_cfg.exposures or not data_cfg.conversions:
+            raise ValueError(
+                f"experiment {experiment.id!r} has no data section with exposures and "
+                "conversions; pass the data: experiment.analyze((exposures, conversions))"
+            )
+        source = (data_cfg.exposures, data_cfg.conversions)
+    if isinstance(source, tuple | list) and len(source) == 2:
+        data: Any = _summarize_logs(experiment, source[0], source[1], as_of, columns)
+    elif isinstance(source, str | Path) and Path(source).is_dir():
+        folder = Path(source)
+        logs = {name: find_log(folder, name) for name in ("exposures", "conversions")}
+        missing = [name for name, path in logs.items() if path is None]
+        if missing:
+            raise ValueError(
+                f"data folder {folder}: no {' and '.join(missing)} log (expected "
+                f"{' and '.join(m + '.parquet or .csv' for m in missing)})"
+            )
+        data = _summarize_logs(
+            experiment, str(logs["exposures"]), str(logs["conversions"]), as_of, columns
+        )
+    elif isinstance(source, str | Path):
+        path = Path(source)
+        if not path.is_file():
+            raise ValueError(f"data source {path}: not found")
+        if path.suffix.lower() == ".csv":
+            data = pd.read_csv(path)
+        elif path.suffix.lower() in (".parquet", ".pq"):
+            data = pd.read_parquet(path)
+        else:
+            raise ValueError(f"data file {path}: expected a .csv or .parquet file")
+        if "experiment" in data.columns:
+            data = data[data["experiment"].astype(str) == experiment.id].drop(columns="experiment")
+    else:
+        data = source
+    return analyze(data, design=design)
+
+
+def _summarize_logs(
+    experiment: Any, exposures: Any, conversions: Any, as_of: Any, columns: Any
+) -> Summary:
+    if columns is not None:
+        return summarize_experiment(
+            experiment, exposures, conversions, as_of=as_of, columns=columns
+        )
+    data_cfg = getattr(experiment, "data", None)
+    mapping = dict(data_cfg.columns) if data_cfg is not None else {}
+    if mapping:
+        try:
+            return summarize_experiment(
+                experiment, exposures, conversions, as_of=as_of, columns=mapping
+            )
+        except ValueError as exc:
+            if "has no column" not in str(exc):
+                raise
+    return summarize_experiment(experiment, exposures, conversions, as_of=as_of)
