@@ -37,8 +37,8 @@ from abtest.stats.means import mean_var_from_sums
 from abtest.stats.results import _Result, warn_degenerate
 
 SCALES = ("relative", "absolute")
-_NODES = 56
-_Z = 8.5
+_NODES = 64
+_Z = 8.0
 
 
 @dataclass(frozen=True)
@@ -255,7 +255,7 @@ def normal_best(mean: np.ndarray, sd: np.ndarray) -> tuple[np.ndarray, np.ndarra
     arms along the last axis of 2-D arrays.
 
     ``P(best_i) = ∫ φ_i Π_{j≠i} Φ_j`` and ``E[max] - E[X_i] = ∫ (Φ_i - Π_j Φ_j)``
-    by Fejér quadrature on pieces cut at every arm's ``mean ± 8.5 sd``
+    by Fejér quadrature on pieces cut at every arm's ``mean ± 8 sd``
     (absolute error ~1e-12). An arm with sd 0 (e.g. no revenue at all) is a
     point mass: its Φ is a step at a cut, and its P(best) is
     ``Π_j P(X_j < mean_i)``, shared equally with arms tied at the same point.
