@@ -93,7 +93,11 @@ def decide(
     # Sequential designs are built to stop early: the planned sample is a maximum there.
     if progress is not None and progress.fraction < 1 and design.method != "sequential":
         checks["sample"] = "not reached"
-        return Decision(None, f"no winner yet: {_progress_sentence(progress)}", checks)
+        return Decision(
+            None,
+            f"no winner yet: {_progress_sentence(progress)}; so far {_so_far(design, table)}",
+            checks,
+        )
     if progress is not None:
         checks["sample"] = "reached"
 
@@ -146,6 +150,17 @@ def decide(
     return Decision(None, f"no winner: no significant difference on {primary} ({detail})", checks)
 
 
+def _so_far(design: Design, table: pd.DataFrame) -> str:
+    """The leading treatment on the primary goal, for reasons that withhold a decision."""
+    rows = table[(table["metric"] == design.primary) & ~table["is_control"]]
+    lead = rows.loc[rows["mean"].idxmax()]
+    if design.method == "bayesian":
+        evidence = f"P(best) = {lead['prob_best']:.1%}"
+    else:
+        evidence = f"p = {_p(lead['p_adjusted'])}"
+    return f"{lead['variant']} {_effect(lead)} on {design.primary}, {evidence}"
+
+
 def _progress_sentence(progress: Progress) -> str:
     """'41% of the planned sample, about 9 more days at current traffic'."""
     more = ""
@@ -182,36 +197,39 @@ def _bayesian(
     control: str,
     checks: dict[str, str],
 ) -> Decision:
+    """The rule of :func:`abtest.stats.bayes_decision`: ship the arm with the highest
+    P(best) when it reaches the threshold and its expected loss is at most the
+    threshold of caring (the design's ``loss_threshold`` in absolute rate units,
+    else 0.0025 relative to the control, GrowthBook's default); then guardrails."""
+    from abtest.stats import bayes_decision
+
     primary = design.primary
     all_rows = table[table["metric"] == primary]
-    pb = all_rows["prob_best"].to_numpy()
-    loss = all_rows["expected_loss"].to_numpy()
-    i = int(np.argmax(pb))
-    name = design.variants[i]
-    threshold = design.prob_best_threshold
-    loss_limit = design.loss_threshold
-    loss_ok = loss_limit is None or loss[i] <= loss_limit
-    row = all_rows.iloc[i]
-    if pb[i] >= threshold and loss_ok:
-        if i == 0:
-            checks["primary"] = "control best"
-            return Decision(
-                control,
-                f"{control} is best on {primary}: P(best) = {pb[i]:.1%}, "
-                f"expected loss {loss[i]:.2g}; no SRM",
-                checks,
-            )
-        g = check_guardrails(design, data, i)
-        effect = (
-            f"{name} beats {control} on {primary}: P(best) = {pb[i]:.1%}, "
-            f"lift {_pct(row['lift'])} [{_pct(row['lift_low'])}, "
-            f"{_pct(row['lift_high'])}], expected loss {loss[i]:.2g}"
-        )
-        return _with_guardrails(name, effect, g, checks)
-    checks["primary"] = "threshold not met"
-    why = (
-        f"P(best) of {name} is {pb[i]:.1%} < {threshold:.0%}"
-        if pb[i] < threshold
-        else f"expected loss of {name} {loss[i]:.2g} above {loss_limit:.2g}"
+    if design.loss_threshold is not None:
+        loss, limit = all_rows["expected_loss"].to_numpy(), float(design.loss_threshold)
+    else:
+        loss, limit = all_rows["relative_loss"].to_numpy(), None
+    kwargs = {} if limit is None else {"loss_threshold": limit}
+    d = bayes_decision(
+        all_rows["prob_best"].to_numpy(),
+        loss,
+        threshold=design.prob_best_threshold,
+        control=0,
+        names=list(design.variants),
+        **kwargs,
     )
-    return Decision(None, f"no winner yet on {primary}: {why}", checks)
+    i = d.best_index
+    row = all_rows.iloc[i]
+    if d.winner_index is None:
+        checks["primary"] = "threshold not met"
+        return Decision(None, f"{d.reason} on {primary}", checks)
+    if i == 0:
+        checks["primary"] = "control best"
+        return Decision(control, f"{control} stays: {d.reason} on {primary}; no SRM", checks)
+    g = check_guardrails(design, data, i)
+    effect = (
+        f"{row['variant']} beats {control} on {primary}: P(best) = {row['prob_best']:.1%}, "
+        f"lift {_effect(row)}, expected loss {loss[i]:.2g}"
+        + ("" if limit is not None else " (relative)")
+    )
+    return _with_guardrails(str(row["variant"]), effect, g, checks)

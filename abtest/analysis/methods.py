@@ -145,4 +145,55 @@ def _planned_max_n(design: Design, alpha: float) -> float | None:
 
 
 def bayesian_table(design: Design, data: dict[str, MetricArrays]) -> pd.DataFrame:
-    raise NotImplementedError  # replaced when the Bayesian engine lands
+    """Posterior summaries per (metric, variant) in the frequentist row shape.
+
+    Conversions: exact Beta-Binomial (:func:`abtest.stats.beta_binomial`, the
+    design's prior): ``prob_best``, ``prob_beat_control``, ``expected_loss``
+    (absolute rate), ``relative_loss``, and the exact credible interval of the
+    lift; the difference's credible interval is the normal approximation of the
+    difference of the two Beta posteriors (their means and variances).
+    Values: GrowthBook's normal model (:func:`abtest.stats.bayes_means_from_sums`).
+    ``p_value`` stays the frequentist p-value for reference; ``significant``
+    means ``prob_beat_control >= design.prob_best_threshold``. Credible
+    intervals are at ``1 - alpha`` (no multiplicity adjustment: posteriors
+    need none, the decision rule's threshold is the safeguard).
+    """
+    from scipy import stats as sps
+
+    from abtest.stats import bayes_means_from_sums, beta_binomial
+
+    table = frequentist_table(design, data)
+    for col in ("prob_beat_control", "prob_best", "expected_loss", "relative_loss"):
+        table[col] = np.nan
+    z = float(sps.norm.isf(design.alpha / 2))
+    for metric, m in data.items():
+        rows = table["metric"] == metric
+        if m.kind == "binary":
+            r = beta_binomial(m.sum, m.n, prior=design.prior, control=0, alpha=design.alpha)
+            a, b = r.posterior_alpha, r.posterior_beta
+            mean = a / (a + b)
+            var = a * b / ((a + b) ** 2 * (a + b + 1))
+            diff = mean - mean[0]
+            half = z * np.sqrt(var + var[0])
+            diff_low, diff_high = diff - half, diff + half
+            lift_ci = r.lift_ci
+        else:
+            r = bayes_means_from_sums(m.n, m.sum, m.sum_sq, control=0, alpha=design.alpha)
+            diff = r.effect
+            diff_low, diff_high = r.effect_ci[:, 0], r.effect_ci[:, 1]
+            lift_ci = r.lift_ci
+        treat = rows & ~table["is_control"]
+        table.loc[rows, "prob_beat_control"] = r.prob_beat_control
+        table.loc[rows, "prob_best"] = r.prob_best
+        table.loc[rows, "expected_loss"] = r.expected_loss
+        table.loc[rows, "relative_loss"] = r.relative_loss
+        table.loc[treat, "diff"] = np.asarray(diff)[1:]
+        table.loc[treat, "diff_low"] = np.asarray(diff_low)[1:]
+        table.loc[treat, "diff_high"] = np.asarray(diff_high)[1:]
+        table.loc[treat, "lift_low"] = np.asarray(lift_ci)[1:, 0]
+        table.loc[treat, "lift_high"] = np.asarray(lift_ci)[1:, 1]
+        table.loc[rows, "ci_level"] = 1 - design.alpha
+    table["significant"] = (table["prob_beat_control"] >= design.prob_best_threshold) & ~table[
+        "is_control"
+    ]
+    return table

@@ -1,41 +1,283 @@
-"""``abtest demo``: plan a test and analyse the bundled example."""
+"""``abtest demo``: the whole flow on the example registry and seeded synthetic traffic.
+
+For every running experiment of the registry the demo simulates exposure and
+conversion logs with *known* true rates (a scenario per bundled experiment:
+clear winners, a test still short of its sample, a funnel whose guardrail
+blocks the winner, a sequential test that stops early, a Bayesian test, and a
+logging bug that trips the SRM alarm; other registries get a generic scenario),
+writes them as Parquet, aggregates them with DuckDB (``abtest.summarize``),
+analyses each with its configured method, prints one line per experiment next
+to the simulated truth, and writes the weekly HTML report.
+"""
 
 from __future__ import annotations
 
-import csv
-from importlib import resources
+import datetime as dt
+import sys
+import time
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import click
 
+from abtest.cli._common import fail_usage
 
-def _example_counts() -> dict[str, tuple[int, int]]:
-    path = resources.files("abtest.examples").joinpath("udacity_landing_page.csv")
-    with path.open(encoding="utf-8") as fh:
-        return {
-            r["variant"]: (int(r["conversions"]), int(r["visitors"])) for r in csv.DictReader(fh)
-        }
+AS_OF = dt.date(2026, 11, 22)  # the Sunday closing ISO week 2026-W47
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """True behaviour of one simulated experiment.
+
+    ``lift`` is the true relative lift of each treatment on every goal unless
+    ``goal_lift`` overrides it per goal; ``rates`` gives true control rates per
+    goal id (default from the registry's baseline for the primary goal, 20% for
+    micro and 4% for macro goals); ``lost_exposures`` drops that share of one
+    variant's units from the exposure log (a logging bug, for the SRM alarm).
+    """
+
+    story: str
+    lift: dict[str, float] = field(default_factory=dict)
+    goal_lift: dict[str, dict[str, float]] = field(default_factory=dict)
+    rates: dict[str, float] = field(default_factory=dict)
+    values: dict[str, float] = field(default_factory=dict)
+    lost_exposures: tuple[str, float] | None = None
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "homepage-headline": Scenario(
+        "outcome headline +15% signups, bounce unchanged",
+        lift={"outcome": 0.15},
+        goal_lift={"bounce": {"outcome": 0.0}},
+        rates={"hero_cta_click": 0.18, "scroll_features": 0.35, "bounce": 0.42},
+    ),
+    "cta-button-three-way": Scenario(
+        "start-free +15% trials, see-demo no change; one week in",
+        lift={"start-free": 0.15, "see-demo": 0.0},
+        rates={"cta_click": 0.12, "demo_request": 0.004},
+    ),
+    "checkout-express-pay": Scenario(
+        "express-first +6% purchases, same order value",
+        lift={"express-first": 0.06},
+        rates={"payment_info": 0.55},
+        values={"revenue": 64.0},
+    ),
+    "demo-request-form": Scenario(
+        "short form +30% leads, but later funnel steps do not follow",
+        lift={"short-form": 0.30},
+        goal_lift={
+            "form_start": {"short-form": 0.45},
+            "mql": {"short-form": 0.05},
+            "sql": {"short-form": 0.0},
+            "customer": {"short-form": 0.0},
+        },
+        rates={"form_start": 0.20, "mql": 0.035, "sql": 0.016, "customer": 0.006},
+    ),
+    "onboarding-checklist": Scenario(
+        "checklist +15% activation and 10% fewer support tickets",
+        lift={"checklist": 0.15},
+        goal_lift={"support_ticket": {"checklist": -0.10}},
+        rates={"step_completed": 0.5, "support_ticket": 0.25},
+    ),
+    "pricing-annual-default": Scenario(
+        "annual default +15% paid plans, higher MRR per plan",
+        lift={"annual": 0.15},
+        rates={"toggle_click": 0.09},
+        values={"mrr": 49.0},
+    ),
+    "pricing-cta-wording": Scenario(
+        "free-trial +12% trials, but 4% of its exposures are lost by a logging bug",
+        lift={"free-trial": 0.12},
+        goal_lift={"bounce": {"free-trial": 0.0}},
+        rates={"cta_click": 0.15, "bounce": 0.38},
+        values={"revenue": 120.0},
+        lost_exposures=("free-trial", 0.04),
+    ),
+}
+
+
+def generic_scenario(experiment: Any) -> Scenario:
+    """Any other registry: the last treatment has the planned MDE, the others none."""
+    treatments = [v.id for v in experiment.treatments]
+    mde = experiment.analysis.mde or 0.10
+    lift = {t: 0.0 for t in treatments}
+    lift[treatments[-1]] = mde
+    return Scenario(f"{treatments[-1]} has the planned lift ({mde:+.0%}), others none", lift)
+
+
+def traffic_spec(experiment: Any, scenario: Scenario) -> dict[str, Any]:
+    """The generator's spec: variant weights and, per event, true rates (and mean values)."""
+    control = experiment.control.id
+    primary = experiment.primary_goal.id
+    by_event: dict[str, dict[str, Any]] = {}
+    for g in experiment.goals:
+        if g.id == primary:
+            base = experiment.analysis.baseline or 0.04
+        else:
+            base = scenario.rates.get(g.id, 0.20 if g.kind == "micro" else 0.04)
+        lifts = scenario.goal_lift.get(g.id, scenario.lift)
+        entry = by_event.setdefault(
+            g.event, {"event": g.event, "rates": None, "values": None, "value_columns": []}
+        )
+        if entry["rates"] is None:  # a value goal shares its event with the binary goal
+            entry["rates"] = {
+                v: min(base * (1 + lifts.get(v, 0.0)), 0.95) if v != control else base
+                for v in experiment.variant_ids
+            }
+        if g.value:
+            mean = scenario.values.get(g.id, 50.0)
+            entry["values"] = {v: mean for v in experiment.variant_ids}
+            entry["value_columns"].append(g.value)
+    goals = [
+        {k: e[k] for k in ("event", "rates", "values") if e[k] is not None}
+        for e in by_event.values()
+    ]
+    return {
+        "id": experiment.id,
+        "variants": dict(zip(experiment.variant_ids, experiment.weights, strict=True)),
+        "goals": goals,
+        "_value_columns": {e["event"]: e["value_columns"] for e in by_event.values()},
+    }
+
+
+def simulate(experiment: Any, scenario: Scenario, folder: Path, as_of: dt.date) -> int:
+    """Write ``exposures.parquet`` and ``conversions.parquet`` for one experiment;
+    returns the number of simulated units."""
+    import numpy as np
+
+    from abtest.data.synthetic import generate_traffic
+
+    start = experiment.start or as_of - dt.timedelta(days=13)
+    end = min(experiment.end or as_of, as_of)
+    days = max((end - start).days + 1, 1)
+    daily = (experiment.analysis.expected_daily_units or 2000) * experiment.traffic
+    units = int(daily * days)
+    spec = traffic_spec(experiment, scenario)
+    value_columns = spec.pop("_value_columns")
+    seed = zlib.crc32(experiment.id.encode())
+    exposures, conversions, _ = generate_traffic(
+        [spec],
+        units=units,
+        days=days,
+        seed=seed,
+        start=str(start),
+    )
+    if scenario.lost_exposures is not None:
+        variant, share = scenario.lost_exposures
+        rng = np.random.default_rng(seed + 1)
+        units_v = exposures.loc[exposures["variant"] == variant, "unit_id"].unique()
+        lost = rng.choice(units_v, int(share * len(units_v)), replace=False)
+        exposures = exposures[~exposures["unit_id"].isin(lost)]
+    for event, columns in value_columns.items():
+        for column in columns:
+            conversions[column] = conversions["value"].where(conversions["event"] == event)
+    conversions = conversions.drop(columns="value")
+    folder.mkdir(parents=True, exist_ok=True)
+    exposures.to_parquet(folder / "exposures.parquet", index=False)
+    conversions.to_parquet(folder / "conversions.parquet", index=False)
+    return units
+
+
+def default_registry() -> Path | None:
+    """``./experiments`` if present, else the example registry of a source checkout."""
+    for candidate in (Path("experiments"), Path(__file__).resolve().parents[2] / "experiments"):
+        if candidate.is_dir() and any(candidate.glob("*.y*ml")):
+            return candidate
+    return None
 
 
 @click.command()
-def demo() -> None:
-    """Plan a landing-page test, then analyse the bundled Udacity example."""
+@click.option(
+    "--registry",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Registry folder (default: ./experiments or the bundled examples).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    default="abtest-demo",
+    show_default=True,
+    help="Folder for the simulated logs and the weekly report.",
+)
+@click.option(
+    "--week",
+    default="2026-W47",
+    show_default=True,
+    help="ISO week to report (data is simulated up to its Sunday).",
+)
+def demo(registry: str | None, out_dir: str, week: str) -> None:
+    """Simulate a week of traffic for the example registry, analyse every running
+    experiment, and write the weekly report.
+
+    \b
+    Writes OUT/data/<experiment>/{exposures,conversions}.parquet and
+    OUT/report.html; the same report can be rebuilt with
+      abtest report experiments/ --data OUT/data --week 2026-W47 --out report.html
+    """
     from abtest.cli.plan import format_plan
-    from abtest.stats import plan_proportions, proportion_test, srm_test
+    from abtest.registry import RegistryError, load_registry
+    from abtest.report.weekly import parse_week, weekly_report
+    from abtest.stats import plan_proportions
 
-    click.echo("== 1. Plan: detect +10% on a 12% conversion rate at 4,000 visitors/day ==")
-    click.echo(format_plan(plan_proportions(0.12, 0.10, daily_units=4000)))
+    t0 = time.perf_counter()
+    folder = Path(registry) if registry else default_registry()
+    if folder is None:
+        fail_usage("no registry found: run from the repository root or pass --registry DIR")
+    try:
+        reg = load_registry(folder)
+    except (RegistryError, FileNotFoundError) as exc:
+        fail_usage(f"cannot load the registry {folder}: {exc}")
+    try:
+        as_of = parse_week(week).end
+    except ValueError as exc:
+        fail_usage(str(exc))
+    out = Path(out_dir)
 
-    counts = _example_counts()
-    (a, (xa, na)), (b, (xb, nb)) = counts.items()
-    click.echo("\n== 2. Analyse: Udacity landing-page test (bundled counts) ==")
-    for name, (x, n) in counts.items():
-        click.echo(f"  {name:<10} {x:>7,} / {n:>8,} converted = {x / n:.3%}")
-    srm = srm_test([na, nb], [0.5, 0.5])
-    r = proportion_test(xa, na, xb, nb)
+    running = [e for e in reg.values() if e.status == "running"]
     click.echo(
-        f"  {b} vs {a}: diff {r.diff:+.3%} [{r.diff_ci[0]:+.3%}, {r.diff_ci[1]:+.3%}], "
-        f"lift {r.lift:+.2%} [{r.lift_ci[0]:+.2%}, {r.lift_ci[1]:+.2%}], p = {r.p_value:.5f}"
+        f"abtest demo: {len(running)} running experiments in {folder}, "
+        f"simulated up to {as_of:%a %d %b %Y}\n"
     )
-    click.echo(f"  SRM check: p = {srm.p_value:.3f} ({'MISMATCH' if srm.mismatch else 'ok'})")
-    verdict = "significant" if r.p_value < 0.05 else "not significant: no winner"
-    click.echo(f"  Decision at alpha 0.05: {verdict}")
+    headline = running[0] if running else None
+    if headline is not None and headline.analysis.baseline and headline.analysis.mde:
+        a = headline.analysis
+        click.echo(f"== Plan of {headline.id} ==")
+        click.echo(
+            format_plan(
+                plan_proportions(
+                    a.baseline,
+                    a.mde,
+                    variants=len(headline.variants),
+                    weights=headline.weights,
+                    alpha=a.alpha,
+                    power=a.power,
+                    daily_units=a.expected_daily_units,
+                    allocation=headline.traffic,
+                )
+            )
+        )
+        click.echo("")
+
+    entries = []
+    click.echo("== Results (simulated truth -> abtest's decision) ==")
+    for experiment in running:
+        scenario = SCENARIOS.get(experiment.id) or generic_scenario(experiment)
+        data = out / "data" / experiment.id
+        units = simulate(experiment, scenario, data, as_of)
+        analysis = experiment.analyze(data, as_of=as_of)
+        entries.append((experiment, analysis))
+        verdict = analysis.winner or "no winner"
+        click.echo(f"* {experiment.id} [{analysis.design.method}, {units:,} units]")
+        click.echo(f"    truth:    {scenario.story}")
+        click.echo(f"    decision: {verdict} — {analysis.reason}")
+    report = out / "report.html"
+    weekly_report(entries, week=week, fmt="html", out_path=report)
+    click.echo(
+        f"\nWeekly report: {report} ({time.perf_counter() - t0:.1f} s). Open it in a "
+        "browser; `abtest analyze EXPERIMENT --registry experiments/ --data "
+        f"{out / 'data' / 'EXPERIMENT'}` shows one experiment in the terminal."
+    )
+    sys.stdout.flush()

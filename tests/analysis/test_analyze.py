@@ -134,9 +134,9 @@ def test_minimum_sample_not_reached():
     )
     assert a.progress.planned_per_variant == (14751, 14751)
     assert a.winner is None
-    assert (
-        a.reason
-        == "no winner yet: 34% of the planned sample, about 20 more days at expected traffic"
+    assert a.reason == (
+        "no winner yet: 34% of the planned sample, about 20 more days at expected traffic; "
+        "so far b +20.0% [+6.6%, +33.4%] on conversion, p = 0.0014"
     )
 
 
@@ -219,3 +219,27 @@ def test_sequential_method_is_wider_than_fixed_horizon():
     seq = abtest.analyze(s, method="sequential").table().iloc[1]
     assert seq.lift_low < fixed.lift_low and seq.lift_high > fixed.lift_high
     assert seq.p_value > fixed.p_value
+
+
+def test_bayesian_method_columns_and_decision():
+    # The reference: 1000/10000 vs 1100/10000 gives P(B > A) = 0.989457354431657.
+    a = abtest.analyze(counts(control=(1000, 10000), b=(1100, 10000)), method="bayesian")
+    t = a.table().set_index("variant")
+    assert {"prob_beat_control", "prob_best", "expected_loss"} <= set(t.columns)
+    assert t.loc["b", "prob_beat_control"] == pytest.approx(0.989457354431657, abs=1e-9)
+    assert t.loc["b", "prob_best"] + t.loc["control", "prob_best"] == pytest.approx(1, abs=1e-9)
+    assert a.winner == "b" and "P(best) = 98.9%" in a.reason
+
+
+def test_bayesian_threshold_not_met():
+    a = abtest.analyze(counts(control=(1000, 10000), b=(1040, 10000)), method="bayesian")
+    assert a.winner is None and "< 95%" in a.reason
+
+
+def test_bayesian_loss_threshold_blocks():
+    # P(best) is 98.9% but the absolute expected loss 1.6e-5 exceeds a 1e-6 threshold of caring.
+    s = counts(control=(1000, 10000), b=(1100, 10000))
+    a = abtest.analyze(s, method="bayesian", loss_threshold=1e-6)
+    assert a.winner is None
+    a = abtest.analyze(s, method="bayesian", loss_threshold=1e-4)
+    assert a.winner == "b"
