@@ -42,9 +42,11 @@ from scipy import special as sc
 
 N_NODES = 56  # Chebyshev points per piece; ~1e-13 on a normal bump of +-8 sd
 # Candidate ends of an arm's range, in posterior sd from the mean.
-Z_STEPS = np.array([6.5, 7.0, 7.25, 7.5, 7.75, 8.0, 8.5, 9.0, 10.0, 11.0, 12.5, 14.0, 16.0])
+Z_START, Z_DOWN = 7.5, (7.25, 7.0, 6.75, 6.5)
+Z_UP = (7.75, 8.0, 8.5, 9.0, 10.0, 11.0, 12.5, 14.0, 16.0)
 TAIL = 1e-13  # largest posterior mass dropped on each side of an arm's range
 SMOOTH = 8.0  # below this a (or b) the range runs to 0 (or 1) with a tau^2 map
+POWER_SPAN = 8.0  # a wider piece (v/u) inside an arm rough at 0 gets a power map
 
 
 @functools.cache
@@ -81,17 +83,6 @@ def chebyshev_rule(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return t, S, w
 
 
-@functools.cache
-def piece_maps(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """``phi`` and ``phi'`` on tau = (t + 1) / 2 for the four kinds of piece:
-    0 plain, 1 starts at 0 (tau^2), 2 ends at 1 (mirror), 3 both (smoothstep)."""
-    t, _, _ = chebyshev_rule(n)
-    tau = (t + 1) / 2
-    phi = np.stack([tau, tau**2, 1 - (1 - tau) ** 2, tau**2 * (3 - 2 * tau)])
-    dphi = np.stack([np.ones_like(tau), 2 * tau, 2 * (1 - tau), 6 * tau * (1 - tau)])
-    return phi, dphi
-
-
 def beta_moments(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean and standard deviation of Beta(a, b)."""
     m = a / (a + b)
@@ -101,29 +92,48 @@ def beta_moments(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def beta_ranges(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``[lo, hi]`` holding all but at most ``TAIL`` of Beta(a, b) on each side.
 
-    Each end is the nearest of mean ∓ z sd, z in ``Z_STEPS``, where the
+    Each end is the nearest of mean ∓ z sd, z from 6.5 to 16, where the
     log-concave tail bound ``F(x) <= f(x) / (log f)'(x)`` certifies it (cheap,
     no ``betainc``; about 7.5 sd for a near-normal posterior, more on the long
     side of a skewed one); otherwise the exact ``TAIL`` quantile, or 0 (1)
     itself when ``a`` (``b``) is below ``SMOOTH``.
     """
     m, s = beta_moments(a, b)
-    logc = sc.betaln(a, b)[..., None]
+    logc = sc.betaln(a, b)
     concave = (a >= 1) & (b >= 1)
-    A, B = a[..., None], b[..., None]
     ends = []
     for side in (1.0, -1.0):
-        x = m[..., None] - side * s[..., None] * Z_STEPS
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ok = (x > 0) & (x < 1) & _tail_bound_ok(A, B, x, logc, side)
-        first = np.argmax(ok, axis=-1)
-        found = concave & ok.any(axis=-1)
-        end = np.take_along_axis(x, first[..., None], axis=-1)[..., 0]
-        ends.append(np.where(found, end, 0.0 if side > 0 else 1.0))
-        fix = ~found & ((a if side > 0 else b) >= SMOOTH)
+
+        def certified(idx: np.ndarray, z: float, side: float = side) -> tuple[np.ndarray, ...]:
+            at = np.unravel_index(idx, a.shape)
+            x = m[at] - side * z * s[at]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ok = (x > 0) & (x < 1) & _tail_bound_ok(a[at], b[at], x, logc[at], side)
+            return ok, x
+
+        end = np.full(a.shape, 0.0 if side > 0 else 1.0)
+        todo = np.flatnonzero(concave)
+        ok, x = certified(todo, Z_START)
+        end.flat[todo[ok]] = x[ok]
+        tighter, todo = todo[ok], todo[~ok]
+        for z in Z_DOWN:  # the short side of a skewed posterior
+            ok, x = certified(tighter, z)
+            end.flat[tighter[ok]] = x[ok]
+            tighter = tighter[ok]
+        for z in Z_UP:  # the long side
+            if todo.size == 0:
+                break
+            ok, x = certified(todo, z)
+            end.flat[todo[ok]] = x[ok]
+            todo = todo[~ok]
+        fix = np.zeros(a.shape, dtype=bool)
+        fix.flat[todo] = True
+        fix |= ~concave
+        fix &= (a if side > 0 else b) >= SMOOTH
         if fix.any():
             inv = sc.betaincinv if side > 0 else sc.betainccinv
-            ends[-1][fix] = inv(a[fix], b[fix], TAIL)
+            end[fix] = inv(a[fix], b[fix], TAIL)
+        ends.append(end)
     return ends[0], ends[1]
 
 
@@ -162,16 +172,6 @@ class Density:
             setattr(out, name, v[ix] if np.ndim(v) else v)
         return out
 
-    def log_offset(self, d: np.ndarray) -> np.ndarray:
-        """Unnormalized log density at ``c + d`` (inside (0, 1))."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = np.log1p(d * self.ic)
-            out *= self.am1
-            t = np.log1p(d * self.ic1)
-        t *= self.bm1
-        out += t
-        return out
-
     def __call__(
         self,
         x: np.ndarray,
@@ -185,13 +185,7 @@ class Density:
         col = (slice(None),) + (None,) * (np.ndim(x) - 1)
         d = np.subtract(x, self.c[col], out=scratch)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            out = np.multiply(d, self.ic[col], out=out)
-            np.log1p(out, out=out)
-            out *= self.am1[col]
-            d *= self.ic1[col]
-            np.log1p(d, out=d)
-            d *= self.bm1[col]
-            out += d
+            out = log_density(self.am1[col], self.bm1[col], self.c[col], d, x, 1 - x, out)
             if np.ndim(self.log_norm):
                 out -= self.log_norm[col]
             np.exp(out, out=out)
@@ -201,6 +195,35 @@ class Density:
         return out
 
 
+def log_density(
+    am1: np.ndarray,
+    bm1: np.ndarray,
+    c: np.ndarray,
+    d: np.ndarray,
+    x: np.ndarray | None,
+    y: np.ndarray | None,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """``(a-1) log1p(d/c) + (b-1) log1p(-d/(1-c))`` at ``x = c + d``; overwrites
+    ``d``. Where a < 1 and ``x < c/2`` the first log is taken as ``log(x/c)``
+    (and the second as ``log(y/(1-c))``, ``y = 1 - x``, where b < 1): there
+    ``1 + d/c`` has lost the digits of a density that grows without bound."""
+    out = np.divide(d, c, out=out)
+    np.log1p(out, out=out)
+    if x is not None and np.any(am1 < 0):
+        fix = np.broadcast_to(am1 < 0, out.shape) & (x < c / 2)
+        out[fix] = np.log(np.broadcast_to(x / c, out.shape)[fix])
+    out *= am1
+    np.divide(d, -(1 - c), out=d)
+    np.log1p(d, out=d)
+    if y is not None and np.any(bm1 < 0):
+        fix = np.broadcast_to(bm1 < 0, d.shape) & (y < (1 - c) / 2)
+        d[fix] = np.log(np.broadcast_to(y / (1 - c), d.shape)[fix])
+    d *= bm1
+    out += d
+    return out
+
+
 @functools.cache
 def _bary_weights(n: int) -> np.ndarray:
     """Barycentric weights of the first-kind Chebyshev points (ascending)."""
@@ -208,15 +231,143 @@ def _bary_weights(n: int) -> np.ndarray:
     return (-1.0) ** np.arange(n) * np.sin(theta)
 
 
-def piece_nodes(u: np.ndarray, v: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pieces ``[u, v]`` (any shape) -> node map ``phi (..., n)`` on [0, 1], width
-    ``v - u`` and ``dx/dt (..., n)``; the kind of map follows 0 / 1 ends."""
-    phi_all, dphi_all = piece_maps(n)
-    kind = (u == 0).astype(np.intp) + 2 * (v == 1).astype(np.intp)
-    width = v - u
-    if kind.any():
-        return phi_all[kind], width, (width[..., None] / 2) * dphi_all[kind]
-    return phi_all[0], width, np.broadcast_to(width[..., None] / 2, (*width.shape, n))
+def power_for(a: np.ndarray) -> np.ndarray:
+    """Exponent p of the map x = s^p that makes ``x^(a-1) dx`` a power of s
+    with whole exponent ``p a - 1`` (2 for a Jeffreys a = 1/2)."""
+    return np.ceil(a) / a
+
+
+@dataclass(frozen=True)
+class PieceMap:
+    """Maps t in [-1, 1] (tau = (t + 1) / 2) onto pieces ``[u, v]`` (flat arrays).
+
+    ``kind`` 0: plain, ``x = u + (v - u) tau``. 1: power from the pole 0,
+    ``x = (u^(1/p) + (v^(1/p) - u^(1/p)) tau)^p``. 2: power from the pole
+    ``pole >= v``, the mirror image with exponent ``q``. 3: between poles at u
+    and v, ``u + (v - u) tau^m / (tau^m + (1 - tau)^m)``, ``m = max(p, q)``. A density
+    ``x^(a-1)`` with ``a`` not whole is smooth in the coordinate of a power map
+    (``p = power_for(a)``), even when the piece starts far above 0; the plain
+    map would see a singularity just outside the piece.
+    """
+
+    u: np.ndarray
+    v: np.ndarray
+    kind: np.ndarray
+    p: np.ndarray
+    q: np.ndarray
+    pole: np.ndarray
+
+    def take(self, ix: Any) -> PieceMap:
+        return PieceMap(*(getattr(self, f)[ix] for f in ("u", "v", "kind", "p", "q", "pole")))
+
+    def nodes(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(x - u, dx/dt)`` at the n first-kind Chebyshev points: (..., n)."""
+        tau = (chebyshev_rule(n)[0] + 1) / 2
+        w = (self.v - self.u)[..., None]
+        rel = w * tau
+        jac = np.broadcast_to(w / 2, rel.shape).copy()
+        for kind in (1, 2, 3):
+            sel = self.kind == kind
+            if sel.any():
+                rel[sel], jac[sel] = self._offsets(kind, sel, tau)
+        return rel, jac
+
+    def _offsets(self, kind: int, sel: np.ndarray, tau: np.ndarray) -> tuple[np.ndarray, ...]:
+        u, v = self.u[sel][:, None], self.v[sel][:, None]
+        if kind == 3:
+            m = np.maximum(self.p, self.q)[sel][:, None]
+            A, B = tau**m, (1 - tau) ** m
+            D = A + B
+            return (v - u) * A / D, (v - u) * m * (tau * (1 - tau)) ** (m - 1) / D**2 / 2
+        if kind == 1:
+            p = self.p[sel][:, None]
+            s0, s1 = u ** (1 / p), v ** (1 / p)
+            S = s0 + (s1 - s0) * tau
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rel = np.where(u > 0, u * np.expm1(p * np.log1p((s1 - s0) * tau / s0)), S**p)
+            return rel, p * S ** (p - 1) * (s1 - s0) / 2
+        q, pole = self.q[sel][:, None], self.pole[sel][:, None]
+        r0, r1 = (pole - u) ** (1 / q), (pole - v) ** (1 / q)
+        T = r1 + (r0 - r1) * (1 - tau)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = -(pole - u) * np.expm1(q * np.log1p(-(r0 - r1) * tau / r0))
+        return rel, q * T ** (q - 1) * (r0 - r1) / 2
+
+    def gap_to_one(self, rel: np.ndarray) -> np.ndarray:
+        """``1 - x`` at the nodes with offsets ``rel``, precise next to 1."""
+        gap = (1 - self.u)[..., None] - rel
+        tau = (chebyshev_rule(rel.shape[-1])[0] + 1) / 2
+        for kind in (2, 3):
+            sel = (self.kind == kind) & (self.pole == 1) & (self.v == 1)
+            if not sel.any():
+                continue
+            u = self.u[sel][:, None]
+            if kind == 2:
+                q = self.q[sel][:, None]
+                gap[sel] = ((1 - u) ** (1 / q) * (1 - tau)) ** q
+            else:
+                m = np.maximum(self.p, self.q)[sel][:, None]
+                gap[sel] = (1 - u) * (1 - tau) ** m / (tau**m + (1 - tau) ** m)
+        return gap
+
+    def t_of_x(self, x: np.ndarray) -> np.ndarray:
+        """Inverse map, x -> t (clipped to [-1, 1])."""
+        u, v, p, q, pole = self.u, self.v, self.p, self.q, self.pole
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s = (x - u) / (v - u)
+            if self.kind.any():
+                s0, s1 = u ** (1 / p), v ** (1 / p)
+                r0, r1 = (pole - u) ** (1 / q), (pole - v) ** (1 / q)
+                c = np.clip(s, 0.0, 1.0) ** (1 / np.maximum(p, q))
+                s = np.choose(
+                    self.kind,
+                    [
+                        s,
+                        (x ** (1 / p) - s0) / (s1 - s0),
+                        1 - ((pole - x) ** (1 / q) - r1) / (r0 - r1),
+                        c / (c + (1 - np.clip(s, 0.0, 1.0)) ** (1 / np.maximum(p, q))),
+                    ],
+                )
+        return 2 * np.clip(np.nan_to_num(s), 0.0, 1.0) - 1
+
+    def x_of_t(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``x(t)``, ``dx/dt`` and ``d2x/dt2``."""
+        tau = (t + 1) / 2
+        u, v, p, q, pole = self.u, self.v, self.p, self.q, self.pole
+        w = v - u
+        x, d1, d2 = u + w * tau, w / 2, np.zeros_like(tau)
+        if self.kind.any():
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                s0, s1 = u ** (1 / p), v ** (1 / p)
+                S = s0 + (s1 - s0) * tau
+                r0, r1 = (pole - u) ** (1 / q), (pole - v) ** (1 / q)
+                T = r1 + (r0 - r1) * (1 - tau)
+                m = np.maximum(p, q)
+                A, B = tau**m, (1 - tau) ** m
+                D = A + B
+                g = m * (tau * (1 - tau)) ** (m - 1)  # D^2 dx/dtau / w
+                dg = m * (m - 1) * (tau * (1 - tau)) ** (m - 2) * (1 - 2 * tau)
+                dD = m * (tau ** (m - 1) - (1 - tau) ** (m - 1))
+                x = np.choose(self.kind, [x, S**p, pole - T**q, u + w * A / D])
+                d1 = np.choose(
+                    self.kind,
+                    [
+                        np.broadcast_to(d1, tau.shape),
+                        p * S ** (p - 1) * (s1 - s0) / 2,
+                        q * T ** (q - 1) * (r0 - r1) / 2,
+                        w * g / D**2 / 2,
+                    ],
+                )
+                d2 = np.choose(
+                    self.kind,
+                    [
+                        d2,
+                        p * (p - 1) * S ** (p - 2) * (s1 - s0) ** 2 / 4,
+                        -q * (q - 1) * T ** (q - 2) * (r0 - r1) ** 2 / 4,
+                        w * (dg / D**2 - 2 * g * dD / D**3) / 4,
+                    ],
+                )
+        return x, d1, d2
 
 
 class Workspace:
@@ -254,6 +405,7 @@ class BetaGrid:
     lo: np.ndarray
     hi: np.ndarray
     ends: np.ndarray
+    maps: PieceMap
     jac: np.ndarray
     h: np.ndarray
     F: np.ndarray
@@ -267,9 +419,7 @@ class BetaGrid:
         _, k, P, n = self.F.shape
         ends = self.ends[e]
         p = np.minimum((x[:, None] > ends[:, 1:-1]).sum(axis=1), P - 1)
-        rows = np.arange(x.size)
-        u, v = ends[rows, p], ends[rows, p + 1]
-        t = _t_of_x(x, u, v)
+        t = self.maps.take((e, p)).t_of_x(x)
         vals = self.F.reshape(-1, n)[(e * k + j) * P + p]
         out = _barycentric(t, vals)
         out[x <= self.lo[e, j]] = 0.0
@@ -279,7 +429,7 @@ class BetaGrid:
     def quantile(self, q: np.ndarray) -> np.ndarray:
         """Quantiles ``q`` of every arm, (E, k, len(q)): the root of the CDF's
         interpolating polynomial on the piece that brackets it, by Newton's
-        method in the piece coordinate t (derivative: the density per unit t)."""
+        method (Halley's) in the piece coordinate t, from a cubic Hermite start."""
         E, k, P, n = self.F.shape
         shape = (E, k, q.size)
         qq = np.broadcast_to(q, shape).ravel()
@@ -312,17 +462,20 @@ class BetaGrid:
                 s = np.clip(s - (H - qq) / dH, 0.0, 1.0)
         start = np.where(np.isfinite(s), t0 + s * dt, (t0 + t1) / 2)
 
-        def evaluate(t: np.ndarray, ix: Any) -> tuple[np.ndarray, np.ndarray]:
-            return _barycentric(t, vals[ix], dens[ix])
+        pieces = self.maps.take((ej // k, p))
+        am1, bm1 = self.a.ravel()[ej] - 1, self.b.ravel()[ej] - 1
 
-        # A Newton step of size s leaves an error ~ s^2 / (sd in t ~ 0.1).
-        t = newton(evaluate, start, qq, t0, t1, dt, np.full(qq.size, 2e-5))
-        e = ej // k
-        u, v = self.ends[e, p], self.ends[e, p + 1]
-        tau = (t + 1) / 2
-        kind = (u == 0).astype(np.intp) + 2 * (v == 1).astype(np.intp)
-        phi = np.choose(kind, [tau, tau**2, 1 - (1 - tau) ** 2, tau**2 * (3 - 2 * tau)])
-        return (u + (v - u) * phi).reshape(shape)
+        def evaluate(t: np.ndarray, ix: Any) -> tuple[np.ndarray, ...]:
+            G, dG = _barycentric(t, vals[ix], dens[ix])
+            # Halley: G''/G' = (log f)'(x) x'(t) + x''(t) / x'(t), exactly.
+            x, x1, x2 = pieces.take(ix).x_of_t(t)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                curv = (am1[ix] / x - bm1[ix] / (1 - x)) * x1 + x2 / x1
+            return G, dG, np.where(np.isfinite(curv), curv, 0.0)
+
+        # Halley's error after a step of size s is ~ s^3 / (sd in t ~ 0.1)^2.
+        t = newton(evaluate, start, qq, t0, t1, dt, np.full(qq.size, 1e-4))
+        return pieces.x_of_t(t)[0].reshape(shape)
 
 
 Evaluate = Callable[[np.ndarray, Any], tuple[np.ndarray, np.ndarray]]
@@ -341,7 +494,8 @@ def newton(
     """Solve ``G(x) = target`` for increasing ``G`` on flat arrays.
 
     ``evaluate(x, ix)`` returns ``(G, G')`` for the entries ``ix`` (an index
-    array, or ``slice(None)`` while all are active). Newton steps stay inside
+    array, or ``slice(None)`` while all are active), or ``(G, G', G''/G')`` for
+    Halley's cubically convergent step instead. Steps stay inside
     the bracket ``[lo, hi]``, which shrinks with every evaluation; a step that
     leaves it is replaced by bisection, or by ``step`` towards the root while an
     end is infinite. An entry stops once its step is below ``xtol``: Newton's
@@ -354,13 +508,16 @@ def newton(
             break
         ix = slice(None) if active.size == x.size else active
         xa, ta, la, ha = x[ix], target[ix], lo[ix], hi[ix]
-        g, dg = evaluate(xa, ix)
+        g, dg, *curv = evaluate(xa, ix)
         below = g < ta
         la = np.where(below, np.maximum(la, xa), la)
         ha = np.where(below, ha, np.minimum(ha, xa))
         lo[ix], hi[ix] = la, ha
         with np.errstate(divide="ignore", invalid="ignore"):
-            new = xa - (g - ta) / dg
+            delta = (g - ta) / dg
+            if curv:  # Halley's correction, G''/G' given
+                delta /= 1 - delta * curv[0] / 2
+            new = xa - delta
         bad = ~np.isfinite(new) | (new <= la) | (new >= ha)
         if bad.any():
             fallback = np.where(
@@ -373,21 +530,6 @@ def newton(
         x[ix] = new
         active = active[~done]
     return x
-
-
-def _t_of_x(x: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Inverse of the piece map: x in [u, v] -> t in [-1, 1]."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s = np.clip((x - u) / (v - u), 0.0, 1.0)
-    s[~(v > u)] = 0.0
-    left, right = u == 0, v == 1
-    if left.any() or right.any():
-        s = np.where(
-            left & right,
-            0.5 - np.sin(np.arcsin(1 - 2 * s) / 3),
-            np.where(left, np.sqrt(s), np.where(right, 1 - np.sqrt(1 - s), s)),
-        )
-    return 2 * s - 1
 
 
 def _barycentric(t: np.ndarray, vals: np.ndarray, *more: np.ndarray) -> Any:
@@ -410,6 +552,37 @@ def _barycentric(t: np.ndarray, vals: np.ndarray, *more: np.ndarray) -> Any:
     return outs[0] if not more else outs
 
 
+def grid_maps(
+    a: np.ndarray,
+    b: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    inside: np.ndarray,
+) -> PieceMap:
+    """The map of each piece: a power map at an end 0 (1), with the exponent of
+    the roughest arm there (``a`` (``b``) not whole: Jeffreys, or an informative
+    prior), also for pieces that start above 0 (end below 1) but span more than
+    a factor ``POWER_SPAN`` inside such an arm; smoothstep for a piece [0, 1]."""
+    rough_l = ((lo == 0) & (a % 1 != 0))[:, :, None] & inside
+    rough_r = ((hi == 1) & (b % 1 != 0))[:, :, None] & inside
+    inf = np.inf
+    a_min = np.where(rough_l, a[:, :, None], inf).min(axis=1)
+    b_min = np.where(rough_r, b[:, :, None], inf).min(axis=1)
+    at0, at1 = u == 0, v == 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        far_l = np.isfinite(a_min) & (u > 0) & (v > POWER_SPAN * u)
+        far_r = np.isfinite(b_min) & (v < 1) & (1 - u > POWER_SPAN * (1 - v))
+        p = np.where(np.isfinite(a_min), power_for(a_min), 2.0)
+        q = np.where(np.isfinite(b_min), power_for(b_min), 2.0)
+    kind = np.zeros(u.shape, dtype=np.intp)
+    kind[at0 | (far_l & ~at1)] = 1
+    kind[at1 | (far_r & ~at0 & ~far_l)] = 2
+    kind[at0 & at1] = 3
+    return PieceMap(u, v, kind, p, q, np.ones_like(u))
+
+
 def beta_grid(
     a: np.ndarray, b: np.ndarray, n: int = N_NODES, work: Workspace | None = None
 ) -> BetaGrid:
@@ -426,11 +599,17 @@ def beta_grid(
     u, v = ends[:, :-1], ends[:, 1:]  # (E, P)
     inside = (lo[:, :, None] <= u[:, None, :]) & (v[:, None, :] <= hi[:, :, None])
     inside &= (v > u)[:, None, :]
+    maps = grid_maps(a, b, lo, hi, u, v, inside)
+    rel, jac = maps.nodes(n)
+    width = v - u
     # A zero-width piece (two equal ends) gets its nodes spread towards the
     # middle of (0, 1) so that every log is finite; its weight is 0 and it is
     # outside every arm's range.
-    phi, width, jac = piece_nodes(u, v, n)
-    spread = np.where(width > 0, width, np.where(u < 0.5, (1 - u) / 2, -u / 2))
+    flat = width == 0
+    if flat.any():
+        rel[flat] = np.where(u[flat] < 0.5, (1 - u[flat]) / 2, -u[flat] / 2)[:, None] * (
+            (chebyshev_rule(n)[0] + 1) / 2
+        )
 
     # Offsets of every node from every arm's center, then the log density.
     E, k = a.shape
@@ -438,20 +617,19 @@ def beta_grid(
     dens = Density(a, b, center)
     col = (slice(None), slice(None), None, None)
     d = work.get("d", shape)
-    np.multiply(spread[..., None], phi, out=d[:, 0])
-    d[:, 1:] = d[:, :1]
+    d[:] = rel[:, None]
     d += (u[:, None, :] - center[:, :, None])[..., None]
     h = work.get("h", shape)
-    np.multiply(d, dens.ic[col], out=h)
-    np.log1p(h, out=h)
-    h *= dens.am1[col]
-    d *= dens.ic1[col]
-    np.log1p(d, out=d)
-    d *= dens.bm1[col]
-    h += d
-    np.exp(h, out=h)
-    h *= jac[:, None]
-    h[~inside] = 0.0
+    x = y = None
+    if (a < 1).any():  # densities unbounded at 0: exact logs of tiny x
+        x = (u[..., None] + rel)[:, None]
+    if (b < 1).any():
+        y = maps.gap_to_one(rel)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        log_density(dens.am1[col], dens.bm1[col], center[col], d, x, y, out=h)
+        np.exp(h, out=h)
+        h *= jac[:, None]
+    h[~inside] = 0.0  # (also any overflow outside an arm's range)
 
     cum = work.get("F", shape)
     np.matmul(h.reshape(-1, n), S.T, out=cum.reshape(-1, n))  # one BLAS call
@@ -465,4 +643,4 @@ def beta_grid(
     F = np.minimum(cum, 1.0, out=cum)
     h *= inv
     dens.log_norm = np.log(norm)
-    return BetaGrid(a, b, lo, hi, ends, jac, h, F, np.minimum(F_ends, 1.0), dens)
+    return BetaGrid(a, b, lo, hi, ends, maps, jac, h, F, np.minimum(F_ends, 1.0), dens)

@@ -33,18 +33,20 @@ from scipy import special as sc
 from abtest.stats import _check
 from abtest.stats._bayes_grid import (
     N_NODES,
+    POWER_SPAN,
     BetaGrid,
+    PieceMap,
     Workspace,
     beta_grid,
     beta_moments,
     chebyshev_rule,
     newton,
-    piece_maps,
+    power_for,
 )
 from abtest.stats.results import _Result
 
 PRIORS = {"uniform": (1.0, 1.0), "jeffreys": (0.5, 0.5)}
-N_RATIO = 40  # Chebyshev points for the uplift CDF (error ~1e-10 in probability)
+N_RATIO = 48  # Chebyshev points for the uplift CDF (error ~1e-10 in probability)
 _CHUNK = 1 << 18  # grid elements per chunk of experiments (keeps arrays in cache)
 
 
@@ -287,7 +289,6 @@ def _log_ratio_quantiles(
     """
     n = N_RATIO
     _, S, w = chebyshev_rule(n)
-    phi_all, dphi_all = piece_maps(n)
     E = grid.a.shape[0]
     shape = (E, arms.size, q.size)
     e = np.broadcast_to(np.arange(E)[:, None, None], shape).ravel()
@@ -298,21 +299,31 @@ def _log_ratio_quantiles(
 
     dens_i = grid.density.take((e, i))
     dens_c = grid.density.take((e, c))
+    # Smallest non-whole a among the two arms whose range starts at 0.
+    a_i, a_c = grid.a[e, i], grid.a[e, c]
+    a_rough = np.minimum(
+        np.where((lo_i == 0) & (a_i % 1 != 0), a_i, np.inf),
+        np.where((lo_c == 0) & (a_c % 1 != 0), a_c, np.inf),
+    )
+    p_left = np.where(np.isfinite(a_rough), power_for(np.minimum(a_rough, 1e300)), 2.0)
     S_T = np.ascontiguousarray(S.T)
 
     def evaluate(u: np.ndarray, ix: Any) -> tuple[np.ndarray, np.ndarray]:
         r = np.exp(u)
         li, hi_, lc, hc = lo_i[ix], hi_i[ix], lo_c[ix], hi_c[ix]
         y1 = np.maximum(li, r * lc)
-        y2 = np.minimum(hi_, r * hc)
-        width = np.maximum(y2 - y1, 0.0)
+        y2 = np.maximum(np.minimum(hi_, r * hc), y1)  # empty: G is the tail term
+        # A power map at 0 (or far from 0 over a wide span) when a density is
+        # rough there, and at the top when it is the end of a support.
         right = ((y2 == hi_) & (hi_ == 1)) | ((y2 == r * hc) & (hc == 1))
-        kind = (y1 == 0).astype(np.intp) + 2 * right.astype(np.intp)
+        left = (y1 == 0) | (np.isfinite(a_rough[ix]) & (y2 > POWER_SPAN * y1))
+        kind = left.astype(np.intp) + 2 * right.astype(np.intp)
+        kind[(y1 > 0) & (kind == 3)] = 2
+        maps = PieceMap(y1, y2, kind, p_left[ix], np.full(u.size, 2.0), y2)
         m = u.size
-        y, jac, h_i, f_c, F_i, tmp = (work.get(f"ratio{j}", (m, n)) for j in range(6))
-        np.multiply((width / 2)[:, None], dphi_all[kind], out=jac)
-        np.multiply(width[:, None], phi_all[kind], out=y)
-        y += y1[:, None]
+        y, h_i, f_c, F_i, tmp = (work.get(f"ratio{j}", (m, n)) for j in range(5))
+        rel, jac = maps.nodes(n)
+        np.add(y1[:, None], rel, out=y)
         dens_i.take(ix)(y, out=h_i, scratch=tmp)
         h_i *= jac
         np.divide(y, r[:, None], out=F_i)
@@ -336,24 +347,30 @@ def _log_ratio_quantiles(
     ai, bi = grid.a[e, i], grid.b[e, i]
     ac, bc = grid.a[e, c], grid.b[e, c]
     k1 = sc.digamma(ai) - sc.digamma(ai + bi) - sc.digamma(ac) + sc.digamma(ac + bc)
-    t1, t2 = _polygamma12(np.stack([ai, ai + bi, ac, ac + bc]))
+    t1, t2, t3 = _polygamma123(np.stack([ai, ai + bi, ac, ac + bc]))
     k2 = t1[0] - t1[1] + t1[2] - t1[3]
     k3 = t2[0] - t2[1] - t2[2] + t2[3]
+    k4 = t3[0] - t3[1] + t3[2] - t3[3]
     sd = np.sqrt(k2)
+    g1, g2 = k3 / sd**3, k4 / k2**2
     z = np.broadcast_to(sc.ndtri(q), shape).ravel()
-    u0 = k1 + sd * (z + (z**2 - 1) * k3 / (6 * sd**3))
+    # Cornish-Fisher expansion to the fourth cumulant
+    cf = z + (z**2 - 1) * g1 / 6 + (z**3 - 3 * z) * g2 / 24 - (2 * z**3 - 5 * z) * g1**2 / 36
+    u0 = k1 + sd * cf
     with np.errstate(divide="ignore"):
         ulo = np.log(lo_i) - np.log(hi_c)
         uhi = np.log(hi_i) - np.log(lo_c)
+    # Where a range reaches 0 the support is unbounded: keep 50 sd (and exp()) finite.
+    ulo = np.maximum(ulo, np.maximum(u0 - 50 * sd, -700.0))
+    uhi = np.minimum(uhi, np.minimum(u0 + 50 * sd, 700.0))
     target = np.broadcast_to(q, shape).ravel()
     return newton(evaluate, u0, target, ulo, uhi, sd, 1e-5 * sd).reshape(shape)
 
 
-def _polygamma12(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Trigamma and tetragamma (psi_1, psi_2) by recurrence to x >= 10 and the
-    asymptotic series (error < 1e-12; used only for a starting point)."""
-    p1 = np.zeros_like(x)
-    p2 = np.zeros_like(x)
+def _polygamma123(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """psi_1, psi_2, psi_3 (tri-, tetra-, pentagamma) by recurrence to x >= 10 and
+    their asymptotic series (error < 1e-12; used only for a starting point)."""
+    p1, p2, p3 = np.zeros_like(x), np.zeros_like(x), np.zeros_like(x)
     y = x.copy()
     for _ in range(10):
         small = y < 10
@@ -362,9 +379,11 @@ def _polygamma12(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         inv = np.where(small, 1.0 / y, 0.0)
         p1 += inv**2
         p2 -= 2 * inv**3
+        p3 += 6 * inv**4
         y = np.where(small, y + 1, y)
     iy = 1.0 / y
     i2 = iy * iy
-    p1 += iy + i2 / 2 + iy * i2 * (1 / 6 - i2 * (1 / 30 - i2 / 42))
-    p2 -= i2 + iy * i2 + i2 * i2 * (1 / 2 - i2 * (1 / 6 - i2 / 6))
-    return p1, p2
+    p1 += iy + i2 / 2 + iy * i2 * (1 / 6 - i2 * (1 / 30 - i2 * (1 / 42 - i2 / 30)))
+    p2 -= i2 + iy * i2 + i2 * i2 * (1 / 2 - i2 * (1 / 6 - i2 * (1 / 6 - i2 * 3 / 10)))
+    p3 += iy * i2 * (2 + 3 * iy + 2 * i2 - i2 * i2 * (1 - i2 * (4 / 3 - 3 * i2)))
+    return p1, p2, p3
