@@ -35,10 +35,12 @@ from abtest.stats._bayes_grid import (
     N_NODES,
     POWER_SPAN,
     BetaGrid,
-    PieceMap,
     Workspace,
     beta_grid,
     beta_moments,
+)
+from abtest.stats._quadrature import (
+    PieceMap,
     chebyshev_rule,
     newton,
     power_for,

@@ -31,7 +31,7 @@ from numpy.typing import ArrayLike
 from scipy import special as sc
 
 from abtest.stats import _check
-from abtest.stats._bayes_grid import chebyshev_rule
+from abtest.stats._quadrature import chebyshev_rule
 from abtest.stats.bayes_binary import _control_index
 from abtest.stats.means import mean_var_from_sums
 from abtest.stats.results import _Result, warn_degenerate
