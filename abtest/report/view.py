@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from abtest.analysis.decision import CORRECTION_NAMES as CORRECTION_LABELS
 from abtest.report import format as fmt
 
 if TYPE_CHECKING:
@@ -29,14 +30,6 @@ METHOD_LABELS = {
     "frequentist": "frequentist",
     "bayesian": "Bayesian",
     "sequential": "sequential",
-}
-CORRECTION_LABELS = {
-    "holm": "Holm",
-    "bonferroni": "Bonferroni",
-    "bh": "Benjamini-Hochberg",
-    "fdr_bh": "Benjamini-Hochberg",
-    "benjamini-hochberg": "Benjamini-Hochberg",
-    "none": "no correction",
 }
 
 

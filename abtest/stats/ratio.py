@@ -140,22 +140,9 @@ def ratio_test(
         n_b, sum_num_b, sum_num_sq_b, sum_den_b, sum_den_sq_b, sum_num_den_b, "_b"
     )
     ra, var_a, rb, var_b = np.broadcast_arrays(ra, var_a, rb, var_b)
-    se = np.sqrt(var_a + var_b)
-    degenerate = se == 0
-    warn_degenerate(degenerate, "no test is possible: both ratios have zero variance")
-    se = np.where(degenerate, np.nan, se)
-    diff = rb - ra
-    z = diff / se
-    if alternative == "two-sided":
-        p_value = 2 * sps.norm.sf(np.abs(z))
-    else:
-        p_value = sps.norm.sf(z) if alternative == "larger" else sps.norm.cdf(z)
-    q = _quantile(alpha, alternative)
-    diff_ci = _interval(diff, q * se, alternative, -np.inf, np.inf)
-    # relative_lift takes unit-level variances and n; var * 1 with n = 1 is the same.
-    one = np.ones_like(ra)
-    lift, lift_se = relative_lift(ra, var_a, one, rb, var_b, one)
-    lift_ci = _interval(lift, q * lift_se, alternative, -np.inf, np.inf)
+    se, z, p_value, diff, diff_ci, lift, lift_ci = _z_comparison(
+        ra, var_a, rb, var_b, alternative, alpha, "both ratios"
+    )
 
     s = _check.scalar_or_array
     return RatioResult(
@@ -305,21 +292,9 @@ def ratio_cuped_test(
         np.maximum(_quad(gra, cov_a, gra), 0.0) / na + np.maximum(_quad(grb, cov_b, grb), 0.0) / nb
     )
 
-    se = np.sqrt(var_a + var_b)
-    degenerate = se == 0
-    warn_degenerate(degenerate, "no test is possible: both adjusted ratios have zero variance")
-    se = np.where(degenerate, np.nan, se)
-    diff = rb_adj - ra_adj
-    z = diff / se
-    if alternative == "two-sided":
-        p_value = 2 * sps.norm.sf(np.abs(z))
-    else:
-        p_value = sps.norm.sf(z) if alternative == "larger" else sps.norm.cdf(z)
-    q = _quantile(alpha, alternative)
-    diff_ci = _interval(diff, q * se, alternative, -np.inf, np.inf)
-    one = np.ones_like(ra_adj)
-    lift, lift_se = relative_lift(ra_adj, var_a, one, rb_adj, var_b, one)
-    lift_ci = _interval(lift, q * lift_se, alternative, -np.inf, np.inf)
+    se, z, p_value, diff, diff_ci, lift, lift_ci = _z_comparison(
+        ra_adj, var_a, rb_adj, var_b, alternative, alpha, "both adjusted ratios"
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         reduction = np.where(raw > 0, 1 - (var_a + var_b) / np.where(raw > 0, raw, 1.0), 0.0)
 
@@ -344,3 +319,33 @@ def ratio_cuped_test(
         se_unadjusted=s(np.sqrt(raw)),
         diff_unadjusted=s(rb - ra),
     )
+
+
+def _z_comparison(
+    ra: np.ndarray,
+    var_a: np.ndarray,
+    rb: np.ndarray,
+    var_b: np.ndarray,
+    alternative: str,
+    alpha: float,
+    what: str,
+) -> tuple[np.ndarray, ...]:
+    """z-test and intervals of ``rb - ra`` and ``rb / ra - 1`` from the variances of
+    the two estimates (already divided by n): ``(se, z, p, diff, diff_ci, lift, lift_ci)``."""
+    se = np.sqrt(var_a + var_b)
+    degenerate = se == 0
+    warn_degenerate(degenerate, f"no test is possible: {what} have zero variance")
+    se = np.where(degenerate, np.nan, se)
+    diff = rb - ra
+    z = diff / se
+    if alternative == "two-sided":
+        p_value = 2 * sps.norm.sf(np.abs(z))
+    else:
+        p_value = sps.norm.sf(z) if alternative == "larger" else sps.norm.cdf(z)
+    q = _quantile(alpha, alternative)
+    diff_ci = _interval(diff, q * se, alternative, -np.inf, np.inf)
+    # relative_lift takes unit-level variances and n; var * 1 with n = 1 is the same.
+    one = np.ones_like(ra)
+    lift, lift_se = relative_lift(ra, var_a, one, rb, var_b, one)
+    lift_ci = _interval(lift, q * lift_se, alternative, -np.inf, np.inf)
+    return se, z, p_value, diff, diff_ci, lift, lift_ci
