@@ -87,8 +87,26 @@ class BetaBinomialResult(_Result):
 def prior_from_baseline(rate: float, n_eff: float) -> tuple[float, float]:
     """Informative Beta prior worth ``n_eff`` visitors at a historical ``rate``.
 
-    ``Beta(rate * n_eff, (1 - rate) * n_eff)``: mean ``rate``, and the weight of
-    ``n_eff`` observed visitors (the prior's "effective sample size").
+    Parameters
+    ----------
+    rate
+        The baseline conversion rate, strictly between 0 and 1 (e.g. last
+        quarter's rate of the page under test).
+    n_eff
+        How many visitors the prior is worth (its effective sample size): the
+        posterior weighs it like ``n_eff`` extra visitors at ``rate``.
+
+    Returns
+    -------
+    tuple
+        ``(alpha, beta) = (rate * n_eff, (1 - rate) * n_eff)``: mean ``rate``,
+        ``alpha + beta = n_eff``; pass it as ``prior=`` to :func:`beta_binomial`.
+
+    References
+    ----------
+    S. Morita, P. F. Thall and P. Müller, "Determining the effective sample
+    size of a parametric prior", Biometrics 64 (2008): the ESS of Beta(a, b)
+    is a + b.
 
     Examples
     --------

@@ -83,6 +83,12 @@ def bayes_decision(
     BayesDecision
         ``winner_index``, ``ship``, ``best_index``, ``reason``.
 
+    References
+    ----------
+    C. Stucchio, "Bayesian A/B Testing at VWO" (2015), sec. 4 (the threshold
+    of caring); GrowthBook's default acceptable risk,
+    ``DEFAULT_WIN_RISK_THRESHOLD = 0.0025``.
+
     Examples
     --------
     >>> d = bayes_decision([0.02, 0.98], [0.08, 0.0004], names=["control", "B"])
@@ -92,8 +98,13 @@ def bayes_decision(
     'no winner yet: the leader arm 1 has P(best) = 70.0% < 95%'
     """
     p = _check.as_float("prob_best", prob_best)
-    loss = _check.as_float("expected_loss", expected_loss)
+    try:
+        loss = np.asarray(expected_loss, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"expected_loss must be numeric, got {expected_loss!r}") from exc
     _check.fail_where("prob_best", p, (p < 0) | (p > 1 + 1e-9), "must be a probability")
+    # NaN is allowed: a relative loss is undefined when the control's mean is 0.
+    _check.fail_where("expected_loss", loss, np.isinf(loss), "must be finite (or NaN)")
     _check.fail_where("expected_loss", loss, loss < -1e-12, "cannot be negative")
     if p.shape != loss.shape:
         raise ValueError(
@@ -155,6 +166,8 @@ def _reason(
         return f"{verb}: {prob} >= {threshold:.0%}{tail}"
     if not sure:
         return f"no winner yet: the leader {name} has {prob} < {threshold:.0%}"
+    if np.isnan(loss):
+        return f"no winner yet: {name} has {prob} but its expected loss is undefined"
     return (
         f"no winner yet: {name} has {prob} but its expected loss {loss:.2g} is above "
         f"the threshold of caring {loss_threshold:.2g}"

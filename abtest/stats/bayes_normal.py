@@ -242,6 +242,20 @@ def bayes_means_from_sums(
     """:func:`bayes_means` from ``(n, sum, sum of squares)`` per arm, as the
     aggregation yields them (gbstats ``SampleMeanStatistic``).
 
+    Parameters
+    ----------
+    n, total, total_sq
+        Units, sum and sum of squares of the metric per arm (last axis).
+    **kwargs
+        Passed to :func:`bayes_means`.
+
+    Notes
+    -----
+    ``mean = sum / n``, ``var = (sum_sq - sum^2 / n) / (n - 1)``
+    (:func:`abtest.stats.mean_var_from_sums`), as gbstats.
+
+    Examples
+    --------
     >>> r = bayes_means_from_sums([10, 10], [100.0, 105.0], [1002.25, 1111.5])
     >>> r.effect.tolist(), round(float(r.prob_best[1]), 4)
     ([0.0, 0.5], 0.9214)
@@ -252,13 +266,21 @@ def bayes_means_from_sums(
 
 def normal_best(mean: np.ndarray, sd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``P(best_i)`` and ``E[max_j X_j - X_i]`` for independent ``X_j ~ N(mean_j, sd_j^2)``,
-    arms along the last axis of 2-D arrays.
+    arms along the last axis of 2-D arrays (experiments, arms).
 
     ``P(best_i) = ∫ φ_i Π_{j≠i} Φ_j`` and ``E[max] - E[X_i] = ∫ (Φ_i - Π_j Φ_j)``
     by Fejér quadrature on pieces cut at every arm's ``mean ± 8 sd``
     (absolute error ~1e-12). An arm with sd 0 (e.g. no revenue at all) is a
     point mass: its Φ is a step at a cut, and its P(best) is
     ``Π_j P(X_j < mean_i)``, shared equally with arms tied at the same point.
+    Two arms reduce to ``P(best_b) = Φ(δ/s)`` and ``E[(X_b - X_a)+] =
+    δ Φ(δ/s) + s φ(δ/s)``, ``s = sqrt(sd_a^2 + sd_b^2)`` (the tests' reference).
+
+    Examples
+    --------
+    >>> pb, loss = normal_best(np.array([[1.0, 1.1]]), np.array([[0.05, 0.05]]))
+    >>> pb.round(6).tolist()  # Φ(0.1 / 0.0707)
+    [[0.07865, 0.92135]]
     """
     E, k = mean.shape
     t, _, w = chebyshev_rule(_NODES)

@@ -29,6 +29,12 @@ def test_sure_but_the_loss_is_above_the_threshold_of_caring():
     assert bayes_decision([0.01, 0.99], [0.05, 0.004], loss_threshold=None).winner_index == 1
 
 
+def test_undefined_loss_never_ships():
+    # bayes_means gives a NaN relative loss when the control's mean is 0.
+    d = bayes_decision([0.01, 0.99], [np.nan, np.nan])
+    assert d.winner_index is None and d.reason.endswith("its expected loss is undefined")
+
+
 def test_control_best_is_kept():
     d = bayes_decision([0.97, 0.03], [0.0001, 0.02], control=0, names=["control", "B"])
     assert d.winner_index == 0 and d.reason.startswith("keep control (the control)")
