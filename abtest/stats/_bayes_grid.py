@@ -43,7 +43,7 @@ from abtest.stats._quadrature import (
     barycentric,
     chebyshev_rule,
     newton,
-    power_for,
+    rough_power,
 )
 
 N_NODES = 56  # Chebyshev points per piece; ~1e-13 on a normal bump of +-8 sd
@@ -319,15 +319,12 @@ def grid_maps(
     a factor ``POWER_SPAN`` inside such an arm; smoothstep for a piece [0, 1]."""
     rough_l = ((lo == 0) & (a % 1 != 0))[:, :, None] & inside
     rough_r = ((hi == 1) & (b % 1 != 0))[:, :, None] & inside
-    inf = np.inf
-    a_min = np.where(rough_l, a[:, :, None], inf).min(axis=1)
-    b_min = np.where(rough_r, b[:, :, None], inf).min(axis=1)
+    p, any_l = rough_power(a[:, :, None], rough_l, axis=1)
+    q, any_r = rough_power(b[:, :, None], rough_r, axis=1)
     at0, at1 = u == 0, v == 1
     with np.errstate(divide="ignore", invalid="ignore"):
-        far_l = np.isfinite(a_min) & (u > 0) & (v > POWER_SPAN * u)
-        far_r = np.isfinite(b_min) & (v < 1) & (1 - u > POWER_SPAN * (1 - v))
-        p = np.where(np.isfinite(a_min), power_for(a_min), 2.0)
-        q = np.where(np.isfinite(b_min), power_for(b_min), 2.0)
+        far_l = any_l & (u > 0) & (v > POWER_SPAN * u)
+        far_r = any_r & (v < 1) & (1 - u > POWER_SPAN * (1 - v))
     kind = np.zeros(u.shape, dtype=np.intp)
     kind[at0 | (far_l & ~at1)] = 1
     kind[at1 | (far_r & ~at0 & ~far_l)] = 2

@@ -63,10 +63,17 @@ def _bary_weights(n: int) -> np.ndarray:
     return (-1.0) ** np.arange(n) * np.sin(theta)
 
 
-def power_for(a: np.ndarray) -> np.ndarray:
-    """Exponent p of the map x = s^p that makes ``x^(a-1) dx`` a power of s
-    with whole exponent ``p a - 1`` (2 for a Jeffreys a = 1/2)."""
-    return np.ceil(a) / a
+def rough_power(a: np.ndarray, rough: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exponent p of the map x = s^p that makes ``x^(a-1) dx = p s^(p a - 1) ds``
+    a whole power of s for the ``rough`` densities (``a`` not whole) along
+    ``axis``: 2 when every such ``a`` is a half-integer (Jeffreys, or no rough
+    density), else ``ceil(a)/a`` for the smallest ``a``. Also returns whether
+    any density is rough."""
+    a_min = np.where(rough, a, np.inf).min(axis=axis)
+    half = np.all(~rough | ((2 * a) % 1 == 0), axis=axis)
+    any_rough = np.isfinite(a_min)
+    safe = np.where(any_rough, a_min, 1.0)
+    return np.where(half, 2.0, np.ceil(safe) / safe), any_rough
 
 
 @dataclass(frozen=True)
@@ -78,7 +85,7 @@ class PieceMap:
     ``pole >= v``, the mirror image with exponent ``q``. 3: between poles at u
     and v, ``u + (v - u) tau^m / (tau^m + (1 - tau)^m)``, ``m = max(p, q)``. A density
     ``x^(a-1)`` with ``a`` not whole is smooth in the coordinate of a power map
-    (``p = power_for(a)``), even when the piece starts far above 0; the plain
+    (``p`` from :func:`rough_power`), even when the piece starts far above 0; the plain
     map would see a singularity just outside the piece.
     """
 

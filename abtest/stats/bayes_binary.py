@@ -43,7 +43,7 @@ from abtest.stats._quadrature import (
     PieceMap,
     chebyshev_rule,
     newton,
-    power_for,
+    rough_power,
 )
 from abtest.stats.results import _Result
 
@@ -319,13 +319,10 @@ def _log_ratio_quantiles(
 
     dens_i = grid.density.take((e, i))
     dens_c = grid.density.take((e, c))
-    # Smallest non-whole a among the two arms whose range starts at 0.
-    a_i, a_c = grid.a[e, i], grid.a[e, c]
-    a_rough = np.minimum(
-        np.where((lo_i == 0) & (a_i % 1 != 0), a_i, np.inf),
-        np.where((lo_c == 0) & (a_c % 1 != 0), a_c, np.inf),
-    )
-    p_left = np.where(np.isfinite(a_rough), power_for(np.minimum(a_rough, 1e300)), 2.0)
+    # Power map for the densities of the two arms that are rough at 0.
+    a_ic = np.stack([grid.a[e, i], grid.a[e, c]])
+    rough = np.stack([lo_i == 0, lo_c == 0]) & (a_ic % 1 != 0)
+    p_left, any_rough = rough_power(a_ic, rough, axis=0)
     S_T = np.ascontiguousarray(S.T)
 
     def evaluate(u: np.ndarray, ix: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -336,7 +333,7 @@ def _log_ratio_quantiles(
         # A power map at 0 (or far from 0 over a wide span) when a density is
         # rough there, and at the top when it is the end of a support.
         right = ((y2 == hi_) & (hi_ == 1)) | ((y2 == r * hc) & (hc == 1))
-        left = (y1 == 0) | (np.isfinite(a_rough[ix]) & (y2 > POWER_SPAN * y1))
+        left = (y1 == 0) | (any_rough[ix] & (y2 > POWER_SPAN * y1))
         kind = left.astype(np.intp) + 2 * right.astype(np.intp)
         kind[(y1 > 0) & (kind == 3)] = 2
         maps = PieceMap(y1, y2, kind, p_left[ix], np.full(u.size, 2.0), y2)

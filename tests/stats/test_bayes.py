@@ -196,6 +196,19 @@ def test_jeffreys_prior_against_quadpack():
         np.testing.assert_array_equal(r.posterior_alpha, a)
 
 
+def test_jeffreys_random_cases_against_quadpack():
+    # Half-integer posteriors, 10 to 1e6 visitors per arm, near 0, 1 and between
+    # (QUADPACK cannot integrate next to the (1-x)^(-1/2) spike of an arm with no
+    # non-conversions, so those cases are left to the symmetry tests).
+    cases = [c for c in random_cases(5, 60, max_n=10**6) if c[0] < c[1] and c[2] < c[3]]
+    x = np.array([[c[0], c[2]] for c in cases])
+    n = np.array([[c[1], c[3]] for c in cases])
+    r = beta_binomial(x, n, prior="jeffreys")
+    a, b = r.posterior_alpha, r.posterior_beta
+    ref = np.array([quad_prob_b_beats_a(a[i, 0], b[i, 0], a[i, 1], b[i, 1]) for i in range(len(x))])
+    assert np.max(np.abs(r.prob_best[:, 1] - ref)) < 1e-9
+
+
 def test_jeffreys_zero_conversions_across_scales():
     # A 0-conversion Jeffreys arm (density x^(-1/2) at 0) cut by the range of an
     # arm a million times larger: its density must stay resolved far from 0.
