@@ -42,6 +42,7 @@ from abtest.stats._quadrature import (
     PieceMap,
     barycentric,
     chebyshev_rule,
+    matmul_rows,
     newton,
     rough_power,
 )
@@ -381,8 +382,8 @@ def beta_grid(
     h[~inside] = 0.0  # (also any overflow outside an arm's range)
 
     cum = work.get("F", shape)
-    np.matmul(h.reshape(-1, n), S.T, out=cum.reshape(-1, n))  # one BLAS call
-    piece_mass = h @ w  # (E, k, P)
+    matmul_rows(h.reshape(-1, n), np.ascontiguousarray(S.T), cum.reshape(-1, n))
+    piece_mass = np.einsum("ekpn,n->ekp", h, w)
     norm = piece_mass.sum(axis=-1)  # (E, k)
     before = np.cumsum(piece_mass, axis=-1) - piece_mass
     inv = (1.0 / norm)[col]

@@ -42,6 +42,7 @@ from abtest.stats._bayes_grid import (
 from abtest.stats._quadrature import (
     PieceMap,
     chebyshev_rule,
+    matmul_rows,
     newton,
     rough_power,
 )
@@ -345,7 +346,7 @@ def _log_ratio_quantiles(
         h_i *= jac
         np.divide(y, r[:, None], out=F_i)
         dens_c.take(ix)(F_i, 1.0 / r, out=f_c, scratch=tmp)
-        np.matmul(h_i, S_T, out=F_i)
+        matmul_rows(h_i, S_T, F_i)
         anchor = y1 > li  # F_i(y1) = 0 at the bottom of arm i's range
         if anchor.any():
             ea, ia = e[ix][anchor], i[ix][anchor]
