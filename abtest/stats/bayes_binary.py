@@ -50,7 +50,7 @@ from abtest.stats.results import _Result
 
 PRIORS = {"uniform": (1.0, 1.0), "jeffreys": (0.5, 0.5)}
 N_RATIO = 48  # Chebyshev points for the uplift CDF (error ~1e-10 in probability)
-_CHUNK = 1 << 18  # grid elements per chunk of experiments (keeps arrays in cache)
+_CHUNK = 1 << 19  # grid elements per chunk of experiments (keeps arrays in cache)
 
 
 @dataclass(frozen=True)
