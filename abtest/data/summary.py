@@ -213,8 +213,7 @@ class Summary:
             what = _REASON_TEXT.get(str(reason), f"units excluded ({reason})")
             by = part.groupby(["variant", "metric"], sort=False)["units"].sum()
             detail = ", ".join(
-                " ".join(x for x in (str(v), str(m), str(int(u))) if x)
-                for (v, m), u in by.items()
+                " ".join(x for x in (str(v), str(m), str(int(u))) if x) for (v, m), u in by.items()
             )
             where = f"{exp}: " if exp else ""
             out.append((total, f"{where}{total} {what} ({detail})"))
