@@ -105,7 +105,7 @@ def build(
     # units seen in several variants (few): the variant of their first exposure, found by
     # going back to their exposures only (cheaper than an argmin over every unit)
     several = a.filter(a.lo != a.hi).select("exp", "unit_id")
-    back = e.join(several, ["exp", "unit_id"])
+    back = e.semi_join(several.select("unit_id"), "unit_id").join(several, ["exp", "unit_id"])
     first = back.group_by(["exp", "unit_id"]).aggregate(
         arm=_argmin(back.arm, back.timestamp, backend)
     )
