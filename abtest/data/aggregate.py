@@ -194,6 +194,10 @@ def summarize(
         segments=segments,
         daily=daily,
         last_known_arm=int(arms.loc[arms["known"], "arm"].max()),
+        events=tuple(
+            (e, tuple(i for i, g in enumerate(goal_list) if g.event == e))
+            for e in dict.fromkeys(g.event for g in goal_list)
+        ),
         value_columns={i: g.value for i, g in enumerate(goal_list) if g.value is not None},
         windows=windows,
         start=start_b,
@@ -209,15 +213,7 @@ def summarize(
     arms_t = ibis.memtable(
         arms[["experiment", "variant", "exp", "arm"]].astype({"exp": code, "arm": code})
     )
-    goals_t = ibis.memtable(
-        pd.DataFrame(
-            {
-                "event": [g.event for g in goal_list],
-                "metric": np.arange(len(goal_list), dtype=_code_dtype(len(goal_list))),
-            }
-        )
-    )
-    expr = query.build(ex.table, cv.table, arms_t, goals_t, cov_table, plan)
+    expr = query.build(ex.table, cv.table, arms_t, cov_table, plan)
     result = con.execute(expr)
     return _assemble(result, arms, goal_list, exp_profile, conv_profile, plan)
 

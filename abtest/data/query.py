@@ -13,11 +13,19 @@ Plan (one pass over each log):
    and highest arm code (equal ⇔ one variant) and the segment values at the
    first exposure. Only for the few units with several variants, a second
    look at their exposures finds the variant of the first one.
-2. goal events ⋈ goals (event → metric code) ⋈ the kept units of step 1 on
-   unit_id → per (arm, metric, unit): converted in window (0/1), in-window
-   value, and the exclusion flags.
-3. Sum per (arm, metric[, segment][, day]); count units per arm from step 1.
-   Both parts are stacked (``part`` = "units" | "metric") into one result.
+2. goal events ⋈ goal events (event → code and the metric codes of its
+   goals, side by side as "slots") ⋈ the kept units of step 1 on unit_id →
+   per (arm, event, unit): per goal, converted in window (0/1), in-window
+   value and the exclusion flags.
+3. Sum per (arm, event[, segment][, day]), then one row per goal (arm, metric);
+   count units per arm from step 1. Both parts are stacked (``part`` =
+   "units" | "multi" | "metric") into one result.
+
+Costs (DuckDB, 10M units, ~30M exposure rows; see docs/data.md "Performance"):
+the grouping of step 1 (exposure rows into ~20M (experiment, unit) groups) is
+about half of the time, step 2's join and per-unit grouping about a third.
+Codes are int16 and the multi-variant look-back is a semi-join, which DuckDB
+turns into a filtered scan.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ class Plan:
     segments: tuple[str, ...]
     daily: bool
     last_known_arm: int
+    events: tuple[tuple[str, tuple[int, ...]], ...]  # goal event -> its goals' metric codes
     value_columns: dict[int, str]  # metric code -> value column (value goals)
     windows: dict[int, timedelta | None]  # metric code -> attribution window
     start: datetime | None
@@ -48,10 +57,13 @@ class Plan:
     analysis_end: datetime | None  # bound of the goals whose window is None
     covariate: bool
 
+    @property
+    def n_slots(self) -> int:
+        """The most goals on one event (goal slots per conversion row)."""
+        return max((len(ms) for _, ms in self.events), default=0)
 
-def build(
-    exposures: Any, conversions: Any, arms: Any, goals: Any, covariate: Any, plan: Plan
-) -> Any:
+
+def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: Plan) -> Any:
     """The Ibis expression of the whole aggregation (see the module docstring)."""
     import ibis
 
@@ -118,102 +130,202 @@ def build(
     c = conversions.filter(conversions.unit_id.notnull(), conversions.timestamp.notnull())
     if plan.conversions_end is not None:
         c = c.filter(c.timestamp < ibis.timestamp(plan.conversions_end))
+    goals = _goals_table(plan)
     c = c.join(goals, "event")
-    value = _value(c, plan)
-    c = c.select("unit_id", "metric", "timestamp", val=value)
+    slots = [_Slot(i, plan) for i in range(plan.n_slots)]
+    c = c.select(
+        "unit_id",
+        "ev",
+        "timestamp",
+        *[sl.m for sl in slots],
+        **{sl.val: _value(c, c[sl.m], plan) for sl in slots if sl.values},
+    )
     j = c.join(kept, "unit_id")
     after = j.timestamp >= j.first_ts
-    inw = after & _in_window(j, plan, backend)
-    is_value = (
-        j.metric.isin(list(plan.value_columns)) if plan.value_columns else ibis.literal(False)
-    )
-    good = inw & j.val.notnull() & (j.val >= 0)
-    flags = {
-        "before": ibis.cases((~after, one), else_=zero).max(),
-        "negative": ibis.cases((inw & (j.val < 0), one), else_=zero).max(),
-        "null_value": ibis.cases((inw & is_value & j.val.isnull(), one), else_=zero).max(),
-    }
-    unit_keys = ["arm", "metric", "unit_id", *plan.segments]
+    inw = {sl.i: after & _in_window(j, j[sl.m], plan, backend) for sl in slots}
+    unit_keys = ["arm", "ev", "unit_id", *plan.segments]
     if not plan.daily:
         u = j.group_by(unit_keys).aggregate(
-            conv=ibis.cases((inw, one), else_=zero).max(),
-            v=ibis.cases((good, j.val), else_=0.0).sum(),
-            **flags,
+            **_unit_aggs(j, after, inw, slots),
             **({"x": j.x.max()} if plan.covariate else {}),
         )
-        y = (
-            ibis.cases((u.metric.isin(list(plan.value_columns)), u.v), else_=u.conv.cast("float64"))
-            if plan.value_columns
-            else u.conv.cast("float64")
-        )
-        metric = u.group_by(["arm", "metric", *keys]).aggregate(
-            conv=u.conv.sum(),
-            vsum=u.v.sum(),
-            vsq=(u.v * u.v).sum(),
-            before=u.before.sum(),
-            negative=u.negative.sum(),
-            null_value=u.null_value.sum(),
-            **({"sum_xy": (u.x * y).sum()} if plan.covariate else {}),
-        )
+        sums = {"before": u.before.sum()}
+        for sl in slots:
+            sums[sl.conv] = u[sl.conv].sum()
+            if sl.values:
+                v = u[sl.v]
+                sums |= {
+                    sl.vsum: v.sum(),
+                    sl.vsq: (v * v).sum(),
+                    sl.negative: u[sl.negative].sum(),
+                    sl.null_value: u[sl.null_value].sum(),
+                }
+            if plan.covariate:
+                y = sl.y(u.ev, u[sl.conv], u[sl.v] if sl.values else None)
+                sums[sl.sum_xy] = (u.x * y).sum()
+        per_event = u.group_by(["arm", "ev", *keys]).aggregate(**sums)
     else:
-        metric = _daily_metric(j, inw, good, flags, unit_keys, plan)
+        per_event = _daily_per_event(j, after, inw, slots, unit_keys, plan)
+    metric = _unpivot(per_event, slots, plan, keys)
 
     # 3. stack both parts into one result --------------------------------------------------
     return _stack(units, multi, metric, keys)
 
 
-def _daily_metric(j: Any, inw: Any, good: Any, flags: dict, unit_keys: list, plan: Plan) -> Any:
-    """Per (arm, metric[, segment], conversion day) increments of the cumulative sums.
+class _Slot:
+    """Goal number ``i`` of each event: its column names and what it needs.
+
+    The conversions are joined to the goals once per *event* (not once per goal): a
+    purchase row carries both the "purchase" (binary) and the "revenue" (value) goal
+    side by side, as slots 0 and 1, so the per-unit grouping has one row per
+    (unit, event) instead of one per (unit, goal). A slot's columns on the rows of
+    an event with fewer goals are never read.
+    """
+
+    def __init__(self, i: int, plan: Plan) -> None:
+        self.i = i
+        self.m = f"m{i}"  # the goal's metric code on this event's rows (-1: none)
+        self.val, self.v, self.conv = f"val{i}", f"v{i}", f"conv{i}"
+        self.vsum, self.vsq, self.sum_xy = f"vsum{i}", f"vsq{i}", f"sum_xy{i}"
+        self.negative, self.null_value = f"negative{i}", f"null_value{i}"
+        here = {ev: ms[i] for ev, (_, ms) in enumerate(plan.events) if len(ms) > i}
+        self.value_events = [ev for ev, m in here.items() if m in plan.value_columns]
+        self.value_codes = [here[ev] for ev in self.value_events]
+        self.values = bool(self.value_codes)
+
+    def y(self, ev: Any, conv: Any, v: Any) -> Any:
+        """A unit's metric in this slot: its value sum (value goals) or conversion 0/1."""
+        import ibis
+
+        if not self.values:
+            return conv.cast("float64")
+        return ibis.cases((ev.isin(self.value_events), v), else_=conv.cast("float64"))
+
+
+def _goals_table(plan: Plan) -> Any:
+    """``event, ev, m0, m1, ...``: each goal event, its code and its goals' metric codes."""
+    import ibis
+    import pandas as pd
+
+    n = len(plan.events)
+    code = "int16" if max(n, len(plan.windows)) < 2**15 else "int32"
+    cols: dict[str, Any] = {
+        "event": [e for e, _ in plan.events],
+        "ev": pd.array(range(n), dtype=code),
+    }
+    for i in range(plan.n_slots):
+        cols[f"m{i}"] = pd.array([ms[i] if len(ms) > i else -1 for _, ms in plan.events], code)
+    return ibis.memtable(pd.DataFrame(cols))
+
+
+def _unit_aggs(j: Any, after: Any, inw: dict, slots: list) -> dict:
+    """Per unit and event: events before exposure, and per goal slot in-window
+    conversion (0/1), value sum and the negative / missing value flags."""
+    import ibis
+
+    one, zero = ibis.literal(1, "int64"), ibis.literal(0, "int64")
+    aggs = {"before": ibis.cases((~after, one), else_=zero).max()}
+    for sl in slots:
+        w = inw[sl.i]
+        aggs[sl.conv] = ibis.cases((w, one), else_=zero).max()
+        if sl.values:
+            val = j[sl.val]
+            good = w & val.notnull() & (val >= 0)
+            is_value = j[sl.m].isin(sl.value_codes)
+            aggs[sl.v] = ibis.cases((good, val), else_=0.0).sum()
+            aggs[sl.negative] = ibis.cases((w & (val < 0), one), else_=zero).max()
+            aggs[sl.null_value] = ibis.cases((w & is_value & val.isnull(), one), else_=zero).max()
+    return aggs
+
+
+def _unpivot(per_event: Any, slots: list, plan: Plan, keys: list) -> Any:
+    """One row per (arm, metric[, segment][, day]) from the per-event slot columns.
+
+    A join with the small (ev, slot, metric) list, not a union per slot: the per-event
+    table is then read once (a union would compute it once per slot).
+    """
+    import ibis
+    import pandas as pd
+
+    long = [(ev, i, m) for ev, (_, ms) in enumerate(plan.events) for i, m in enumerate(ms)]
+    code = per_event.ev.type()
+    slot_of = ibis.memtable(
+        pd.DataFrame(
+            {
+                "ev": pd.array([r[0] for r in long], str(code)),
+                "slot": pd.array([r[1] for r in long], str(code)),
+                "metric": pd.array([r[2] for r in long], str(code)),
+            }
+        )
+    )
+    t = per_event.join(slot_of, "ev")
+
+    def pick(name: str, typ: str) -> Any:
+        """Column ``name`` of the row's slot (0 for a binary slot's value columns)."""
+        have = [sl for sl in slots if name in ("conv", "sum_xy") or sl.values]
+        cases = [(t.slot == sl.i, t[getattr(sl, name)]) for sl in have]
+        zero = ibis.literal(0, typ)
+        return ibis.cases(*cases, else_=zero) if cases else zero
+
+    cols = {"arm": t.arm, "metric": t.metric, **{k: t[k] for k in keys}}
+    for name in ("conv", "vsum", "vsq", "negative", "null_value"):
+        cols[name] = pick(name, "float64" if name in _FLOATS else "int64")
+    cols["before"] = t.before
+    if plan.covariate:
+        cols["sum_xy"] = pick("sum_xy", "float64")
+    return t.select(**cols)
+
+
+def _daily_per_event(
+    j: Any, after: Any, inw: dict, slots: list, unit_keys: list, plan: Plan
+) -> Any:
+    """Per (arm, event[, segment], conversion day) increments of the cumulative sums.
 
     A unit's value as of day d is the sum of its in-window values on days <= d;
     its contribution to ``sum_sq`` grows on day d by cum_d**2 - cum_{d-1}**2,
-    and it counts as converted from the day of its first in-window event.
+    and it counts as converted from the day of its first in-window event. Flags
+    (events before exposure, negative or missing values) count once per unit, on
+    its first row.
     """
     import ibis
 
     one, zero = ibis.literal(1, "int64"), ibis.literal(0, "int64")
-    cday = ibis.cases((inw, j.timestamp.date()), else_=ibis.null("date"))
-    ud = (
-        j.mutate(cday=cday)
-        .group_by([*unit_keys, "cday"])
-        .aggregate(
-            c=ibis.cases((inw, one), else_=zero).max(),
-            v=ibis.cases((good, j.val), else_=0.0).sum(),
-            **flags,
-            **({"x": j.x.max()} if plan.covariate else {}),
-        )
+    any_inw = ibis.or_(*inw.values())
+    cday = ibis.cases((any_inw, j.timestamp.date()), else_=ibis.null("date"))
+    j = j.mutate(cday=cday)
+    ud = j.group_by([*unit_keys, "cday"]).aggregate(
+        **_unit_aggs(j, after, inw, slots),
+        **({"x": j.x.max()} if plan.covariate else {}),
     )
     w = ibis.cumulative_window(group_by=unit_keys, order_by="cday")
     whole = ibis.window(group_by=unit_keys)
-    cum = ud.v.sum().over(w)
-    seen = ud.c.sum().over(w)
     first_row = ibis.row_number().over(ibis.window(group_by=unit_keys, order_by="cday")) == 0
-    ud = ud.mutate(
-        dsq=cum * cum - (cum - ud.v) * (cum - ud.v),
-        dconv=ibis.cases(((ud.c == 1) & (seen == 1), one), else_=zero),
-        **{
-            k: ibis.cases((first_row, ud[k].max().over(whole)), else_=zero)
-            for k in ("before", "negative", "null_value")
-        },
-    )
-    y = (
-        ibis.cases((ud.metric.isin(list(plan.value_columns)), ud.v), else_=ud.dconv.cast("float64"))
-        if plan.value_columns
-        else ud.dconv.cast("float64")
-    )
-    return (
-        ud.group_by(["arm", "metric", *plan.segments, "cday"])
-        .aggregate(
-            conv=ud.dconv.sum(),
-            vsum=ud.v.sum(),
-            vsq=ud.dsq.sum(),
-            before=ud.before.sum(),
-            negative=ud.negative.sum(),
-            null_value=ud.null_value.sum(),
-            **({"sum_xy": (ud.x * y).sum()} if plan.covariate else {}),
-        )
-        .rename(day="cday")
-    )
+    flags = ["before"]
+    for sl in slots:
+        if sl.values:
+            flags += [sl.negative, sl.null_value]
+    new = {k: ibis.cases((first_row, ud[k].max().over(whole)), else_=zero) for k in flags}
+    for sl in slots:
+        seen = ud[sl.conv].sum().over(w)
+        new[f"d{sl.conv}"] = ibis.cases(((ud[sl.conv] == 1) & (seen == 1), one), else_=zero)
+        if sl.values:
+            cum = ud[sl.v].sum().over(w)
+            new[f"d{sl.vsq}"] = cum * cum - (cum - ud[sl.v]) * (cum - ud[sl.v])
+    ud = ud.mutate(**new)
+    sums = {"before": ud.before.sum()}
+    for sl in slots:
+        sums[sl.conv] = ud[f"d{sl.conv}"].sum()
+        if sl.values:
+            sums |= {
+                sl.vsum: ud[sl.v].sum(),
+                sl.vsq: ud[f"d{sl.vsq}"].sum(),
+                sl.negative: ud[sl.negative].sum(),
+                sl.null_value: ud[sl.null_value].sum(),
+            }
+        if plan.covariate:
+            y = sl.y(ud.ev, ud[f"d{sl.conv}"], ud[sl.v] if sl.values else None)
+            sums[sl.sum_xy] = (ud.x * y).sum()
+    return ud.group_by(["arm", "ev", *plan.segments, "cday"]).aggregate(**sums).rename(day="cday")
 
 
 def _stack(units: Any, multi: Any, metric: Any, keys: list) -> Any:
@@ -238,17 +350,19 @@ def _stack(units: Any, multi: Any, metric: Any, keys: list) -> Any:
     return pad(units, "units").union(pad(multi, "multi")).union(pad(metric, "metric"))
 
 
-def _value(c: Any, plan: Plan) -> Any:
+def _value(c: Any, metric: Any, plan: Plan) -> Any:
+    """The value column of the goal with code ``metric`` (NULL for binary goals)."""
     import ibis
 
     if not plan.value_columns:
         return ibis.null("float64")
-    cases = [(c.metric == code, c[col].cast("float64")) for code, col in plan.value_columns.items()]
+    cases = [(metric == code, c[col].cast("float64")) for code, col in plan.value_columns.items()]
     return ibis.cases(*cases, else_=ibis.null("float64"))
 
 
-def _in_window(j: Any, plan: Plan, backend: str) -> Any:
-    """``timestamp < first_ts + window`` per metric (None: before the analysis end)."""
+def _in_window(j: Any, metric: Any, plan: Plan, backend: str) -> Any:
+    """``timestamp < first_ts + window`` of the goal with code ``metric`` (window None:
+    before the analysis end; no goal: false)."""
     import ibis
 
     by_window: dict[timedelta | None, list[int]] = {}
@@ -270,8 +384,8 @@ def _in_window(j: Any, plan: Plan, backend: str) -> Any:
             cond = j.timestamp < j.first_ts + ibis.interval(seconds=int(w.total_seconds()))
             if w.total_seconds() != int(w.total_seconds()):
                 raise ValueError(f"window {w}: give whole seconds")
-        conds.append((j.metric.isin(codes), cond))
-    if len(conds) == 1:
+        conds.append((metric.isin(codes), cond))
+    if len(conds) == 1:  # one window for every goal (rows of other codes are never read)
         return conds[0][1]
     return ibis.cases(*conds, else_=ibis.literal(False))
 
