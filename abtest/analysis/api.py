@@ -200,6 +200,7 @@ def _progress(design: Design, summary: Summary, first: MetricArrays) -> Progress
         weights=design.weights,
         alpha=design.alpha,
         power=design.power,
+        alternative=design.alternative,
     )
     planned = np.array(plan.n_per_variant, dtype=float)
     observed = first.n

@@ -50,6 +50,8 @@ class Decision:
 
 
 def _pct(x: float) -> str:
+    if np.isinf(x):  # the open end of a one-sided interval
+        return "+∞" if x > 0 else "-∞"
     return f"{x:+.1%}"
 
 
@@ -108,13 +110,16 @@ def decide(
         return _bayesian(design, table, data, rows, control, checks)
     label = "p"
     if design.method == "sequential":
-        label = "repeated p" if design.looks else "always-valid p"
+        group = table.attrs.get("sequential") == "group sequential"
+        label = "repeated p" if group else "always-valid p"
     corr = CORRECTION_NAMES.get(design.correction, design.correction)
     after = f" after {corr}" if len(rows) > 1 and design.correction != "none" else ""
-    better = rows[rows["significant"] & (rows["diff"] > 0)]
-    worse = rows[rows["significant"] & (rows["diff"] < 0)]
+    # the primary goal's good direction: up, unless the design tests for a decrease
+    sign = -1.0 if design.alternative == "smaller" else 1.0
+    better = rows[rows["significant"] & (sign * rows["diff"] > 0)]
+    worse = rows[rows["significant"] & (sign * rows["diff"] < 0)]
     if len(better):
-        best = better.loc[better["mean"].idxmax()]
+        best = better.loc[(sign * better["mean"]).idxmax()]
         idx = design.variants.index(best["variant"])
         g = check_guardrails(design, data, idx)
         effect = (
@@ -133,7 +138,7 @@ def decide(
         )
     checks["primary"] = "not significant"
     if len(rows):
-        lead = rows.loc[rows["mean"].idxmax()]
+        lead = rows.loc[(sign * rows["mean"]).idxmax()]
         detail = (
             f"best treatment {lead['variant']} {_effect(lead)}, "
             f"{label} = {_p(lead['p_adjusted'])}{after}"
@@ -153,7 +158,8 @@ def decide(
 def _so_far(design: Design, table: pd.DataFrame) -> str:
     """The leading treatment on the primary goal, for reasons that withhold a decision."""
     rows = table[(table["metric"] == design.primary) & ~table["is_control"]]
-    lead = rows.loc[rows["mean"].idxmax()]
+    sign = -1.0 if design.alternative == "smaller" else 1.0
+    lead = rows.loc[(sign * rows["mean"]).idxmax()]
     if design.method == "bayesian":
         evidence = f"P(best) = {lead['prob_best']:.1%}"
     else:

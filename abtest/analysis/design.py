@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 METHODS = ("frequentist", "bayesian", "sequential")
+ALTERNATIVES = ("two-sided", "larger", "smaller")
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Design:
     alpha: float = 0.05
     power: float = 0.8
     correction: str = "holm"
+    alternative: str = "two-sided"
     mde: float | None = None
     baseline: float | None = None
     expected_daily_units: float | None = None
@@ -77,6 +79,17 @@ class Design:
             )
         if not 0 < self.alpha < 1:
             raise ValueError(f"alpha = {self.alpha!r}: must be strictly between 0 and 1")
+        from abtest.stats.multiple import CORRECTIONS
+
+        if self.correction not in CORRECTIONS:
+            raise ValueError(
+                f"correction={self.correction!r} is not one of {', '.join(map(repr, CORRECTIONS))}"
+            )
+        if self.alternative not in ALTERNATIVES:
+            raise ValueError(
+                f"alternative={self.alternative!r} is not one of "
+                f"{', '.join(map(repr, ALTERNATIVES))}"
+            )
         if self.variants is not None and len(set(self.variants)) != len(self.variants):
             raise ValueError(f"variants {self.variants} contain duplicates")
         if self.weights is not None and self.variants is not None:
@@ -121,6 +134,7 @@ def design_from_experiment(experiment: Any) -> Design:
         alpha=float(a.alpha),
         power=float(getattr(a, "power", 0.8) or 0.8),
         correction=str(getattr(a, "correction", "holm") or "holm"),
+        alternative=str(getattr(a, "alternative", "two-sided") or "two-sided"),
         mde=getattr(a, "mde", None),
         baseline=getattr(a, "baseline", None),
         expected_daily_units=getattr(a, "expected_daily_units", None),

@@ -89,7 +89,7 @@ def frequentist_table(design: Design, data: dict[str, MetricArrays]) -> pd.DataF
     frames = []
     for metric, arrays in data.items():
         ci_alpha = _ci_alpha(design.alpha, families[metric], design.correction)
-        r = two_sample(arrays, ci_alpha)
+        r = two_sample(arrays, ci_alpha, design.alternative)
         frames.append(
             _rows(design, arrays, r, ci_alpha, "primary" if metric == primary else "secondary")
         )
@@ -144,7 +144,7 @@ class GuardrailCheck:
     margin: float
     lift: float
     bound: float  # the one-sided (1 - alpha) bound on the harmful side
-    status: str  # "holds" | "broken" | "inconclusive"
+    status: str  # "holds" | "broken" | "inconclusive" | "undefined"
 
     @property
     def sentence(self) -> str:
@@ -152,6 +152,11 @@ class GuardrailCheck:
         limit = f"{self.margin:+.1%}" if self.direction == "decrease" else f"{-self.margin:+.1%}"
         if self.status == "holds":
             return f"{self.metric} holds (bound {self.bound:+.1%} within {limit})"
+        if self.status == "undefined":
+            return (
+                f"{self.metric} cannot be checked: the control has no {self.metric} events, "
+                "so a relative margin is undefined (give it more traffic, or drop it)"
+            )
         article = "an" if side == "increase" else "a"
         if self.status == "broken":
             return (
@@ -193,7 +198,10 @@ def check_guardrails(
         lift = float(np.atleast_1d(up.lift)[0])
         low = float(np.atleast_1d(up.lift_ci[0])[0])
         high = float(np.atleast_1d(down.lift_ci[1])[0])
-        if g.direction == "decrease":
+        if not np.isfinite(lift):
+            # a control without any event: a relative margin has nothing to scale
+            bound, status = float("nan"), "undefined"
+        elif g.direction == "decrease":
             bound = high
             status = "holds" if high < g.margin else "broken" if low > g.margin else "inconclusive"
         else:

@@ -55,6 +55,13 @@ def sequential_table(
     k = len(design.variants)
     m_fam = {"primary": k - 1, "secondary": (k - 1) * max(len(data) - 1, 1)}
     holm_like = CORRECTIONS[design.correction] in ("holm", "bonferroni")
+    # Group sequential looks need the information fraction of every daily look: units so
+    # far over the planned maximum (the primary goal's plan; the same units carry every
+    # metric). Without a plan the looks cannot be placed, so the always-valid test (safe
+    # at any number of looks) is used instead.
+    a_primary = design.alpha / m_fam["primary"] if holm_like else design.alpha
+    max_n = _planned_max_n(design, a_primary)
+    group_sequential = bool(design.looks) and max_n is not None
     for metric in data:
         family = "primary" if metric == primary else "secondary"
         a = design.alpha / m_fam[family] if holm_like else design.alpha
@@ -63,8 +70,7 @@ def sequential_table(
         ok = (n[0] >= 2) & np.all(n[1:] >= 2, axis=0)
         n, s, ss = n[:, ok], s[:, ok], ss[:, ok]
         days = [d for d, keep in zip(days, ok, strict=True) if keep]
-        if design.looks:
-            max_n = _planned_max_n(design, a) if metric == primary else None
+        if group_sequential:
             r = group_sequential_test(
                 n[0],
                 s[0],
@@ -75,11 +81,10 @@ def sequential_table(
                 alpha=a,
                 spending=design.spending,
                 max_n=max_n,
-                looks=None if max_n else design.looks,
             )
             p, sig = r.p_value, r.rejected
         else:
-            n_opt = _planned_max_n(design, a) or DEFAULT_N_OPT
+            n_opt = max_n or DEFAULT_N_OPT
             r = always_valid_test(n[0], s[0], ss[0], n[1:], s[1:], ss[1:], alpha=a, n_opt=n_opt)
             p, sig = r.p_value, r.significant
         idx = (table["metric"] == metric) & ~table["is_control"]
@@ -106,7 +111,8 @@ def sequential_table(
                         "lift_high": r.lift_ci[1][j],
                         "p_value": p[j],
                         "significant": sig[j],
-                        **({"boundary": r.boundary[j]} if design.looks else {}),
+                        "ci_level": 1 - a,
+                        **({"boundary": r.boundary[j]} if group_sequential else {}),
                     }
                 )
             )
@@ -118,6 +124,10 @@ def sequential_table(
             )
     table["significant"] = (table["p_adjusted"] < design.alpha) & ~table["is_control"]
     looks = pd.concat(looks_frames, ignore_index=True) if looks_frames else None
+    kind = "group sequential" if group_sequential else "always valid"
+    table.attrs["sequential"] = kind
+    if looks is not None:
+        looks.attrs["sequential"] = kind
     return table, looks
 
 

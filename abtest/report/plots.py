@@ -454,7 +454,9 @@ def _clip_lift_axis(ax: Axes, lifts: dict[str, tuple]) -> None:
 def _band_label(d: Any, looks: pd.DataFrame | None) -> str | None:
     if looks is None:
         return None
-    level = f"{1 - d.alpha:.0%}"
+    # the level the looks were computed at (Bonferroni-split across arms and goals)
+    level_value = float(looks["ci_level"].iloc[0]) if "ci_level" in looks.columns else 1 - d.alpha
+    level = f"{level_value:.1%}".replace(".0%", "%")
     if "boundary" in looks.columns:
         spending = "O'Brien-Fleming" if d.spending == "obrien-fleming" else "Pocock"
         return f"{level} repeated CI ({spending} boundary)"

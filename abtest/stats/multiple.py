@@ -37,15 +37,25 @@ def adjust_p_values(p_values: ArrayLike, correction: str = "holm") -> np.ndarray
 
     >>> adjust_p_values([0.01, 0.04, 0.03], "holm").round(3)
     array([0.03, 0.06, 0.06])
+
+    NaN p-values (comparisons without information) stay NaN and are not counted:
+
+    >>> adjust_p_values([float("nan"), 0.001, 0.04], "bh").round(3)
+    array([  nan, 0.002, 0.04 ])
     """
     _check.choice("correction", correction, tuple(CORRECTIONS))
     p = np.asarray(p_values, dtype=float)
     if p.ndim != 1:
         raise ValueError("adjust_p_values takes a 1-D array of p-values")
     method = CORRECTIONS[correction]
-    if method is None or p.size <= 1:
-        return p.copy()
-    return multipletests(p, method=method)[1]
+    out = p.copy()
+    finite = np.isfinite(p)
+    # an undefined comparison (NaN, already warned about) is left out of the family
+    # rather than blanking it: statsmodels' fdr_bh turns every output into NaN otherwise
+    if method is None or finite.sum() <= 1:
+        return out
+    out[finite] = multipletests(p[finite], method=method)[1]
+    return out
 
 
 def _ci_alpha(alpha: float, m: int, correction: str) -> float:

@@ -165,7 +165,8 @@ def sample_size_means(
     Solves R ``power.t.test``'s equation
     ``power = P(T' > t_{1-alpha/s, nu})``, ``T'`` noncentral t with
     ``nu = 2 (n - 1)`` and ``ncp = sqrt(n / 2) delta / sd`` (``s = 2`` two-sided, 1
-    one-sided), then rounds up.
+    one-sided), then rounds up. Effects so large that 2 units per arm already
+    reach the power give 2 (the smallest sample a t-test can use).
 
     >>> int(sample_size_means(1, 2))
     64
@@ -217,10 +218,20 @@ def _sample_size_means_exact(
     # Upper bracket from the normal approximation, doubled for safety.
     z = _z_alpha(alpha, alternative) + sps.norm.isf(1 - target)
     hi = np.maximum(2 * (2 * (z / effect) ** 2) + 10, 10.0)
-    res = elementwise.find_root(
-        excess, (np.full_like(effect, 2.0), hi), args=(effect,), tolerances=_TIGHT
+    lo = np.full_like(effect, 2.0)
+    # An effect so large that 2 units per arm (the least a t-test can use) already
+    # reach the power has no root above 2: the answer is 2 (R's uniroot fails there).
+    done = excess(lo, effect) >= 0
+    res = elementwise.find_root(excess, (lo, hi), args=(effect,), tolerances=_TIGHT)
+    n = np.where(done, 2.0, res.x)
+    failed = ~done & ~np.asarray(res.success)
+    _check.fail_where(
+        "delta",
+        np.broadcast_to(d, n.shape),
+        failed,
+        "no sample size found for this effect (solver did not converge)",
     )
-    return res.x
+    return n
 
 
 @dataclass(frozen=True)

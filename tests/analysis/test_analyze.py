@@ -243,3 +243,95 @@ def test_bayesian_loss_threshold_blocks():
     assert a.winner is None
     a = abtest.analyze(s, method="bayesian", loss_threshold=1e-4)
     assert a.winner == "b"
+
+
+def test_one_sided_design_tests_one_sided():
+    # b: +9% on 10%; two-sided p = 0.0375, one-sided ("larger") p = 0.0187 (half).
+    s = counts(control=(1000, 10000), b=(1090, 10000))
+    two = abtest.analyze(s).table().iloc[1]
+    one = abtest.analyze(s, alternative="larger").table().iloc[1]
+    assert one.p_value == pytest.approx(two.p_value / 2, rel=1e-12)
+    assert one.lift_high == np.inf
+    # a design that wants a decrease names the variant that lowers the metric
+    a = abtest.analyze(counts(control=(1000, 10000), b=(900, 10000)), alternative="smaller")
+    assert a.winner == "b"
+    with pytest.raises(ValueError, match="alternative='up' is not one of"):
+        abtest.analyze(s, alternative="up")
+    with pytest.raises(ValueError, match="correction='sidak' is not one of"):
+        abtest.analyze(s, correction="sidak")
+
+
+def daily(rates, days=20, per_day=500, seed=3):
+    rng = np.random.default_rng(seed)
+    rows, tot = [], {v: [0, 0] for v in rates}
+    for d in pd.date_range("2026-11-01", periods=days).date:
+        for v, p in rates.items():
+            tot[v][0] += per_day
+            tot[v][1] += int(rng.binomial(per_day, p))
+            rows.append(
+                {
+                    "experiment": "e",
+                    "variant": v,
+                    "metric": "signup",
+                    "kind": "binary",
+                    "n": tot[v][0],
+                    "sum": float(tot[v][1]),
+                    "sum_sq": float(tot[v][1]),
+                    "day": d,
+                }
+            )
+    return abtest.Summary(pd.DataFrame(rows))
+
+
+def test_group_sequential_uses_units_against_the_plan():
+    from abtest.stats import group_sequential_test, sample_size_proportions_sequential
+
+    s = daily({"control": 0.10, "b": 0.12})
+    a = abtest.analyze(s, method="sequential", looks=4, baseline=0.10, mde=0.2)
+    looks = a.looks
+    assert a.results.attrs["sequential"] == "group sequential"
+    max_n = 2 * float(sample_size_proportions_sequential(0.10, 0.12, looks=4))
+    n = looks["n_control"].to_numpy()
+    conv = s.frame.sort_values(["variant", "day"])
+    xa = conv[conv.variant == "control"]["sum"].to_numpy()
+    xb = conv[conv.variant == "b"]["sum"].to_numpy()
+    ref = group_sequential_test(n, xa, xa, n, xb, xb, max_n=max_n)
+    np.testing.assert_allclose(looks["boundary"].to_numpy(), ref.boundary, rtol=1e-12)
+    # no plan: the looks cannot be placed, so the always-valid test is used
+    a = abtest.analyze(s, method="sequential", looks=4)
+    assert a.results.attrs["sequential"] == "always valid"
+    assert "always-valid p" in a.reason
+
+
+@pytest.mark.filterwarnings("ignore::abtest.stats.DegenerateWarning")
+def test_undefined_comparison_does_not_blank_the_family():
+    # "refund" has no events at all: its p-value is undefined and must not erase the
+    # significance of "click" under Benjamini-Hochberg.
+    rng = np.random.default_rng(8)
+    n = 10_000
+    df = pd.DataFrame(
+        {
+            "variant": np.repeat(["control", "b"], n),
+            "signup": (rng.random(2 * n) < 0.1).astype(int),
+            "click": (rng.random(2 * n) < np.repeat([0.10, 0.13], n)).astype(int),
+            "refund": 0,
+        }
+    )
+    t = abtest.analyze(df, correction="bh").table().set_index(["metric", "variant"])
+    assert np.isnan(t.loc[("refund", "b"), "p_adjusted"])
+    assert t.loc[("click", "b"), "significant"]
+
+
+@pytest.mark.filterwarnings("ignore::abtest.stats.DegenerateWarning")
+def test_guardrail_without_control_events_is_named_not_nan():
+    df = units(
+        {"control": 0.10, "b": 0.14},
+        10_000,
+        seed=2,
+        refund=lambda rng, v, n: np.zeros(n, dtype=int),
+    )
+    guard = (GuardrailSpec("refund", direction="decrease", margin=0.05),)
+    a = abtest.analyze(df, metrics=["signup", "refund"], guardrails=guard)
+    assert a.winner is None
+    assert "refund cannot be checked: the control has no refund events" in a.reason
+    assert "nan" not in a.reason

@@ -137,3 +137,10 @@ def test_duration():
 def test_planning_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_sample_size_means_huge_effect_is_two():
+    # power at n = 2 per arm already exceeds 80% for delta/sd = 6: no root above 2.
+    assert power_means(6, 1, 2) > 0.8
+    assert sample_size_means(6, 1) == 2
+    assert sample_size_means([1, 6], [2, 1]).tolist() == [64, 2]
