@@ -88,10 +88,10 @@ def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: Pla
     if plan.daily:
         a = a.mutate(day=a.first_ts.date())
     if plan.covariate:
-        a = a.left_join(covariate, _covariate_keys(covariate)).drop(
-            *[c for c in ("unit_id_right", "exp_right") if c in _columns(a, covariate)]
-        )
-        a = a.mutate(x=a.x.fill_null(0.0))
+        # one projection over the join (a shallow query: SQLite's parser has a small stack)
+        cols = a.columns
+        a = a.left_join(covariate, _covariate_keys(covariate))
+        a = a.select(*cols, x=a.x.fill_null(0.0))
     kept_flag = (a.lo == a.hi) & (a.lo <= plan.last_known_arm)
     keys = [*plan.segments, *(["day"] if plan.daily else [])]
 
@@ -419,10 +419,6 @@ def _julianday(col: Any) -> Any:
 
 def _covariate_keys(covariate: Any) -> list[str]:
     return ["exp", "unit_id"] if "exp" in covariate.columns else ["unit_id"]
-
-
-def _columns(a: Any, b: Any) -> set[str]:
-    return set(a.columns) | set(b.columns) | {f"{c}_right" for c in b.columns}
 
 
 def _bound(t: Any) -> bool:

@@ -279,3 +279,29 @@ def test_user_data_is_not_modified(logs):
     summarize(exposures, conversions, goals=GOALS, by="device", daily=True)
     pd.testing.assert_frame_equal(exposures, before[0])
     pd.testing.assert_frame_equal(conversions, before[1])
+
+
+@pytest.mark.parametrize("daily", [False, True])
+def test_goal_order_does_not_matter(engine, logs, daily):
+    # goals of one event share a conversion row side by side ("slots"): a value goal
+    # first and a binary one second on "purchase", next to a one-goal event, must give
+    # the same numbers as the usual order (totals, days and CUPED sums alike)
+    cov = pd.DataFrame({"unit_id": ["u1", "u3", "u4"], "value": [1.0, 2.0, 3.0]})
+    cols = ("n", "sum", "sum_sq", "sum_x", "sum_x_sq", "sum_xy")
+
+    def numbers(goals):
+        s = summarize(
+            engine.put(logs[0]),
+            engine.put(logs[1]),
+            goals=goals,
+            covariate=engine.put(cov),
+            daily=daily,
+        )
+        return stats(s, *cols), excluded(s)
+
+    reordered = [GOALS[2], GOALS[0], GOALS[1]]
+    assert numbers(reordered) == numbers(GOALS)
+    got, _ = numbers(reordered)
+    last = "2024-01-06" if daily else None
+    key = ("hero", "b", "revenue", last) if daily else ("hero", "b", "revenue")
+    assert got[key][:3] == (3, 62.0, 1574.0)
