@@ -17,7 +17,7 @@ import pandas as pd
 
 from abtest.analysis.design import Design
 from abtest.data.summary import Summary
-from abtest.stats import adjust_p_values, proportion_test, welch_test_from_sums
+from abtest.stats import adjust_p_values, cuped_test, proportion_test, welch_test_from_sums
 from abtest.stats.multiple import CORRECTIONS
 
 TABLE_COLUMNS = [
@@ -45,6 +45,7 @@ class MetricArrays:
     n: np.ndarray
     sum: np.ndarray
     sum_sq: np.ndarray
+    covariate: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # sum_x, sum_x_sq, sum_xy
 
     @property
     def mean(self) -> np.ndarray:
@@ -53,8 +54,11 @@ class MetricArrays:
 
 def metric_arrays(summary: Summary, design: Design, metric: str) -> MetricArrays:
     arr = summary.arrays(metric, list(design.variants), design.experiment)
+    cov = None
+    if all(c in arr for c in ("sum_x", "sum_x_sq", "sum_xy")):
+        cov = (arr["sum_x"], arr["sum_x_sq"], arr["sum_xy"])
     return MetricArrays(
-        metric, summary.kind(metric, design.experiment), arr["n"], arr["sum"], arr["sum_sq"]
+        metric, summary.kind(metric, design.experiment), arr["n"], arr["sum"], arr["sum_sq"], cov
     )
 
 
@@ -63,7 +67,30 @@ def _ci_alpha(alpha: float, m: int, correction: str) -> float:
 
 
 def two_sample(m: MetricArrays, alpha: float, alternative: str = "two-sided"):
-    """Each treatment against the control (index 0) for one metric."""
+    """Each treatment against the control (index 0) for one metric.
+
+    Conversions: the pooled z-test; values: Welch's t-test, or CUPED
+    (:func:`abtest.stats.cuped_test`, theta pooled across the two arms) when the
+    Summary carries the pre-period covariate sums (``summarize(covariate=...)``).
+    """
+    if m.kind == "value" and m.covariate is not None:
+        sx, sxx, sxy = m.covariate
+        return cuped_test(
+            m.n[0],
+            m.sum[0],
+            m.sum_sq[0],
+            sx[0],
+            sxx[0],
+            sxy[0],
+            m.n[1:],
+            m.sum[1:],
+            m.sum_sq[1:],
+            sx[1:],
+            sxx[1:],
+            sxy[1:],
+            alpha=alpha,
+            alternative=alternative,
+        )
     if m.kind == "binary":
         return proportion_test(
             m.sum[0], m.n[0], m.sum[1:], m.n[1:], alpha=alpha, alternative=alternative
@@ -113,7 +140,7 @@ def _rows(design: Design, m: MetricArrays, r, ci_alpha: float, family: str) -> p
         return np.concatenate([nan, np.atleast_1d(np.asarray(x, dtype=float))])
 
     spec = design.metric(m.metric)
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "metric": m.metric,
             "variant": list(design.variants),
@@ -132,6 +159,9 @@ def _rows(design: Design, m: MetricArrays, r, ci_alpha: float, family: str) -> p
             "ci_level": 1 - ci_alpha,
         }
     )
+    if hasattr(r, "variance_reduction"):  # CUPED: the share of variance the covariate removed
+        frame["variance_reduction"] = col(r.variance_reduction)
+    return frame
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,9 @@ class Analysis:
         cols += [c for c in bayes if c in self.results.columns]
         if extra:
             cols += [
-                c for c in ("p_adjusted", "kind", "family", "ci_level") if c in self.results.columns
+                c
+                for c in ("p_adjusted", "kind", "family", "ci_level", "variance_reduction")
+                if c in self.results.columns
             ]
         return self.results[cols].copy()
 
