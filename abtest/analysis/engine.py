@@ -10,6 +10,7 @@ Bonferroni (see :mod:`abtest.stats.multiple`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -107,20 +108,19 @@ def two_sample(m: MetricArrays, alpha: float, alternative: str = "two-sided"):
     )
 
 
-def frequentist_table(design: Design, data: dict[str, MetricArrays]) -> pd.DataFrame:
-    """Rows per (metric, variant) with raw and family-adjusted p-values."""
+def family_ci_alpha(design: Design, metrics: Iterable[str]) -> dict[str, float]:
+    """The interval level per metric: ``alpha / m`` under Holm and Bonferroni, where
+    ``m`` is the size of the metric's family (the primary goal's ``k - 1`` comparisons,
+    or all secondary comparisons together), else ``alpha``."""
     primary = design.primary
     k = len(design.variants)
-    secondary = [m for m in data if m != primary]
-    families = {primary: k - 1, **{m: (k - 1) * len(secondary) for m in secondary}}
-    frames = []
-    for metric, arrays in data.items():
-        ci_alpha = _ci_alpha(design.alpha, families[metric], design.correction)
-        r = two_sample(arrays, ci_alpha, design.alternative)
-        frames.append(
-            _rows(design, arrays, r, ci_alpha, "primary" if metric == primary else "secondary")
-        )
-    table = pd.concat(frames, ignore_index=True)
+    secondary = [m for m in metrics if m != primary]
+    sizes = {primary: k - 1, **{m: (k - 1) * len(secondary) for m in secondary}}
+    return {m: _ci_alpha(design.alpha, size, design.correction) for m, size in sizes.items()}
+
+
+def adjust_families(table: pd.DataFrame, design: Design) -> pd.DataFrame:
+    """Fill ``p_adjusted`` (correction within each family) and ``significant``."""
     table["p_adjusted"] = np.nan
     for family in ("primary", "secondary"):
         mask = (table["family"] == family) & ~table["is_control"]
@@ -130,6 +130,17 @@ def frequentist_table(design: Design, data: dict[str, MetricArrays]) -> pd.DataF
             )
     table["significant"] = (table["p_adjusted"] < design.alpha) & ~table["is_control"]
     return table
+
+
+def frequentist_table(design: Design, data: dict[str, MetricArrays]) -> pd.DataFrame:
+    """Rows per (metric, variant) with raw and family-adjusted p-values."""
+    ci_alpha = family_ci_alpha(design, data)
+    frames = []
+    for metric, arrays in data.items():
+        r = two_sample(arrays, ci_alpha[metric], design.alternative)
+        family = "primary" if metric == design.primary else "secondary"
+        frames.append(_rows(design, arrays, r, ci_alpha[metric], family))
+    return adjust_families(pd.concat(frames, ignore_index=True), design)
 
 
 def _rows(design: Design, m: MetricArrays, r, ci_alpha: float, family: str) -> pd.DataFrame:

@@ -17,11 +17,14 @@ import numpy as np
 import pandas as pd
 
 from abtest.analysis.design import Design
-from abtest.analysis.engine import MetricArrays, frequentist_table
+from abtest.analysis.engine import (
+    MetricArrays,
+    adjust_families,
+    family_ci_alpha,
+    frequentist_table,
+)
 from abtest.data.summary import Summary
-from abtest.stats import adjust_p_values
 from abtest.stats.always_valid import DEFAULT_N_OPT
-from abtest.stats.multiple import CORRECTIONS
 
 
 def _per_look(summary: Summary, design: Design, metric: str) -> tuple[list, dict[str, np.ndarray]]:
@@ -51,20 +54,15 @@ def sequential_table(
 
     table = frequentist_table(design, data)  # n, mean, kind, family columns
     looks_frames = []
-    primary = design.primary
-    k = len(design.variants)
-    m_fam = {"primary": k - 1, "secondary": (k - 1) * max(len(data) - 1, 1)}
-    holm_like = CORRECTIONS[design.correction] in ("holm", "bonferroni")
+    ci_alpha = family_ci_alpha(design, data)
     # Group sequential looks need the information fraction of every daily look: units so
     # far over the planned maximum (the primary goal's plan; the same units carry every
     # metric). Without a plan the looks cannot be placed, so the always-valid test (safe
     # at any number of looks) is used instead.
-    a_primary = design.alpha / m_fam["primary"] if holm_like else design.alpha
-    max_n = _planned_max_n(design, a_primary)
+    max_n = _planned_max_n(design, ci_alpha[design.primary])
     group_sequential = bool(design.looks) and max_n is not None
     for metric in data:
-        family = "primary" if metric == primary else "secondary"
-        a = design.alpha / m_fam[family] if holm_like else design.alpha
+        a = ci_alpha[metric]
         days, arr = _per_look(summary, design, metric)
         n, s, ss = arr["n"], arr["sum"], arr["sum_sq"]
         ok = (n[0] >= 2) & np.all(n[1:] >= 2, axis=0)
@@ -116,13 +114,7 @@ def sequential_table(
                     }
                 )
             )
-    for family in ("primary", "secondary"):
-        mask = (table["family"] == family) & ~table["is_control"]
-        if mask.any():
-            table.loc[mask, "p_adjusted"] = adjust_p_values(
-                table.loc[mask, "p_value"].to_numpy(), design.correction
-            )
-    table["significant"] = (table["p_adjusted"] < design.alpha) & ~table["is_control"]
+    adjust_families(table, design)
     looks = pd.concat(looks_frames, ignore_index=True) if looks_frames else None
     kind = "group sequential" if group_sequential else "always valid"
     table.attrs["sequential"] = kind
