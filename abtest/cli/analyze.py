@@ -17,7 +17,6 @@ written atomically.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
 import math
 from pathlib import Path
@@ -146,7 +145,7 @@ def analyze(
 def render(analysis: Any, fmt: str, *, plots: bool = True) -> str:
     """The analysis in one of :data:`FORMATS` (HTML as a complete document)."""
     if fmt == "json":
-        return json.dumps(jsonable(analysis.to_dict()), indent=2, allow_nan=False) + "\n"
+        return json.dumps(analysis.to_dict(), indent=2, allow_nan=False) + "\n"
     if fmt == "markdown":
         from abtest.report.markdown import render_markdown
 
@@ -158,35 +157,6 @@ def render(analysis: Any, fmt: str, *, plots: bool = True) -> str:
     from abtest.report.text import render_text
 
     return render_text(analysis)
-
-
-def jsonable(value: Any) -> Any:
-    """Plain JSON values: NaN/inf -> None, dates -> ISO strings, numpy -> Python.
-
-    >>> import numpy as np
-    >>> jsonable({"a": np.float64("nan"), "d": dt.date(2026, 11, 16), "n": np.int64(3)})
-    {'a': None, 'd': '2026-11-16', 'n': 3}
-    """
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, bool | str) or value is None:
-        return value
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    if hasattr(value, "item") and not isinstance(value, int | float):
-        try:
-            value = value.item()  # numpy scalars
-        except (TypeError, ValueError):
-            return str(value)
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, int):
-        return value
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
 
 
 # -- counts ----------------------------------------------------------------------------------

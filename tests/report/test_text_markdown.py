@@ -113,9 +113,9 @@ def test_json_of_daily_sequential_analysis(sequential_daily):
     assert d["looks"][0]["day"] == "2026-11-09"
 
 
-def test_cli_jsonable_handles_daily_looks(sequential_daily):
-    from abtest.cli.analyze import jsonable
+def test_cli_json_handles_daily_looks(sequential_daily):
+    from abtest.cli.analyze import render
 
-    d = json.loads(json.dumps(jsonable(sequential_daily.to_dict()), allow_nan=False))
+    d = json.loads(render(sequential_daily, "json"))
     assert d["looks"][0]["day"] == "2026-11-09"
     assert len(d["looks"]) == 14
