@@ -89,10 +89,14 @@ def plan_from_registry(experiment_id: str, registry_dir: str | os.PathLike[str])
     >>> print(text.splitlines()[0])
     pricing-cta-wording: Pricing page CTA wording
     """
+    return plan_text(_find(experiment_id, registry_dir))
+
+
+def plan_text(exp: Experiment) -> str:
+    """The plan of a loaded experiment as printable text (see :func:`plan_from_registry`)."""
     from abtest.cli.plan import format_plan
     from abtest.stats import mde_proportions, plan_proportions
 
-    exp = _find(experiment_id, registry_dir)
     a = exp.analysis
     goal = exp.primary_goal
     if goal.value is not None:

@@ -217,10 +217,9 @@ def demo(registry: str | None, out_dir: str, week: str) -> None:
     OUT/report.html; the same report can be rebuilt with
       abtest report experiments/ --data OUT/data --week 2026-W47 --out report.html
     """
-    from abtest.cli.plan import format_plan
+    from abtest.cli._registry_plan import plan_text
     from abtest.registry import RegistryError, load_registry
     from abtest.report.weekly import parse_week, weekly_report
-    from abtest.stats import plan_proportions
 
     t0 = time.perf_counter()
     folder = Path(registry) if registry else default_registry()
@@ -243,22 +242,8 @@ def demo(registry: str | None, out_dir: str, week: str) -> None:
     )
     headline = running[0] if running else None
     if headline is not None and headline.analysis.baseline and headline.analysis.mde:
-        a = headline.analysis
         click.echo(f"== Plan of {headline.id} ==")
-        click.echo(
-            format_plan(
-                plan_proportions(
-                    a.baseline,
-                    a.mde,
-                    variants=len(headline.variants),
-                    weights=headline.weights,
-                    alpha=a.alpha,
-                    power=a.power,
-                    daily_units=a.expected_daily_units,
-                    allocation=headline.traffic,
-                )
-            )
-        )
+        click.echo(plan_text(headline))
         click.echo("")
 
     entries = []
