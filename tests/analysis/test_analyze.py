@@ -34,6 +34,7 @@ def test_udacity_no_winner():
     assert a.winner is None
     assert t.loc[1, "p_value"] == pytest.approx(0.18988, abs=5e-6)
     assert "no significant difference" in a.reason
+    # API.md's column contract, written out (not imported) so a rename fails here
     assert list(t.columns[:12]) == [
         "metric",
         "variant",

@@ -102,6 +102,7 @@ def test_unequal_allocation_by_simulation():
 def test_plan_multi_arm_bonferroni():
     p = plan_proportions(0.05, 0.10, variants=3, daily_units=4000)
     assert p.alpha_per_comparison == pytest.approx(0.025)
+    # R: ceiling(power.prop.test(p1=0.05, p2=0.055, power=0.8, sig.level=0.025)$n) = 37824
     assert p.n_per_variant == (37824,) * 3
     assert p.n_per_variant[0] == sample_size_proportions(0.05, 0.055, alpha=0.025)
     assert p.days == 29  # ceil(113472 / 4000)
