@@ -359,7 +359,7 @@ def sample_size_proportions_sequential(
     >>> int(sample_size_proportions_sequential(0.05, 0.055, looks=5))
     32006
     """
-    from abtest.stats.sequential import group_sequential_bounds
+    from abtest.stats.sequential_bounds import group_sequential_bounds
 
     n_fixed = _sample_size_proportions_exact(p_a, p_b, alpha, power, "two-sided", ratio)
     design = group_sequential_bounds(looks, alpha=alpha, spending=spending, power=power)

@@ -4,7 +4,7 @@ Each rate is a binomial proportion over E simulated experiments; the tolerance
 is 3.5 standard errors, sqrt(p (1 - p) / E), of the rate the method promises
 (the full-size numbers come from ``python benchmarks/bench_calibration.py``).
 Where an exact value is known (the error rate of a fixed boundary sequence, by
-the recursion of :mod:`abtest.stats.sequential`), the simulation is compared
+the recursion of :mod:`abtest.stats.sequential_bounds`), the simulation is compared
 with it on both sides.
 """
 
@@ -16,7 +16,7 @@ from scipy import stats as sps
 
 from abtest.stats import simulate as sim
 from abtest.stats.always_valid import mixture_rho
-from abtest.stats.sequential import _crossing
+from abtest.stats.sequential_bounds import _crossing
 
 E = 4000
 ALPHA = 0.05

@@ -15,7 +15,7 @@ from abtest.stats import (
     welch_test_from_sums,
 )
 from abtest.stats.power import _sample_size_proportions_exact
-from abtest.stats.sequential import _crossing, _fractions, _inflation, spending_function
+from abtest.stats.sequential_bounds import _crossing, _fractions, _inflation, spending_function
 
 # R gsDesign::gsDesign(k=5, test.type=2, alpha=0.025, sfu=sfLDOF / sfLDPocock)$upper$bound
 # and rpact::getDesignGroupSequential(kMax=5, alpha=0.05, sided=2, typeOfDesign="asOF"/"asP")
