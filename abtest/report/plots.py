@@ -16,8 +16,6 @@ density from the counts; that is drawing a distribution, not deciding on it.
 
 from __future__ import annotations
 
-import base64
-import io
 import itertools
 import math
 from collections.abc import Sequence
@@ -26,53 +24,29 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import PercentFormatter
 
 from abtest.report import format as fmt
+from abtest.report.figure_style import (  # noqa: F401 - part of this module's API
+    _ZERO,
+    PALETTE,
+    ReportFigure,
+    _binary,
+    _control_mask,
+    _metric_order,
+    _style,
+    to_data_uri,
+    to_png,
+    variant_colors,
+)
+from abtest.report.plot_timeline import _has_timeline, timeline_plot
 
 if TYPE_CHECKING:
     import pandas as pd
-    from matplotlib.axes import Axes
 
     from abtest.analysis import Analysis
 
 KINDS = ("lift", "posterior", "timeline", "funnel")
-
-
-class ReportFigure(Figure):
-    """A matplotlib Figure that also displays itself in Jupyter (``_repr_png_``)
-    without ``pyplot`` or ``%matplotlib inline``."""
-
-    def _repr_png_(self) -> bytes:
-        return to_png(self)
-
-
-PALETTE = (
-    "#4D4D4D",  # control: dark grey
-    "#0072B2",  # blue
-    "#E69F00",  # orange
-    "#009E73",  # green
-    "#CC79A7",  # purple
-    "#D55E00",  # vermillion
-    "#56B4E9",  # sky blue
-    "#B8A000",  # olive
-)
-"""Okabe-Ito colours (readable with colour-vision deficiencies), control in grey."""
-
-_GRID = "#E6E6E6"
-_ZERO = "#888888"
-
-
-def variant_colors(variants: Sequence[str]) -> dict[str, str]:
-    """A colour per variant by position (control first), the same in every plot.
-
-    >>> variant_colors(["control", "b"])
-    {'control': '#4D4D4D', 'b': '#0072B2'}
-    """
-    out = {}
-    for i, v in enumerate(variants):
-        out[v] = PALETTE[i] if i < len(PALETTE) else PALETTE[1 + (i - 1) % (len(PALETTE) - 1)]
-    return out
 
 
 def plot(analysis: Analysis, kind: str = "lift", **kwargs: Any) -> Figure:
@@ -99,28 +73,6 @@ def available_plots(analysis: Analysis) -> list[str]:
     if analysis.funnel is not None and not analysis.funnel.empty:
         kinds.append("funnel")
     return kinds
-
-
-def to_data_uri(fig: Figure, image_format: str = "png", *, dpi: int = 110) -> str:
-    """The figure as a ``data:`` URI for an ``<img src=...>`` (``png`` or ``svg``)."""
-    if image_format not in ("png", "svg"):
-        raise ValueError(f"image_format={image_format!r}: use 'png' or 'svg'")
-    buf = io.BytesIO()
-    fig.savefig(buf, format=image_format, dpi=dpi, metadata=_no_date(image_format))
-    mime = "image/png" if image_format == "png" else "image/svg+xml"
-    return f"data:{mime};base64,{base64.b64encode(buf.getvalue()).decode('ascii')}"
-
-
-def to_png(fig: Figure, *, dpi: int = 110) -> bytes:
-    """The figure as PNG bytes (reproducible: no software stamp)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, metadata=_no_date("png"))
-    return buf.getvalue()
-
-
-def _no_date(image_format: str) -> dict[str, Any]:
-    # reproducible output: no creation date / software stamp in the file
-    return {"Date": None} if image_format == "svg" else {"Software": None}
 
 
 # -- lift forest plot -------------------------------------------------------------------------
@@ -343,200 +295,6 @@ def posterior_plot(
     return fig
 
 
-# -- timeline --------------------------------------------------------------------------------
-def _has_timeline(analysis: Analysis) -> bool:
-    looks = analysis.looks
-    if looks is not None and not looks.empty and int(looks["look"].max()) > 1:
-        return True
-    return bool(analysis.summary.has_daily)
-
-
-def timeline_plot(
-    analysis: Analysis,
-    *,
-    metric: str | None = None,
-    figsize: tuple[float, float] = (8.0, 6.0),
-) -> Figure:
-    """Cumulative conversion rate per variant (top) and lift over time (bottom).
-
-    With a sequential analysis the lift panel shows each look's interval from
-    ``analysis.looks`` (the confidence sequence, or the repeated confidence
-    interval of a group sequential design) and marks the first look where the
-    comparison became significant. Otherwise it needs daily cumulative rows in
-    the Summary and shows the point lift only.
-    """
-    d = analysis.design
-    metric = metric or analysis.primary
-    binary = _binary(analysis, metric)
-    looks = analysis.looks
-    if looks is not None and not looks.empty and int(looks["look"].max()) > 1:
-        frame = looks[looks["metric"] == metric]
-        if frame.empty:
-            raise ValueError(f"no sequential looks for metric {metric!r}")
-        series = _series_from_looks(frame, d.variants)
-    elif analysis.summary.has_daily:
-        frame = None
-        series = _series_from_summary(analysis, metric)
-    else:
-        raise ValueError(
-            "the timeline needs data over time: a Summary with daily cumulative rows "
-            "(abtest.summarize(..., daily=True)) or a sequential analysis with several looks"
-        )
-    x, rates, lifts = series
-    colors = variant_colors(d.variants)
-    fig = ReportFigure(figsize=figsize, layout="constrained")
-    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(1, 1.2))
-    for v in d.variants:
-        if v in rates:
-            top.plot(x, rates[v], color=colors[v], lw=2, marker="o", ms=3, label=v)
-    top.set_ylabel("cumulative conversion rate" if binary else f"cumulative mean {metric}")
-    if binary:
-        top.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=1))
-    top.set_title(f"{d.name or d.experiment}: {metric} over time", loc="left", fontsize=11)
-    top.legend(frameon=False, fontsize=8.5, ncol=min(len(d.variants), 4))
-    _style(top, grid="y")
-
-    bottom.axhline(0, color=_ZERO, lw=1, ls="--")
-    band_label = _band_label(d, frame)
-    for v in d.variants[1:]:
-        if v not in lifts:
-            continue
-        lift, low, high, sig = lifts[v]
-        c = colors[v]
-        if low is not None:
-            bottom.fill_between(x, low, high, color=c, alpha=0.18, lw=0, step=None)
-            bottom.plot(x, low, color=c, lw=0.8, alpha=0.6)
-            bottom.plot(x, high, color=c, lw=0.8, alpha=0.6)
-        bottom.plot(x, lift, color=c, lw=2, marker="o", ms=3, label=f"{v} lift")
-        if sig is not None and np.any(sig):
-            i = int(np.argmax(sig))
-            bottom.axvline(x[i], color=c, lw=1, ls=":")
-            bottom.plot([x[i]], [lift[i]], marker="*", ms=14, color=c, mec="black", zorder=5)
-            bottom.annotate(
-                f"{v} significant",
-                xy=(x[i], lift[i]),
-                xytext=(6, 8),
-                textcoords="offset points",
-                fontsize=8.5,
-                color=c,
-            )
-    _clip_lift_axis(bottom, lifts)
-    bottom.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
-    bottom.set_ylabel(f"relative lift vs {d.variants[0]}")
-    bottom.set_xlabel("day" if _dated(x) else "look")
-    handles, labels = bottom.get_legend_handles_labels()
-    if band_label:
-        handles.append(Line2D([], [], color="#999999", lw=8, alpha=0.35, solid_capstyle="butt"))
-        labels.append(band_label)
-    bottom.legend(handles, labels, frameon=False, fontsize=8.5, loc="upper right")
-    _style(bottom, grid="y")
-    if _dated(x):
-        fig.autofmt_xdate(rotation=30, ha="right")
-        for ax in (top, bottom):
-            ax.xaxis.set_major_formatter(FuncFormatter(_short_date(ax)))
-    return fig
-
-
-def _clip_lift_axis(ax: Axes, lifts: dict[str, tuple]) -> None:
-    """Keep the lift axis on the later looks: the first looks' intervals are so wide
-    they would squash the rest; every point estimate and 0 stay in view."""
-    values = [0.0]
-    for lift, low, high, _sig in lifts.values():
-        values += [float(v) for v in lift if math.isfinite(v)]
-        if low is not None:
-            start = len(low) // 4
-            values += [float(v) for v in (*low[start:], *high[start:]) if math.isfinite(v)]
-    lo, hi = min(values), max(values)
-    pad = 0.1 * (hi - lo or 0.1)
-    ax.set_ylim(lo - pad, hi + pad)
-
-
-def _band_label(d: Any, looks: pd.DataFrame | None) -> str | None:
-    if looks is None:
-        return None
-    # the level the looks were computed at (Bonferroni-split across arms and goals)
-    level_value = float(looks["ci_level"].iloc[0]) if "ci_level" in looks.columns else 1 - d.alpha
-    level = f"{level_value:.1%}".replace(".0%", "%")
-    if "boundary" in looks.columns:
-        spending = "O'Brien-Fleming" if d.spending == "obrien-fleming" else "Pocock"
-        return f"{level} repeated CI ({spending} boundary)"
-    return f"{level} confidence sequence"
-
-
-def _series_from_looks(
-    looks: pd.DataFrame, variants: Sequence[str]
-) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, tuple]]:
-    rates: dict[str, np.ndarray] = {}
-    lifts: dict[str, tuple] = {}
-    x = None
-    for v in variants[1:]:
-        part = looks[looks["variant"] == v].sort_values("look")
-        if part.empty:
-            continue
-        days = part["day"].tolist()
-        if x is None:
-            x = _x_values(days, part["look"].to_numpy())
-            rates[variants[0]] = part["mean_control"].to_numpy(float)
-        rates[v] = part["mean_variant"].to_numpy(float)
-        lifts[v] = (
-            part["lift"].to_numpy(float),
-            part["lift_low"].to_numpy(float),
-            part["lift_high"].to_numpy(float),
-            part["significant"].to_numpy(bool),
-        )
-    if x is None:
-        raise ValueError("no looks to plot")
-    return x, rates, lifts
-
-
-def _series_from_summary(
-    analysis: Analysis, metric: str
-) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, tuple]]:
-    d = analysis.design
-    f = analysis.summary.frame
-    rows = f[(f["experiment"] == d.experiment) & (f["metric"] == metric)]
-    wide_n = rows.pivot_table(index="day", columns="variant", values="n", aggfunc="sum")
-    wide_s = rows.pivot_table(index="day", columns="variant", values="sum", aggfunc="sum")
-    wide_n, wide_s = wide_n.sort_index().ffill(), wide_s.sort_index().ffill()
-    days = list(wide_n.index)
-    x = _x_values(days, np.arange(1, len(days) + 1))
-    rates = {}
-    for v in d.variants:
-        if v in wide_n.columns:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                rates[v] = (wide_s[v] / wide_n[v]).to_numpy(float)
-    lifts = {}
-    control = d.variants[0]
-    for v in d.variants[1:]:
-        if v in rates and control in rates:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                lifts[v] = (rates[v] / rates[control] - 1, None, None, None)
-    return x, rates, lifts
-
-
-def _x_values(days: list, looks: np.ndarray) -> np.ndarray:
-    if days and all(dd is not None and not fmt.missing(dd) for dd in days):
-        try:
-            return np.array(days, dtype="datetime64[D]")
-        except (TypeError, ValueError):
-            pass
-    return np.asarray(looks)
-
-
-def _dated(x: np.ndarray) -> bool:
-    return np.issubdtype(np.asarray(x).dtype, np.datetime64)
-
-
-def _short_date(ax: Axes):
-    from matplotlib.dates import num2date
-
-    def f(value: float, _pos: int) -> str:
-        return num2date(value).strftime("%b %d")
-
-    return f
-
-
-# -- funnel ----------------------------------------------------------------------------------
 def funnel_plot(analysis: Analysis, *, figsize: tuple[float, float] | None = None) -> Figure:
     """Grouped bars per funnel step and variant: share of exposed units reaching the
     step (left) and step-to-step conversion (right). One bar per (step, variant)
@@ -595,37 +353,3 @@ def _bar_pct(x: float) -> str:
     if fmt.missing(x):
         return ""
     return f"{x:.0%}" if x >= 0.995 else f"{x:.1%}" if x >= 0.1 else f"{x:.2%}"
-
-
-# -- helpers ---------------------------------------------------------------------------------
-def _style(ax: Axes, *, grid: str) -> None:
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    ax.grid(axis=grid, color=_GRID, lw=0.8)
-    ax.set_axisbelow(True)
-
-
-def _control_mask(res: pd.DataFrame, d: Any) -> Any:
-    if "is_control" in res.columns:
-        return res["is_control"].astype(bool)
-    return res["variant"] == d.variants[0]
-
-
-def _metric_order(analysis: Analysis, metrics: Sequence[str] | None) -> list[str]:
-    known = list(dict.fromkeys(analysis.results["metric"]))
-    if metrics is not None:
-        unknown = [m for m in metrics if m not in known]
-        if unknown:
-            raise ValueError(f"metric(s) {', '.join(unknown)} not in the analysis ({known})")
-        return list(metrics)
-    order = [m.id for m in analysis.design.metrics or () if m.id in known]
-    order += [m for m in known if m not in order]
-    order.sort(key=lambda m: m != analysis.primary)
-    return order
-
-
-def _binary(analysis: Analysis, metric: str) -> bool:
-    try:
-        return analysis.summary.kind(metric, analysis.design.experiment) == "binary"
-    except KeyError:
-        return False

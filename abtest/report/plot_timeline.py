@@ -1,0 +1,217 @@
+"""The timeline figure: cumulative conversion rate per variant and lift over time,
+from the analysis' looks (sequential) or the daily Summary."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from abtest.report import format as fmt
+from abtest.report.figure_style import _ZERO, ReportFigure, _binary, _style, variant_colors
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+
+    from abtest.analysis import Analysis
+
+
+def _has_timeline(analysis: Analysis) -> bool:
+    looks = analysis.looks
+    if looks is not None and not looks.empty and int(looks["look"].max()) > 1:
+        return True
+    return bool(analysis.summary.has_daily)
+
+
+def timeline_plot(
+    analysis: Analysis,
+    *,
+    metric: str | None = None,
+    figsize: tuple[float, float] = (8.0, 6.0),
+) -> Figure:
+    """Cumulative conversion rate per variant (top) and lift over time (bottom).
+
+    With a sequential analysis the lift panel shows each look's interval from
+    ``analysis.looks`` (the confidence sequence, or the repeated confidence
+    interval of a group sequential design) and marks the first look where the
+    comparison became significant. Otherwise it needs daily cumulative rows in
+    the Summary and shows the point lift only.
+    """
+    d = analysis.design
+    metric = metric or analysis.primary
+    binary = _binary(analysis, metric)
+    looks = analysis.looks
+    if looks is not None and not looks.empty and int(looks["look"].max()) > 1:
+        frame = looks[looks["metric"] == metric]
+        if frame.empty:
+            raise ValueError(f"no sequential looks for metric {metric!r}")
+        series = _series_from_looks(frame, d.variants)
+    elif analysis.summary.has_daily:
+        frame = None
+        series = _series_from_summary(analysis, metric)
+    else:
+        raise ValueError(
+            "the timeline needs data over time: a Summary with daily cumulative rows "
+            "(abtest.summarize(..., daily=True)) or a sequential analysis with several looks"
+        )
+    x, rates, lifts = series
+    colors = variant_colors(d.variants)
+    fig = ReportFigure(figsize=figsize, layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(1, 1.2))
+    for v in d.variants:
+        if v in rates:
+            top.plot(x, rates[v], color=colors[v], lw=2, marker="o", ms=3, label=v)
+    top.set_ylabel("cumulative conversion rate" if binary else f"cumulative mean {metric}")
+    if binary:
+        top.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=1))
+    top.set_title(f"{d.name or d.experiment}: {metric} over time", loc="left", fontsize=11)
+    top.legend(frameon=False, fontsize=8.5, ncol=min(len(d.variants), 4))
+    _style(top, grid="y")
+
+    bottom.axhline(0, color=_ZERO, lw=1, ls="--")
+    band_label = _band_label(d, frame)
+    for v in d.variants[1:]:
+        if v not in lifts:
+            continue
+        lift, low, high, sig = lifts[v]
+        c = colors[v]
+        if low is not None:
+            bottom.fill_between(x, low, high, color=c, alpha=0.18, lw=0, step=None)
+            bottom.plot(x, low, color=c, lw=0.8, alpha=0.6)
+            bottom.plot(x, high, color=c, lw=0.8, alpha=0.6)
+        bottom.plot(x, lift, color=c, lw=2, marker="o", ms=3, label=f"{v} lift")
+        if sig is not None and np.any(sig):
+            i = int(np.argmax(sig))
+            bottom.axvline(x[i], color=c, lw=1, ls=":")
+            bottom.plot([x[i]], [lift[i]], marker="*", ms=14, color=c, mec="black", zorder=5)
+            bottom.annotate(
+                f"{v} significant",
+                xy=(x[i], lift[i]),
+                xytext=(6, 8),
+                textcoords="offset points",
+                fontsize=8.5,
+                color=c,
+            )
+    _clip_lift_axis(bottom, lifts)
+    bottom.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
+    bottom.set_ylabel(f"relative lift vs {d.variants[0]}")
+    bottom.set_xlabel("day" if _dated(x) else "look")
+    handles, labels = bottom.get_legend_handles_labels()
+    if band_label:
+        handles.append(Line2D([], [], color="#999999", lw=8, alpha=0.35, solid_capstyle="butt"))
+        labels.append(band_label)
+    bottom.legend(handles, labels, frameon=False, fontsize=8.5, loc="upper right")
+    _style(bottom, grid="y")
+    if _dated(x):
+        fig.autofmt_xdate(rotation=30, ha="right")
+        for ax in (top, bottom):
+            ax.xaxis.set_major_formatter(FuncFormatter(_short_date(ax)))
+    return fig
+
+
+def _clip_lift_axis(ax: Axes, lifts: dict[str, tuple]) -> None:
+    """Keep the lift axis on the later looks: the first looks' intervals are so wide
+    they would squash the rest; every point estimate and 0 stay in view."""
+    values = [0.0]
+    for lift, low, high, _sig in lifts.values():
+        values += [float(v) for v in lift if math.isfinite(v)]
+        if low is not None:
+            start = len(low) // 4
+            values += [float(v) for v in (*low[start:], *high[start:]) if math.isfinite(v)]
+    lo, hi = min(values), max(values)
+    pad = 0.1 * (hi - lo or 0.1)
+    ax.set_ylim(lo - pad, hi + pad)
+
+
+def _band_label(d: Any, looks: pd.DataFrame | None) -> str | None:
+    if looks is None:
+        return None
+    # the level the looks were computed at (Bonferroni-split across arms and goals)
+    level_value = float(looks["ci_level"].iloc[0]) if "ci_level" in looks.columns else 1 - d.alpha
+    level = f"{level_value:.1%}".replace(".0%", "%")
+    if "boundary" in looks.columns:
+        spending = "O'Brien-Fleming" if d.spending == "obrien-fleming" else "Pocock"
+        return f"{level} repeated CI ({spending} boundary)"
+    return f"{level} confidence sequence"
+
+
+def _series_from_looks(
+    looks: pd.DataFrame, variants: Sequence[str]
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, tuple]]:
+    rates: dict[str, np.ndarray] = {}
+    lifts: dict[str, tuple] = {}
+    x = None
+    for v in variants[1:]:
+        part = looks[looks["variant"] == v].sort_values("look")
+        if part.empty:
+            continue
+        days = part["day"].tolist()
+        if x is None:
+            x = _x_values(days, part["look"].to_numpy())
+            rates[variants[0]] = part["mean_control"].to_numpy(float)
+        rates[v] = part["mean_variant"].to_numpy(float)
+        lifts[v] = (
+            part["lift"].to_numpy(float),
+            part["lift_low"].to_numpy(float),
+            part["lift_high"].to_numpy(float),
+            part["significant"].to_numpy(bool),
+        )
+    if x is None:
+        raise ValueError("no looks to plot")
+    return x, rates, lifts
+
+
+def _series_from_summary(
+    analysis: Analysis, metric: str
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, tuple]]:
+    d = analysis.design
+    f = analysis.summary.frame
+    rows = f[(f["experiment"] == d.experiment) & (f["metric"] == metric)]
+    wide_n = rows.pivot_table(index="day", columns="variant", values="n", aggfunc="sum")
+    wide_s = rows.pivot_table(index="day", columns="variant", values="sum", aggfunc="sum")
+    wide_n, wide_s = wide_n.sort_index().ffill(), wide_s.sort_index().ffill()
+    days = list(wide_n.index)
+    x = _x_values(days, np.arange(1, len(days) + 1))
+    rates = {}
+    for v in d.variants:
+        if v in wide_n.columns:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                rates[v] = (wide_s[v] / wide_n[v]).to_numpy(float)
+    lifts = {}
+    control = d.variants[0]
+    for v in d.variants[1:]:
+        if v in rates and control in rates:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                lifts[v] = (rates[v] / rates[control] - 1, None, None, None)
+    return x, rates, lifts
+
+
+def _x_values(days: list, looks: np.ndarray) -> np.ndarray:
+    if days and all(dd is not None and not fmt.missing(dd) for dd in days):
+        try:
+            return np.array(days, dtype="datetime64[D]")
+        except (TypeError, ValueError):
+            pass
+    return np.asarray(looks)
+
+
+def _dated(x: np.ndarray) -> bool:
+    return np.issubdtype(np.asarray(x).dtype, np.datetime64)
+
+
+def _short_date(ax: Axes):
+    from matplotlib.dates import num2date
+
+    def f(value: float, _pos: int) -> str:
+        return num2date(value).strftime("%b %d")
+
+    return f
+
+
+# -- funnel ----------------------------------------------------------------------------------
