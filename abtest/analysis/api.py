@@ -21,6 +21,9 @@ from abtest.data.summary import Summary
 from abtest.stats import plan_proportions, srm_test
 
 
+_SUMMARY_COLUMNS = {"metric", "n", "sum", "sum_sq"}
+
+
 def analyze(
     data: pd.DataFrame | Summary,
     *,
@@ -41,7 +44,9 @@ def analyze(
     ----------
     data
         A unit-level DataFrame (one row per unit, a ``variant`` column, 0/1
-        conversion columns and numeric value columns) or a :class:`Summary`.
+        conversion columns and numeric value columns), a :class:`Summary`, or a
+        Summary's frame (columns ``metric, n, sum, sum_sq``, e.g. read back from
+        ``Summary.to_frame()``).
     variant, unit
         Column names of the variant and (optional) unit id in a DataFrame.
     metrics
@@ -81,7 +86,9 @@ def analyze(
             weights=tuple(weights) if weights is not None else None,
             **settings,
         )
-    if isinstance(data, pd.DataFrame):
+    if isinstance(data, pd.DataFrame) and _SUMMARY_COLUMNS <= set(data.columns):
+        summary = Summary(data)  # a Summary's frame (e.g. read back from to_frame())
+    elif isinstance(data, pd.DataFrame):
         summary = summary_from_units(
             data,
             variant=variant,

@@ -114,6 +114,15 @@ def decide(
         label = "repeated p" if group else "always-valid p"
     corr = CORRECTION_NAMES.get(design.correction, design.correction)
     after = f" after {corr}" if len(rows) > 1 and design.correction != "none" else ""
+    if len(rows) and rows["p_value"].isna().all():
+        checks["primary"] = "untestable"
+        return Decision(
+            None,
+            f"no winner: no test is possible on {primary}: its values do not vary within "
+            f"any arm (no {primary} events at all, or every unit has the same value); check "
+            "the goal's event name, its attribution window and the analysis dates",
+            checks,
+        )
     # the primary goal's good direction: up, unless the design tests for a decrease
     sign = -1.0 if design.alternative == "smaller" else 1.0
     better = rows[rows["significant"] & (sign * rows["diff"] > 0)]

@@ -70,11 +70,14 @@ def _ci_alpha(alpha: float, m: int, correction: str) -> float:
 def two_sample(m: MetricArrays, alpha: float, alternative: str = "two-sided"):
     """Each treatment against the control (index 0) for one metric.
 
-    Conversions: the pooled z-test; values: Welch's t-test, or CUPED
-    (:func:`abtest.stats.cuped_test`, theta pooled across the two arms) when the
-    Summary carries the pre-period covariate sums (``summarize(covariate=...)``).
+    Conversions: the pooled z-test; values: Welch's t-test. When the Summary
+    carries the pre-period covariate sums (``summarize(covariate=...)``), both kinds
+    use CUPED (:func:`abtest.stats.cuped_test`, theta pooled across the two arms):
+    for a conversion the adjusted difference of rates with unpooled variances, the
+    regression adjustment GrowthBook applies to binomial metrics (Deng et al. 2013
+    hold for any metric; the covariate only has to be fixed before exposure).
     """
-    if m.kind == "value" and m.covariate is not None:
+    if m.covariate is not None:
         sx, sxx, sxy = m.covariate
         return cuped_test(
             m.n[0],

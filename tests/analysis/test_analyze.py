@@ -377,3 +377,65 @@ def test_cuped_used_when_the_summary_has_a_covariate():
     assert (t.loc["b", "diff_high"] - t.loc["b", "diff_low"]) < (
         u.loc["b", "diff_high"] - u.loc["b", "diff_low"]
     )
+
+
+def test_cuped_also_adjusts_conversion_goals():
+    """With a covariate, a binary goal is compared on CUPED-adjusted rates too
+    (GrowthBook-style regression adjustment), equal to cuped_test on its sums."""
+    from abtest.stats import cuped_test, proportion_test
+
+    rng = np.random.default_rng(11)
+    n = 8_000
+    x = rng.gamma(2.0, 1.0, size=n)  # pre-period activity
+    arm = rng.integers(0, 2, size=n)
+    p = np.clip(0.02 + 0.04 * x + 0.01 * arm, 0, 1)  # converts more when active before
+    y = (rng.random(n) < p).astype(float)
+    rows = []
+    for a, name in ((0, "control"), (1, "b")):
+        m = arm == a
+        rows.append(
+            {
+                "experiment": "e",
+                "variant": name,
+                "metric": "signup",
+                "kind": "binary",
+                "n": int(m.sum()),
+                "sum": y[m].sum(),
+                "sum_sq": y[m].sum(),
+                "sum_x": x[m].sum(),
+                "sum_x_sq": (x[m] ** 2).sum(),
+                "sum_xy": (x[m] * y[m]).sum(),
+            }
+        )
+    summary = abtest.Summary(pd.DataFrame(rows))
+    t = abtest.analyze(summary).table().set_index("variant")
+    c, b = rows
+    ref = cuped_test(
+        *(c[k] for k in ("n", "sum", "sum_sq", "sum_x", "sum_x_sq", "sum_xy")),
+        *(b[k] for k in ("n", "sum", "sum_sq", "sum_x", "sum_x_sq", "sum_xy")),
+    )
+    assert t.loc["b", "diff"] == pytest.approx(ref.diff, rel=1e-12)
+    assert t.loc["b", "p_value"] == pytest.approx(ref.p_value, rel=1e-12)
+    assert t.loc["b", "variance_reduction"] == pytest.approx(ref.variance_reduction, rel=1e-12)
+    # in theory rho^2 = (0.04 Var x)^2 / (Var x Var y) = 0.0064 / (2 * 0.094) = 0.034
+    assert 0.02 < t.loc["b", "variance_reduction"] < 0.06
+    plain = proportion_test(c["sum"], c["n"], b["sum"], b["n"])
+    assert t.loc["b", "p_value"] != pytest.approx(plain.p_value, rel=1e-3)
+
+
+def test_untestable_primary_goal_is_said_plainly():
+    df = pd.DataFrame(
+        {
+            "experiment": "e",
+            "variant": ["control", "b"],
+            "metric": "signup",
+            "kind": "binary",
+            "n": [1000, 1000],
+            "sum": [0.0, 0.0],
+            "sum_sq": [0.0, 0.0],
+        }
+    )
+    a = abtest.analyze(df)  # a Summary's frame is taken as one
+    assert a.winner is None
+    assert a.reason.startswith("no winner: no test is possible on signup")
+    assert "nan" not in a.reason
