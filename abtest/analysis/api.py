@@ -20,7 +20,6 @@ from abtest.analysis.result import Analysis
 from abtest.data.summary import Summary
 from abtest.stats import plan_proportions, srm_test
 
-
 _SUMMARY_COLUMNS = {"metric", "n", "sum", "sum_sq"}
 
 
