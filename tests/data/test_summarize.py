@@ -1,4 +1,4 @@
-"""summarize on hand-built logs (conftest.logs), on DuckDB and on SQLite.
+"""summarize on hand-built logs (conftest.logs), on DuckDB, SQLite and (if installed) PySpark.
 
 Every expected number is worked out by hand in the comments of conftest.logs:
 hero control = {u1, u2}, hero b = {u3, u4, u6}, u5 is multi-variant; cta a = {u1},
