@@ -9,6 +9,9 @@
   :func:`abtest.stats.always_valid_test`), or, when the design fixes the number
   of looks, a group sequential design (:func:`abtest.stats.group_sequential_test`).
   With daily cumulative data every day is a look and ``looks`` reports each.
+  A one-sided design (``alternative`` "larger" / "smaller") gets one-sided group
+  sequential boundaries; the always-valid test stays two-sided at ``alpha``
+  (conservative for one side: at most ``alpha / 2`` false positives there).
 """
 
 from __future__ import annotations
@@ -79,6 +82,7 @@ def sequential_table(
                 alpha=a,
                 spending=design.spending,
                 max_n=max_n,
+                alternative=design.alternative,
             )
             p, sig = r.p_value, r.rejected
         else:
@@ -140,9 +144,16 @@ def _planned_max_n(design: Design, alpha: float) -> float | None:
             spending=design.spending,
             alpha=alpha,
             power=design.power,
+            alternative=design.alternative,
         )
     else:
-        n = sample_size_proportions(design.baseline, target, alpha=alpha, power=design.power)
+        n = sample_size_proportions(
+            design.baseline,
+            target,
+            alpha=alpha,
+            power=design.power,
+            alternative=design.alternative,
+        )
     return 2.0 * float(n)
 
 

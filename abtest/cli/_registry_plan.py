@@ -126,7 +126,7 @@ def plan_text(exp: Experiment) -> str:
         f"  {lab:<10} {v.id:<{width}}  {v.name}" for lab, v in zip(labels, variants, strict=True)
     ]
     if a.method == "sequential" and a.looks:
-        lines.append(_sequential_line(plan, a.looks, a.spending))
+        lines.append(_sequential_line(plan, a.looks, a.spending, a.alternative))
     elif a.method == "bayesian":
         lines.append(
             f"Bayesian rule: a variant wins at P(best) >= {a.prob_best:g}"
@@ -137,11 +137,15 @@ def plan_text(exp: Experiment) -> str:
     return "\n".join(lines)
 
 
-def _sequential_line(plan: Plan, looks: int, spending: str) -> str:
+def _sequential_line(plan: Plan, looks: int, spending: str, alternative: str) -> str:
     from abtest.stats import group_sequential_bounds
 
     design = group_sequential_bounds(
-        looks, alpha=plan.alpha_per_comparison, spending=spending, power=plan.power
+        looks,
+        alpha=plan.alpha_per_comparison,
+        spending=spending,
+        power=plan.power,
+        alternative=alternative,
     )
     factor = float(design.inflation_factor)
     most = [math.ceil(n * factor) for n in plan.n_per_variant]

@@ -82,7 +82,10 @@ def timeline_plot(
         lift, low, high, sig = lifts[v]
         c = colors[v]
         if low is not None:
-            bottom.fill_between(x, low, high, color=c, alpha=0.18, lw=0, step=None)
+            # a one-sided interval is open (inf) on one side: fill up to far beyond the
+            # axis (set from the finite values only) so the band reaches its edge
+            band = (np.nan_to_num(low, neginf=-1e9), np.nan_to_num(high, posinf=1e9))
+            bottom.fill_between(x, *band, color=c, alpha=0.18, lw=0, step=None)
             bottom.plot(x, low, color=c, lw=0.8, alpha=0.6)
             bottom.plot(x, high, color=c, lw=0.8, alpha=0.6)
         bottom.plot(x, lift, color=c, lw=2, marker="o", ms=3, label=f"{v} lift")
@@ -137,7 +140,8 @@ def _band_label(d: Any, looks: pd.DataFrame | None) -> str | None:
     level = f"{level_value:.1%}".replace(".0%", "%")
     if "boundary" in looks.columns:
         spending = "O'Brien-Fleming" if d.spending == "obrien-fleming" else "Pocock"
-        return f"{level} repeated CI ({spending} boundary)"
+        sided = "" if getattr(d, "alternative", "two-sided") == "two-sided" else "one-sided "
+        return f"{level} {sided}repeated CI ({spending} boundary)"
     return f"{level} confidence sequence"
 
 

@@ -342,12 +342,14 @@ def sample_size_proportions_sequential(
     alpha: float = 0.05,
     power: float = 0.8,
     ratio: ArrayLike = 1.0,
+    alternative: str = "two-sided",
 ) -> Any:
-    """Maximum units per arm (control arm when ``ratio != 1``) of a two-sided group
+    """Maximum units per arm (control arm when ``ratio != 1``) of a group
     sequential conversion test, rounded up.
 
-    The fixed-horizon size of :func:`sample_size_proportions` (two-sided, R
-    ``power.prop.test``) times the design's inflation factor
+    The fixed-horizon size of :func:`sample_size_proportions` (R
+    ``power.prop.test``; one-sided for ``alternative`` "larger" / "smaller")
+    times the design's inflation factor
     (:func:`abtest.stats.group_sequential_bounds`, ``.inflation_factor``): the
     ratio of the maximum information a Lan-DeMets design with these ``looks``
     and ``spending`` needs for the same power (Jennison & Turnbull 2000, sec.
@@ -361,6 +363,8 @@ def sample_size_proportions_sequential(
     """
     from abtest.stats.sequential_bounds import group_sequential_bounds
 
-    n_fixed = _sample_size_proportions_exact(p_a, p_b, alpha, power, "two-sided", ratio)
-    design = group_sequential_bounds(looks, alpha=alpha, spending=spending, power=power)
+    n_fixed = _sample_size_proportions_exact(p_a, p_b, alpha, power, alternative, ratio)
+    design = group_sequential_bounds(
+        looks, alpha=alpha, spending=spending, power=power, alternative=alternative
+    )
     return np.ceil(n_fixed * design.inflation_factor).astype(np.int64)[()]

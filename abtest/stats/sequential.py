@@ -22,6 +22,7 @@ from abtest.stats.proportions import relative_lift
 from abtest.stats.results import _Result, warn_degenerate
 from abtest.stats.sequential_bounds import (
     _COARSE,
+    _FINE,
     SPENDING,
     GroupSequentialBounds,
     _sf,
@@ -84,6 +85,7 @@ class SequentialResult(_Result):
     spending: str
     max_n: float | None
     looks: int | None
+    alternative: str = "two-sided"
 
 
 def _cumulative(name: str, x: np.ndarray) -> None:
@@ -110,8 +112,10 @@ def _repeated_p(
     owner: np.ndarray,
     alpha: float,
     spending: str,
+    one_sided: bool = False,
 ) -> np.ndarray:
-    """Repeated p-values (Jennison & Turnbull 2000, sec. 9.4) of ``|z|`` (m, looks).
+    """Repeated p-values (Jennison & Turnbull 2000, sec. 9.4) of ``|z|`` (m, looks);
+    for a one-sided design ``zabs`` is the signed statistic on the tested side.
 
     ``t`` and ``c`` are the informative looks' fractions and boundaries; look j
     of ``zabs`` is judged at informative look ``owner[j]``.
@@ -123,35 +127,45 @@ def _repeated_p(
     fixed-horizon z, ``z_{1 - a/2}``, which is nearly linear in ``c`` (equal for
     one look), is interpolated monotonically (PCHIP): within 1e-3 (relative) of
     the exact inverse for p < 0.5, and exact at ``alpha``. Below 1e-6 the p-value
-    is reported as 1e-6.
+    is reported as 1e-6. One-sided: the same with one-sided designs and levels
+    (``z_{1 - a}``).
     """
+    sides = 1 if one_sided else 2
     levels = np.unique(np.append(_P_LEVELS, alpha))
+    if one_sided:
+        levels = levels[levels < 0.5]  # a one-sided boundary at level >= 0.5 is <= 0
     table = np.empty((levels.size, t.size))
+    alt = "larger" if one_sided else "two-sided"
     for i, level in enumerate(levels):
         if level == alpha:
             table[i] = c
         else:
-            spent = spending_function(t, level, spending)
-            table[i] = _solve_bounds(t, np.diff(spent, prepend=0.0) / 2, _COARSE)
+            spent = spending_function(t, level, spending, alt)
+            table[i] = _solve_bounds(t, np.diff(spent, prepend=0.0) / sides, _COARSE, one_sided)
     p = np.empty(zabs.shape)
     for j, k in enumerate(owner):
         col = table[:, k]
         finite = np.isfinite(col)
         # c falls as the level grows; keep the smallest level of each value of c.
         x, first = np.unique(col[finite], return_index=True)
-        y = -special.ndtri(levels[finite][first] / 2)
+        y = -special.ndtri(levels[finite][first] / sides)
         zk = zabs[:, j]
         if x.size >= 2:
             zlevel = interpolate.PchipInterpolator(x, y)(np.clip(zk, x[0], x[-1]))
         else:
             zlevel = np.full(zk.shape, y[0] if y.size else 0.0)
-        p[:, j] = np.where(zk < x[0] if x.size else True, 1.0, 2 * _sf(zlevel))
+        p[:, j] = np.where(zk < x[0] if x.size else True, 1.0, sides * _sf(zlevel))
     p[np.isnan(zabs)] = np.nan
     return p
 
 
 def _design_per_look(
-    t: np.ndarray, zabs: np.ndarray, alpha: float, spending: str, with_p: bool = True
+    t: np.ndarray,
+    zabs: np.ndarray,
+    alpha: float,
+    spending: str,
+    with_p: bool = True,
+    one_sided: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Boundaries, cumulative alpha and repeated p-values at fractions ``t`` (..., looks).
 
@@ -170,13 +184,15 @@ def _design_per_look(
     for i, row in enumerate(rows):
         new = row > np.maximum.accumulate(np.concatenate(([0.0], row[:-1])))
         tk = row[new]
-        spent = spending_function(tk, alpha, spending)
-        c = _solve_bounds(tk, np.diff(spent, prepend=0.0) / 2)
+        spent = spending_function(tk, alpha, spending, "larger" if one_sided else "two-sided")
+        c = _solve_bounds(
+            tk, np.diff(spent, prepend=0.0) / (1 if one_sided else 2), _FINE, one_sided
+        )
         owner = np.cumsum(new) - 1  # the informative look each look repeats
         mine = inverse == i
         c_out[mine], spent_out[mine] = c[owner], spent[owner]
         if p_out is not None:
-            p_out[mine] = _repeated_p(tk, c, zflat[mine], owner, alpha, spending)
+            p_out[mine] = _repeated_p(tk, c, zflat[mine], owner, alpha, spending, one_sided)
     p_shaped = None if p_out is None else p_out.reshape(shape)
     return c_out.reshape(shape), spent_out.reshape(shape), p_shaped
 
@@ -194,6 +210,7 @@ def group_sequential_test(
     max_n: float | None = None,
     looks: int | None = None,
     repeated_p: bool = True,
+    alternative: str = "two-sided",
 ) -> SequentialResult:
     """Analyse cumulative per-look sufficient statistics with a group sequential design.
 
@@ -205,7 +222,7 @@ def group_sequential_test(
         rate ``sum == sum_sq == conversions``. Leading axes, if any, are
         independent comparisons (arm a broadcasts against several arms b).
     alpha
-        Two-sided false-positive rate of the whole design.
+        False-positive rate of the whole design (two-sided unless ``alternative``).
     spending
         ``"obrien-fleming"`` or ``"pocock"`` (see :func:`group_sequential_bounds`).
     max_n
@@ -222,6 +239,11 @@ def group_sequential_test(
         Compute the repeated p-values (about 25 extra boundary computations
         per distinct design); with False ``p_value`` is None, for large
         simulation studies that need only the decisions.
+    alternative
+        ``"two-sided"``, or ``"larger"`` / ``"smaller"`` (b above / below a) for a
+        one-sided design (:func:`group_sequential_bounds`): rejection on that side
+        only, one-sided repeated p-values, and repeated confidence bounds open on
+        the other side (``inf``).
 
     Returns
     -------
@@ -257,6 +279,8 @@ def group_sequential_test(
     """
     alpha = _check.alpha_level(alpha)
     _check.choice("spending", spending, SPENDING)
+    one_sided = _check.alternative(alternative) != "two-sided"
+    sign = -1.0 if alternative == "smaller" else 1.0
     na, ma, va = mean_var_from_sums(n_a, sum_a, sum_sq_a, "_a")
     nb, mb, vb = mean_var_from_sums(n_b, sum_b, sum_sq_b, "_b")
     arrays = np.broadcast_arrays(na, ma, va, nb, mb, vb)
@@ -282,14 +306,16 @@ def group_sequential_test(
     se = np.where(degenerate, np.nan, se)
     diff = mb - ma
     z = diff / se
-    c, spent, p_look = _design_per_look(t, np.abs(z), alpha, spending, repeated_p)
-    crossed = np.abs(z) >= c  # NaN compares False
+    # the statistic on the tested side: |z| (two-sided), z ("larger") or -z ("smaller")
+    zside = sign * z if one_sided else np.abs(z)
+    c, spent, p_look = _design_per_look(t, zside, alpha, spending, repeated_p, one_sided)
+    crossed = zside >= c  # NaN compares False
     rejected = np.logical_or.accumulate(crossed, axis=-1)
     stop = np.where(rejected[..., -1], np.argmax(crossed, axis=-1), -1)
     lift, lift_se = relative_lift(ma, va, na, mb, vb, nb)
     with np.errstate(invalid="ignore"):
-        diff_ci = (diff - c * se, diff + c * se)
-        lift_ci = (lift - c * lift_se, lift + c * lift_se)
+        diff_ci = _bounds(diff, c * se, alternative)
+        lift_ci = _bounds(lift, c * lift_se, alternative)
 
     return SequentialResult(
         statistic=z,
@@ -298,8 +324,8 @@ def group_sequential_test(
         crossed=crossed,
         rejected=rejected,
         stop_look=_check.scalar_or_array(stop),
-        fixed_p_value=2 * _sf(np.abs(z)),
-        nominal_p=2 * _sf(c),
+        fixed_p_value=_sf(zside) if one_sided else 2 * _sf(zside),
+        nominal_p=(1 if one_sided else 2) * _sf(c),
         information_fraction=t,
         alpha_spent=spent,
         diff=diff,
@@ -314,4 +340,16 @@ def group_sequential_test(
         spending=spending,
         max_n=None if max_n is None else float(max_n),
         looks=looks,
+        alternative=alternative,
     )
+
+
+def _bounds(estimate: np.ndarray, half: np.ndarray, alternative: str) -> tuple[Any, Any]:
+    """Repeated confidence bounds: ``estimate -+ half``, open (inf) on the side a
+    one-sided design does not test."""
+    lo, hi = estimate - half, estimate + half
+    if alternative == "larger":
+        hi = np.full(np.shape(hi), np.inf)
+    elif alternative == "smaller":
+        lo = np.full(np.shape(lo), -np.inf)
+    return lo, hi

@@ -55,24 +55,34 @@ def _sf(x: Any) -> Any:
     return special.ndtr(-np.asarray(x))
 
 
-def spending_function(t: ArrayLike, alpha: float, spending: str) -> np.ndarray:
-    """Cumulative two-sided alpha spent by information fraction ``t`` (both sides).
+def spending_function(
+    t: ArrayLike, alpha: float, spending: str, alternative: str = "two-sided"
+) -> np.ndarray:
+    """Cumulative alpha spent by information fraction ``t``.
 
-    ``2 f(t)`` with ``f`` the one-sided Lan-DeMets function at level ``alpha / 2``
-    (see the module docstring); ``f(1) = alpha / 2``.
+    Two-sided: ``2 f(t)`` (both sides) with ``f`` the one-sided Lan-DeMets
+    function at level ``alpha / 2`` (see the module docstring), ``f(1) = alpha / 2``;
+    one-sided (``"larger"`` / ``"smaller"``): ``f(t)`` at level ``alpha``.
 
     >>> [round(float(x), 6) for x in spending_function([0.5, 1.0], 0.05, "obrien-fleming")]
     [0.003051, 0.05]
+    >>> [round(float(x), 6) for x in spending_function([0.5, 1.0], 0.025, "obrien-fleming",
+    ...                                                "larger")]
+    [0.001525, 0.025]
     """
     _check.choice("spending", spending, SPENDING)
-    t = np.asarray(t, dtype=np.float64)
-    a = alpha / 2
+    _check.alternative(alternative)
+    if alternative != "two-sided":
+        return _per_side(np.asarray(t, dtype=np.float64), alpha, spending)
+    return 2 * _per_side(np.asarray(t, dtype=np.float64), alpha / 2, spending)
+
+
+def _per_side(t: np.ndarray, a: float, spending: str) -> np.ndarray:
+    """The one-sided Lan-DeMets spending function ``f(t)`` at level ``a``."""
     if spending == "obrien-fleming":
         with np.errstate(divide="ignore"):
-            per_side = 2 * _sf(-special.ndtri(a / 2) / np.sqrt(t))
-    else:
-        per_side = a * np.log1p((math.e - 1) * t)
-    return 2 * per_side
+            return 2 * _sf(-special.ndtri(a / 2) / np.sqrt(t))
+    return a * np.log1p((math.e - 1) * t)
 
 
 def _fractions(looks: int | ArrayLike) -> np.ndarray:
@@ -161,12 +171,18 @@ class _Recursion:
 
 
 def _solve_bounds(
-    t: np.ndarray, increments: np.ndarray, grid: tuple[float, int] = _FINE
+    t: np.ndarray,
+    increments: np.ndarray,
+    grid: tuple[float, int] = _FINE,
+    one_sided: bool = False,
 ) -> np.ndarray:
-    """Symmetric boundaries c_k whose upper crossing probability under H0 equals
+    """Boundaries c_k whose upper crossing probability under H0 equals
     ``increments[k]`` (alpha spent per side at look k); 0 when even c = 0 spends
-    less (only for huge alphas), inf when nothing is spent."""
+    less (only for huge alphas), inf when nothing is spent. Two-sided designs are
+    symmetric (paths stop at -c_k too); a one-sided design has no lower boundary
+    (continuation region (-inf, c_k))."""
     rec = _Recursion(t, grid=grid)
+    floor = (lambda x: -np.inf) if one_sided else (lambda x: -x)
     c = np.empty(t.size)
     for k in range(t.size):
         target = increments[k]
@@ -177,7 +193,7 @@ def _solve_bounds(
         else:
 
             def excess(x: float, k: int = k, target: float = target) -> float:
-                return math.log(max(rec.cross(k, x, -x)[0], 1e-320)) - math.log(target)
+                return math.log(max(rec.cross(k, x, floor(x))[0], 1e-320)) - math.log(target)
 
             # Crossing only gets harder than the unconditional tail, so c_k is at
             # most the marginal quantile (plus rounding) and at least 0.
@@ -188,7 +204,7 @@ def _solve_bounds(
                 c[k] = 0.0
             else:
                 c[k] = optimize.brentq(excess, 0.0, hi, xtol=1e-12, rtol=1e-14)
-        rec.advance(k, c[k], -c[k])
+        rec.advance(k, c[k], floor(c[k]))
     return c
 
 
@@ -205,14 +221,18 @@ def _crossing(
     return up, low
 
 
-def _inflation(t: np.ndarray, c: np.ndarray, alpha: float, power: float) -> tuple[float, float]:
-    """Inflation factor ``(drift / (z_{1-alpha/2} + z_power))**2`` with ``drift`` such
-    that the upper boundary is crossed with probability ``power``, and the expected
-    information at stopping under that drift as a fraction of the fixed design."""
-    fixed = -special.ndtri(alpha / 2) - special.ndtri(1 - power)
+def _inflation(
+    t: np.ndarray, c: np.ndarray, alpha: float, power: float, one_sided: bool = False
+) -> tuple[float, float]:
+    """Inflation factor ``(drift / (z_{1-alpha/2} + z_power))**2`` (one-sided:
+    ``z_{1-alpha}``) with ``drift`` such that the upper boundary is crossed with
+    probability ``power``, and the expected information at stopping under that
+    drift as a fraction of the fixed design."""
+    fixed = -special.ndtri(alpha if one_sided else alpha / 2) - special.ndtri(1 - power)
+    lower = np.full(c.shape, -np.inf) if one_sided else -c
 
     def excess(drift: float) -> float:
-        return float(_crossing(t, c, -c, drift)[0].sum()) - power
+        return float(_crossing(t, c, lower, drift)[0].sum()) - power
 
     lo, hi = fixed, 2 * fixed  # a sequential design needs at least the fixed drift
     while excess(lo) > 0:
@@ -220,7 +240,7 @@ def _inflation(t: np.ndarray, c: np.ndarray, alpha: float, power: float) -> tupl
     while excess(hi) < 0:
         lo, hi = hi, 2 * hi
     drift = optimize.brentq(excess, lo, hi, xtol=1e-10, rtol=1e-12)
-    up, low = _crossing(t, c, -c, drift)
+    up, low = _crossing(t, c, lower, drift)
     stop = up + low
     p_continue = 1 - stop.sum()
     expected_t = float(np.dot(stop, t) + p_continue * t[-1])
@@ -230,11 +250,14 @@ def _inflation(t: np.ndarray, c: np.ndarray, alpha: float, power: float) -> tupl
 
 @dataclass(frozen=True)
 class GroupSequentialBounds(_Result):
-    """A two-sided group sequential design (symmetric efficacy boundaries).
+    """A group sequential design with efficacy boundaries.
 
-    Reject H0 at look k when ``|Z_k| >= z[k]``, equivalently when the nominal
-    fixed-horizon two-sided p-value is ``<= nominal_p[k]``. ``alpha_spent`` is
-    cumulative (both sides). ``inflation_factor`` is the maximum sample size of
+    Two-sided (symmetric): reject H0 at look k when ``|Z_k| >= z[k]``,
+    equivalently when the nominal fixed-horizon two-sided p-value is
+    ``<= nominal_p[k]``; ``alpha_spent`` is cumulative over both sides.
+    One-sided: reject when ``Z_k >= z[k]`` (``"larger"``) or ``Z_k <= -z[k]``
+    (``"smaller"``), the nominal p-value one-sided; there is no boundary on the
+    other side (no futility stop). ``inflation_factor`` is the maximum sample size of
     the design over the fixed-horizon sample size at the same alpha and
     ``power``; ``expected_sample_fraction`` is the expected sample size at
     stopping under the planned effect, over the fixed-horizon sample size.
@@ -249,6 +272,7 @@ class GroupSequentialBounds(_Result):
     power: float
     inflation_factor: float
     expected_sample_fraction: float
+    alternative: str = "two-sided"
 
 
 def group_sequential_bounds(
@@ -257,8 +281,9 @@ def group_sequential_bounds(
     alpha: float = 0.05,
     spending: str = "obrien-fleming",
     power: float = 0.8,
+    alternative: str = "two-sided",
 ) -> GroupSequentialBounds:
-    """Two-sided efficacy boundaries of a Lan-DeMets alpha-spending design.
+    """Efficacy boundaries of a Lan-DeMets alpha-spending design.
 
     Parameters
     ----------
@@ -266,13 +291,18 @@ def group_sequential_bounds(
         Number of equally spaced looks, or the information fractions of the
         looks (strictly increasing in (0, 1]; the final analysis is 1).
     alpha
-        Two-sided false-positive rate; ``alpha / 2`` is spent on each side.
+        False-positive rate; two-sided designs spend ``alpha / 2`` on each side,
+        one-sided designs all of it on theirs.
     spending
         ``"obrien-fleming"`` (Lan-DeMets O'Brien-Fleming type, strict early,
         close to 1.96 at the end) or ``"pocock"`` (Lan-DeMets Pocock type,
         nearly constant boundaries).
     power
         Power at which ``inflation_factor`` is computed.
+    alternative
+        ``"two-sided"`` (symmetric boundaries), or ``"larger"`` / ``"smaller"``
+        for a one-sided design: continuation region ``(-inf, c_k)`` of the signed
+        statistic, as gsDesign ``test.type=1``.
 
     Returns
     -------
@@ -299,22 +329,32 @@ def group_sequential_bounds(
     0.05
     >>> [round(float(z), 4) for z in group_sequential_bounds(5, spending="pocock").z]
     [2.438, 2.4268, 2.4102, 2.3966, 2.386]
+
+    A one-sided design at level ``a`` is within 2e-5 of the two-sided one at
+    ``2 a`` (paths that would have stopped at the lower boundary rarely climb to
+    the upper one later); one-sided at 0.05:
+
+    >>> [round(float(z), 4) for z in group_sequential_bounds(5, alternative="larger").z]
+    [4.2292, 2.8881, 2.2981, 1.9618, 1.7397]
     """
     t = _fractions(looks)
     alpha = _check.alpha_level(alpha)
     power = _check.power_level(power)
     _check.choice("spending", spending, SPENDING)
-    spent = spending_function(t, alpha, spending)
-    c = _solve_bounds(t, np.diff(spent, prepend=0.0) / 2)
-    factor, expected = _inflation(t, c, alpha, power)
+    one_sided = _check.alternative(alternative) != "two-sided"
+    spent = spending_function(t, alpha, spending, alternative)
+    per_side = np.diff(spent, prepend=0.0) / (1 if one_sided else 2)
+    c = _solve_bounds(t, per_side, one_sided=one_sided)
+    factor, expected = _inflation(t, c, alpha, power, one_sided)
     return GroupSequentialBounds(
         z=c,
         alpha_spent=spent,
         information_fractions=t,
-        nominal_p=2 * _sf(c),
+        nominal_p=(1 if one_sided else 2) * _sf(c),
         alpha=alpha,
         spending=spending,
         power=power,
         inflation_factor=factor,
         expected_sample_fraction=expected,
+        alternative=alternative,
     )

@@ -298,6 +298,16 @@ def test_group_sequential_uses_units_against_the_plan():
     xb = conv[conv.variant == "b"]["sum"].to_numpy()
     ref = group_sequential_test(n, xa, xa, n, xb, xb, max_n=max_n)
     np.testing.assert_allclose(looks["boundary"].to_numpy(), ref.boundary, rtol=1e-12)
+    # a one-sided design: one-sided boundaries on a one-sided plan
+    one = abtest.analyze(
+        s, method="sequential", looks=4, baseline=0.10, mde=0.2, alternative="larger"
+    )
+    max_1 = 2 * float(sample_size_proportions_sequential(0.10, 0.12, looks=4, alternative="larger"))
+    assert max_1 < max_n
+    ref1 = group_sequential_test(n, xa, xa, n, xb, xb, max_n=max_1, alternative="larger")
+    np.testing.assert_allclose(one.looks["boundary"].to_numpy(), ref1.boundary, rtol=1e-12)
+    np.testing.assert_allclose(one.looks["p_value"].to_numpy(), ref1.p_value, rtol=1e-12)
+    assert np.isinf(one.looks["lift_high"]).all()
     # no plan: the looks cannot be placed, so the always-valid test is used
     a = abtest.analyze(s, method="sequential", looks=4)
     assert a.results.attrs["sequential"] == "always valid"

@@ -139,3 +139,15 @@ def test_ratio_cuped_reduces_variance_and_covers():
         rates["variance_reduction_reported"], abs=0.042
     )
     assert rates["cuped_coverage"] == pytest.approx(1 - ALPHA, abs=tol(ALPHA))
+
+
+@pytest.mark.parametrize("spending", ["obrien-fleming", "pocock"])
+def test_one_sided_group_sequential_keeps_alpha(aa, spending):
+    from abtest.stats import group_sequential_test
+
+    sums, _ = aa
+    for alternative in ("larger", "smaller"):
+        r = group_sequential_test(
+            *sums.args, alpha=ALPHA, spending=spending, alternative=alternative, repeated_p=False
+        )
+        assert r.rejected[:, -1].mean() == pytest.approx(ALPHA, abs=tol(ALPHA))

@@ -267,3 +267,64 @@ def test_zero_variance_look_is_nan_with_warning():
         # look 1: every unit converted in both arms; look 2: some did not.
         r = group_sequential_test(n, [100, 195], [100, 195], n, [100, 190], [100, 190])
     assert np.isnan(r.statistic[0]) and not r.crossed[0] and np.isfinite(r.statistic[1])
+
+
+# -- one-sided designs ------------------------------------------------------------------------
+@pytest.mark.parametrize("spending", ["obrien-fleming", "pocock"])
+@pytest.mark.parametrize("t", [[0.2, 0.4, 0.6, 0.8, 1.0], [0.15, 0.5, 0.7, 1.0]])
+def test_one_sided_bounds_spend_alpha_by_the_exact_mvn_probability(spending, t):
+    # One-sided (gsDesign test.type=1): alpha spent by look k is
+    # 1 - P(Z_1 < c_1, ..., Z_k < c_k), with no lower boundary.
+    b = group_sequential_bounds(t, alpha=0.05, spending=spending, alternative="larger")
+    t = np.asarray(t)
+    cov = np.sqrt(np.minimum.outer(t, t) / np.maximum.outer(t, t))
+    per_side = spending_function(t, 0.05, spending, "larger")
+    assert per_side[-1] == pytest.approx(0.05)
+    for k in range(1, t.size + 1):
+        mvn = sps.multivariate_normal(np.zeros(k), cov[:k, :k], abseps=1e-8, releps=0)
+        assert 1 - mvn.cdf(b.z[:k]) == pytest.approx(per_side[k - 1], abs=2e-6)
+    assert b.nominal_p == pytest.approx(sps.norm.sf(b.z), rel=1e-12)
+    # not the two-sided design at the same alpha: its boundaries are higher
+    assert np.all(b.z < group_sequential_bounds(t, alpha=0.05, spending=spending).z)
+
+
+def test_one_sided_inflation_gives_the_planned_power():
+    b = group_sequential_bounds(5, alpha=0.05, alternative="larger", power=0.9)
+    t = b.information_fractions
+    drift = (sps.norm.isf(0.05) + sps.norm.isf(0.1)) * np.sqrt(b.inflation_factor)
+    cov = np.sqrt(np.minimum.outer(t, t) / np.maximum.outer(t, t))
+    mvn = sps.multivariate_normal(drift * np.sqrt(t), cov, abseps=1e-8, releps=0)
+    assert 1 - mvn.cdf(b.z) == pytest.approx(0.9, abs=1e-6)
+    assert group_sequential_bounds(1, alternative="larger").z[0] == pytest.approx(
+        sps.norm.isf(0.05), rel=1e-12
+    )
+
+
+def test_one_sided_test_rejects_on_its_side_only():
+    n = [5000, 10000, 15000]
+    ca, cb = [250, 500, 750], [300, 610, 905]
+    up = group_sequential_test(n, ca, ca, n, cb, cb, max_n=40000, alternative="larger")
+    down = group_sequential_test(n, ca, ca, n, cb, cb, max_n=40000, alternative="smaller")
+    # mirrored: b below a with "smaller" is a above b with "larger"
+    mirror = group_sequential_test(n, cb, cb, n, ca, ca, max_n=40000, alternative="smaller")
+    two = group_sequential_test(n, ca, ca, n, cb, cb, max_n=40000)
+    ref = group_sequential_bounds([0.25, 0.5, 0.75], alpha=0.05, alternative="larger")
+    # the boundaries of looks 1-3 are those of a design whose first three looks are these
+    assert up.boundary[:1] == pytest.approx(ref.z[:1], rel=1e-9)
+    assert np.all(up.boundary < two.boundary)
+    assert up.rejected.tolist() == (up.statistic >= up.boundary).tolist() == [False, True, True]
+    assert not down.rejected.any() and np.all(down.p_value == 1.0)
+    assert mirror.rejected.tolist() == up.rejected.tolist()
+    assert mirror.p_value == pytest.approx(up.p_value, rel=1e-9)
+    assert np.all(np.isinf(up.diff_ci[1])) and np.all(np.isinf(down.diff_ci[0]))
+    assert up.diff_ci[0] == pytest.approx(up.diff - up.boundary * (up.diff / up.statistic))
+    assert ((up.p_value <= 0.05) == up.rejected).all()
+    # fixed-horizon one-sided p of each look
+    assert up.fixed_p_value == pytest.approx(sps.norm.sf(up.statistic), rel=1e-12)
+
+
+def test_one_sided_single_look_is_the_fixed_one_sided_test():
+    r = group_sequential_test([4000], [200], [200], [4000], [245], [245], looks=1,
+                              alternative="larger")  # fmt: skip
+    assert r.boundary[0] == pytest.approx(sps.norm.isf(0.05), rel=1e-12)
+    assert r.p_value[0] == pytest.approx(sps.norm.sf(r.statistic[0]), rel=1e-3)
