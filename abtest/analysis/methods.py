@@ -165,7 +165,9 @@ def bayesian_table(design: Design, data: dict[str, MetricArrays]) -> pd.DataFram
     (absolute rate), ``relative_loss``, and the exact credible interval of the
     lift; the difference's credible interval is the normal approximation of the
     difference of the two Beta posteriors (their means and variances).
-    Values: GrowthBook's normal model (:func:`abtest.stats.bayes_means_from_sums`).
+    Values: GrowthBook's normal model (:func:`abtest.stats.bayes_means_from_sums`), on
+    CUPED-adjusted means and variances (:func:`abtest.stats.cuped_adjust`) when the
+    Summary carries covariate sums, as GrowthBook's regression adjustment.
     ``p_value`` stays the frequentist p-value for reference; ``significant``
     means ``prob_beat_control >= design.prob_best_threshold``. Credible
     intervals are at ``1 - alpha`` (no multiplicity adjustment: posteriors
@@ -173,7 +175,7 @@ def bayesian_table(design: Design, data: dict[str, MetricArrays]) -> pd.DataFram
     """
     from scipy import stats as sps
 
-    from abtest.stats import bayes_means_from_sums, beta_binomial
+    from abtest.stats import bayes_means, bayes_means_from_sums, beta_binomial, cuped_adjust
 
     table = frequentist_table(design, data)
     for col in ("prob_beat_control", "prob_best", "expected_loss", "relative_loss"):
@@ -191,7 +193,11 @@ def bayesian_table(design: Design, data: dict[str, MetricArrays]) -> pd.DataFram
             diff_low, diff_high = diff - half, diff + half
             lift_ci = r.lift_ci
         else:
-            r = bayes_means_from_sums(m.n, m.sum, m.sum_sq, control=0, alpha=design.alpha)
+            if m.covariate is not None:  # CUPED-adjusted means and variances (one theta)
+                n_adj, mean_adj, var_adj, _ = cuped_adjust(m.n, m.sum, m.sum_sq, *m.covariate)
+                r = bayes_means(n_adj, mean_adj, var_adj, control=0, alpha=design.alpha)
+            else:
+                r = bayes_means_from_sums(m.n, m.sum, m.sum_sq, control=0, alpha=design.alpha)
             diff = r.effect
             diff_low, diff_high = r.effect_ci[:, 0], r.effect_ci[:, 1]
             lift_ci = r.lift_ci

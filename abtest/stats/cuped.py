@@ -77,6 +77,66 @@ def _covariate(
     return sx, xbar, np.maximum(sxx - sx * xbar, 0.0), sxy - sx * sum_y / n
 
 
+def _adjusted(
+    n: np.ndarray,
+    ybar: np.ndarray,
+    var_y: np.ndarray,
+    xbar: np.ndarray,
+    x_pooled: np.ndarray,
+    sxx: np.ndarray,
+    sxy: np.ndarray,
+    theta: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """An arm's adjusted mean ``ybar - theta (xbar - x_pooled)`` and unit variance
+    ``var_y - 2 theta cov_xy + theta^2 var_x`` (from its centred sums)."""
+    mean = ybar - theta * (xbar - x_pooled)
+    var = np.maximum(var_y - 2 * theta * sxy / (n - 1) + theta**2 * sxx / (n - 1), 0.0)
+    return mean, var
+
+
+def cuped_adjust(
+    n: ArrayLike,
+    total: ArrayLike,
+    total_sq: ArrayLike,
+    sum_x: ArrayLike,
+    sum_x_sq: ArrayLike,
+    sum_xy: ArrayLike,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """CUPED-adjusted means and unit variances of k arms (last axis), one pooled theta.
+
+    ``theta = sum_i S_xy,i / sum_i S_xx,i`` over all arms (the covariate slope of
+    the ANCOVA ``y ~ arm + x``), adjusted mean ``ybar_i - theta (xbar_i -
+    xbar_pooled)`` and variance ``var_y - 2 theta cov_xy + theta^2 var_x`` per arm,
+    as in :func:`cuped_test` (which is this with two arms). The differences of the
+    adjusted means equal the arm coefficients of that regression (statsmodels /
+    R ``lm``). For models that take per-arm means and variances, such as
+    :func:`abtest.stats.bayes_means` (GrowthBook's regression adjustment).
+
+    Returns
+    -------
+    n, mean, var, theta
+        ``theta`` has the shape of one arm's slice (0 where the covariate is
+        constant in every arm: nothing is adjusted).
+
+    >>> n, m, v, theta = cuped_adjust([100, 100], [1050.0, 1100.0], [12000.0, 13000.0],
+    ...                               [1000.0, 1010.0], [10900.0, 11000.0],
+    ...                               [11000.0, 11600.0])
+    >>> round(float(theta), 4), round(float(m[1] - m[0]), 4)
+    (0.5827, 0.4417)
+    """
+    nn, my, vy = mean_var_from_sums(n, total, total_sq)
+    sx, xbar, sxx, sxy = _covariate("", nn, my * nn, sum_x, sum_x_sq, sum_xy)
+    pooled_sxx = sxx.sum(axis=-1, keepdims=True)
+    adjusted = pooled_sxx > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        theta = np.where(
+            adjusted, sxy.sum(axis=-1, keepdims=True) / np.where(adjusted, pooled_sxx, 1.0), 0.0
+        )
+    x_pooled = sx.sum(axis=-1, keepdims=True) / nn.sum(axis=-1, keepdims=True)
+    mean, var = _adjusted(nn, my, vy, xbar, x_pooled, sxx, sxy, theta)
+    return nn, mean, var, theta[..., 0]
+
+
 def cuped_test(
     n_a: ArrayLike,
     sum_a: ArrayLike,
@@ -156,10 +216,8 @@ def cuped_test(
         theta = np.where(adjusted, (sxy_a + sxy_b) / np.where(adjusted, sxx, 1.0), 0.0)
         corr = np.where(adjusted & (syy > 0), (sxy_a + sxy_b) / np.sqrt(sxx * syy), 0.0)
     xbar = (sxa + sxb) / (na + nb)
-    ma_adj = ma - theta * (xa - xbar)
-    mb_adj = mb - theta * (xb - xbar)
-    va_adj = np.maximum(va - 2 * theta * sxy_a / (na - 1) + theta**2 * sxx_a / (na - 1), 0.0)
-    vb_adj = np.maximum(vb - 2 * theta * sxy_b / (nb - 1) + theta**2 * sxx_b / (nb - 1), 0.0)
+    ma_adj, va_adj = _adjusted(na, ma, va, xa, xbar, sxx_a, sxy_a, theta)
+    mb_adj, vb_adj = _adjusted(nb, mb, vb, xb, xbar, sxx_b, sxy_b, theta)
 
     base = welch_test(na, ma_adj, va_adj, nb, mb_adj, vb_adj, alternative=alternative, alpha=alpha)
     se_adj = np.sqrt(va_adj / na + vb_adj / nb)

@@ -449,3 +449,35 @@ def test_untestable_primary_goal_is_said_plainly():
     assert a.winner is None
     assert a.reason.startswith("no winner: no test is possible on signup")
     assert "nan" not in a.reason
+
+
+def test_bayesian_value_goal_uses_the_covariate():
+    """Bayesian method, value goal, covariate sums present: GrowthBook's normal model on
+    the CUPED-adjusted means and variances (one theta over the arms)."""
+    from abtest.data.synthetic import generate_traffic
+    from abtest.stats import bayes_means, bayes_means_from_sums, cuped_adjust
+
+    spec = {
+        "id": "x",
+        "variants": {"control": 1, "b": 1, "c": 1},
+        "goals": [
+            {
+                "event": "purchase",
+                "rates": {"control": 0.1, "b": 0.1, "c": 0.1},
+                "values": {"control": 50.0, "b": 53.0, "c": 50.0},
+            }
+        ],
+    }
+    ex, cv, cov = generate_traffic([spec], units=15_000, seed=5, covariate=True)
+    goals = [{"event": "purchase", "metric": "revenue", "value": "value"}]
+    s = abtest.summarize(ex, cv, goals=goals, covariate=cov)
+    t = abtest.analyze(s, method="bayesian").table().set_index("variant")
+    arr = s.arrays("revenue", ["control", "b", "c"])
+    cols = ("n", "sum", "sum_sq", "sum_x", "sum_x_sq", "sum_xy")
+    ref = bayes_means(*cuped_adjust(*(arr[c] for c in cols))[:3])
+    plain = bayes_means_from_sums(arr["n"], arr["sum"], arr["sum_sq"])
+    assert t["prob_beat_control"].to_numpy()[1:] == pytest.approx(
+        ref.prob_beat_control[1:], rel=1e-12
+    )
+    assert t["prob_best"].to_numpy() == pytest.approx(ref.prob_best, rel=1e-12)
+    assert not np.allclose(ref.prob_beat_control[1:], plain.prob_beat_control[1:], rtol=1e-6)

@@ -99,3 +99,31 @@ def test_partial_covariate_is_an_error():
             [10, 10], [5.0, 5.0], [9.0, 9.0], [1.0, 1.0], [3.0, -2.0], [1.0, 1.0],
             10, 6.0, 9.0, 1.0, 3.0, 1.0,
         )  # fmt: skip
+
+
+def test_multi_arm_adjustment_equals_ancova():
+    # Three arms, one pooled theta: OLS y ~ 1 + arm_b + arm_c + x (statsmodels). The
+    # differences of the adjusted means are the arm coefficients, theta the x slope, and
+    # each arm's variance is the sample variance of y - theta x over its units.
+    from abtest.stats import cuped_adjust
+
+    rng = np.random.default_rng(7)
+    xs, ys = [], []
+    for effect, n in ((0.0, 300), (0.4, 340), (-0.3, 280)):
+        x = rng.gamma(4, 2.5, n)
+        xs.append(x)
+        ys.append(2 + effect + 0.6 * x + rng.normal(0, 3, n))
+    cols = list(zip(*(_sums(x, y) for x, y in zip(xs, ys, strict=True)), strict=True))
+    n, mean, var, theta = cuped_adjust(*(np.array(c, dtype=float) for c in cols))
+    arm = np.concatenate([np.full(x.size, i) for i, x in enumerate(xs)])
+    design = np.column_stack([arm == 1, arm == 2, np.concatenate(xs)]).astype(float)
+    fit = sm.OLS(np.concatenate(ys), sm.add_constant(design)).fit()
+    assert theta == pytest.approx(fit.params[3], rel=1e-10)
+    assert mean[1:] - mean[0] == pytest.approx(fit.params[1:3], rel=1e-10)
+    for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
+        assert var[i] == pytest.approx(np.var(y - theta * x, ddof=1), rel=1e-10)
+    # two arms: the same adjustment as cuped_test
+    r = cuped_test(*_sums(xs[0], ys[0]), *_sums(xs[1], ys[1]))
+    two = cuped_adjust(*(np.array(c[:2], dtype=float) for c in cols))
+    assert two[1] == pytest.approx([r.mean_a, r.mean_b], rel=1e-12)
+    assert two[3] == pytest.approx(r.theta, rel=1e-12)
