@@ -20,7 +20,7 @@ from abtest.analysis.result import Analysis
 from abtest.data.summary import Summary
 from abtest.stats import plan_proportions, srm_test
 
-_SUMMARY_COLUMNS = {"metric", "n", "sum", "sum_sq"}
+_SUMMARY_COLUMNS = {"experiment", "variant", "metric", "kind", "n", "sum", "sum_sq"}
 
 
 def analyze(
@@ -44,7 +44,7 @@ def analyze(
     data
         A unit-level DataFrame (one row per unit, a ``variant`` column, 0/1
         conversion columns and numeric value columns), a :class:`Summary`, or a
-        Summary's frame (columns ``metric, n, sum, sum_sq``, e.g. read back from
+        Summary's frame (columns ``experiment, variant, metric, kind, n, sum, sum_sq``, as
         ``Summary.to_frame()``).
     variant, unit
         Column names of the variant and (optional) unit id in a DataFrame.

@@ -10,6 +10,7 @@ Bonferroni (see :mod:`abtest.stats.multiple`).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -72,29 +73,38 @@ def two_sample(m: MetricArrays, alpha: float, alternative: str = "two-sided"):
 
     Conversions: the pooled z-test; values: Welch's t-test. When the Summary
     carries the pre-period covariate sums (``summarize(covariate=...)``), both kinds
-    use CUPED (:func:`abtest.stats.cuped_test`, theta pooled across the two arms):
-    for a conversion the adjusted difference of rates with unpooled variances, the
-    regression adjustment GrowthBook applies to binomial metrics (Deng et al. 2013
-    hold for any metric; the covariate only has to be fixed before exposure).
+    use CUPED (:func:`abtest.stats.cuped_test`, theta pooled across the two arms)
+    where it is well-posed (:func:`cuped_applies`, and a positive adjusted
+    variance): for a conversion the adjusted difference of rates with unpooled
+    variances, the regression adjustment GrowthBook applies to binomial metrics
+    (Deng et al. 2013 hold for any metric; the covariate only has to be fixed
+    before exposure).
     """
-    if m.covariate is not None:
+    if cuped_applies(m):
         sx, sxx, sxy = m.covariate
-        return cuped_test(
-            m.n[0],
-            m.sum[0],
-            m.sum_sq[0],
-            sx[0],
-            sxx[0],
-            sxy[0],
-            m.n[1:],
-            m.sum[1:],
-            m.sum_sq[1:],
-            sx[1:],
-            sxx[1:],
-            sxy[1:],
-            alpha=alpha,
-            alternative=alternative,
-        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            r = cuped_test(
+                m.n[0],
+                m.sum[0],
+                m.sum_sq[0],
+                sx[0],
+                sxx[0],
+                sxy[0],
+                m.n[1:],
+                m.sum[1:],
+                m.sum_sq[1:],
+                sx[1:],
+                sxx[1:],
+                sxy[1:],
+                alpha=alpha,
+                alternative=alternative,
+            )
+        # a covariate that explains the metric exactly leaves no variance to test with
+        if np.all(np.isfinite(r.se) & (np.asarray(r.se) > 0)):
+            for w in caught:  # the warnings of the result kept, not of one dropped
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            return r
     if m.kind == "binary":
         return proportion_test(
             m.sum[0], m.n[0], m.sum[1:], m.n[1:], alpha=alpha, alternative=alternative
@@ -109,6 +119,19 @@ def two_sample(m: MetricArrays, alpha: float, alternative: str = "two-sided"):
         alpha=alpha,
         alternative=alternative,
     )
+
+
+def cuped_applies(m: MetricArrays) -> bool:
+    """Whether CUPED is well-posed for this metric: covariate sums, at least 2 units
+    per arm and, for a conversion, at least 10 converting and 10 non-converting units
+    in every arm (the normal approximation of an adjusted rate; with fewer, the
+    adjusted control rate can approach 0 and a lift on it means nothing). Elsewhere
+    the plain test is used."""
+    if m.covariate is None or np.any(m.n < 2):
+        return False
+    if m.kind == "binary":
+        return bool(np.all(m.sum >= 10) and np.all(m.n - m.sum >= 10))
+    return True
 
 
 def family_ci_alpha(design: Design, metrics: Iterable[str]) -> dict[str, float]:

@@ -23,6 +23,7 @@ from abtest.analysis.design import Design
 from abtest.analysis.engine import (
     MetricArrays,
     adjust_families,
+    cuped_applies,
     family_ci_alpha,
     frequentist_table,
 )
@@ -90,11 +91,18 @@ def sequential_table(
             r = always_valid_test(n[0], s[0], ss[0], n[1:], s[1:], ss[1:], alpha=a, n_opt=n_opt)
             p, sig = r.p_value, r.significant
         idx = (table["metric"] == metric) & ~table["is_control"]
-        table.loc[idx, "diff_low"] = r.diff_ci[0][:, -1]
-        table.loc[idx, "diff_high"] = r.diff_ci[1][:, -1]
-        table.loc[idx, "lift_low"] = r.lift_ci[0][:, -1]
-        table.loc[idx, "lift_high"] = r.lift_ci[1][:, -1]
-        table.loc[idx, "p_value"] = p[:, -1]
+        # A comparison that became significant is decided at that look (the test stops
+        # there): its estimate, interval and p-value are those of the stopping look, so
+        # later data cannot flip the reported direction. Otherwise the last look.
+        at = np.where(sig[:, -1], np.argmax(sig, axis=-1), sig.shape[-1] - 1)
+        rows_j = np.arange(at.size)
+        table.loc[idx, "diff"] = r.diff[rows_j, at]
+        table.loc[idx, "lift"] = r.lift[rows_j, at]
+        table.loc[idx, "diff_low"] = r.diff_ci[0][rows_j, at]
+        table.loc[idx, "diff_high"] = r.diff_ci[1][rows_j, at]
+        table.loc[idx, "lift_low"] = r.lift_ci[0][rows_j, at]
+        table.loc[idx, "lift_high"] = r.lift_ci[1][rows_j, at]
+        table.loc[idx, "p_value"] = p[rows_j, at]
         table.loc[idx, "ci_level"] = 1 - a
         for j, v in enumerate(design.variants[1:]):
             looks_frames.append(
@@ -193,9 +201,11 @@ def bayesian_table(design: Design, data: dict[str, MetricArrays]) -> pd.DataFram
             diff_low, diff_high = diff - half, diff + half
             lift_ci = r.lift_ci
         else:
-            if m.covariate is not None:  # CUPED-adjusted means and variances (one theta)
-                n_adj, mean_adj, var_adj, _ = cuped_adjust(m.n, m.sum, m.sum_sq, *m.covariate)
-                r = bayes_means(n_adj, mean_adj, var_adj, control=0, alpha=design.alpha)
+            adjusted = (
+                cuped_adjust(m.n, m.sum, m.sum_sq, *m.covariate) if cuped_applies(m) else None
+            )
+            if adjusted is not None and np.all(adjusted[2] > 0):  # CUPED means and variances
+                r = bayes_means(*adjusted[:3], control=0, alpha=design.alpha)
             else:
                 r = bayes_means_from_sums(m.n, m.sum, m.sum_sq, control=0, alpha=design.alpha)
             diff = r.effect

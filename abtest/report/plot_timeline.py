@@ -84,7 +84,7 @@ def timeline_plot(
         if low is not None:
             # a one-sided interval is open (inf) on one side: fill up to far beyond the
             # axis (set from the finite values only) so the band reaches its edge
-            band = (np.nan_to_num(low, neginf=-1e9), np.nan_to_num(high, posinf=1e9))
+            band = (np.where(np.isneginf(low), -1e9, low), np.where(np.isposinf(high), 1e9, high))
             bottom.fill_between(x, *band, color=c, alpha=0.18, lw=0, step=None)
             bottom.plot(x, low, color=c, lw=0.8, alpha=0.6)
             bottom.plot(x, high, color=c, lw=0.8, alpha=0.6)

@@ -124,17 +124,22 @@ def method_label(design: Design) -> str:
         if design.loss_threshold is not None:
             parts.append(f"expected loss ≤ {design.loss_threshold:.2g}")
     else:
-        parts.append(f"α = {design.alpha:g}")
+        sided = {
+            "larger": " one-sided (treatment > control)",
+            "smaller": " one-sided (treatment < control)",
+        }
+        parts.append(f"α = {design.alpha:g}{sided.get(design.alternative, '')}")
         parts.append(f"{CORRECTION_LABELS.get(design.correction, design.correction)} correction")
     return ", ".join(parts)
 
 
 def good_direction(design: Design, metric: str) -> str:
-    """``"decrease"`` for a guardrail whose good direction is down, else ``"increase"``."""
+    """``"decrease"`` for a guardrail whose good direction is down, or for a goal of a
+    design that tests for a decrease (``alternative="smaller"``); else ``"increase"``."""
     for g in design.guardrails:
         if g.metric == metric:
             return g.direction
-    return "increase"
+    return "decrease" if design.alternative == "smaller" else "increase"
 
 
 def build_view(analysis: Analysis) -> ReportView:

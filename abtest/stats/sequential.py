@@ -128,12 +128,15 @@ def _repeated_p(
     one look), is interpolated monotonically (PCHIP): within 1e-3 (relative) of
     the exact inverse for p < 0.5, and exact at ``alpha``. Below 1e-6 the p-value
     is reported as 1e-6. One-sided: the same with one-sided designs and levels
-    (``z_{1 - a}``).
+    (``z_{1 - a}``) up to 0.5; a statistic below every tabulated boundary (z < 0 at
+    a single look) has p = 1.
     """
     sides = 1 if one_sided else 2
     levels = np.unique(np.append(_P_LEVELS, alpha))
     if one_sided:
-        levels = levels[levels < 0.5]  # a one-sided boundary at level >= 0.5 is <= 0
+        # up to 0.5, where a single look's boundary is 0 (so z = 0 has p = 0.5); z < 0
+        # is reported as p = 1
+        levels = np.union1d(levels[levels < 0.5], np.linspace(0.3, 0.5, 5))
     table = np.empty((levels.size, t.size))
     alt = "larger" if one_sided else "two-sided"
     for i, level in enumerate(levels):
@@ -345,11 +348,12 @@ def group_sequential_test(
 
 
 def _bounds(estimate: np.ndarray, half: np.ndarray, alternative: str) -> tuple[Any, Any]:
-    """Repeated confidence bounds: ``estimate -+ half``, open (inf) on the side a
-    one-sided design does not test."""
+    """Repeated confidence bounds: ``estimate -+ half``, open (``inf``) on the side a
+    one-sided design does not test, as Welch's one-sided interval; NaN on both sides
+    where the estimate is NaN."""
     lo, hi = estimate - half, estimate + half
     if alternative == "larger":
-        hi = np.full(np.shape(hi), np.inf)
+        hi = np.where(np.isnan(lo), np.nan, np.inf)
     elif alternative == "smaller":
-        lo = np.full(np.shape(lo), -np.inf)
+        lo = np.where(np.isnan(hi), np.nan, -np.inf)
     return lo, hi
