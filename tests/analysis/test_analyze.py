@@ -445,7 +445,12 @@ def test_untestable_primary_goal_is_said_plainly():
             "sum_sq": [0.0, 0.0],
         }
     )
-    a = abtest.analyze(df)  # a Summary's frame is taken as one
+    from abtest.stats import DegenerateWarning
+
+    with pytest.warns(DegenerateWarning) as caught:
+        a = abtest.analyze(df)  # a Summary's frame is taken as one
+    said = " ".join(str(w.message) for w in caught)
+    assert "no test is possible" in said and "relative lift is undefined" in said
     assert a.winner is None
     assert a.reason.startswith("no winner: no test is possible on signup")
     assert "nan" not in a.reason
