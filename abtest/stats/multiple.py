@@ -1,7 +1,8 @@
 """k variants: every treatment against the control, with multiple-testing correction.
 
-Corrections come from statsmodels' ``multipletests`` (Holm, Bonferroni,
-Benjamini-Hochberg). Intervals are widened to the Bonferroni level
+Corrections come from statsmodels' ``multipletests`` (Bonferroni,
+Benjamini-Hochberg) and Holm's formula (:func:`_holm`, equal to statsmodels').
+Intervals are widened to the Bonferroni level
 ``alpha / m`` under Holm and Bonferroni, so they are simultaneous and agree
 with the corrected decisions in the Bonferroni case; under Benjamini-Hochberg
 (which controls the false discovery rate, not the family-wise error) they are
@@ -33,7 +34,7 @@ CORRECTIONS = {
 
 
 def adjust_p_values(p_values: ArrayLike, correction: str = "holm") -> np.ndarray:
-    """Adjusted p-values (1-D) by statsmodels ``multipletests``.
+    """Adjusted p-values (1-D), as statsmodels ``multipletests``.
 
     >>> adjust_p_values([0.01, 0.04, 0.03], "holm").round(3)
     array([0.03, 0.06, 0.06])
@@ -54,7 +55,27 @@ def adjust_p_values(p_values: ArrayLike, correction: str = "holm") -> np.ndarray
     # rather than blanking it: statsmodels' fdr_bh turns every output into NaN otherwise
     if method is None or finite.sum() <= 1:
         return out
-    out[finite] = multipletests(p[finite], method=method)[1]
+    if method == "holm":
+        out[finite] = _holm(p[finite])
+    else:
+        out[finite] = multipletests(p[finite], method=method)[1]
+    return out
+
+
+def _holm(p: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjusted p-values: in ascending order,
+    ``max_{j <= i} min(1, (m - j + 1) p_(j))``.
+
+    The formula of statsmodels ``multipletests(method="holm")`` (equal to it to
+    rounding in the tests), written out because statsmodels runs ``gc.collect()``
+    on every Holm call: about 0.1 s each in a process with many live objects
+    (a notebook, the weekly report), twice per analysis.
+    """
+    order = np.argsort(p, kind="stable")
+    m = p.size
+    stepped = np.minimum(1.0, np.maximum.accumulate(p[order] * np.arange(m, 0, -1)))
+    out = np.empty(m)
+    out[order] = stepped
     return out
 
 
