@@ -135,7 +135,7 @@ def design_from_experiment(experiment: Any) -> Design:
         power=float(getattr(a, "power", 0.8) or 0.8),
         correction=str(getattr(a, "correction", "holm") or "holm"),
         alternative=str(getattr(a, "alternative", "two-sided") or "two-sided"),
-        mde=getattr(a, "mde", None),
+        mde=getattr(a, "signed_mde", None),
         baseline=getattr(a, "baseline", None),
         expected_daily_units=getattr(a, "expected_daily_units", None),
         guardrails=tuple(

@@ -112,7 +112,7 @@ def plan_text(exp: Experiment) -> str:
         )
     assert a.baseline is not None and a.mde is not None
     plan = plan_proportions(
-        a.baseline, a.mde, variants=len(exp.variants), weights=exp.weights, alpha=a.alpha,
+        a.baseline, a.signed_mde, variants=len(exp.variants), weights=exp.weights, alpha=a.alpha,
         power=a.power, alternative=a.alternative, daily_units=a.expected_daily_units,
         allocation=exp.traffic,
     )  # fmt: skip

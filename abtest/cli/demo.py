@@ -101,7 +101,7 @@ SCENARIOS: dict[str, Scenario] = {
 def generic_scenario(experiment: Any) -> Scenario:
     """Any other registry: the last treatment has the planned MDE, the others none."""
     treatments = [v.id for v in experiment.treatments]
-    mde = experiment.analysis.mde or 0.10
+    mde = experiment.analysis.signed_mde or 0.10
     lift = {t: 0.0 for t in treatments}
     lift[treatments[-1]] = mde
     return Scenario(f"{treatments[-1]} has the planned lift ({mde:+.0%}), others none", lift)

@@ -237,7 +237,7 @@ def experiment_findings(exp: Experiment) -> list[Finding]:
                 "sequential",
             )
         )
-    if a.baseline is not None and a.mde is not None and a.baseline * (1 + a.mde) >= 1:
+    if a.baseline is not None and a.signed_mde is not None and a.baseline * (1 + a.signed_mde) >= 1:
         out.append(
             Finding(
                 ("analysis", "mde"),

@@ -74,11 +74,13 @@ def feasibility(exp: Experiment) -> list[Finding]:
                 "warning",
             )
         ]
-    if a.baseline * (1 + a.mde) >= 1:
+    mde = a.signed_mde
+    assert mde is not None
+    if a.baseline * (1 + mde) >= 1:
         return []  # reported by the schema rules
     p = planning.plan(
         a.baseline,
-        a.mde,
+        mde,
         exp.weights,
         alpha=a.alpha,
         power=a.power,
@@ -97,7 +99,7 @@ def feasibility(exp: Experiment) -> list[Finding]:
     return [
         Finding(
             ("analysis", "mde"),
-            f"not enough traffic: detecting {a.mde:+.1%} on a {a.baseline:.2%} baseline "
+            f"not enough traffic: detecting {mde:+.1%} on a {a.baseline:.2%} baseline "
             f"(alpha {a.alpha:g}, power {a.power:.0%}) needs {per:,} units {each} "
             f"({p.total_units:,} in all), {p.days} days at {daily:,.0f} units/day, but "
             f"{exp.start} to {exp.end} is {available} days; raise mde, move end to "

@@ -149,7 +149,9 @@ class AnalysisConfig(BaseModel):
     power: Rate = Field(0.8, description="Power to plan the sample size for.")
     alternative: Alternative = Field("two-sided", description="two-sided | larger | smaller.")
     mde: Positive | None = Field(
-        None, description="Minimum detectable effect, relative, on the primary goal (0.1 = +10%)."
+        None,
+        description="Minimum detectable effect, relative, on the primary goal (0.1 = +10%; "
+        "with alternative: smaller, a 10% decrease).",
     )
     baseline: Rate | None = Field(
         None, description="Expected control conversion rate of the primary goal (0.04 = 4%)."
@@ -179,6 +181,14 @@ class AnalysisConfig(BaseModel):
         "obrien-fleming",
         description="Sequential: alpha-spending function: obrien-fleming | pocock.",
     )
+
+    @property
+    def signed_mde(self) -> float | None:
+        """The relative change the plan is for: ``mde`` is a size, a decrease when the
+        design tests for one (``alternative: smaller``), else an increase."""
+        if self.mde is None:
+            return None
+        return -self.mde if self.alternative == "smaller" else self.mde
 
 
 class Spend(BaseModel):

@@ -47,3 +47,25 @@ def test_two_arms_equal_sample_size_proportions(p_a: float, mde: float) -> None:
 
 def test_no_traffic_no_days() -> None:
     assert plan(0.05, 0.1, [0.5, 0.5]).days is None
+
+
+def test_one_sided_decrease_plans_for_a_decrease(valid_text, write) -> None:
+    """``alternative: smaller``: mde is the size of a decrease (the registry's mde is
+    positive), in the design, the registry plan and the lint check alike."""
+    from abtest.analysis.design import design_from_experiment
+    from abtest.cli._registry_plan import plan_text
+    from abtest.registry import load_registry
+    from abtest.stats import plan_proportions
+
+    text = valid_text(edits={"  mde: 0.10\n": "  mde: 0.10\n  alternative: smaller\n"})
+    exp = load_registry(write(text).parent)["pricing-cta"]
+    assert exp.analysis.signed_mde == -0.10
+    assert design_from_experiment(exp).mde == -0.10
+    ref = plan_proportions(0.04, -0.10, alpha=0.05, alternative="smaller")
+    assert ref.target_rate == pytest.approx(0.036)
+    assert f"{ref.n_per_variant[0]:,}" in plan_text(exp)
+    light = plan(0.04, exp.analysis.signed_mde, [0.5, 0.5], alternative="smaller")
+    assert light.n_per_variant == ref.n_per_variant
+    # not the mirrored increase: a decrease from 4% needs fewer units than +10%
+    up = plan_proportions(0.04, 0.10, alpha=0.05, alternative="larger")
+    assert ref.n_per_variant[0] < up.n_per_variant[0]
