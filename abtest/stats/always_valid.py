@@ -46,7 +46,7 @@ from numpy.typing import ArrayLike
 
 from abtest.stats import _check
 from abtest.stats.means import mean_var_from_sums
-from abtest.stats.proportions import relative_lift
+from abtest.stats.proportions import fieller_lift_interval, relative_lift
 from abtest.stats.results import _Result, warn_degenerate
 
 DEFAULT_N_OPT = 5000.0
@@ -160,8 +160,9 @@ def always_valid_test(
     -------
     AlwaysValidResult
         Per look: ``p_value``, ``significant``, ``diff``/``diff_ci`` and
-        ``lift``/``lift_ci`` (delta-method variance of the lift, as
-        :func:`abtest.stats.proportions.relative_lift`).
+        ``lift``/``lift_ci`` (Fieller's interval at the sequence's multiplier,
+        :func:`abtest.stats.proportions.fieller_lift_interval`: it excludes 0
+        exactly when ``diff_ci`` does).
 
     Notes
     -----
@@ -200,9 +201,12 @@ def always_valid_test(
         p = np.minimum(1.0, np.exp(-log_lr))
     half = mixture_halfwidth(se, n, alpha, rho)
     diff_ci = (diff - half, diff + half)
-    lift, lift_se = relative_lift(ma, va, na, mb, vb, nb)
-    lift_half = mixture_halfwidth(lift_se, n, alpha, rho)
-    lift_ci = (lift - lift_half, lift + lift_half)
+    lift, _ = relative_lift(ma, va, na, mb, vb, nb)
+    # Fieller's interval at the sequence's multiplier (half-width over se): it excludes
+    # a zero lift exactly when the difference's sequence excludes 0
+    q = mixture_halfwidth(1.0, n, alpha, rho)
+    lift_ci = fieller_lift_interval(ma, va, na, mb, vb, nb, q)
+    lift_ci = tuple(np.where(np.isnan(lift), np.nan, end) for end in lift_ci)
     if intersect:
         p = _running(np.fmin, p)
         diff_ci = (_running(np.fmax, diff_ci[0]), _running(np.fmin, diff_ci[1]))

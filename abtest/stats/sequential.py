@@ -18,7 +18,7 @@ from scipy import interpolate, special
 
 from abtest.stats import _check
 from abtest.stats.means import mean_var_from_sums
-from abtest.stats.proportions import relative_lift
+from abtest.stats.proportions import fieller_lift_interval, relative_lift
 from abtest.stats.results import _Result, warn_degenerate
 from abtest.stats.sequential_bounds import (
     _COARSE,
@@ -58,9 +58,12 @@ class SequentialResult(_Result):
     9.4). ``fixed_p_value`` is the naive fixed-horizon p-value of the look,
     which must NOT be compared with alpha; ``nominal_p`` is the boundary as a
     fixed-horizon p-value (``fixed_p_value <= nominal_p`` iff crossed).
-    ``diff_ci`` and ``lift_ci`` are repeated confidence intervals: estimate +-
-    boundary x standard error, which cover the true effect at every look at
-    once with probability ``1 - alpha`` (Jennison & Turnbull 2000, ch. 9).
+    ``diff_ci`` and ``lift_ci`` are repeated confidence intervals, which cover the
+    true effect at every look at once with probability ``1 - alpha`` (Jennison &
+    Turnbull 2000, ch. 9): the difference +- boundary x standard error, and for the
+    lift Fieller's interval at the boundary
+    (:func:`abtest.stats.proportions.fieller_lift_interval`), which excludes 0
+    exactly when the look crosses.
     """
 
     statistic: Any
@@ -315,10 +318,13 @@ def group_sequential_test(
     crossed = zside >= c  # NaN compares False
     rejected = np.logical_or.accumulate(crossed, axis=-1)
     stop = np.where(rejected[..., -1], np.argmax(crossed, axis=-1), -1)
-    lift, lift_se = relative_lift(ma, va, na, mb, vb, nb)
+    lift, _ = relative_lift(ma, va, na, mb, vb, nb)
     with np.errstate(invalid="ignore"):
         diff_ci = _bounds(diff, c * se, alternative)
-        lift_ci = _bounds(lift, c * lift_se, alternative)
+    # Fieller's interval at the look's boundary: it excludes a zero lift exactly when
+    # the look crosses (the delta-method interval need not)
+    lift_ci = fieller_lift_interval(ma, va, na, mb, vb, nb, c, alternative)
+    lift_ci = tuple(np.where(np.isnan(lift), np.nan, end) for end in lift_ci)
 
     return SequentialResult(
         statistic=z,
