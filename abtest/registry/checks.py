@@ -237,13 +237,18 @@ def experiment_findings(exp: Experiment) -> list[Finding]:
                 "sequential",
             )
         )
-    if a.baseline is not None and a.signed_mde is not None and a.baseline * (1 + a.signed_mde) >= 1:
+    signed = a.signed_mde
+    if a.baseline is not None and signed is not None and not 0 < a.baseline * (1 + signed) < 1:
+        target = a.baseline * (1 + signed)
+        if signed > 0:
+            why = "not below 100%; mde is a relative lift (0.10 = +10%)"
+        else:
+            why = "not above 0%; with alternative: smaller, mde is a relative decrease below 1"
         out.append(
             Finding(
                 ("analysis", "mde"),
                 f"{a.mde:g} on baseline {a.baseline:g} targets a conversion rate of "
-                f"{a.baseline * (1 + a.mde):.4g}, not below 100%; mde is a relative lift "
-                "(0.10 = +10%)",
+                f"{target:.4g}, {why}",
                 "mde",
             )
         )

@@ -76,7 +76,7 @@ def feasibility(exp: Experiment) -> list[Finding]:
         ]
     mde = a.signed_mde
     assert mde is not None
-    if a.baseline * (1 + mde) >= 1:
+    if not 0 < a.baseline * (1 + mde) < 1:
         return []  # reported by the schema rules
     p = planning.plan(
         a.baseline,

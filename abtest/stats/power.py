@@ -122,14 +122,18 @@ def mde_proportions(
     alternative: str = "two-sided",
     ratio: ArrayLike = 1.0,
 ) -> Any:
-    """Smallest upward effect detectable with ``n_per_arm`` units per arm.
+    """Smallest effect detectable with ``n_per_arm`` units per arm: upward, or
+    downward when ``alternative="smaller"``.
 
-    Solves ``power_proportions(p_a, p_b, n) = power`` for ``p_b`` in ``(p_a, 1)``,
-    as R ``power.prop.test(n=, p1=, power=)$p2``. Returns ``p_b / p_a - 1`` when
-    ``relative`` else ``p_b - p_a``.
+    Solves ``power_proportions(p_a, p_b, n) = power`` for ``p_b`` in ``(p_a, 1)``
+    (``(0, p_a)`` for a decrease), as R ``power.prop.test(n=, p1=, power=)$p2``.
+    Returns ``p_b / p_a - 1`` when ``relative`` else ``p_b - p_a`` (negative for a
+    decrease).
 
     >>> round(float(mde_proportions(0.05, 31234)), 4)
     0.1
+    >>> round(float(mde_proportions(0.05, 31234, alternative="smaller")), 4)
+    -0.085
     """
     pa = _check.open_unit("p_a", p_a)
     n = _check.positive("n_per_arm", n_per_arm)
@@ -142,12 +146,15 @@ def mde_proportions(
         d, null_sd, alt_sd = _prop_terms(pa, pb, r)
         return sps.norm.cdf((np.sqrt(n) * d - za * null_sd) / alt_sd) - target
 
-    hi = np.full(pa.shape, 1 - 1e-12)
-    unreachable = excess_power(hi, pa, n, r) < 0
+    if alternative == "smaller":
+        far, bracket, edge = np.full(pa.shape, 1e-12), lambda f: (f, pa - 1e-15), "above 0%"
+    else:
+        far, bracket, edge = np.full(pa.shape, 1 - 1e-12), lambda f: (pa + 1e-15, f), "below 100%"
+    unreachable = excess_power(far, pa, n, r) < 0
     _check.fail_where(
-        "n_per_arm", n, unreachable, "too few units: no rate below 100% reaches the requested power"
+        "n_per_arm", n, unreachable, f"too few units: no rate {edge} reaches the requested power"
     )
-    res = elementwise.find_root(excess_power, (pa + 1e-15, hi), args=(pa, n, r), tolerances=_TIGHT)
+    res = elementwise.find_root(excess_power, bracket(far), args=(pa, n, r), tolerances=_TIGHT)
     pb = res.x
     return (pb / pa - 1 if relative else pb - pa)[()]
 
