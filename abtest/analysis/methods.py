@@ -10,8 +10,8 @@
   of looks, a group sequential design (:func:`abtest.stats.group_sequential_test`).
   With daily cumulative data every day is a look and ``looks`` reports each.
   A one-sided design (``alternative`` "larger" / "smaller") gets one-sided group
-  sequential boundaries; the always-valid test stays two-sided at ``alpha``
-  (conservative for one side: at most ``alpha / 2`` false positives there).
+  sequential boundaries, or the one-sided always-valid test (evidence on the
+  tested side only; conservative).
 """
 
 from __future__ import annotations
@@ -88,13 +88,24 @@ def sequential_table(
             p, sig = r.p_value, r.rejected
         else:
             n_opt = max_n or DEFAULT_N_OPT
-            r = always_valid_test(n[0], s[0], ss[0], n[1:], s[1:], ss[1:], alpha=a, n_opt=n_opt)
+            r = always_valid_test(
+                n[0],
+                s[0],
+                ss[0],
+                n[1:],
+                s[1:],
+                ss[1:],
+                alpha=a,
+                n_opt=n_opt,
+                alternative=design.alternative,
+            )
             p, sig = r.p_value, r.significant
         idx = (table["metric"] == metric) & ~table["is_control"]
         # A comparison that became significant is decided at that look (the test stops
         # there): its estimate, interval and p-value are those of the stopping look, so
-        # later data cannot flip the reported direction. Otherwise the last look.
-        at = np.where(sig[:, -1], np.argmax(sig, axis=-1), sig.shape[-1] - 1)
+        # later data cannot flip the reported direction. Otherwise the look its (running
+        # minimum) p-value comes from, which a Holm step may still declare significant.
+        at = np.where(sig[:, -1], np.argmax(sig, axis=-1), _look_of_final_p(p))
         rows_j = np.arange(at.size)
         table.loc[idx, "diff"] = r.diff[rows_j, at]
         table.loc[idx, "lift"] = r.lift[rows_j, at]
@@ -127,12 +138,22 @@ def sequential_table(
                 )
             )
     adjust_families(table, design)
+    # the sequential tests do not use a covariate: no CUPED column from the base table
+    table = table.drop(columns="variance_reduction", errors="ignore")
     looks = pd.concat(looks_frames, ignore_index=True) if looks_frames else None
     kind = "group sequential" if group_sequential else "always valid"
     table.attrs["sequential"] = kind
     if looks is not None:
         looks.attrs["sequential"] = kind
     return table, looks
+
+
+def _look_of_final_p(p: np.ndarray) -> np.ndarray:
+    """Per comparison (rows), the first look whose running-minimum p-value equals the
+    last one (the last look where the p-values are all NaN)."""
+    last = p[:, -1:]
+    hit = (p == last) | (np.isnan(p) & np.isnan(last))
+    return np.argmax(hit, axis=-1)
 
 
 def _planned_max_n(design: Design, alpha: float) -> float | None:
@@ -191,6 +212,7 @@ def bayesian_table(design: Design, data: dict[str, MetricArrays]) -> pd.DataFram
     z = float(sps.norm.isf(design.alpha / 2))
     for metric, m in data.items():
         rows = table["metric"] == metric
+        adjusted_here = False
         if m.kind == "binary":
             r = beta_binomial(m.sum, m.n, prior=design.prior, control=0, alpha=design.alpha)
             a, b = r.posterior_alpha, r.posterior_beta
@@ -204,7 +226,8 @@ def bayesian_table(design: Design, data: dict[str, MetricArrays]) -> pd.DataFram
             adjusted = (
                 cuped_adjust(m.n, m.sum, m.sum_sq, *m.covariate) if cuped_applies(m) else None
             )
-            if adjusted is not None and np.all(adjusted[2] > 0):  # CUPED means and variances
+            adjusted_here = adjusted is not None and bool(np.all(adjusted[2] > 0))
+            if adjusted_here:  # CUPED-adjusted means and variances
                 r = bayes_means(*adjusted[:3], control=0, alpha=design.alpha)
             else:
                 r = bayes_means_from_sums(m.n, m.sum, m.sum_sq, control=0, alpha=design.alpha)
@@ -212,6 +235,8 @@ def bayesian_table(design: Design, data: dict[str, MetricArrays]) -> pd.DataFram
             diff_low, diff_high = r.effect_ci[:, 0], r.effect_ci[:, 1]
             lift_ci = r.lift_ci
         treat = rows & ~table["is_control"]
+        if "variance_reduction" in table.columns and not adjusted_here:
+            table.loc[rows, "variance_reduction"] = np.nan  # this posterior used no covariate
         table.loc[rows, "prob_beat_control"] = r.prob_beat_control
         table.loc[rows, "prob_best"] = r.prob_best
         table.loc[rows, "expected_loss"] = r.expected_loss

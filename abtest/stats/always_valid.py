@@ -138,6 +138,7 @@ def always_valid_test(
     alpha: float = 0.05,
     n_opt: float = DEFAULT_N_OPT,
     intersect: bool = True,
+    alternative: str = "two-sided",
 ) -> AlwaysValidResult:
     """Always-valid p-values and confidence sequences from cumulative per-look sums.
 
@@ -155,6 +156,12 @@ def always_valid_test(
     intersect
         Report the running intersection of the intervals (and the running
         minimum of the p-value, which that intersection matches at 0).
+    alternative
+        ``"two-sided"``, or ``"larger"`` / ``"smaller"`` (b above / below a): the
+        two-sided mixture's p-value at looks whose estimate lies on the tested
+        side, 1 at the others, and the sequence's bound on that side only (the
+        other end ``inf``). Valid (the chance of ever rejecting under H0 is at
+        most the two-sided one's, ``alpha``) and conservative: about ``alpha / 2``.
 
     Returns
     -------
@@ -184,6 +191,7 @@ def always_valid_test(
     [0.0004, 0.0263]
     """
     alpha = _check.alpha_level(alpha)
+    _check.alternative(alternative)
     rho = mixture_rho(alpha, n_opt)
     na, ma, va = mean_var_from_sums(n_a, sum_a, sum_sq_a, "_a")
     nb, mb, vb = mean_var_from_sums(n_b, sum_b, sum_sq_b, "_b")
@@ -201,11 +209,16 @@ def always_valid_test(
         p = np.minimum(1.0, np.exp(-log_lr))
     half = mixture_halfwidth(se, n, alpha, rho)
     diff_ci = (diff - half, diff + half)
+    if alternative != "two-sided":  # evidence on the tested side only
+        sign = 1.0 if alternative == "larger" else -1.0
+        p = np.where(sign * z > 0, p, np.where(np.isnan(z), np.nan, 1.0))
+        open_end = np.where(np.isnan(diff_ci[0]), np.nan, np.inf)
+        diff_ci = (diff_ci[0], open_end) if sign > 0 else (-open_end, diff_ci[1])
     lift, _ = relative_lift(ma, va, na, mb, vb, nb)
     # Fieller's interval at the sequence's multiplier (half-width over se): it excludes
     # a zero lift exactly when the difference's sequence excludes 0
     q = mixture_halfwidth(1.0, n, alpha, rho)
-    lift_ci = fieller_lift_interval(ma, va, na, mb, vb, nb, q)
+    lift_ci = fieller_lift_interval(ma, va, na, mb, vb, nb, q, alternative)
     lift_ci = tuple(np.where(np.isnan(lift), np.nan, end) for end in lift_ci)
     if intersect:
         p = _running(np.fmin, p)

@@ -83,15 +83,20 @@ def fieller_lift_interval(
     """Fieller's interval for the lift ``mean_b / mean_a - 1`` at critical value ``q``.
 
     The ratios ``r`` with ``|mean_b - r mean_a| <= q sqrt(s_b^2 + r^2 s_a^2)``
-    (``s^2 = var / n``, the variances of the means; Fieller 1954), i.e. the roots of
-    ``(m_a^2 - q^2 s_a^2) r^2 - 2 m_a m_b r + (m_b^2 - q^2 s_b^2)``. At ``r = 1`` the
-    condition is ``|z| <= q`` for ``z = (m_b - m_a) / sqrt(s_a^2 + s_b^2)``, so the
-    interval excludes a zero lift exactly when that z-test rejects at ``q`` — which
-    the delta-method interval of :func:`relative_lift` does not guarantee. Written
-    out (no library has it vectorised). One-sided (``"larger"`` / ``"smaller"``):
-    the lower / upper root, the other end open (``inf``). Where the control mean is
-    not above ``q`` of its own standard errors (``m_a^2 <= q^2 s_a^2``, or
-    ``m_a <= 0``) the set is unbounded: ``(-inf, inf)``. NaN where any input is.
+    (``s^2 = var / n``, the variances of the means; Fieller 1954), bounded by the
+    roots of ``(m_a^2 - q^2 s_a^2) r^2 - 2 m_a m_b r + (m_b^2 - q^2 s_b^2)``. At
+    ``r = 1`` the condition is ``|z| <= q`` for ``z = (m_b - m_a) / sqrt(s_a^2 +
+    s_b^2)``, so the interval excludes a zero lift exactly when that z-test rejects
+    at ``q``, which the delta-method interval of :func:`relative_lift` does not
+    guarantee. Written out (no library has it vectorised). One-sided (``"larger"`` /
+    ``"smaller"``): the lower / upper end, the other open (``inf``).
+
+    When the control mean is within ``q`` of its own standard errors
+    (``m_a^2 <= q^2 s_a^2``: few control conversions) the set is unbounded: two
+    rays outside the roots, of which the one holding the estimate is returned (for
+    non-negative means a ratio is at least 0, so a lift at least -1), or the whole
+    line when there are no real roots. Where the control mean is not positive, or
+    neither arm varies, the interval is ``(-inf, inf)`` / NaN.
 
     >>> lo, hi = fieller_lift_interval(0.10, 0.09, 5000, 0.11, 0.0979, 5000, 1.96)
     >>> round(float(lo), 4), round(float(hi), 4)
@@ -101,18 +106,26 @@ def fieller_lift_interval(
     sa2 = np.asarray(var_a, dtype=float) / np.asarray(n_a, dtype=float)
     sb2 = np.asarray(var_b, dtype=float) / np.asarray(n_b, dtype=float)
     q2 = np.asarray(q, dtype=float) ** 2
-    lead = a * a - q2 * sa2
-    bounded = (lead > 0) & (a > 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        root = np.sqrt(np.maximum(q2 * (a * a * sb2 + b * b * sa2 - q2 * sa2 * sb2), 0.0))
-        safe = np.where(bounded, lead, 1.0)
-        lo = np.where(bounded, (a * b - root) / safe - 1, -np.inf)
-        hi = np.where(bounded, (a * b + root) / safe - 1, np.inf)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        lead = a * a - q2 * sa2
+        disc = q2 * (a * a * sb2 + b * b * sa2 - q2 * sa2 * sb2)
+        root = np.sqrt(np.maximum(disc, 0.0))
+        safe = np.where(lead != 0, lead, 1.0)
+        r1, r2 = (a * b - root) / safe, (a * b + root) / safe
+        small, big = np.minimum(r1, r2), np.maximum(r1, r2)
+        bounded = (lead > 0) & (a > 0)
+        # unbounded: the ray outside the roots that holds the estimate b / a
+        rays = (lead <= 0) & (a > 0) & (disc > 0)
+        upper_ray = rays & (b / np.where(a > 0, a, 1.0) >= big)
+        floor = np.where(b >= 0, 0.0, -np.inf)  # a ratio of non-negative means
+        lo = np.where(bounded, small, np.where(upper_ray, big, np.where(rays, floor, -np.inf)))
+        hi = np.where(bounded, big, np.where(rays & ~upper_ray, small, np.inf))
+    lo, hi = lo - 1, hi - 1
     if alternative == "larger":
         hi = np.full(np.shape(hi), np.inf)
     elif alternative == "smaller":
         lo = np.full(np.shape(lo), -np.inf)
-    missing = np.isnan(a + b + sa2 + sb2 + q2)
+    missing = np.isnan(a + b + sa2 + sb2 + q2) | ((sa2 == 0) & (sb2 == 0))
     return np.where(missing, np.nan, lo), np.where(missing, np.nan, hi)
 
 

@@ -534,3 +534,34 @@ def test_sequential_decision_is_taken_at_the_stopping_look():
     assert row["lift_low"] == pytest.approx(first["lift_low"], rel=1e-12)
     assert row["p_value"] == pytest.approx(first["p_value"], rel=1e-12)
     assert a.winner == "b" and "worse" not in a.reason
+
+
+@pytest.mark.parametrize(
+    ("seed", "plan"), [(1703, {}), (1648, {"looks": 4, "baseline": 0.10, "mde": 0.2})]
+)
+def test_sequential_row_comes_from_the_look_of_its_p_value(seed, plan):
+    # c never crosses at the Bonferroni level but Holm declares it significant with the
+    # running-minimum p of an earlier look: the row reports that look, not the last one
+    # (whose lift has the other sign for these seeds, found by a review).
+    a = abtest.analyze(
+        daily({"control": 0.10, "b": 0.14, "c": 0.10}, seed=seed), method="sequential", **plan
+    )
+    looks = a.looks[a.looks["variant"] == "c"].reset_index(drop=True)
+    k = int(np.argmin(looks["p_value"].to_numpy()))
+    row = a.table().set_index("variant").loc["c"]
+    assert looks["lift"].iloc[-1] * looks["lift"].iloc[k] < 0
+    assert row["lift"] == pytest.approx(looks["lift"].iloc[k], rel=1e-12)
+    assert row["p_value"] == pytest.approx(looks["p_value"].iloc[k], rel=1e-12)
+    assert "variance_reduction" not in a.table().columns
+
+
+def test_one_sided_always_valid_never_calls_the_other_side():
+    # no plan, so the always-valid test; b is clearly worse but the design tests "larger"
+    s = daily({"control": 0.12, "b": 0.09})
+    a = abtest.analyze(s, method="sequential", alternative="larger")
+    assert a.results.attrs["sequential"] == "always valid"
+    row = a.table().set_index("variant").loc["b"]
+    assert not row["significant"] and row["p_value"] == 1.0
+    assert a.winner is None and "worse" not in a.reason
+    two = abtest.analyze(s, method="sequential")
+    assert two.winner == "control"  # two-sided, the same data: control wins

@@ -151,3 +151,20 @@ def test_one_sided_group_sequential_keeps_alpha(aa, spending):
             *sums.args, alpha=ALPHA, spending=spending, alternative=alternative, repeated_p=False
         )
         assert r.rejected[:, -1].mean() == pytest.approx(ALPHA, abs=tol(ALPHA))
+
+
+def test_one_sided_always_valid_splits_the_two_sided_rejections(aa):
+    from abtest.stats import always_valid_test
+
+    sums, rates = aa
+    n_opt = float(sums.n_a[0, -1] + sums.n_b[0, -1])
+    side = {
+        alt: always_valid_test(*sums.args, alpha=ALPHA, n_opt=n_opt, alternative=alt)
+        .significant[:, -1]
+        .mean()
+        for alt in ("larger", "smaller")
+    }
+    # each side keeps only the rejections on its side: together the two-sided rate
+    assert side["larger"] + side["smaller"] == pytest.approx(rates["always_valid"], abs=2e-3)
+    for rate in side.values():
+        assert rate <= ALPHA / 2 + tol(ALPHA / 2)
