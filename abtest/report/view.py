@@ -206,10 +206,10 @@ def _groups(analysis: Analysis) -> tuple[GroupView, ...]:
     return tuple(GroupView(k, KIND_TITLES.get(k, k.capitalize()), tuple(by_kind[k])) for k in kinds)
 
 
-def _interval_name(d: Design) -> str:
+def _interval_name(d: Design, sequential: str | None = None) -> str:
     if d.method == "bayesian":
         return "CrI"
-    if d.method == "sequential" and not d.looks:
+    if d.method == "sequential" and (sequential == "always valid" or not d.looks):
         return "CS"
     return "CI"
 
@@ -221,14 +221,18 @@ def _metric_view(analysis: Analysis, metric: str, kind: str, rows: pd.DataFrame)
     control_mask = _is_control(rows, d)
     has_treatments = not all(control_mask)
     ci = fmt.level(rows["ci_level"].dropna().iloc[0]) if "ci_level" in rows.columns else ""
-    ci_head = f"{ci} {_interval_name(d)}".strip()
+    ci_head = f"{ci} {_interval_name(d, analysis.results.attrs.get('sequential'))}".strip()
     adjusted = (
         not bayes
         and "p_adjusted" in rows.columns
         and d.correction != "none"
         and _family_size(analysis, rows) > 1
     )
-    p_name = "always-valid p" if d.method == "sequential" and not d.looks else "p"
+    p_name = (
+        "always-valid p"
+        if _interval_name(d, analysis.results.attrs.get("sequential")) == "CS"
+        else "p"
+    )
     header = ["variant", "units"]
     header += ["conversions", "rate"] if binary else ["mean"]
     header += ["lift", ci_head]
@@ -276,7 +280,9 @@ def _metric_view(analysis: Analysis, metric: str, kind: str, rows: pd.DataFrame)
     elif any(g.metric == metric for g in d.guardrails):
         notes.append("guardrail")
     if ci and has_treatments:
-        notes.append(f"{ci} {_interval_long(d)}")
+        notes.append(f"{ci} {_interval_long(d, analysis.results.attrs.get('sequential'))}")
+        if d.method == "sequential":
+            notes.append("lift, interval and p at the look that decided (or gave the p)")
     return MetricView(
         metric=metric,
         label=metric_label(d, metric),
@@ -287,10 +293,13 @@ def _metric_view(analysis: Analysis, metric: str, kind: str, rows: pd.DataFrame)
     )
 
 
-def _interval_long(d: Design) -> str:
+def _interval_long(d: Design, sequential: str | None = None) -> str:
+    """The interval's name; ``sequential`` is the test the analysis ran
+    (``results.attrs["sequential"]``: without a plan a design with looks falls back
+    to the always-valid test)."""
     if d.method == "bayesian":
         return "credible intervals"
-    if d.method == "sequential" and not d.looks:
+    if d.method == "sequential" and (sequential == "always valid" or not d.looks):
         return "confidence sequences (valid at every look)"
     if d.method == "sequential":
         return "repeated confidence intervals"

@@ -565,3 +565,13 @@ def test_one_sided_always_valid_never_calls_the_other_side():
     assert a.winner is None and "worse" not in a.reason
     two = abtest.analyze(s, method="sequential")
     assert two.winner == "control"  # two-sided, the same data: control wins
+
+
+def test_report_names_the_sequential_test_that_ran():
+    # looks without a plan fall back to the always-valid test: the report says so
+    s = daily({"control": 0.10, "b": 0.12})
+    md = abtest.analyze(s, method="sequential", looks=4).to_markdown()
+    assert "confidence sequences (valid at every look)" in md and "| always-valid p |" in md
+    md = abtest.analyze(s, method="sequential", looks=4, baseline=0.1, mde=0.2).to_markdown()
+    assert "repeated confidence intervals" in md and "| 95% CI | p |" in md
+    assert "at the look that decided" in md
