@@ -57,6 +57,7 @@ def sequential_table(
     from abtest.stats.sequential import group_sequential_test
 
     table = frequentist_table(design, data)  # n, mean, kind, family columns
+    table["look_day"] = None
     looks_frames = []
     ci_alpha = family_ci_alpha(design, data)
     # Group sequential looks need the information fraction of every daily look: units so
@@ -115,6 +116,8 @@ def sequential_table(
         table.loc[idx, "lift_high"] = r.lift_ci[1][rows_j, at]
         table.loc[idx, "p_value"] = p[rows_j, at]
         table.loc[idx, "ci_level"] = 1 - a
+        # the day of the look those columns come from (None without daily data)
+        table.loc[idx, "look_day"] = pd.Series([days[k] for k in at], index=table.index[idx])
         for j, v in enumerate(design.variants[1:]):
             looks_frames.append(
                 pd.DataFrame(

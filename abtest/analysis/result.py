@@ -54,15 +54,24 @@ class Analysis:
         ``metric, variant, n, mean, diff, diff_low, diff_high, lift, lift_low,
         lift_high, p_value, significant`` (+ ``prob_beat_control, prob_best,
         expected_loss`` for the Bayesian method), then, with ``extra``,
-        ``p_adjusted, kind, family, ci_level``. The control's comparison
-        columns are empty (NaN) because it is the reference."""
+        ``p_adjusted, kind, family, ci_level`` (+ ``variance_reduction`` with CUPED,
+        ``look_day`` for the sequential method: the day of the look the comparison
+        columns come from). The control's comparison columns are empty (NaN)
+        because it is the reference."""
         cols = list(TABLE_COLUMNS)
         bayes = ["prob_beat_control", "prob_best", "expected_loss"]
         cols += [c for c in bayes if c in self.results.columns]
         if extra:
             cols += [
                 c
-                for c in ("p_adjusted", "kind", "family", "ci_level", "variance_reduction")
+                for c in (
+                    "p_adjusted",
+                    "kind",
+                    "family",
+                    "ci_level",
+                    "variance_reduction",
+                    "look_day",
+                )
                 if c in self.results.columns
             ]
         return self.results[cols].copy()

@@ -533,6 +533,7 @@ def test_sequential_decision_is_taken_at_the_stopping_look():
     assert row["lift"] == pytest.approx(first["lift"], rel=1e-12)
     assert row["lift_low"] == pytest.approx(first["lift_low"], rel=1e-12)
     assert row["p_value"] == pytest.approx(first["p_value"], rel=1e-12)
+    assert row["look_day"] == first["day"]
     assert a.winner == "b" and "worse" not in a.reason
 
 
