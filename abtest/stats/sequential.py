@@ -22,11 +22,10 @@ from abtest.stats.proportions import fieller_lift_interval, relative_lift
 from abtest.stats.results import _Result, warn_degenerate
 from abtest.stats.sequential_bounds import (
     _COARSE,
-    _FINE,
     SPENDING,
     GroupSequentialBounds,
+    _design,
     _sf,
-    _solve_bounds,
     group_sequential_bounds,
     spending_function,
 )
@@ -141,13 +140,8 @@ def _repeated_p(
         # is reported as p = 1
         levels = np.union1d(levels[levels < 0.5], np.linspace(0.3, 0.5, 5))
     table = np.empty((levels.size, t.size))
-    alt = "larger" if one_sided else "two-sided"
     for i, level in enumerate(levels):
-        if level == alpha:
-            table[i] = c
-        else:
-            spent = spending_function(t, level, spending, alt)
-            table[i] = _solve_bounds(t, np.diff(spent, prepend=0.0) / sides, _COARSE, one_sided)
+        table[i] = c if level == alpha else _design(t, level, spending, one_sided, _COARSE)[1]
     p = np.empty(zabs.shape)
     for j, k in enumerate(owner):
         col = table[:, k]
@@ -190,10 +184,7 @@ def _design_per_look(
     for i, row in enumerate(rows):
         new = row > np.maximum.accumulate(np.concatenate(([0.0], row[:-1])))
         tk = row[new]
-        spent = spending_function(tk, alpha, spending, "larger" if one_sided else "two-sided")
-        c = _solve_bounds(
-            tk, np.diff(spent, prepend=0.0) / (1 if one_sided else 2), _FINE, one_sided
-        )
+        spent, c = _design(tk, alpha, spending, one_sided)
         owner = np.cumsum(new) - 1  # the informative look each look repeats
         mine = inverse == i
         c_out[mine], spent_out[mine] = c[owner], spent[owner]

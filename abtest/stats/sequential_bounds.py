@@ -208,6 +208,21 @@ def _solve_bounds(
     return c
 
 
+def _design(
+    t: np.ndarray,
+    alpha: float,
+    spending: str,
+    one_sided: bool = False,
+    grid: tuple[float, int] = _FINE,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative alpha spent and boundaries at fractions ``t``: the spending
+    function's increments, per side (halved for a symmetric two-sided design),
+    solved by :func:`_solve_bounds`."""
+    spent = spending_function(t, alpha, spending, "larger" if one_sided else "two-sided")
+    per_side = np.diff(spent, prepend=0.0) / (1 if one_sided else 2)
+    return spent, _solve_bounds(t, per_side, grid, one_sided)
+
+
 def _crossing(
     t: np.ndarray, upper: np.ndarray, lower: np.ndarray, drift: float = 0.0
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -343,9 +358,7 @@ def group_sequential_bounds(
     power = _check.power_level(power)
     _check.choice("spending", spending, SPENDING)
     one_sided = _check.alternative(alternative) != "two-sided"
-    spent = spending_function(t, alpha, spending, alternative)
-    per_side = np.diff(spent, prepend=0.0) / (1 if one_sided else 2)
-    c = _solve_bounds(t, per_side, one_sided=one_sided)
+    spent, c = _design(t, alpha, spending, one_sided)
     factor, expected = _inflation(t, c, alpha, power, one_sided)
     return GroupSequentialBounds(
         z=c,
