@@ -46,7 +46,11 @@ from numpy.typing import ArrayLike
 
 from abtest.stats import _check
 from abtest.stats.means import mean_var_from_sums
-from abtest.stats.proportions import fieller_lift_interval, relative_lift
+from abtest.stats.proportions import (
+    _unbounded_interval,
+    fieller_lift_interval,
+    relative_lift,
+)
 from abtest.stats.results import _Result, warn_degenerate
 
 DEFAULT_N_OPT = 5000.0
@@ -208,12 +212,10 @@ def always_valid_test(
     with np.errstate(over="ignore"):
         p = np.minimum(1.0, np.exp(-log_lr))
     half = mixture_halfwidth(se, n, alpha, rho)
-    diff_ci = (diff - half, diff + half)
+    diff_ci = _unbounded_interval(diff, half, alternative)
     if alternative != "two-sided":  # evidence on the tested side only
         sign = 1.0 if alternative == "larger" else -1.0
         p = np.where(sign * z > 0, p, np.where(np.isnan(z), np.nan, 1.0))
-        open_end = np.where(np.isnan(diff_ci[0]), np.nan, np.inf)
-        diff_ci = (diff_ci[0], open_end) if sign > 0 else (-open_end, diff_ci[1])
     lift, _ = relative_lift(ma, va, na, mb, vb, nb)
     # Fieller's interval at the sequence's multiplier (half-width over se): it excludes
     # a zero lift exactly when the difference's sequence excludes 0

@@ -46,6 +46,17 @@ def _interval(
     return low, high
 
 
+def _unbounded_interval(
+    est: np.ndarray, half: np.ndarray, alternative: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_interval` on the whole real line, with NaN on both ends where the
+    estimate or its half-width is NaN (an open end of an undefined interval is not
+    ``inf``): the sequential tests' intervals."""
+    low, high = _interval(est, half, alternative, -np.inf, np.inf)
+    undefined = np.isnan(est - half)
+    return np.where(undefined, np.nan, low), np.where(undefined, np.nan, high)
+
+
 def relative_lift(
     mean_a: np.ndarray,
     var_a: np.ndarray,

@@ -18,7 +18,11 @@ from scipy import interpolate, special
 
 from abtest.stats import _check
 from abtest.stats.means import mean_var_from_sums
-from abtest.stats.proportions import fieller_lift_interval, relative_lift
+from abtest.stats.proportions import (
+    _unbounded_interval,
+    fieller_lift_interval,
+    relative_lift,
+)
 from abtest.stats.results import _Result, warn_degenerate
 from abtest.stats.sequential_bounds import (
     _COARSE,
@@ -311,7 +315,7 @@ def group_sequential_test(
     stop = np.where(rejected[..., -1], np.argmax(crossed, axis=-1), -1)
     lift, _ = relative_lift(ma, va, na, mb, vb, nb)
     with np.errstate(invalid="ignore"):
-        diff_ci = _bounds(diff, c * se, alternative)
+        diff_ci = _unbounded_interval(diff, c * se, alternative)
     # Fieller's interval at the look's boundary: it excludes a zero lift exactly when
     # the look crosses (the delta-method interval need not)
     lift_ci = fieller_lift_interval(ma, va, na, mb, vb, nb, c, alternative)
@@ -342,15 +346,3 @@ def group_sequential_test(
         looks=looks,
         alternative=alternative,
     )
-
-
-def _bounds(estimate: np.ndarray, half: np.ndarray, alternative: str) -> tuple[Any, Any]:
-    """Repeated confidence bounds: ``estimate -+ half``, open (``inf``) on the side a
-    one-sided design does not test, as Welch's one-sided interval; NaN on both sides
-    where the estimate is NaN."""
-    lo, hi = estimate - half, estimate + half
-    if alternative == "larger":
-        hi = np.where(np.isnan(lo), np.nan, np.inf)
-    elif alternative == "smaller":
-        lo = np.where(np.isnan(hi), np.nan, -np.inf)
-    return lo, hi
