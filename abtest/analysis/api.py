@@ -17,10 +17,12 @@ from abtest.analysis.engine import MetricArrays, frequentist_table, metric_array
 from abtest.analysis.inputs import summary_from_units
 from abtest.analysis.methods import bayesian_table, sequential_table
 from abtest.analysis.result import Analysis
+from abtest.data.summary import KEYS as SUMMARY_KEYS
+from abtest.data.summary import STATS as SUMMARY_STATS
 from abtest.data.summary import Summary
 from abtest.stats import plan_proportions, srm_test
 
-_SUMMARY_COLUMNS = {"experiment", "variant", "metric", "kind", "n", "sum", "sum_sq"}
+_SUMMARY_COLUMNS = {*SUMMARY_KEYS, *SUMMARY_STATS, "kind"}  # what a Summary frame must have
 
 
 def analyze(

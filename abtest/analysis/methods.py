@@ -73,14 +73,10 @@ def sequential_table(
         ok = (n[0] >= 2) & np.all(n[1:] >= 2, axis=0)
         n, s, ss = n[:, ok], s[:, ok], ss[:, ok]
         days = [d for d, keep in zip(days, ok, strict=True) if keep]
+        arms = (n[0], s[0], ss[0], n[1:], s[1:], ss[1:])  # the control against each treatment
         if group_sequential:
             r = group_sequential_test(
-                n[0],
-                s[0],
-                ss[0],
-                n[1:],
-                s[1:],
-                ss[1:],
+                *arms,
                 alpha=a,
                 spending=design.spending,
                 max_n=max_n,
@@ -89,17 +85,7 @@ def sequential_table(
             p, sig = r.p_value, r.rejected
         else:
             n_opt = max_n or DEFAULT_N_OPT
-            r = always_valid_test(
-                n[0],
-                s[0],
-                ss[0],
-                n[1:],
-                s[1:],
-                ss[1:],
-                alpha=a,
-                n_opt=n_opt,
-                alternative=design.alternative,
-            )
+            r = always_valid_test(*arms, alpha=a, n_opt=n_opt, alternative=design.alternative)
             p, sig = r.p_value, r.significant
         idx = (table["metric"] == metric) & ~table["is_control"]
         # A comparison that became significant is decided at that look (the test stops
