@@ -206,12 +206,18 @@ def _groups(analysis: Analysis) -> tuple[GroupView, ...]:
     return tuple(GroupView(k, KIND_TITLES.get(k, k.capitalize()), tuple(by_kind[k])) for k in kinds)
 
 
-def _interval_name(d: Design, sequential: str | None = None) -> str:
-    if d.method == "bayesian":
+def _is_sequence(analysis: Analysis) -> bool:
+    """Whether the intervals are confidence sequences: the always-valid test ran (a
+    sequential design without looks, or with looks but no plan to place them)."""
+    d = analysis.design
+    ran = analysis.results.attrs.get("sequential")
+    return d.method == "sequential" and (ran == "always valid" or not d.looks)
+
+
+def _interval_name(analysis: Analysis) -> str:
+    if analysis.design.method == "bayesian":
         return "CrI"
-    if d.method == "sequential" and (sequential == "always valid" or not d.looks):
-        return "CS"
-    return "CI"
+    return "CS" if _is_sequence(analysis) else "CI"
 
 
 def _metric_view(analysis: Analysis, metric: str, kind: str, rows: pd.DataFrame) -> MetricView:
@@ -221,18 +227,14 @@ def _metric_view(analysis: Analysis, metric: str, kind: str, rows: pd.DataFrame)
     control_mask = _is_control(rows, d)
     has_treatments = not all(control_mask)
     ci = fmt.level(rows["ci_level"].dropna().iloc[0]) if "ci_level" in rows.columns else ""
-    ci_head = f"{ci} {_interval_name(d, analysis.results.attrs.get('sequential'))}".strip()
+    ci_head = f"{ci} {_interval_name(analysis)}".strip()
     adjusted = (
         not bayes
         and "p_adjusted" in rows.columns
         and d.correction != "none"
         and _family_size(analysis, rows) > 1
     )
-    p_name = (
-        "always-valid p"
-        if _interval_name(d, analysis.results.attrs.get("sequential")) == "CS"
-        else "p"
-    )
+    p_name = "always-valid p" if _is_sequence(analysis) else "p"
     header = ["variant", "units"]
     header += ["conversions", "rate"] if binary else ["mean"]
     header += ["lift", ci_head]
@@ -280,7 +282,7 @@ def _metric_view(analysis: Analysis, metric: str, kind: str, rows: pd.DataFrame)
     elif any(g.metric == metric for g in d.guardrails):
         notes.append("guardrail")
     if ci and has_treatments:
-        notes.append(f"{ci} {_interval_long(d, analysis.results.attrs.get('sequential'))}")
+        notes.append(f"{ci} {_interval_long(analysis)}")
         if d.method == "sequential":
             notes.append("lift, interval and p at the look that decided (or gave the p)")
     return MetricView(
@@ -293,15 +295,13 @@ def _metric_view(analysis: Analysis, metric: str, kind: str, rows: pd.DataFrame)
     )
 
 
-def _interval_long(d: Design, sequential: str | None = None) -> str:
-    """The interval's name; ``sequential`` is the test the analysis ran
-    (``results.attrs["sequential"]``: without a plan a design with looks falls back
-    to the always-valid test)."""
-    if d.method == "bayesian":
+def _interval_long(analysis: Analysis) -> str:
+    method = analysis.design.method
+    if method == "bayesian":
         return "credible intervals"
-    if d.method == "sequential" and (sequential == "always valid" or not d.looks):
+    if _is_sequence(analysis):
         return "confidence sequences (valid at every look)"
-    if d.method == "sequential":
+    if method == "sequential":
         return "repeated confidence intervals"
     return "confidence intervals"
 
