@@ -134,6 +134,9 @@ def mde_proportions(
     0.1
     >>> round(float(mde_proportions(0.05, 31234, alternative="smaller")), 4)
     -0.085
+
+    (R: ``power.prop.test(n=31234, p2=0.05, power=0.8, alternative="one.sided")$p1``
+    is 0.045752, the same decrease.)
     """
     pa = _check.open_unit("p_a", p_a)
     n = _check.positive("n_per_arm", n_per_arm)

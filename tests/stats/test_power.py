@@ -72,6 +72,20 @@ def test_power_means_matches_r(ref):
     assert got == pytest.approx(ref["power"], rel=1e-9)
 
 
+@pytest.mark.parametrize(
+    ("p2", "n", "alpha", "power", "p1"),
+    [
+        # R 4.2.2: power.prop.test(n=, p2=, power=, sig.level=, alternative="one.sided",
+        # tol=1e-12)$p1 -- R solves for p1 below p2, i.e. the detectable decrease
+        (0.05, 31234, 0.05, 0.8, 0.045752007947008067),
+        (0.2, 5000, 0.01, 0.9, 0.17193133437913927),
+    ],
+)
+def test_mde_of_a_decrease_matches_r(p2, n, alpha, power, p1):
+    rel = mde_proportions(p2, n, alpha=alpha, power=power, alternative="smaller")
+    assert p2 * (1 + rel) == pytest.approx(p1, rel=1e-9)
+
+
 def test_vectorized_planning():
     n = sample_size_proportions([0.05, 0.10], [0.055, 0.12])
     assert n.tolist() == [sample_size_proportions(0.05, 0.055), sample_size_proportions(0.10, 0.12)]
