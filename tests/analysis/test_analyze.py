@@ -433,18 +433,24 @@ def test_cuped_also_adjusts_conversion_goals():
     assert t.loc["b", "p_value"] != pytest.approx(plain.p_value, rel=1e-3)
 
 
-def test_untestable_primary_goal_is_said_plainly():
-    df = pd.DataFrame(
+def _signup_frame(conv: list[float], **extra: list[float]) -> pd.DataFrame:
+    """A Summary frame of a conversion goal: control and b, 1,000 units each."""
+    return pd.DataFrame(
         {
             "experiment": "e",
             "variant": ["control", "b"],
             "metric": "signup",
             "kind": "binary",
             "n": [1000, 1000],
-            "sum": [0.0, 0.0],
-            "sum_sq": [0.0, 0.0],
+            "sum": conv,
+            "sum_sq": conv,
+            **extra,
         }
     )
+
+
+def test_untestable_primary_goal_is_said_plainly():
+    df = _signup_frame([0.0, 0.0])
     from abtest.stats import DegenerateWarning
 
     with pytest.warns(DegenerateWarning) as caught:
@@ -498,20 +504,7 @@ def test_bayesian_value_goal_uses_the_covariate():
     ],
 )
 def test_cuped_falls_back_to_the_plain_test_where_it_is_not_well_posed(conv, x):
-    df = pd.DataFrame(
-        {
-            "experiment": "e",
-            "variant": ["control", "b"],
-            "metric": "signup",
-            "kind": "binary",
-            "n": [1000, 1000],
-            "sum": conv,
-            "sum_sq": conv,
-            "sum_x": x[0],
-            "sum_x_sq": x[1],
-            "sum_xy": x[2],
-        }
-    )
+    df = _signup_frame(conv, sum_x=x[0], sum_x_sq=x[1], sum_xy=x[2])
     t = abtest.analyze(df).table().set_index("variant")
     plain = proportion_test(conv[0], 1000, conv[1], 1000)
     assert t.loc["b", "p_value"] == pytest.approx(plain.p_value, rel=1e-12)
