@@ -115,7 +115,8 @@ def figure_images(
     analysis: Analysis, kinds: Sequence[str], image_format: str = "png"
 ) -> list[Image]:
     """Render the requested plots the analysis has data for as inline images."""
-    from abtest.report.plots import available_plots, plot, to_data_uri
+    from abtest.report.figure_style import to_data_uri
+    from abtest.report.plots import available_plots, plot
 
     have = available_plots(analysis)
     out = []

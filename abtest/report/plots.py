@@ -27,7 +27,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import PercentFormatter
 
 from abtest.report import format as fmt
-from abtest.report.figure_style import (  # noqa: F401 - part of this module's API
+from abtest.report.figure_style import (
     _ZERO,
     PALETTE,
     ReportFigure,
@@ -35,8 +35,6 @@ from abtest.report.figure_style import (  # noqa: F401 - part of this module's A
     _control_mask,
     _metric_order,
     _style,
-    to_data_uri,
-    to_png,
     variant_colors,
 )
 from abtest.report.plot_timeline import _has_timeline, timeline_plot

@@ -325,8 +325,9 @@ def _markdown(
 def _write_images(analysis: Analysis, stem: str, out_path: Path) -> dict[str, str]:
     """Save the plots as PNG in ``<stem>_files/``; ``{caption: relative path}``."""
     from abtest._io import write_atomic
+    from abtest.report.figure_style import to_png
     from abtest.report.html import PLOT_CAPTIONS
-    from abtest.report.plots import available_plots, plot, to_png
+    from abtest.report.plots import available_plots, plot
 
     folder = out_path.parent / f"{out_path.stem}_files"
     images = {}
