@@ -24,16 +24,31 @@ _PARQUET = (".parquet", ".pq", ".parq")
 _DUCKDB = (".duckdb", ".ddb", ".db")
 
 
+# DuckDB threads on machines with fewer cores. DuckDB sizes each thread's hash table for
+# the grouping from the cache it assumes per thread; with more threads the tables are
+# smaller and are flushed into partitions sooner, which suits abtest's groupings (20M
+# (experiment, unit) groups from 30M rows at 10M units: hardly any reduction while
+# sinking). Measured on 2 cores, 10M units (docs/data.md, Performance): 2 threads
+# 7.0-7.2 s, 3 or 4 threads 5.1-5.4 s, 8 threads 5.5 s; 1M units unchanged.
+MIN_THREADS = 4
+
+
 def default_engine() -> Any:
-    """A fresh in-process DuckDB (through Ibis): session time zone UTC, every core, and
-    no insertion order kept (abtest orders its small results itself; not keeping the
-    order lets DuckDB materialize the per-unit intermediate without bookkeeping)."""
+    """A fresh in-process DuckDB (through Ibis): session time zone UTC, every core (and at
+    least :data:`MIN_THREADS` threads), and no insertion order kept (abtest orders its
+    small results itself; not keeping the order lets DuckDB materialize the per-unit
+    intermediate without bookkeeping)."""
     import ibis
 
-    con = ibis.duckdb.connect(threads=_cores())
+    con = ibis.duckdb.connect(threads=engine_threads())
     con.raw_sql("SET TimeZone = 'UTC'")
     con.raw_sql("SET preserve_insertion_order = false")
     return con
+
+
+def engine_threads() -> int:
+    """DuckDB threads of the default engine: the process's cores, at least MIN_THREADS."""
+    return max(_cores(), MIN_THREADS)
 
 
 def _cores() -> int:
