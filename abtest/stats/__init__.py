@@ -16,7 +16,7 @@ from abtest.stats.bayes import (
     beta_binomial,
     prior_from_baseline,
 )
-from abtest.stats.cuped import CupedResult, cuped_adjust, cuped_test
+from abtest.stats.cuped import CupedResult, CupedSums, cuped_adjust, cuped_sums, cuped_test
 from abtest.stats.means import mean_var_from_sums, welch_test, welch_test_from_sums
 from abtest.stats.multiple import (
     adjust_p_values,
@@ -58,6 +58,7 @@ __all__ = [
     "BayesMeansResult",
     "BetaBinomialResult",
     "CupedResult",
+    "CupedSums",
     "DegenerateWarning",
     "GroupSequentialBounds",
     "MultiArmResult",
@@ -76,6 +77,7 @@ __all__ = [
     "compare_means",
     "compare_proportions",
     "cuped_adjust",
+    "cuped_sums",
     "cuped_test",
     "duration_days",
     "group_sequential_bounds",

@@ -191,6 +191,138 @@ def cuped_test(
     >>> round(float(r.diff_unadjusted), 4), round(float(r.diff), 4)
     (0.5, 0.4417)
     """
+    p = _pair(
+        n_a, sum_a, sum_sq_a, sum_x_a, sum_x_sq_a, sum_xy_a,
+        n_b, sum_b, sum_sq_b, sum_x_b, sum_x_sq_b, sum_xy_b,
+    )  # fmt: skip
+    base = welch_test(
+        p.n_a, p.mean_a, p.var_a, p.n_b, p.mean_b, p.var_b, alternative=alternative, alpha=alpha
+    )
+    s = _check.scalar_or_array
+    values = {f.name: getattr(base, f.name) for f in fields(TwoSampleResult)}
+    values["test"] = "cuped"
+    return CupedResult(
+        **values,
+        theta=s(p.theta),
+        correlation=s(p.correlation),
+        variance_reduction=s(p.variance_reduction),
+        adjusted=s(p.adjusted),
+        se=s(p.se),
+        se_unadjusted=s(p.se_unadjusted),
+        diff_unadjusted=s(p.diff_unadjusted),
+    )
+
+
+@dataclass(frozen=True)
+class CupedSums:
+    """Sums of the CUPED-adjusted metric per arm (see :func:`cuped_sums`).
+
+    ``n_*, sum_*, sum_sq_*`` reproduce the adjusted mean and unit variance of each
+    arm through :func:`abtest.stats.means.mean_var_from_sums`; ``theta``,
+    ``variance_reduction``, ``adjusted`` and ``se`` (of the adjusted difference)
+    are those of :class:`CupedResult`.
+    """
+
+    n_a: np.ndarray
+    sum_a: np.ndarray
+    sum_sq_a: np.ndarray
+    n_b: np.ndarray
+    sum_b: np.ndarray
+    sum_sq_b: np.ndarray
+    theta: np.ndarray
+    variance_reduction: np.ndarray
+    adjusted: np.ndarray
+    se: np.ndarray
+
+    @property
+    def args(self) -> tuple[np.ndarray, ...]:
+        """``(n_a, sum_a, sum_sq_a, n_b, sum_b, sum_sq_b)``: the positional arguments
+        of :func:`abtest.stats.welch_test_from_sums` and of the sequential tests."""
+        return (self.n_a, self.sum_a, self.sum_sq_a, self.n_b, self.sum_b, self.sum_sq_b)
+
+
+def cuped_sums(
+    n_a: ArrayLike,
+    sum_a: ArrayLike,
+    sum_sq_a: ArrayLike,
+    sum_x_a: ArrayLike,
+    sum_x_sq_a: ArrayLike,
+    sum_xy_a: ArrayLike,
+    n_b: ArrayLike,
+    sum_b: ArrayLike,
+    sum_sq_b: ArrayLike,
+    sum_x_b: ArrayLike,
+    sum_x_sq_b: ArrayLike,
+    sum_xy_b: ArrayLike,
+) -> CupedSums:
+    """The CUPED adjustment of :func:`cuped_test` as sums of the adjusted metric.
+
+    Each arm's ``(n, n * mean_adj, (n - 1) * var_adj + n * mean_adj**2)``, so that any
+    test taking per-arm sums runs on the adjusted metric: Welch's test on them is
+    :func:`cuped_test`, and the sequential tests
+    (:func:`abtest.stats.group_sequential_test`, :func:`abtest.stats.always_valid_test`)
+    take them look by look, with ``theta`` re-estimated from the cumulative sums at
+    each look. The adjusted difference is a fixed linear function of the cumulative
+    sums once ``theta`` is fixed and ``theta`` converges to its population value, so
+    the looks keep the independent-increment structure the boundaries assume
+    (asymptotically, as for the unadjusted means; checked by simulation in
+    ``tests/stats/test_cuped.py``).
+
+    >>> r = cuped_sums(100, 1050.0, 12000.0, 1000.0, 10900.0, 11000.0,
+    ...                100, 1100.0, 13000.0, 1010.0, 11000.0, 11600.0)
+    >>> round(float(r.sum_b / r.n_b - r.sum_a / r.n_a), 4)  # cuped_test's diff
+    0.4417
+    """
+    p = _pair(
+        n_a, sum_a, sum_sq_a, sum_x_a, sum_x_sq_a, sum_xy_a,
+        n_b, sum_b, sum_sq_b, sum_x_b, sum_x_sq_b, sum_xy_b,
+    )  # fmt: skip
+
+    def sums(n: np.ndarray, mean: np.ndarray, var: np.ndarray) -> tuple[np.ndarray, ...]:
+        return n, n * mean, (n - 1) * var + n * mean * mean
+
+    return CupedSums(
+        *sums(p.n_a, p.mean_a, p.var_a),
+        *sums(p.n_b, p.mean_b, p.var_b),
+        theta=p.theta,
+        variance_reduction=p.variance_reduction,
+        adjusted=p.adjusted,
+        se=p.se,
+    )
+
+
+@dataclass(frozen=True)
+class _Pair:
+    n_a: np.ndarray
+    mean_a: np.ndarray
+    var_a: np.ndarray
+    n_b: np.ndarray
+    mean_b: np.ndarray
+    var_b: np.ndarray
+    theta: np.ndarray
+    correlation: np.ndarray
+    variance_reduction: np.ndarray
+    adjusted: np.ndarray
+    se: np.ndarray
+    se_unadjusted: np.ndarray
+    diff_unadjusted: np.ndarray
+
+
+def _pair(
+    n_a: ArrayLike,
+    sum_a: ArrayLike,
+    sum_sq_a: ArrayLike,
+    sum_x_a: ArrayLike | None,
+    sum_x_sq_a: ArrayLike | None,
+    sum_xy_a: ArrayLike | None,
+    n_b: ArrayLike,
+    sum_b: ArrayLike,
+    sum_sq_b: ArrayLike,
+    sum_x_b: ArrayLike | None,
+    sum_x_sq_b: ArrayLike | None,
+    sum_xy_b: ArrayLike | None,
+) -> _Pair:
+    """Both arms' adjusted means and variances with ``theta`` pooled over the pair."""
     na, ma, va = mean_var_from_sums(n_a, sum_a, sum_sq_a, "_a")
     nb, mb, vb = mean_var_from_sums(n_b, sum_b, sum_sq_b, "_b")
     cov_args = (sum_x_a, sum_x_sq_a, sum_xy_a, sum_x_b, sum_x_sq_b, sum_xy_b)
@@ -218,22 +350,17 @@ def cuped_test(
     xbar = (sxa + sxb) / (na + nb)
     ma_adj, va_adj = _adjusted(na, ma, va, xa, xbar, sxx_a, sxy_a, theta)
     mb_adj, vb_adj = _adjusted(nb, mb, vb, xb, xbar, sxx_b, sxy_b, theta)
-
-    base = welch_test(na, ma_adj, va_adj, nb, mb_adj, vb_adj, alternative=alternative, alpha=alpha)
     se_adj = np.sqrt(va_adj / na + vb_adj / nb)
     se_raw = np.sqrt(va / na + vb / nb)
     with np.errstate(divide="ignore", invalid="ignore"):
         reduction = np.where(se_raw > 0, 1 - se_adj**2 / np.where(se_raw > 0, se_raw, 1.0) ** 2, 0)
-    s = _check.scalar_or_array
-    values = {f.name: getattr(base, f.name) for f in fields(TwoSampleResult)}
-    values["test"] = "cuped"
-    return CupedResult(
-        **values,
-        theta=s(theta),
-        correlation=s(corr),
-        variance_reduction=s(reduction),
-        adjusted=s(adjusted),
-        se=s(se_adj),
-        se_unadjusted=s(se_raw),
-        diff_unadjusted=s(mb - ma),
+    return _Pair(
+        *np.broadcast_arrays(na, ma_adj, va_adj, nb, mb_adj, vb_adj),
+        theta=theta,
+        correlation=corr,
+        variance_reduction=reduction,
+        adjusted=adjusted,
+        se=se_adj,
+        se_unadjusted=se_raw,
+        diff_unadjusted=mb - ma,
     )

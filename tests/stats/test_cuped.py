@@ -127,3 +127,42 @@ def test_multi_arm_adjustment_equals_ancova():
     two = cuped_adjust(*(np.array(c[:2], dtype=float) for c in cols))
     assert two[1] == pytest.approx([r.mean_a, r.mean_b], rel=1e-12)
     assert two[3] == pytest.approx(r.theta, rel=1e-12)
+
+
+def test_cuped_sums_run_any_sums_test_on_the_adjusted_metric():
+    # Welch's test on the adjusted sums is cuped_test: same difference, interval, p-value
+    from abtest.stats import cuped_sums
+
+    xa, ya, xb, yb = _units(6)
+    r = cuped_test(*_sums(xa, ya), *_sums(xb, yb))
+    c = cuped_sums(*_sums(xa, ya), *_sums(xb, yb))
+    w = welch_test_from_sums(*c.args)
+    assert w.diff == pytest.approx(r.diff, rel=1e-12)
+    assert w.mean_a == pytest.approx(r.mean_a, rel=1e-12)
+    assert w.diff_ci[0] == pytest.approx(r.diff_ci[0], rel=1e-10)
+    assert w.diff_ci[1] == pytest.approx(r.diff_ci[1], rel=1e-10)
+    assert w.p_value == pytest.approx(r.p_value, rel=1e-9)
+    assert c.se == pytest.approx(r.se, rel=1e-12)
+    assert c.variance_reduction == pytest.approx(r.variance_reduction, rel=1e-12)
+    # the unit-level variance the sums carry is that of y - theta x (ddof 1)
+    vb = (c.sum_sq_b - c.sum_b**2 / c.n_b) / (c.n_b - 1)
+    assert vb == pytest.approx(np.var(yb - r.theta * xb, ddof=1), rel=1e-9)
+
+
+def test_cuped_sums_broadcast_one_control_over_looks_and_treatments():
+    # a control of shape (looks,) against treatments of shape (k - 1, looks): element
+    # (j, k) is cuped_test of the control and treatment j at look k
+    from abtest.stats import cuped_sums
+
+    ctrl = np.array([_sums(*_units(k, n_a=100 + 50 * k)[:2]) for k in range(3)]).T  # (6, 3)
+    treat = np.array(
+        [[_sums(*_units(10 * j + k, n_b=120 + 40 * k)[2:]) for k in range(3)] for j in (1, 2)]
+    ).transpose(2, 0, 1)  # (6, 2, 3)
+    c = cuped_sums(*ctrl, *treat)
+    assert c.sum_a.shape == (2, 3)
+    for j in range(2):
+        for k in range(3):
+            r = cuped_test(*ctrl[:, k], *treat[:, j, k])
+            diff = c.sum_b[j, k] / c.n_b[j, k] - c.sum_a[j, k] / c.n_a[j, k]
+            assert diff == pytest.approx(r.diff, rel=1e-10)
+            assert c.se[j, k] == pytest.approx(r.se, rel=1e-10)
