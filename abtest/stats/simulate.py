@@ -209,6 +209,27 @@ def cuped_pairs(
     return PairSums(*arm(mean_y), *arm(mean_y + effect))
 
 
+def cuped_looks(
+    rng: np.random.Generator,
+    experiments: int,
+    looks: int,
+    n_per_look: int,
+    **kwargs: float,
+) -> PairSums:
+    """:func:`cuped_pairs` at ``looks`` looks: ``n_per_look`` new units per arm at each,
+    the six sums cumulative along the last axis (arrays of shape (experiments,
+    looks)). ``kwargs`` as in :func:`cuped_pairs`.
+
+    >>> s = cuped_looks(np.random.default_rng(1), 2, 3, 50)
+    >>> s.n_a.tolist()
+    [[50, 100, 150], [50, 100, 150]]
+    """
+    flat = cuped_pairs(rng, experiments * looks, n_per_look, **kwargs)
+    return PairSums(
+        *(np.cumsum(x.reshape(experiments, looks), axis=1) for x in flat.args)  # type: ignore[arg-type]
+    )
+
+
 def ratio_pairs(
     rng: np.random.Generator,
     experiments: int,

@@ -168,3 +168,30 @@ def test_one_sided_always_valid_splits_the_two_sided_rejections(aa):
     assert side["larger"] + side["smaller"] == pytest.approx(rates["always_valid"], abs=2e-3)
     for rate in side.values():
         assert rate <= ALPHA / 2 + tol(ALPHA / 2)
+
+
+@pytest.mark.parametrize("spending", ["obrien-fleming", "pocock"])
+def test_group_sequential_on_cuped_sums_keeps_alpha_and_gains_power(spending):
+    """Looks tested on CUPED-adjusted sums (theta re-estimated at each look): the
+    false-positive rate stays at alpha, the repeated intervals cover, and with an effect
+    the adjusted test rejects more often than the plain one (variance -49% at rho 0.7)."""
+    from abtest.stats import cuped_sums, group_sequential_test
+
+    rng = np.random.default_rng(77)
+    aa = sim.cuped_looks(rng, E, 10, 100, rho=0.7, sd_y=3, sd_x=3)
+    c = cuped_sums(*aa.args)
+    assert c.variance_reduction[:, -1].mean() == pytest.approx(0.49, abs=0.01)
+    r = group_sequential_test(*c.args, alpha=ALPHA, spending=spending, repeated_p=False)
+    assert r.rejected[:, -1].mean() == pytest.approx(ALPHA, abs=tol(ALPHA))
+    covered = (r.diff_ci[0] <= 0) & (0 <= r.diff_ci[1])
+    assert covered.all(axis=1).mean() >= 1 - ALPHA - tol(ALPHA)
+
+    ab = sim.cuped_looks(rng, E, 10, 100, rho=0.7, sd_y=3, sd_x=3, effect=0.25)
+    plain_args = (ab.n_a, ab.sum_y_a, ab.sum_y_sq_a, ab.n_b, ab.sum_y_b, ab.sum_y_sq_b)
+    plain = group_sequential_test(*plain_args, alpha=ALPHA, spending=spending, repeated_p=False)
+    adj = group_sequential_test(*cuped_sums(*ab.args).args, alpha=ALPHA, spending=spending,
+                                repeated_p=False)  # fmt: skip
+    # 1,000 units per arm, sd 3, effect 0.25: the plain test's power is about 0.45,
+    # the adjusted one's about 0.7 (its variance is 0.51 of the plain one's)
+    power_plain, power_adj = plain.rejected[:, -1].mean(), adj.rejected[:, -1].mean()
+    assert power_adj - power_plain > 0.15, (power_plain, power_adj)
