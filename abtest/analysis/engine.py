@@ -122,16 +122,20 @@ def two_sample(m: MetricArrays, alpha: float, alternative: str = "two-sided"):
 
 
 def cuped_applies(m: MetricArrays) -> bool:
-    """Whether CUPED is well-posed for this metric: covariate sums, at least 2 units
-    per arm and, for a conversion, at least 10 converting and 10 non-converting units
-    in every arm (the normal approximation of an adjusted rate; with fewer, the
-    adjusted control rate can approach 0 and a lift on it means nothing). Elsewhere
-    the plain test is used."""
-    if m.covariate is None or np.any(m.n < 2):
-        return False
-    if m.kind == "binary":
-        return bool(np.all(m.sum >= 10) and np.all(m.n - m.sum >= 10))
-    return True
+    """Whether CUPED is well-posed for this metric: covariate sums and every arm
+    :func:`cuped_enough`. Elsewhere the plain test is used."""
+    return m.covariate is not None and bool(np.all(cuped_enough(m.kind, m.n, m.sum)))
+
+
+def cuped_enough(kind: str, n: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """Per arm (elementwise): at least 2 units and, for a conversion, at least 10
+    converting and 10 non-converting units (the normal approximation of an adjusted
+    rate; with fewer, the adjusted control rate can approach 0 and a lift on it
+    means nothing)."""
+    enough = n >= 2
+    if kind == "binary":
+        enough = enough & (total >= 10) & (n - total >= 10)
+    return enough
 
 
 def family_ci_alpha(design: Design, metrics: Iterable[str]) -> dict[str, float]:

@@ -16,6 +16,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -24,25 +26,30 @@ from abtest.analysis.engine import (
     MetricArrays,
     adjust_families,
     cuped_applies,
+    cuped_enough,
     family_ci_alpha,
     frequentist_table,
 )
 from abtest.data.summary import Summary
 from abtest.stats.always_valid import DEFAULT_N_OPT
 
+_COVARIATE = ("sum_x", "sum_x_sq", "sum_xy")
+
 
 def _per_look(summary: Summary, design: Design, metric: str) -> tuple[list, dict[str, np.ndarray]]:
-    """Cumulative (variants, looks) arrays from a daily Summary; one look otherwise."""
+    """Cumulative (variants, looks) arrays from a daily Summary; one look otherwise.
+    ``n, sum, sum_sq`` and, when the Summary carries them, the covariate sums."""
     f = summary.frame
     rows = f[(f["experiment"] == design.experiment) & (f["metric"] == metric)]
+    cols = ["n", "sum", "sum_sq", *(c for c in _COVARIATE if c in f.columns)]
     if "day" not in rows.columns:
         arr = summary.arrays(metric, list(design.variants), design.experiment)
-        return [None], {k: v[:, None] for k, v in arr.items() if k in ("n", "sum", "sum_sq")}
+        return [None], {k: v[:, None] for k, v in arr.items() if k in cols}
     if summary.segments:
-        rows = rows.groupby(["variant", "day"], as_index=False)[["n", "sum", "sum_sq"]].sum()
+        rows = rows.groupby(["variant", "day"], as_index=False)[cols].sum()
     days = sorted(rows["day"].unique())
     out = {}
-    for col in ("n", "sum", "sum_sq"):
+    for col in cols:
         wide = rows.pivot_table(index="variant", columns="day", values=col, aggfunc="sum")
         wide = wide.reindex(index=list(design.variants), columns=days)
         out[col] = wide.ffill(axis=1).fillna(0).to_numpy(dtype=float)
@@ -69,11 +76,12 @@ def sequential_table(
     for metric in data:
         a = ci_alpha[metric]
         days, arr = _per_look(summary, design, metric)
-        n, s, ss = arr["n"], arr["sum"], arr["sum_sq"]
+        n = arr["n"]
         ok = (n[0] >= 2) & np.all(n[1:] >= 2, axis=0)
-        n, s, ss = n[:, ok], s[:, ok], ss[:, ok]
+        arr = {k: v[:, ok] for k, v in arr.items()}
+        n, s = arr["n"], arr["sum"]
         days = [d for d, keep in zip(days, ok, strict=True) if keep]
-        arms = (n[0], s[0], ss[0], n[1:], s[1:], ss[1:])  # the control against each treatment
+        arms, reduction = _look_arms(data[metric].kind, arr)
         if group_sequential:
             r = group_sequential_test(
                 *arms,
@@ -102,6 +110,9 @@ def sequential_table(
         table.loc[idx, "lift_high"] = r.lift_ci[1][rows_j, at]
         table.loc[idx, "p_value"] = p[rows_j, at]
         table.loc[idx, "ci_level"] = 1 - a
+        table.loc[idx, "variance_reduction"] = (
+            np.nan if reduction is None else reduction[rows_j, at]
+        )
         # the day of the look those columns come from (None without daily data)
         table.loc[idx, "look_day"] = pd.Series([days[k] for k in at], index=table.index[idx])
         for j, v in enumerate(design.variants[1:]):
@@ -123,18 +134,48 @@ def sequential_table(
                         "significant": sig[j],
                         "ci_level": 1 - a,
                         **({"boundary": r.boundary[j]} if group_sequential else {}),
+                        **({} if reduction is None else {"variance_reduction": reduction[j]}),
                     }
                 )
             )
     adjust_families(table, design)
-    # the sequential tests do not use a covariate: no CUPED column from the base table
-    table = table.drop(columns="variance_reduction", errors="ignore")
+    if table["variance_reduction"].isna().all():  # no covariate: no CUPED column
+        table = table.drop(columns="variance_reduction")
     looks = pd.concat(looks_frames, ignore_index=True) if looks_frames else None
     kind = "group sequential" if group_sequential else "always valid"
     table.attrs["sequential"] = kind
     if looks is not None:
         looks.attrs["sequential"] = kind
     return table, looks
+
+
+def _look_arms(kind: str, arr: dict[str, np.ndarray]) -> tuple[tuple, np.ndarray | None]:
+    """The control against each treatment at every look: the six sum arrays the
+    sequential tests take, and the variance reduction per (treatment, look).
+
+    With the covariate sums, a look is tested on the CUPED-adjusted metric
+    (:func:`abtest.stats.cuped_sums`: theta pooled over the control and that
+    treatment, re-estimated from the cumulative sums at each look) where it is
+    well-posed there (both arms :func:`cuped_enough`, a positive adjusted
+    variance), else on the plain sums (variance reduction NaN). Without them the
+    plain sums, and None.
+    """
+    from abtest.stats import cuped_sums
+
+    n, s, ss = arr["n"], arr["sum"], arr["sum_sq"]
+    if not all(c in arr for c in _COVARIATE):
+        return (n[0], s[0], ss[0], n[1:], s[1:], ss[1:]), None
+    x, xx, xy = (arr[c] for c in _COVARIATE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # looks it cannot adjust are tested plain below
+        c = cuped_sums(
+            n[0], s[0], ss[0], x[0], xx[0], xy[0], n[1:], s[1:], ss[1:], x[1:], xx[1:], xy[1:]
+        )
+    use = cuped_enough(kind, n[0], s[0]) & cuped_enough(kind, n[1:], s[1:])
+    use &= np.isfinite(c.se) & (c.se > 0)
+    plain = (n[0], s[0], ss[0], n[1:], s[1:], ss[1:])
+    arms = tuple(np.where(use, adj, raw) for adj, raw in zip(c.args, plain, strict=True))
+    return arms, np.where(use, c.variance_reduction, np.nan)
 
 
 def _look_of_final_p(p: np.ndarray) -> np.ndarray:

@@ -569,3 +569,101 @@ def test_report_names_the_sequential_test_that_ran():
     md = abtest.analyze(s, method="sequential", looks=4, baseline=0.1, mde=0.2).to_markdown()
     assert "repeated confidence intervals" in md and "| 95% CI | p |" in md
     assert "at the look that decided" in md
+
+
+def daily_with_covariate(days=10, per_day=150, effect=0.6, rho=0.7, seed=12):
+    """Cumulative daily sums of a value metric and a pre-period covariate correlated
+    ``rho`` with it, as summarize(daily=True, covariate=...) reports them."""
+    rng = np.random.default_rng(seed)
+    cols = ["n", "sum", "sum_sq", "sum_x", "sum_x_sq", "sum_xy"]
+    tot = {"control": np.zeros(6), "b": np.zeros(6)}
+    rows = []
+    for d in pd.date_range("2026-11-01", periods=days).date:
+        for v, mu in (("control", 10.0), ("b", 10.0 + effect)):
+            x = rng.normal(10, 3, per_day)
+            y = mu + rho * (x - 10) + rng.normal(0, 3 * np.sqrt(1 - rho**2), per_day)
+            tot[v] += [per_day, y.sum(), y @ y, x.sum(), x @ x, x @ y]
+            row = {"experiment": "e", "variant": v, "metric": "revenue", "kind": "value"}
+            rows.append(row | dict(zip(cols, tot[v].tolist(), strict=True)) | {"day": d})
+    return abtest.Summary(pd.DataFrame(rows))
+
+
+@pytest.mark.parametrize("plan", [{}, {"looks": 4, "baseline": 0.10, "mde": 0.2}])
+def test_sequential_looks_use_cuped_with_a_covariate(plan):
+    """With covariate sums every look is tested on the CUPED-adjusted metric (theta
+    re-estimated from that look's cumulative sums): the looks equal the sequential test
+    run on cuped_sums, the variance reduction is reported, and the final look's
+    adjusted difference is the fixed-horizon CUPED one."""
+    from abtest.stats import (
+        always_valid_test,
+        cuped_sums,
+        cuped_test,
+        group_sequential_test,
+        sample_size_proportions_sequential,
+    )
+    from abtest.stats.always_valid import DEFAULT_N_OPT
+
+    s = daily_with_covariate()
+    a = abtest.analyze(s, method="sequential", **plan)
+    f = s.frame.sort_values(["variant", "day"])
+    cols = ["n", "sum", "sum_sq", "sum_x", "sum_x_sq", "sum_xy"]
+    ctrl = [f[f.variant == "control"][c].to_numpy() for c in cols]
+    b = [f[f.variant == "b"][c].to_numpy() for c in cols]
+    c = cuped_sums(*ctrl, *b)
+    if plan:
+        max_n = 2 * float(sample_size_proportions_sequential(0.10, 0.12, looks=4))
+        ref = group_sequential_test(*c.args, max_n=max_n)
+        ref_p = ref.p_value
+        np.testing.assert_allclose(a.looks["boundary"], ref.boundary, rtol=1e-12)
+    else:
+        ref = always_valid_test(*c.args, n_opt=DEFAULT_N_OPT)
+        ref_p = ref.p_value
+    looks = a.looks
+    np.testing.assert_allclose(looks["lift"], ref.lift, rtol=1e-12)
+    np.testing.assert_allclose(looks["lift_low"], ref.lift_ci[0], rtol=1e-12)
+    np.testing.assert_allclose(looks["p_value"], ref_p, rtol=1e-12)
+    np.testing.assert_allclose(looks["variance_reduction"], c.variance_reduction, rtol=1e-12)
+    assert 0.4 < looks["variance_reduction"].iloc[-1] < 0.6  # about rho^2
+    last = cuped_test(*(x[-1] for x in ctrl), *(x[-1] for x in b))
+    assert ref.diff[-1] == pytest.approx(last.diff, rel=1e-12)
+    row = a.table().set_index("variant").loc["b"]
+    assert row["significant"]  # effect 0.6 with sd 3 and 1,500 units per arm
+    k = int(np.argmax(ref.p_value <= 0.05))  # the stopping look
+    assert row["look_day"] == looks["day"].iloc[k]
+    assert row["diff"] == pytest.approx(ref.diff[k], rel=1e-12)
+    assert row["variance_reduction"] == pytest.approx(c.variance_reduction[k], rel=1e-12)
+    # the same data without the covariate: plain sums, a later (or no) decision
+    plain = abtest.Summary(s.frame.drop(columns=["sum_x", "sum_x_sq", "sum_xy"]))
+    p = abtest.analyze(plain, method="sequential", **plan)
+    assert "variance_reduction" not in p.table().columns
+    assert p.looks["p_value"].iloc[k] > looks["p_value"].iloc[k]
+
+
+def test_sequential_cuped_falls_back_per_look_where_it_is_not_well_posed():
+    # conversions with a covariate: the first looks have under 10 conversions per arm,
+    # so they are tested on the plain rates (no variance reduction), later looks adjusted
+    from abtest.stats import always_valid_test
+    from abtest.stats.always_valid import DEFAULT_N_OPT
+
+    rng = np.random.default_rng(4)
+    rows, tot = [], {v: np.zeros(6) for v in ("control", "b")}
+    cols = ["n", "sum", "sum_sq", "sum_x", "sum_x_sq", "sum_xy"]
+    for d in pd.date_range("2026-11-01", periods=8).date:
+        for v in tot:
+            x = rng.normal(0, 1, 100)
+            y = (rng.random(100) < 0.03 + 0.02 * (x > 0)).astype(float)
+            tot[v] += [100, y.sum(), y.sum(), x.sum(), x @ x, x @ y]
+            row = {"experiment": "e", "variant": v, "metric": "signup", "kind": "binary"}
+            rows.append(row | dict(zip(cols, tot[v].tolist(), strict=True)) | {"day": d})
+    s = abtest.Summary(pd.DataFrame(rows))
+    looks = abtest.analyze(s, method="sequential").looks
+    f = s.frame.sort_values(["variant", "day"])
+    conv = f.pivot(index="day", columns="variant", values="sum")
+    few = (conv < 10).any(axis=1).to_numpy()
+    assert few[0] and not few[-1]
+    assert looks["variance_reduction"][few].isna().all()
+    assert looks["variance_reduction"][~few].notna().all()
+    n = f[f.variant == "control"]["n"].to_numpy()
+    xa, xb = conv["control"].to_numpy(), conv["b"].to_numpy()
+    ref = always_valid_test(n, xa, xa, n, xb, xb, n_opt=DEFAULT_N_OPT)
+    np.testing.assert_allclose(looks["p_value"][few], ref.p_value[few], rtol=1e-12)
