@@ -266,7 +266,7 @@ def cuped_sums(
     sums once ``theta`` is fixed and ``theta`` converges to its population value, so
     the looks keep the independent-increment structure the boundaries assume
     (asymptotically, as for the unadjusted means; checked by simulation in
-    ``tests/stats/test_cuped.py``).
+    ``tests/stats/test_calibration.py``).
 
     >>> r = cuped_sums(100, 1050.0, 12000.0, 1000.0, 10900.0, 11000.0,
     ...                100, 1100.0, 13000.0, 1010.0, 11000.0, 11600.0)
