@@ -37,7 +37,7 @@ from numpy.typing import ArrayLike
 
 from abtest.stats import _check
 from abtest.stats.means import mean_var_from_sums, welch_test
-from abtest.stats.results import TwoSampleResult
+from abtest.stats.results import ArmSums, TwoSampleResult
 
 
 @dataclass(frozen=True)
@@ -214,31 +214,19 @@ def cuped_test(
 
 
 @dataclass(frozen=True)
-class CupedSums:
+class CupedSums(ArmSums):
     """Sums of the CUPED-adjusted metric per arm (see :func:`cuped_sums`).
 
     ``n_*, sum_*, sum_sq_*`` reproduce the adjusted mean and unit variance of each
-    arm through :func:`abtest.stats.means.mean_var_from_sums`; ``theta``,
-    ``variance_reduction``, ``adjusted`` and ``se`` (of the adjusted difference)
-    are those of :class:`CupedResult`.
+    arm through :func:`abtest.stats.means.mean_var_from_sums` (``args`` passes them
+    on); ``theta``, ``variance_reduction``, ``adjusted`` and ``se`` (of the adjusted
+    difference) are those of :class:`CupedResult`.
     """
 
-    n_a: np.ndarray
-    sum_a: np.ndarray
-    sum_sq_a: np.ndarray
-    n_b: np.ndarray
-    sum_b: np.ndarray
-    sum_sq_b: np.ndarray
     theta: np.ndarray
     variance_reduction: np.ndarray
     adjusted: np.ndarray
     se: np.ndarray
-
-    @property
-    def args(self) -> tuple[np.ndarray, ...]:
-        """``(n_a, sum_a, sum_sq_a, n_b, sum_b, sum_sq_b)``: the positional arguments
-        of :func:`abtest.stats.welch_test_from_sums` and of the sequential tests."""
-        return (self.n_a, self.sum_a, self.sum_sq_a, self.n_b, self.sum_b, self.sum_sq_b)
 
 
 def cuped_sums(
@@ -308,21 +296,11 @@ class _Pair:
     diff_unadjusted: np.ndarray
 
 
-def _pair(
-    n_a: ArrayLike,
-    sum_a: ArrayLike,
-    sum_sq_a: ArrayLike,
-    sum_x_a: ArrayLike | None,
-    sum_x_sq_a: ArrayLike | None,
-    sum_xy_a: ArrayLike | None,
-    n_b: ArrayLike,
-    sum_b: ArrayLike,
-    sum_sq_b: ArrayLike,
-    sum_x_b: ArrayLike | None,
-    sum_x_sq_b: ArrayLike | None,
-    sum_xy_b: ArrayLike | None,
-) -> _Pair:
-    """Both arms' adjusted means and variances with ``theta`` pooled over the pair."""
+def _pair(*sums: ArrayLike | None) -> _Pair:
+    """Both arms' adjusted means and variances with ``theta`` pooled over the pair;
+    ``sums`` are the twelve arguments of :func:`cuped_test`, arm a then arm b."""
+    n_a, sum_a, sum_sq_a, sum_x_a, sum_x_sq_a, sum_xy_a = sums[:6]
+    n_b, sum_b, sum_sq_b, sum_x_b, sum_x_sq_b, sum_xy_b = sums[6:]
     na, ma, va = mean_var_from_sums(n_a, sum_a, sum_sq_a, "_a")
     nb, mb, vb = mean_var_from_sums(n_b, sum_b, sum_sq_b, "_b")
     cov_args = (sum_x_a, sum_x_sq_a, sum_xy_a, sum_x_b, sum_x_sq_b, sum_xy_b)

@@ -24,25 +24,13 @@ from abtest.stats.always_valid import always_valid_test
 from abtest.stats.cuped import cuped_test
 from abtest.stats.means import mean_var_from_sums
 from abtest.stats.ratio import ratio_cuped_test, ratio_test
+from abtest.stats.results import ArmSums
 from abtest.stats.sequential import group_sequential_test
 
 
 @dataclass(frozen=True)
-class LookSums:
+class LookSums(ArmSums):
     """Cumulative sums per arm at each look, arrays of shape (experiments, looks)."""
-
-    n_a: np.ndarray
-    sum_a: np.ndarray
-    sum_sq_a: np.ndarray
-    n_b: np.ndarray
-    sum_b: np.ndarray
-    sum_sq_b: np.ndarray
-
-    @property
-    def args(self) -> tuple[np.ndarray, ...]:
-        """``(n_a, sum_a, sum_sq_a, n_b, sum_b, sum_sq_b)``, the positional
-        arguments of the sequential tests."""
-        return (self.n_a, self.sum_a, self.sum_sq_a, self.n_b, self.sum_b, self.sum_sq_b)
 
 
 @dataclass(frozen=True)
