@@ -285,6 +285,9 @@ def _metric_view(analysis: Analysis, metric: str, kind: str, rows: pd.DataFrame)
         notes.append(f"{ci} {_interval_long(analysis)}")
         if d.method == "sequential":
             notes.append("lift, interval and p at the look that decided (or gave the p)")
+    cuped = _cuped_note(rows[[not c for c in control_mask]], binary)
+    if cuped:
+        notes.append(cuped)
     return MetricView(
         metric=metric,
         label=metric_label(d, metric),
@@ -292,6 +295,23 @@ def _metric_view(analysis: Analysis, metric: str, kind: str, rows: pd.DataFrame)
         primary=metric == analysis.primary,
         note="; ".join(notes),
         table=Table(tuple(header), tuple(body), align, tuple(marks)),
+    )
+
+
+def _cuped_note(treatments: pd.DataFrame, binary: bool) -> str:
+    """Say that lift and interval are CUPED-adjusted, and by how much the covariate cut
+    the variance ("" where no comparison was adjusted)."""
+    if "variance_reduction" not in treatments.columns:
+        return ""
+    cut = treatments["variance_reduction"].dropna()
+    if cut.empty:
+        return ""
+    lo, hi = f"{cut.min():.0%}", f"{cut.max():.0%}"
+    share = lo if lo == hi else f"{lo} to {hi}"
+    shown = "rates" if binary else "means"
+    return (
+        f"CUPED: lift and interval adjusted by the pre-period covariate (variance "
+        f"-{share}; {shown} shown unadjusted)"
     )
 
 

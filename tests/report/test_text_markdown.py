@@ -119,3 +119,29 @@ def test_cli_json_handles_daily_looks(sequential_daily):
     d = json.loads(render(sequential_daily, "json"))
     assert d["looks"][0]["day"] == "2026-11-09"
     assert len(d["looks"]) == 14
+
+
+def test_markdown_says_when_lift_and_interval_are_cuped_adjusted():
+    # a value goal with covariate sums: the goal's note names CUPED and the variance cut
+    # (the table's variance_reduction, 1 - V_adjusted / V_plain), and that the means
+    # column is the plain mean; without the covariate no such note
+    import pandas as pd
+
+    import abtest
+
+    rows = [
+        ("control", 1000, 10040.0, 109000.0, 10000.0, 109000.0, 104000.0),
+        ("b", 1000, 10600.0, 121000.0, 10010.0, 109100.0, 110000.0),
+    ]
+    cols = ["variant", "n", "sum", "sum_sq", "sum_x", "sum_x_sq", "sum_xy"]
+    frame = pd.DataFrame(rows, columns=cols).assign(experiment="e", metric="revenue", kind="value")
+    a = abtest.analyze(abtest.Summary(frame))
+    cut = a.table().set_index("variant").loc["b", "variance_reduction"]
+    assert 0.1 < cut < 0.3  # 19% with these sums
+    md = render_markdown(a)
+    assert (
+        f"CUPED: lift and interval adjusted by the pre-period covariate (variance -{cut:.0%}" in md
+    )
+    assert "means shown unadjusted" in md
+    plain = abtest.analyze(abtest.Summary(frame.drop(columns=["sum_x", "sum_x_sq", "sum_xy"])))
+    assert "CUPED" not in render_markdown(plain)
