@@ -43,6 +43,7 @@ def summarize_experiment(
     by: str | None = None,
     columns: dict[str, Any] | None = None,
     engine: Any = None,
+    covariate: Any = None,
 ) -> Summary:
     """Sufficient statistics of one experiment from its exposure and conversion logs.
 
@@ -51,7 +52,8 @@ def summarize_experiment(
     experiment's configured variants count (others are reported exclusions);
     exposures before the experiment's ``start`` are left out; ``daily`` gives
     cumulative per-day rows for sequential looks and time plots. ``columns``
-    maps canonical column names to the logs' names (see :func:`abtest.summarize`).
+    maps canonical column names to the logs' names (see :func:`abtest.summarize`);
+    ``covariate``, a pre-period value per unit, adds the CUPED sums.
     """
     from abtest.data.aggregate import summarize
 
@@ -76,6 +78,7 @@ def summarize_experiment(
         as_of=as_of,
         columns=columns,
         engine=engine,
+        covariate=covariate,
     )
 
 
@@ -91,9 +94,12 @@ def analyze_experiment(
 
     ``source`` may be a :class:`Summary`; a unit-level DataFrame (a variant
     column and one column per goal id); a pair ``(exposures, conversions)`` of
-    DataFrames, paths or Ibis tables; a folder holding ``exposures.*`` and
-    ``conversions.*`` logs (Parquet or CSV); a unit-level CSV/Parquet file; or
-    ``None`` to read the experiment's own ``data:`` section. Logs are read
+    DataFrames, paths or Ibis tables, or a triple with a pre-period
+    ``covariate`` per unit (for CUPED); a folder holding ``exposures.*`` and
+    ``conversions.*`` logs (Parquet or CSV) and optionally ``covariate.*``; a
+    unit-level CSV/Parquet file; or ``None`` to read the experiment's own
+    ``data:`` section (``exposures``, ``conversions`` and an optional
+    ``covariate``). Logs are read
     with ``columns`` when given, else with the ``data:`` section's column
     mapping, falling back to the canonical names when the logs do not have
     the mapped columns (local copies often use canonical names). ``as_of`` cuts
@@ -110,9 +116,10 @@ def analyze_experiment(
                 f"experiment {experiment.id!r} has no data section with exposures and "
                 "conversions; pass the data: experiment.analyze((exposures, conversions))"
             )
-        source = (data_cfg.exposures, data_cfg.conversions)
-    if isinstance(source, tuple | list) and len(source) == 2:
-        data: Any = _summarize_logs(experiment, source[0], source[1], as_of, columns)
+        source = (data_cfg.exposures, data_cfg.conversions, data_cfg.covariate)
+    if isinstance(source, tuple | list) and len(source) in (2, 3):
+        logs = (*source, None)[:3]
+        data: Any = _summarize_logs(experiment, logs, as_of, columns)
     elif isinstance(source, str | Path) and Path(source).is_dir():
         folder = Path(source)
         logs = {name: find_log(folder, name) for name in ("exposures", "conversions")}
@@ -122,9 +129,9 @@ def analyze_experiment(
                 f"data folder {folder}: no {' and '.join(missing)} log (expected "
                 f"{' and '.join(m + '.parquet or .csv' for m in missing)})"
             )
-        data = _summarize_logs(
-            experiment, str(logs["exposures"]), str(logs["conversions"]), as_of, columns
-        )
+        cov = find_log(folder, "covariate")
+        paths = (str(logs["exposures"]), str(logs["conversions"]), cov and str(cov))
+        data = _summarize_logs(experiment, paths, as_of, columns)
     elif isinstance(source, str | Path):
         path = Path(source)
         if not path.is_file():
@@ -142,21 +149,28 @@ def analyze_experiment(
     return analyze(data, design=design)
 
 
-def _summarize_logs(
-    experiment: Any, exposures: Any, conversions: Any, as_of: Any, columns: Any
-) -> Summary:
+def _summarize_logs(experiment: Any, logs: tuple, as_of: Any, columns: Any) -> Summary:
+    """``logs``: exposures, conversions and the covariate (or None)."""
+    exposures, conversions, covariate = logs
     if columns is not None:
         return summarize_experiment(
-            experiment, exposures, conversions, as_of=as_of, columns=columns
+            experiment, exposures, conversions, as_of=as_of, columns=columns, covariate=covariate
         )
     data_cfg = getattr(experiment, "data", None)
     mapping = dict(data_cfg.columns) if data_cfg is not None else {}
     if mapping:
         try:
             return summarize_experiment(
-                experiment, exposures, conversions, as_of=as_of, columns=mapping
+                experiment,
+                exposures,
+                conversions,
+                as_of=as_of,
+                columns=mapping,
+                covariate=covariate,
             )
         except ValueError as exc:
             if "has no column" not in str(exc):
                 raise
-    return summarize_experiment(experiment, exposures, conversions, as_of=as_of)
+    return summarize_experiment(
+        experiment, exposures, conversions, as_of=as_of, covariate=covariate
+    )

@@ -163,6 +163,29 @@ def funnel_findings(funnel: Sequence[str]) -> list[Finding]:
     return out
 
 
+DATA_LOGS = ("exposures", "conversions", "covariate")
+
+
+def _data_column_findings(columns: dict[str, Any]) -> list[Finding]:
+    """A column mapping per log only under a log's name; elsewhere one column name."""
+    out = []
+    for key, value in columns.items():
+        if isinstance(value, dict) and key not in DATA_LOGS:
+            message = (
+                f"'{key}' takes one column name; a mapping per log goes under "
+                f"{', '.join(DATA_LOGS)} (e.g. covariate: {{value: pre_revenue}})"
+            )
+        elif not isinstance(value, dict) and key in DATA_LOGS:
+            message = (
+                f"'{key}' names a log: give its columns as a mapping, e.g. "
+                f"{key}: {{value: {value}}}; the {key} file itself goes in data.{key}"
+            )
+        else:
+            continue
+        out.append(Finding(("data", "columns", key), message, "data-columns"))
+    return out
+
+
 def experiment_findings(exp: Experiment) -> list[Finding]:
     """Rules across fields: dates, status, guardrails, decision, spend, analysis."""
     out: list[Finding] = []
@@ -227,6 +250,8 @@ def experiment_findings(exp: Experiment) -> list[Finding]:
                         "spend",
                     )
                 )
+    if exp.data is not None:
+        out += _data_column_findings(exp.data.columns)
     a = exp.analysis
     if a.method == "sequential" and a.looks is None:
         out.append(

@@ -225,10 +225,16 @@ class DataSource(BaseModel):
     conversions: str | None = Field(
         None, description="Conversion events: a CSV/Parquet path or a table name."
     )
-    columns: dict[str, str] = Field(
+    covariate: str | None = Field(
+        None,
+        description="Pre-period covariate per unit, for CUPED: a CSV/Parquet path or a table "
+        "name with unit_id and value (and optionally experiment).",
+    )
+    columns: dict[str, str | dict[str, str]] = Field(
         default_factory=dict,
         description="Canonical column name (unit_id, experiment, variant, timestamp, event, "
-        "value) -> the column name in your data.",
+        "value) -> the column name in your data, for every log; or per log under exposures, "
+        "conversions or covariate, e.g. covariate: {value: pre_revenue}.",
     )
 
 
