@@ -299,19 +299,25 @@ def _metric_view(analysis: Analysis, metric: str, kind: str, rows: pd.DataFrame)
 
 
 def _cuped_note(treatments: pd.DataFrame, binary: bool) -> str:
-    """Say that lift and interval are CUPED-adjusted, and by how much the covariate cut
-    the variance ("" where no comparison was adjusted)."""
+    """Say which lifts and intervals are CUPED-adjusted and the variance reduction the
+    covariate achieved (negative when it added variance); "" where none was adjusted."""
     if "variance_reduction" not in treatments.columns:
         return ""
-    cut = treatments["variance_reduction"].dropna()
-    if cut.empty:
+    cut = treatments["variance_reduction"]
+    done = cut.notna()
+    if not done.any():
         return ""
-    lo, hi = f"{cut.min():.0%}", f"{cut.max():.0%}"
+    lo, hi = f"{cut[done].min():.0%}", f"{cut[done].max():.0%}"
     share = lo if lo == hi else f"{lo} to {hi}"
+    which = (
+        "lift and interval"
+        if done.all()
+        else ("lift and interval of " + ", ".join(map(str, treatments.loc[done, "variant"])))
+    )
     shown = "rates" if binary else "means"
     return (
-        f"CUPED: lift and interval adjusted by the pre-period covariate (variance "
-        f"-{share}; {shown} shown unadjusted)"
+        f"CUPED: {which} adjusted by the pre-period covariate (variance reduction "
+        f"{share}; {shown} shown unadjusted)"
     )
 
 

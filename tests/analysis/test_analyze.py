@@ -639,10 +639,12 @@ def test_sequential_looks_use_cuped_with_a_covariate(plan):
     assert p.looks["p_value"].iloc[k] > looks["p_value"].iloc[k]
 
 
-def test_sequential_cuped_falls_back_per_look_where_it_is_not_well_posed():
-    # conversions with a covariate: the first looks have under 10 conversions per arm,
-    # so they are tested on the plain rates (no variance reduction), later looks adjusted
-    from abtest.stats import always_valid_test
+def test_sequential_cuped_skips_the_looks_before_it_is_well_posed():
+    # conversions with a covariate: the first looks have under 10 conversions per arm, so
+    # CUPED is not well-posed there; they are skipped (not tested on the plain rates,
+    # which would mix two information scales in one sequence) and every tested look is
+    # adjusted. A constant covariate (e.g. all units new) adjusts nothing: plain looks.
+    from abtest.stats import always_valid_test, cuped_sums
     from abtest.stats.always_valid import DEFAULT_N_OPT
 
     rng = np.random.default_rng(4)
@@ -659,11 +661,17 @@ def test_sequential_cuped_falls_back_per_look_where_it_is_not_well_posed():
     looks = abtest.analyze(s, method="sequential").looks
     f = s.frame.sort_values(["variant", "day"])
     conv = f.pivot(index="day", columns="variant", values="sum")
-    few = (conv < 10).any(axis=1).to_numpy()
-    assert few[0] and not few[-1]
-    assert looks["variance_reduction"][few].isna().all()
-    assert looks["variance_reduction"][~few].notna().all()
-    n = f[f.variant == "control"]["n"].to_numpy()
-    xa, xb = conv["control"].to_numpy(), conv["b"].to_numpy()
-    ref = always_valid_test(n, xa, xa, n, xb, xb, n_opt=DEFAULT_N_OPT)
-    np.testing.assert_allclose(looks["p_value"][few], ref.p_value[few], rtol=1e-12)
+    well_posed = ((conv >= 10) & (800 - conv >= 10)).all(axis=1).to_numpy()
+    assert not well_posed[0] and well_posed[-1]
+    assert list(looks["day"]) == list(conv.index[well_posed])
+    assert looks["variance_reduction"].notna().all()
+    ctrl = [f[f.variant == "control"][c].to_numpy()[well_posed] for c in cols]
+    b = [f[f.variant == "b"][c].to_numpy()[well_posed] for c in cols]
+    ref = always_valid_test(*cuped_sums(*ctrl, *b).args, n_opt=DEFAULT_N_OPT)
+    np.testing.assert_allclose(looks["p_value"], ref.p_value, rtol=1e-12)
+
+    const = abtest.Summary(s.frame.assign(sum_x=0.0, sum_x_sq=0.0, sum_xy=0.0))
+    a = abtest.analyze(const, method="sequential")
+    assert "variance_reduction" not in a.looks.columns
+    assert "variance_reduction" not in a.table().columns
+    assert len(a.looks) == 8
