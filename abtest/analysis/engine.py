@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from abtest.analysis.design import Design
-from abtest.data.summary import Summary
+from abtest.data.summary import COVARIATE, Summary
 from abtest.stats import adjust_p_values, cuped_test, proportion_test, welch_test_from_sums
 from abtest.stats.multiple import CORRECTIONS
 
@@ -57,8 +57,8 @@ class MetricArrays:
 def metric_arrays(summary: Summary, design: Design, metric: str) -> MetricArrays:
     arr = summary.arrays(metric, list(design.variants), design.experiment)
     cov = None
-    if all(c in arr for c in ("sum_x", "sum_x_sq", "sum_xy")):
-        cov = (arr["sum_x"], arr["sum_x_sq"], arr["sum_xy"])
+    if all(c in arr for c in COVARIATE):
+        cov = tuple(arr[c] for c in COVARIATE)
     return MetricArrays(
         metric, summary.kind(metric, design.experiment), arr["n"], arr["sum"], arr["sum_sq"], cov
     )

@@ -30,10 +30,8 @@ from abtest.analysis.engine import (
     family_ci_alpha,
     frequentist_table,
 )
-from abtest.data.summary import Summary
+from abtest.data.summary import COVARIATE, Summary
 from abtest.stats.always_valid import DEFAULT_N_OPT
-
-_COVARIATE = ("sum_x", "sum_x_sq", "sum_xy")
 
 
 def _per_look(summary: Summary, design: Design, metric: str) -> tuple[list, dict[str, np.ndarray]]:
@@ -41,7 +39,7 @@ def _per_look(summary: Summary, design: Design, metric: str) -> tuple[list, dict
     ``n, sum, sum_sq`` and, when the Summary carries them, the covariate sums."""
     f = summary.frame
     rows = f[(f["experiment"] == design.experiment) & (f["metric"] == metric)]
-    cols = ["n", "sum", "sum_sq", *(c for c in _COVARIATE if c in f.columns)]
+    cols = ["n", "sum", "sum_sq", *(c for c in COVARIATE if c in f.columns)]
     if "day" not in rows.columns:
         arr = summary.arrays(metric, list(design.variants), design.experiment)
         return [None], {k: v[:, None] for k, v in arr.items() if k in cols}
@@ -184,9 +182,9 @@ def _look_arms(
     n, s, ss = arr["n"], arr["sum"], arr["sum_sq"]
     plain = (n[0], s[0], ss[0], n[1:], s[1:], ss[1:])
     every = np.ones(n.shape[-1], dtype=bool)
-    if not all(c in arr for c in _COVARIATE) or n.shape[-1] == 0:
+    if not all(c in arr for c in COVARIATE) or n.shape[-1] == 0:
         return plain, None, every
-    x, xx, xy = (arr[c] for c in _COVARIATE)
+    x, xx, xy = (arr[c] for c in COVARIATE)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # looks it cannot adjust are not tested below
         c = cuped_sums(
