@@ -152,25 +152,20 @@ def analyze_experiment(
 def _summarize_logs(experiment: Any, logs: tuple, as_of: Any, columns: Any) -> Summary:
     """``logs``: exposures, conversions and the covariate (or None)."""
     exposures, conversions, covariate = logs
-    if columns is not None:
+
+    def run(mapping: Any) -> Summary:
         return summarize_experiment(
-            experiment, exposures, conversions, as_of=as_of, columns=columns, covariate=covariate
+            experiment, exposures, conversions, as_of=as_of, columns=mapping, covariate=covariate
         )
+
+    if columns is not None:
+        return run(columns)
     data_cfg = getattr(experiment, "data", None)
     mapping = dict(data_cfg.columns) if data_cfg is not None else {}
     if mapping:
         try:
-            return summarize_experiment(
-                experiment,
-                exposures,
-                conversions,
-                as_of=as_of,
-                columns=mapping,
-                covariate=covariate,
-            )
+            return run(mapping)
         except ValueError as exc:
             if "has no column" not in str(exc):
                 raise
-    return summarize_experiment(
-        experiment, exposures, conversions, as_of=as_of, covariate=covariate
-    )
+    return run(None)
