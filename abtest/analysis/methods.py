@@ -75,15 +75,12 @@ def sequential_table(
         a = ci_alpha[metric]
         days, arr = _per_look(summary, design, metric)
         n = arr["n"]
-        ok = (n[0] >= 2) & np.all(n[1:] >= 2, axis=0)
-        arr = {k: v[:, ok] for k, v in arr.items()}
-        days = [d for d, keep in zip(days, ok, strict=True) if keep]
+        days, arr = _only(days, arr, (n[0] >= 2) & np.all(n[1:] >= 2, axis=0))
         arms, reduction, tested = _look_arms(data[metric].kind, arr)
         if not tested.all():  # looks before CUPED is well-posed are skipped, not tested
             arms = tuple(x[..., tested] for x in arms)
             reduction = reduction[:, tested]
-            arr = {k: v[:, tested] for k, v in arr.items()}
-            days = [d for d, keep in zip(days, tested, strict=True) if keep]
+            days, arr = _only(days, arr, tested)
         n, s = arr["n"], arr["sum"]
         if group_sequential:
             r = group_sequential_test(
@@ -150,6 +147,13 @@ def sequential_table(
     if looks is not None:
         looks.attrs["sequential"] = kind
     return table, looks
+
+
+def _only(days: list, arr: dict[str, np.ndarray], keep: np.ndarray) -> tuple[list, dict]:
+    """The looks marked in ``keep``: their days and (variants, looks) arrays."""
+    return [d for d, k in zip(days, keep, strict=True) if k], {
+        k: v[:, keep] for k, v in arr.items()
+    }
 
 
 # Units per arm before a look may be CUPED-adjusted in a sequential test: theta is
