@@ -33,6 +33,7 @@ Semantics (each tested on hand-built logs in ``tests/data``):
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
@@ -190,10 +191,11 @@ def summarize(
     }
 
     cov_table = _covariate(covariate, con, mapping, arms) if covariate is not None else None
+    bits = max(1, int(arms["vi"].max()).bit_length())
     plan = query.Plan(
         segments=segments,
         daily=daily,
-        last_known_arm=int(arms.loc[arms["known"], "arm"].max()),
+        bits=bits,
         events=tuple(
             (e, tuple(i for i, g in enumerate(goal_list) if g.event == e))
             for e in dict.fromkeys(g.event for g in goal_list)
@@ -205,17 +207,30 @@ def summarize(
         conversions_end=as_of_b,
         analysis_end=as_of_b or end_b,
         covariate=cov_table is not None,
+        packed=con.name == "duckdb" and bits <= query.MAX_PACKED_BITS,
     )
     import ibis
 
     # the smallest integer codes: the per-unit groupings carry them in every row
     code = _code_dtype(len(arms))
     arms_t = ibis.memtable(
-        arms[["experiment", "variant", "exp", "arm"]].astype({"exp": code, "arm": code})
+        arms[["experiment", "variant", "exp", "vi"]].astype({"exp": code, "vi": code})
     )
-    expr = query.build(ex.table, cv.table, arms_t, cov_table, plan)
-    result = con.execute(expr)
+    try:
+        result = con.execute(query.build(ex.table, cv.table, arms_t, cov_table, plan))
+    except Exception as err:
+        if not (plan.packed and _overflowed(err)):
+            raise
+        # an exposure time too far from 1970 to pack beside the variant bits (the
+        # packed integer overflowed; DuckDB checks): the portable assignment instead
+        plan = dataclasses.replace(plan, packed=False)
+        result = con.execute(query.build(ex.table, cv.table, arms_t, cov_table, plan))
     return _assemble(result, arms, goal_list, exp_profile, conv_profile, plan)
+
+
+def _overflowed(err: Exception) -> bool:
+    """Whether DuckDB stopped on an integer overflow."""
+    return type(err).__name__ == "OutOfRangeException" and "Overflow" in str(err)
 
 
 def _code_dtype(n: int) -> str:
@@ -281,9 +296,16 @@ def _assemble(
     keys = [*segs, *(["day"] if plan.daily else [])]
     if plan.daily:
         result = result.assign(day=pd.to_datetime(result["day"]).astype("datetime64[ns]"))
+    # (exp, vi) -> arm; units of a variant that is not configured are "unknown" (their
+    # events, summed by the query like any other, are left out here)
+    result = result.merge(arms[["exp", "vi", "arm", "known"]], on=["exp", "vi"], how="inner")
+    unknown = result["part"].eq("units") & ~result["known"]
+    result = result.assign(
+        unknown=np.where(unknown, result["n"], 0), n=np.where(unknown, 0, result["n"])
+    )
     units = result[result["part"] == "units"]
     per_arm = result[result["part"].isin(["units", "multi"])]
-    metric = result[result["part"] == "metric"]
+    metric = result[(result["part"] == "metric") & result["known"]]
     arm_info = arms.set_index("arm")
     known = arms[arms["known"]]
     metrics = pd.DataFrame(

@@ -180,10 +180,11 @@ def arms_table(
 ) -> pd.DataFrame:
     """One row per (experiment, variant) to analyse, with integer codes.
 
-    ``exp`` numbers the experiments, ``arm`` the (experiment, variant) pairs;
-    configured (known) arms get the lowest codes, so ``arm <= last_known`` tells
-    known from unknown in the query. Experiments not in ``variants`` are left out
-    (not an exclusion: the log simply holds other experiments too).
+    ``exp`` numbers the experiments, ``vi`` the variants within an experiment (the
+    query's codes) and ``arm`` the (experiment, variant) pairs; configured (known)
+    arms come first, ``known`` tells them from the variants seen only in the data.
+    Experiments not in ``variants`` are left out (not an exclusion: the log simply
+    holds other experiments too).
     """
     seen = profile.dropna(subset=["experiment", "variant"])
     seen = seen.groupby(["experiment", "variant"], as_index=False)["rows"].sum()
@@ -222,4 +223,5 @@ def arms_table(
     arms["arm"] = range(len(arms))
     arms["exp"] = arms["exp"].astype("int64")
     arms["arm"] = arms["arm"].astype("int64")
+    arms["vi"] = arms.groupby("exp").cumcount().astype("int64")
     return arms

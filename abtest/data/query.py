@@ -8,24 +8,31 @@ variant and metric) that :mod:`abtest.data.aggregate` turns into a Summary.
 
 Plan (one pass over each log):
 
-1. exposures ⋈ arms (the small table of analysed (experiment, variant) pairs,
-   coded as integers) → per (experiment, unit): first exposure time, lowest
-   and highest arm code (equal ⇔ one variant) and the segment values at the
-   first exposure. Only for the few units with several variants, a second
-   look at their exposures finds the variant of the first one.
-2. goal events ⋈ goal events (event → code and the metric codes of its
-   goals, side by side as "slots") ⋈ the kept units of step 1 on unit_id →
-   per (arm, event, unit): per goal, converted in window (0/1), in-window
-   value and the exclusion flags.
-3. Sum per (arm, event[, segment][, day]), then one row per goal (arm, metric);
-   count units per arm from step 1. Both parts are stacked (``part`` =
-   "units" | "multi" | "metric") into one result.
+1. exposures ⋈ arms (the small table of analysed (experiment, variant) pairs:
+   ``exp`` numbers the experiment, ``vi`` the variant within it) → per
+   (experiment, unit): first exposure time, variant of the first exposure,
+   whether the unit saw more than one variant, and the segment values at the
+   first exposure (:func:`_assign`).
+2. goal events ⋈ goal events (event → code and the metric codes of its goals,
+   side by side as "slots"); the single-variant units of step 1 ⋈ those events
+   on unit_id → per (exp, vi, event, unit): per goal, converted in window (0/1),
+   in-window value and the exclusion flags.
+3. Sum per (exp, vi, event[, segment][, day]), then one row per goal (metric);
+   count units per (exp, vi) from step 1. Both parts are stacked (``part`` =
+   "units" | "multi" | "metric") into one result. Which variants are configured
+   (known) is applied to that small result, not here.
 
-Costs (DuckDB on 4 threads, 10M units, ~30M exposure rows; see docs/data.md
-"Performance"): step 1's grouping (exposure rows into ~20M (experiment, unit)
-groups) about 1.7 s, the multi-variant look-back 0.7 s, step 2's join and
-per-unit grouping 1.9 s, of about 4 s. Codes are int16 and the look-back is a
-semi-join, which DuckDB turns into a filtered scan.
+On DuckDB step 1 packs the first exposure into one integer (:class:`_Clock`,
+:func:`_assign`): times are microseconds since 1970 and ``min(time · 2^bits +
+vi)`` gives the first time and its variant in one aggregate, where other
+engines take ``min(time)``, ``min(vi)``, ``max(vi)`` and look back at the
+exposures of the multi-variant units for their first variant.
+
+Costs (DuckDB on 4 threads, 10M units, ~30M exposure rows, ~4M goal events; see
+docs/data.md "Performance"): the grouping of step 1 (exposure rows into ~20M
+(experiment, unit) groups) is about half of the query, the join and per-unit
+grouping of step 2 most of the rest. The join keeps the units of step 1 on its
+probe side (the events, a fifth as many rows, are the hash table).
 """
 
 from __future__ import annotations
@@ -35,10 +42,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 STATS_COLUMNS = [
-    "n", "multi", "unknown", "sum_x", "sum_x_sq",
+    "n", "multi", "sum_x", "sum_x_sq",
     "conv", "vsum", "vsq", "before", "negative", "null_value", "sum_xy",
 ]  # fmt: skip
 _FLOATS = {"sum_x", "sum_x_sq", "vsum", "vsq", "sum_xy"}
+
+#: The most variant bits :func:`_assign` packs beside a DuckDB time (256 variants per
+#: experiment; more, or times too far from 1970 for the bits, take the portable path).
+MAX_PACKED_BITS = 8
+_EPOCH = datetime(1970, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -47,7 +59,7 @@ class Plan:
 
     segments: tuple[str, ...]
     daily: bool
-    last_known_arm: int
+    bits: int  # every variant index vi < 2**bits
     events: tuple[tuple[str, tuple[int, ...]], ...]  # goal event -> its goals' metric codes
     value_columns: dict[int, str]  # metric code -> value column (value goals)
     windows: dict[int, timedelta | None]  # metric code -> attribution window
@@ -56,6 +68,7 @@ class Plan:
     conversions_end: datetime | None  # events before this (as_of)
     analysis_end: datetime | None  # bound of the goals whose window is None
     covariate: bool
+    packed: bool = False  # DuckDB: first exposure packed with its variant (see _assign)
 
     @property
     def n_slots(self) -> int:
@@ -68,6 +81,7 @@ def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: Pla
     import ibis
 
     backend = exposures.get_backend().name if _bound(exposures) else "duckdb"
+    clock = _Clock(plan.packed, backend)
 
     # 1. assignment per (experiment, unit) -----------------------------------------------
     e = exposures.filter(exposures.unit_id.notnull(), exposures.timestamp.notnull())
@@ -76,56 +90,37 @@ def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: Pla
     if plan.end is not None:
         e = e.filter(e.timestamp < ibis.timestamp(plan.end))
     e = e.join(arms, ["experiment", "variant"])
-    seg_aggs = {s: _argmin(e[s].cast("string"), e.timestamp, backend) for s in plan.segments}
-    a = e.group_by(["exp", "unit_id"]).aggregate(
-        first_ts=e.timestamp.min(),
-        lo=e.arm.min(),
-        hi=e.arm.max(),
-        **seg_aggs,
-    )
+    a, multi = _assign(e, plan, clock, backend)
     if plan.segments:
         a = a.mutate(**{s: a[s].fill_null("(missing)") for s in plan.segments})
     if plan.daily:
-        a = a.mutate(day=a.first_ts.date())
+        a = a.mutate(day=clock.date(a.first))
     if plan.covariate:
         # one projection over the join (a shallow query: SQLite's parser has a small stack)
         cols = a.columns
         a = a.left_join(covariate, _covariate_keys(covariate))
         a = a.select(*cols, x=a.x.fill_null(0.0))
-    kept_flag = (a.lo == a.hi) & (a.lo <= plan.last_known_arm)
     keys = [*plan.segments, *(["day"] if plan.daily else [])]
 
     one = ibis.literal(1, "int64")
     zero = ibis.literal(0, "int64")
-    single = a.filter(a.lo == a.hi)
-    units = (
-        single.group_by(["lo", *keys])
-        .aggregate(
-            n=ibis.cases((single.lo <= plan.last_known_arm, one), else_=zero).sum(),
-            unknown=ibis.cases((single.lo > plan.last_known_arm, one), else_=zero).sum(),
-            **(
-                {
-                    "sum_x": single.x.sum(),
-                    "sum_x_sq": (single.x * single.x).sum(),
-                }
-                if plan.covariate
-                else {}
-            ),
-        )
-        .rename(arm="lo")
+    single = ibis.cases((a.multi, zero), else_=one)
+    units = a.group_by(["exp", "vi", *keys]).aggregate(
+        n=single.sum(),
+        **({"multi": (one - single).sum()} if multi is None else {}),
+        **(
+            {
+                "sum_x": ibis.cases((a.multi, 0.0), else_=a.x).sum(),
+                "sum_x_sq": ibis.cases((a.multi, 0.0), else_=a.x * a.x).sum(),
+            }
+            if plan.covariate
+            else {}
+        ),
     )
-    # units seen in several variants (few): the variant of their first exposure, found by
-    # going back to their exposures only (cheaper than an argmin over every unit)
-    several = a.filter(a.lo != a.hi).select("exp", "unit_id")
-    back = e.semi_join(several.select("unit_id"), "unit_id").join(several, ["exp", "unit_id"])
-    first = back.group_by(["exp", "unit_id"]).aggregate(
-        arm=_argmin(back.arm, back.timestamp, backend)
-    )
-    multi = first.group_by("arm").aggregate(multi=first.count())
 
-    # 2. goal events of kept units ----------------------------------------------------------
-    kept = a.filter(kept_flag).select(
-        "unit_id", "first_ts", *keys, *(["x"] if plan.covariate else []), arm=a.lo
+    # 2. goal events of single-variant units ------------------------------------------------
+    kept = a.filter(~a.multi).select(
+        "exp", "vi", "unit_id", "first", *keys, *(["x"] if plan.covariate else [])
     )
     c = conversions.filter(conversions.unit_id.notnull(), conversions.timestamp.notnull())
     if plan.conversions_end is not None:
@@ -136,14 +131,15 @@ def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: Pla
     c = c.select(
         "unit_id",
         "ev",
-        "timestamp",
-        *[sl.m for sl in slots],
+        t=clock.of(c.timestamp),
+        **{sl.m: c[sl.m] for sl in slots},
         **{sl.val: _value(c, c[sl.m], plan) for sl in slots if sl.values},
     )
-    j = c.join(kept, "unit_id")
-    after = j.timestamp >= j.first_ts
-    inw = {sl.i: after & _in_window(j, j[sl.m], plan, backend) for sl in slots}
-    unit_keys = ["arm", "ev", "unit_id", *plan.segments]
+    # the units on the left: DuckDB probes with them and hashes the (fewer) events
+    j = kept.join(c, "unit_id")
+    after = j.t >= j.first
+    inw = {sl.i: after & _in_window(j, j[sl.m], plan, clock) for sl in slots}
+    unit_keys = ["exp", "vi", "ev", "unit_id", *plan.segments]
     if not plan.daily:
         u = j.group_by(unit_keys).aggregate(
             **_unit_aggs(j, after, inw, slots),
@@ -163,13 +159,104 @@ def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: Pla
             if plan.covariate:
                 y = sl.y(u.ev, u[sl.conv], u[sl.v] if sl.values else None)
                 sums[sl.sum_xy] = (u.x * y).sum()
-        per_event = u.group_by(["arm", "ev", *keys]).aggregate(**sums)
+        per_event = u.group_by(["exp", "vi", "ev", *keys]).aggregate(**sums)
     else:
-        per_event = _daily_per_event(j, after, inw, slots, unit_keys, plan)
+        per_event = _daily_per_event(j, after, inw, slots, unit_keys, plan, clock)
     metric = _unpivot(per_event, slots, plan, keys)
 
-    # 3. stack both parts into one result --------------------------------------------------
-    return _stack(units, multi, metric, keys)
+    # 3. stack the parts into one result ---------------------------------------------------
+    return _stack([("units", units), ("multi", multi), ("metric", metric)], keys)
+
+
+def _assign(e: Any, plan: Plan, clock: _Clock, backend: str) -> tuple[Any, Any]:
+    """Per (exp, unit_id): ``first`` exposure (in ``clock`` units), ``vi`` of the first
+    exposure, ``multi`` (more than one variant seen), the segments at the first exposure;
+    and per (exp, vi) the multi-variant units by their first variant (None when ``vi``
+    already holds it for them too).
+
+    Packed (DuckDB): two aggregates per unit. ``min(t · 2^bits + vi)`` is the first time
+    and, on a tie of times, the lowest variant index; ``bit_or(vi | (mask - vi) << bits)``
+    collects the bits set in any vi (low half) and in any complement (high half), and a
+    bit is in both exactly when two variants differ in it, i.e. when the unit saw more
+    than one variant. One wide and one narrow aggregate: about a fifth faster than
+    ``min(time), min(vi), max(vi)`` and a look-back, which need four.
+
+    Portable: ``min(time)``, ``min(vi)``, ``max(vi)`` (equal ⇔ one variant); the
+    variant of the first exposure of the few multi-variant units is found by a second,
+    semi-joined look at their exposures (cheaper than an argmin over every unit).
+    """
+    seg_aggs = {s: _argmin(e[s].cast("string"), e.timestamp, backend) for s in plan.segments}
+    if plan.packed:
+        mask = (1 << plan.bits) - 1
+        vi = e.vi.cast("int64")
+        key = clock.of(e.timestamp) * (1 << plan.bits) + vi
+        seen = (vi + (mask - vi) * (1 << plan.bits)).cast("int32")
+        g = e.group_by(["exp", "unit_id"]).aggregate(key=key.min(), seen=seen.bit_or(), **seg_aggs)
+        a = g.select(
+            "exp",
+            "unit_id",
+            *plan.segments,
+            vi=(g.key & mask).cast(e.vi.type()),
+            first=g.key >> plan.bits,
+            multi=((g.seen & mask) & (g.seen >> plan.bits)) != 0,
+        )
+        return a, None
+    g = e.group_by(["exp", "unit_id"]).aggregate(
+        first=clock.of(e.timestamp).min(), lo=e.vi.min(), hi=e.vi.max(), **seg_aggs
+    )
+    a = g.select("exp", "unit_id", *plan.segments, "first", vi=g.lo, multi=g.lo != g.hi)
+    several = g.filter(g.lo != g.hi).select("exp", "unit_id")
+    back = e.semi_join(several.select("unit_id"), "unit_id").join(several, ["exp", "unit_id"])
+    first = back.group_by(["exp", "unit_id"]).aggregate(
+        vi=_argmin(back.vi, back.timestamp, backend)
+    )
+    multi = first.group_by(["exp", "vi"]).aggregate(multi=first.count())
+    return a, multi
+
+
+class _Clock:
+    """How the query reads and compares times.
+
+    Packed (DuckDB): times are integers, microseconds since 1970-01-01 (DuckDB's
+    ``epoch_us``; its timestamps are microseconds), so the first exposure packs with
+    its variant into one integer and an attribution window is an integer addition.
+    Otherwise timestamps, and windows are interval arithmetic (julian days on SQLite,
+    whose build here cannot add intervals).
+    """
+
+    def __init__(self, packed: bool, backend: str) -> None:
+        self.packed = packed
+        self.backend = backend
+
+    def of(self, ts: Any) -> Any:
+        """A timestamp column in clock units."""
+        return _epoch_us(ts) if self.packed else ts
+
+    def at(self, moment: datetime) -> Any:
+        """A moment as a literal in clock units."""
+        import ibis
+
+        if self.packed:
+            return ibis.literal((moment - _EPOCH) // timedelta(microseconds=1), "int64")
+        return ibis.timestamp(moment)
+
+    def within(self, t: Any, first: Any, window: timedelta) -> Any:
+        """``t < first + window``."""
+        import ibis
+
+        seconds = window.total_seconds()
+        if seconds != int(seconds):
+            raise ValueError(f"window {window}: give whole seconds")
+        if self.packed:
+            return t < first + ibis.literal(int(seconds) * 1_000_000, "int64")
+        if self.backend == "sqlite":
+            # this SQLite build cannot add intervals: compare julian days (ms precision)
+            return _julianday(t) - _julianday(first) < seconds / 86400.0
+        return t < first + ibis.interval(seconds=int(seconds))
+
+    def date(self, t: Any) -> Any:
+        """The (UTC) date of a time in clock units."""
+        return (_from_epoch_us(t) if self.packed else t).date()
 
 
 class _Slot:
@@ -239,7 +326,7 @@ def _unit_aggs(j: Any, after: Any, inw: dict, slots: list) -> dict:
 
 
 def _unpivot(per_event: Any, slots: list, plan: Plan, keys: list) -> Any:
-    """One row per (arm, metric[, segment][, day]) from the per-event slot columns.
+    """One row per (exp, vi, metric[, segment][, day]) from the per-event slot columns.
 
     A join with the small (ev, slot, metric) list, not a union per slot: the per-event
     table is then read once (a union would compute it once per slot).
@@ -267,7 +354,7 @@ def _unpivot(per_event: Any, slots: list, plan: Plan, keys: list) -> Any:
         zero = ibis.literal(0, typ)
         return ibis.cases(*cases, else_=zero) if cases else zero
 
-    cols = {"arm": t.arm, "metric": t.metric, **{k: t[k] for k in keys}}
+    cols = {"exp": t.exp, "vi": t.vi, "metric": t.metric, **{k: t[k] for k in keys}}
     for name in ("conv", "vsum", "vsq", "negative", "null_value"):
         cols[name] = pick(name, "float64" if name in _FLOATS else "int64")
     cols["before"] = t.before
@@ -277,9 +364,9 @@ def _unpivot(per_event: Any, slots: list, plan: Plan, keys: list) -> Any:
 
 
 def _daily_per_event(
-    j: Any, after: Any, inw: dict, slots: list, unit_keys: list, plan: Plan
+    j: Any, after: Any, inw: dict, slots: list, unit_keys: list, plan: Plan, clock: _Clock
 ) -> Any:
-    """Per (arm, event[, segment], conversion day) increments of the cumulative sums.
+    """Per (exp, vi, event[, segment], conversion day) increments of the cumulative sums.
 
     A unit's value as of day d is the sum of its in-window values on days <= d;
     its contribution to ``sum_sq`` grows on day d by cum_d**2 - cum_{d-1}**2,
@@ -291,7 +378,7 @@ def _daily_per_event(
 
     one, zero = ibis.literal(1, "int64"), ibis.literal(0, "int64")
     any_inw = ibis.or_(*inw.values())
-    cday = ibis.cases((any_inw, j.timestamp.date()), else_=ibis.null("date"))
+    cday = ibis.cases((any_inw, clock.date(j.t)), else_=ibis.null("date"))
     j = j.mutate(cday=cday)
     ud = j.group_by([*unit_keys, "cday"]).aggregate(
         **_unit_aggs(j, after, inw, slots),
@@ -325,16 +412,20 @@ def _daily_per_event(
         if plan.covariate:
             y = sl.y(ud.ev, ud[f"d{sl.conv}"], ud[sl.v] if sl.values else None)
             sums[sl.sum_xy] = (ud.x * y).sum()
-    return ud.group_by(["arm", "ev", *plan.segments, "cday"]).aggregate(**sums).rename(day="cday")
+    per_day = ud.group_by(["exp", "vi", "ev", *plan.segments, "cday"]).aggregate(**sums)
+    return per_day.rename(day="cday")
 
 
-def _stack(units: Any, multi: Any, metric: Any, keys: list) -> Any:
+def _stack(parts: list[tuple[str, Any]], keys: list) -> Any:
+    """The named parts (None: left out) as one table: ``part, exp, vi, metric`` (-1 for
+    the unit counts), the keys and :data:`STATS_COLUMNS` (0 where a part has none)."""
     import ibis
 
     def pad(t: Any, part: str) -> Any:
         cols = {
             "part": ibis.literal(part),
-            "arm": t.arm.cast("int64"),
+            "exp": t.exp.cast("int64"),
+            "vi": t.vi.cast("int64"),
             "metric": t.metric.cast("int64")
             if "metric" in t.columns
             else ibis.literal(-1, "int64"),
@@ -347,7 +438,8 @@ def _stack(units: Any, multi: Any, metric: Any, keys: list) -> Any:
             cols[s] = t[s].cast(typ) if s in t.columns else ibis.literal(0, typ)
         return t.select(**cols)
 
-    return pad(units, "units").union(pad(multi, "multi")).union(pad(metric, "metric"))
+    padded = [pad(t, part) for part, t in parts if t is not None]
+    return ibis.union(*padded)
 
 
 def _value(c: Any, metric: Any, plan: Plan) -> Any:
@@ -360,9 +452,9 @@ def _value(c: Any, metric: Any, plan: Plan) -> Any:
     return ibis.cases(*cases, else_=ibis.null("float64"))
 
 
-def _in_window(j: Any, metric: Any, plan: Plan, backend: str) -> Any:
-    """``timestamp < first_ts + window`` of the goal with code ``metric`` (window None:
-    before the analysis end; no goal: false)."""
+def _in_window(j: Any, metric: Any, plan: Plan, clock: _Clock) -> Any:
+    """``t < first + window`` of the goal with code ``metric`` (window None: before the
+    analysis end; no goal: false)."""
     import ibis
 
     by_window: dict[timedelta | None, list[int]] = {}
@@ -371,19 +463,10 @@ def _in_window(j: Any, metric: Any, plan: Plan, backend: str) -> Any:
     conds = []
     for w, codes in by_window.items():
         if w is None:
-            cond = (
-                ibis.literal(True)
-                if plan.analysis_end is None
-                else j.timestamp < ibis.timestamp(plan.analysis_end)
-            )
-        elif backend == "sqlite":
-            # this SQLite build cannot add intervals: compare julian days (ms precision)
-            jd = _julianday(j.timestamp) - _julianday(j.first_ts)
-            cond = jd < w.total_seconds() / 86400.0
+            end = plan.analysis_end
+            cond = ibis.literal(True) if end is None else j.t < clock.at(end)
         else:
-            cond = j.timestamp < j.first_ts + ibis.interval(seconds=int(w.total_seconds()))
-            if w.total_seconds() != int(w.total_seconds()):
-                raise ValueError(f"window {w}: give whole seconds")
+            cond = clock.within(j.t, j.first, w)
         conds.append((metric.isin(codes), cond))
     if len(conds) == 1:  # one window for every goal (rows of other codes are never read)
         return conds[0][1]
@@ -415,6 +498,26 @@ def _julianday(col: Any) -> Any:
         ...
 
     return julianday(col.cast("string"))
+
+
+def _epoch_us(col: Any) -> Any:
+    """DuckDB's ``epoch_us``: microseconds since 1970-01-01 (exact, int64)."""
+    return _builtin("epoch_us", col, "int64")
+
+
+def _from_epoch_us(col: Any) -> Any:
+    """DuckDB's ``make_timestamp(us)``, the inverse of :func:`_epoch_us`."""
+    return _builtin("make_timestamp", col, "timestamp")
+
+
+def _builtin(name: str, col: Any, returns: str) -> Any:
+    """The engine's own scalar function ``name`` of one argument."""
+    import ibis
+
+    def fn(x):  # pragma: no cover - compiled to SQL, never called
+        ...
+
+    return ibis.udf.scalar.builtin(fn, name=name, signature=((col.type(),), returns))(col)
 
 
 def _covariate_keys(covariate: Any) -> list[str]:

@@ -305,3 +305,65 @@ def test_goal_order_does_not_matter(engine, logs, daily):
     last = "2024-01-06" if daily else None
     key = ("hero", "b", "revenue", last) if daily else ("hero", "b", "revenue")
     assert got[key][:3] == (3, 62.0, 1574.0)
+
+
+def test_times_before_1970(engine, logs):
+    # DuckDB packs each first exposure as microseconds since 1970 beside its variant
+    # (negative before 1970): the same logs sixty years earlier give the same answers
+    shift = pd.Timedelta(days=365 * 60)
+    early = [df.assign(timestamp=df["timestamp"] - shift) for df in logs]
+    for by in (None, "device"):
+        s, t = (run(engine, *x, goals=GOALS, by=by) for x in (logs, early))
+        assert stats(t) == stats(s)
+        assert excluded(t) == excluded(s)
+
+
+def wide_logs(far: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Experiment "wide" with 200 variants (8 bits of variant index), one unit in each
+    (w000 in v000, ...), and, if ``far``, unit "z" first exposed to v000 on 9999-12-30."""
+    rows = [(f"w{i:03d}", f"v{i:03d}", "2024-01-01 10:00:00") for i in range(200)]
+    if far:
+        rows.append(("z", "v000", "9999-12-30 10:00:00"))
+    units, variants, stamps = zip(*rows, strict=True)
+    exposures = pd.DataFrame(
+        {"unit_id": units, "experiment": "wide", "variant": variants, "timestamp": us(stamps)}
+    )
+    # w001 signs up in window; z signs up a day after its exposure
+    conversions = pd.DataFrame(
+        {
+            "unit_id": ["w001", "z"],
+            "event": "signup",
+            "timestamp": us(["2024-01-02 10:00:00", "9999-12-31 10:00:00"]),
+        }
+    )
+    return exposures, conversions
+
+
+def us(stamps) -> pd.Series:
+    """Microsecond timestamps (nanoseconds end in 2262)."""
+    return pd.Series(pd.to_datetime(list(stamps)).as_unit("us"))
+
+
+@pytest.mark.parametrize("far", [False, True])
+def test_packed_times_that_overflow_fall_back(monkeypatch, far):
+    # 200 variants leave 55 bits for the time: microseconds since 1970 up to about the
+    # year 3111. A time in 9999 overflows the packed integer (DuckDB raises), and
+    # summarize runs the portable assignment instead, with the same (exact) answers.
+    from abtest.data import query
+
+    tried = []
+    build = query.build
+
+    def spy(*args, **kw):
+        tried.append(args[-1].packed)
+        return build(*args, **kw)
+
+    monkeypatch.setattr(query, "build", spy)
+    s = summarize(*wide_logs(far), goals=["signup"])
+    assert tried == ([True, False] if far else [True])
+    got = stats(s)
+    assert got[("wide", "v000", "signup")] == ((2, 1.0, 1.0) if far else (1, 0.0, 0.0))
+    assert got[("wide", "v001", "signup")] == (1, 1.0, 1.0)
+    assert got[("wide", "v199", "signup")] == (1, 0.0, 0.0)
+    assert len(got) == 200
+    assert s.exclusions.empty
