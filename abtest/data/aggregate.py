@@ -7,7 +7,8 @@ Semantics (each tested on hand-built logs in ``tests/data``):
   of its first exposure to the experiment. Units exposed to more than one
   variant of the same experiment are excluded and counted
   (``multiple_variants``, under the variant of their first exposure; on an
-  exact tie of first timestamps the engine picks one). Units whose only
+  exact tie of first timestamps DuckDB takes the variant listed first in
+  ``variants`` (else alphabetically), other engines pick one). Units whose only
   variant is not among the configured ``variants`` are excluded and counted
   (``unknown_variant``) or raise, as ``unknown_variants`` says.
 - **Attribution.** A goal event counts for every experiment the unit is in,
@@ -208,6 +209,9 @@ def summarize(
         analysis_end=as_of_b or end_b,
         covariate=cov_table is not None,
         packed=con.name == "duckdb" and bits <= query.MAX_PACKED_BITS,
+        # the join of units and goal events hashes the events unless they outnumber the
+        # exposure rows (more than the (experiment, unit) pairs they group into)
+        hash_events=int(conv_profile["rows"].sum()) <= int(exp_profile["rows"].sum()),
     )
     import ibis
 

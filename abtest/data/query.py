@@ -31,8 +31,8 @@ exposures of the multi-variant units for their first variant.
 Costs (DuckDB on 4 threads, 10M units, ~30M exposure rows, ~4M goal events; see
 docs/data.md "Performance"): the grouping of step 1 (exposure rows into ~20M
 (experiment, unit) groups) is about half of the query, the join and per-unit
-grouping of step 2 most of the rest. The join keeps the units of step 1 on its
-probe side (the events, a fifth as many rows, are the hash table).
+grouping of step 2 most of the rest. The join hashes the smaller side, usually the
+events (a fifth as many rows as the units of step 1 there; see ``Plan.hash_events``).
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ class Plan:
     analysis_end: datetime | None  # bound of the goals whose window is None
     covariate: bool
     packed: bool = False  # DuckDB: first exposure packed with its variant (see _assign)
+    hash_events: bool = True  # the events are the hash-table side of their join (fewer)
 
     @property
     def n_slots(self) -> int:
@@ -135,8 +136,8 @@ def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: Pla
         **{sl.m: c[sl.m] for sl in slots},
         **{sl.val: _value(c, c[sl.m], plan) for sl in slots if sl.values},
     )
-    # the units on the left: DuckDB probes with them and hashes the (fewer) events
-    j = kept.join(c, "unit_id")
+    # the smaller side on the right: abtest's DuckDB engine builds the hash table there
+    j = kept.join(c, "unit_id") if plan.hash_events else c.join(kept, "unit_id")
     after = j.t >= j.first
     inw = {sl.i: after & _in_window(j, j[sl.m], plan, clock) for sl in slots}
     unit_keys = ["exp", "vi", "ev", "unit_id", *plan.segments]

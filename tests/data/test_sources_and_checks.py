@@ -136,3 +136,71 @@ def test_argument_errors(logs):
     cov = pd.DataFrame({"unit_id": ["u1", "u1"], "value": [1.0, 2.0]})
     with pytest.raises(ValueError, match="covariate has several rows for unit_id 'u1'"):
         summarize(exposures, conversions, covariate=cov)
+
+
+@pytest.mark.parametrize("events_per_unit", [0.3, 6])
+def test_the_units_events_join_hashes_the_smaller_side(tmp_path, monkeypatch, events_per_unit):
+    # The default engine builds each hash join from the side abtest writes on the right;
+    # summarize puts there the side it knows to be smaller (goal events, unless they
+    # outnumber the exposure rows). DuckDB's own choice, from estimates, flips either way.
+    import json
+
+    import ibis
+    import numpy as np
+
+    from abtest.data import sources
+
+    rng = np.random.default_rng(7)
+    units = 3000
+    exposures = pd.DataFrame(
+        {
+            "unit_id": np.arange(units),
+            "experiment": "x",
+            "variant": rng.choice(["a", "b"], units),
+            "timestamp": pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(units), "s"),
+        }
+    )
+    n = int(units * events_per_unit)
+    conversions = pd.DataFrame(
+        {
+            "unit_id": rng.integers(0, units, n),
+            "event": "click",
+            "timestamp": pd.Timestamp("2024-01-02") + pd.to_timedelta(np.arange(n), "ms"),
+        }
+    )
+    for name, df in (("e", exposures), ("c", conversions)):
+        df.to_parquet(tmp_path / f"{name}.parquet")
+    seen = {}
+    make = sources.default_engine
+
+    def engine():
+        con = make()
+        run = con.execute
+
+        def execute(expr, *args, **kw):
+            seen["con"], seen["sql"] = con, ibis.to_sql(expr, dialect="duckdb")
+            return run(expr, *args, **kw)
+
+        con.execute = execute
+        return con
+
+    monkeypatch.setattr(sources, "default_engine", engine)
+    summarize(tmp_path / "e.parquet", tmp_path / "c.parquet")
+    plan = json.loads(
+        seen["con"].con.execute("EXPLAIN (FORMAT JSON) " + seen["sql"]).fetchall()[0][1]
+    )
+
+    def nodes(node):
+        yield node
+        for child in node.get("children", []):
+            yield from nodes(child)
+
+    (join,) = [
+        n
+        for n in nodes(plan[0])
+        if "unit_id = unit_id" in str(n.get("extra_info", {}).get("Conditions"))
+    ]
+    probe, build = join["children"]
+    pairs_probe = any(n["name"] == "CTE_SCAN" for n in nodes(probe))
+    pairs_build = any(n["name"] == "CTE_SCAN" for n in nodes(build))
+    assert (pairs_probe, pairs_build) == ((True, False) if events_per_unit < 1 else (False, True))
