@@ -179,7 +179,7 @@ def _assign(e: Any, plan: Plan, clock: _Clock, backend: str) -> tuple[Any, Any]:
     and, on a tie of times, the lowest variant index; ``bit_or(vi | (mask - vi) << bits)``
     collects the bits set in any vi (low half) and in any complement (high half), and a
     bit is in both exactly when two variants differ in it, i.e. when the unit saw more
-    than one variant. At 10M units the grouping takes 2.3 s so, against 2.6-2.8 s for
+    than one variant. At 10M units this grouping takes 2.3 s, against 2.6-2.8 s for
     ``min(time), min(vi), max(vi)`` (DuckDB pays about 0.6 s for each 64-bit aggregate
     state over 20M groups, 0.2 s for a narrow one), which then need the look-back
     (+0.7 s). ``multi`` is exact; times must stay within ±2^(63 - bits) µs of 1970,
