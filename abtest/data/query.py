@@ -495,13 +495,8 @@ def _argmin(col: Any, key: Any, backend: str) -> Any:
 
 
 def _julianday(col: Any) -> Any:
-    import ibis
-
-    @ibis.udf.scalar.builtin(name="julianday")
-    def julianday(x: str) -> float:  # pragma: no cover - compiled to SQL, never called
-        ...
-
-    return julianday(col.cast("string"))
+    """SQLite's ``julianday`` of a timestamp (days, as a float)."""
+    return _builtin("julianday", col.cast("string"), "float64")
 
 
 def _epoch_us(col: Any) -> Any:
