@@ -70,23 +70,23 @@ def test_covariate_correlates_with_revenue():
     assert cov > 0
 
 
-def test_matches_the_pandas_oracle_with_overlapping_experiments():
-    specs = [
+def overlapping(n: int, c_weight: float) -> list[dict]:
+    """``n`` copies of SPEC (exp0, exp1, ...) with a third variant "c" of traffic weight
+    ``c_weight`` (signup 8%, purchase 8% at 40 per order)."""
+    goals = [
         {
-            **SPEC,
-            "id": f"exp{i}",
-            "variants": {"control": 1, "b": 1, "c": 0.5},
-            "goals": [
-                {
-                    **g,
-                    "rates": {**g["rates"], "c": 0.08},
-                    **({"values": {**g["values"], "c": 40.0}} if "values" in g else {}),
-                }
-                for g in SPEC["goals"]
-            ],
+            **g,
+            "rates": {**g["rates"], "c": 0.08},
+            **({"values": {**g["values"], "c": 40.0}} if "values" in g else {}),
         }
-        for i in range(4)
+        for g in SPEC["goals"]
     ]
+    variants = {"control": 1, "b": 1, "c": c_weight}
+    return [{**SPEC, "id": f"exp{i}", "variants": variants, "goals": goals} for i in range(n)]
+
+
+def test_matches_the_pandas_oracle_with_overlapping_experiments():
+    specs = overlapping(4, c_weight=0.5)
     t = generate_traffic(
         specs, units=20_000, seed=5, experiments_per_unit=(1, 3), contamination=0.02
     )
@@ -133,18 +133,13 @@ def test_packed_and_portable_assignment_agree(monkeypatch, daily):
     # with 3 variants, 2% contamination, segments, days and a covariate: equal.
     from abtest.data import query
 
-    spec = {**SPEC, "variants": {"control": 1, "b": 1, "c": 1}}
-    spec["goals"] = [
-        {
-            **g,
-            "rates": {**g["rates"], "c": 0.08},
-            **({"values": {**g["values"], "c": 40.0}} if "values" in g else {}),
-        }
-        for g in SPEC["goals"]
-    ]
-    specs = [{**spec, "id": f"exp{i}"} for i in range(3)]
     t = generate_traffic(
-        specs, units=6_000, seed=11, experiments_per_unit=(1, 3), contamination=0.02, covariate=True
+        overlapping(3, c_weight=1.0),
+        units=6_000,
+        seed=11,
+        experiments_per_unit=(1, 3),
+        contamination=0.02,
+        covariate=True,
     )
 
     def run() -> tuple[pd.DataFrame, pd.DataFrame]:
