@@ -220,15 +220,16 @@ def summarize(
     arms_t = ibis.memtable(
         arms[["experiment", "variant", "exp", "vi"]].astype({"exp": code, "vi": code})
     )
-    try:
-        result = con.execute(query.build(ex.table, cv.table, arms_t, cov_table, plan))
-    except Exception as err:
-        if not (plan.packed and _overflowed(err)):
-            raise
-        # an exposure time too far from 1970 to pack beside the variant bits (the
-        # packed integer overflowed; DuckDB checks): the portable assignment instead
-        plan = dataclasses.replace(plan, packed=False)
-        result = con.execute(query.build(ex.table, cv.table, arms_t, cov_table, plan))
+    with sources.joins_as_written(con):
+        try:
+            result = con.execute(query.build(ex.table, cv.table, arms_t, cov_table, plan))
+        except Exception as err:
+            if not (plan.packed and _overflowed(err)):
+                raise
+            # an exposure time too far from 1970 to pack beside the variant bits (the
+            # packed integer overflowed; DuckDB checks): the portable assignment instead
+            plan = dataclasses.replace(plan, packed=False)
+            result = con.execute(query.build(ex.table, cv.table, arms_t, cov_table, plan))
     return _assemble(result, arms, goal_list, exp_profile, conv_profile, plan)
 
 

@@ -136,7 +136,8 @@ def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: Pla
         **{sl.m: c[sl.m] for sl in slots},
         **{sl.val: _value(c, c[sl.m], plan) for sl in slots if sl.values},
     )
-    # the smaller side on the right: abtest's DuckDB engine builds the hash table there
+    # the smaller side on the right: summarize runs the query with DuckDB building hash
+    # tables from the right side (sources.joins_as_written)
     j = kept.join(c, "unit_id") if plan.hash_events else c.join(kept, "unit_id")
     after = j.t >= j.first
     inw = {sl.i: after & _in_window(j, j[sl.m], plan, clock) for sl in slots}

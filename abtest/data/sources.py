@@ -11,8 +11,10 @@ they are, and warehouse tables never leave the warehouse.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,22 +37,48 @@ MIN_THREADS = 4
 
 def default_engine() -> Any:
     """A fresh in-process DuckDB (through Ibis): session time zone UTC, every core (and at
-    least :data:`MIN_THREADS` threads), no insertion order kept (abtest orders its
+    least :data:`MIN_THREADS` threads) and no insertion order kept (abtest orders its
     small results itself; not keeping the order lets DuckDB materialize the per-unit
-    intermediate without bookkeeping), and hash joins built on the side abtest puts
-    on the right."""
+    intermediate without bookkeeping). Join sides: see :func:`joins_as_written`."""
     import ibis
 
     con = ibis.duckdb.connect(threads=engine_threads())
     con.raw_sql("SET TimeZone = 'UTC'")
     con.raw_sql("SET preserve_insertion_order = false")
-    # joins build their hash table from the right side as abtest writes them (the side
-    # it knows is smaller from exact row counts: usually the goal events, not the ~20M
-    # (experiment, unit) pairs); DuckDB's own choice rests on cardinality estimates that
-    # are far off for grouped Parquet (at 10M units it hashed the pairs: the join took
-    # 1.8 times as long)
-    con.raw_sql("SET disabled_optimizers = 'build_side_probe_side'")
     return con
+
+
+#: The DuckDB optimizer that picks a hash join's build side from cardinality estimates.
+JOIN_SIDE_OPTIMIZER = "build_side_probe_side"
+
+
+@contextlib.contextmanager
+def joins_as_written(con: Any) -> Iterator[None]:
+    """On DuckDB, while the block runs, hash joins build from the side written on the
+    right; other engines are left alone.
+
+    abtest's query puts there the side it knows to be smaller from exact row counts
+    (usually the goal events, not the ~20M (experiment, unit) pairs of 10M units).
+    DuckDB's own choice rests on cardinality estimates that are far off for grouped
+    Parquet: at 10M units it hashed the pairs and the join took 1.8 times as long.
+    The setting (``disabled_optimizers``) is global to the DuckDB database, so on a
+    connection the user passed it also holds for their other cursors while the query
+    runs; it is put back as it was afterwards, error or not.
+    """
+    if getattr(con, "name", None) != "duckdb":
+        yield
+        return
+    raw = con.con
+    (before,) = raw.execute("SELECT current_setting('disabled_optimizers')").fetchone()
+    disabled = [name.strip() for name in str(before).split(",") if name.strip()]
+    if JOIN_SIDE_OPTIMIZER in disabled:
+        yield
+        return
+    raw.execute(f"SET disabled_optimizers = {_sql_str(','.join([*disabled, JOIN_SIDE_OPTIMIZER]))}")
+    try:
+        yield
+    finally:
+        raw.execute(f"SET disabled_optimizers = {_sql_str(str(before))}")
 
 
 def engine_threads() -> int:

@@ -138,9 +138,13 @@ def test_argument_errors(logs):
         summarize(exposures, conversions, covariate=cov)
 
 
+@pytest.mark.parametrize("engine_kind", ["default", "passed"])
 @pytest.mark.parametrize("events_per_unit", [0.3, 6])
-def test_the_units_events_join_hashes_the_smaller_side(tmp_path, monkeypatch, events_per_unit):
-    # The default engine builds each hash join from the side abtest writes on the right;
+def test_the_units_events_join_hashes_the_smaller_side(
+    tmp_path, monkeypatch, events_per_unit, engine_kind
+):
+    # While summarize's query runs, DuckDB builds each hash join from the side abtest
+    # writes on the right, on its own engine and on a DuckDB connection the user passes;
     # summarize puts there the side it knows to be smaller (goal events, unless they
     # outnumber the exposure rows). DuckDB's own choice, from estimates, flips either way.
     import json
@@ -171,24 +175,34 @@ def test_the_units_events_join_hashes_the_smaller_side(tmp_path, monkeypatch, ev
     for name, df in (("e", exposures), ("c", conversions)):
         df.to_parquet(tmp_path / f"{name}.parquet")
     seen = {}
-    make = sources.default_engine
 
-    def engine():
-        con = make()
+    def spied(con):
         run = con.execute
 
         def execute(expr, *args, **kw):
-            seen["con"], seen["sql"] = con, ibis.to_sql(expr, dialect="duckdb")
-            return run(expr, *args, **kw)
+            out = run(expr, *args, **kw)
+            # the plan of that query with the settings summarize applied while it ran
+            # (after the run: Ibis registers the in-memory tables it uses then)
+            sql = ibis.to_sql(expr, dialect="duckdb")
+            if "unit_id" in sql and "JOIN" in sql:
+                seen["plan"] = con.con.execute("EXPLAIN (FORMAT JSON) " + sql).fetchall()[0][1]
+            return out
 
         con.execute = execute
         return con
 
-    monkeypatch.setattr(sources, "default_engine", engine)
-    summarize(tmp_path / "e.parquet", tmp_path / "c.parquet")
-    plan = json.loads(
-        seen["con"].con.execute("EXPLAIN (FORMAT JSON) " + seen["sql"]).fetchall()[0][1]
-    )
+    user_con = ibis.duckdb.connect()
+    if engine_kind == "default":
+        make = sources.default_engine
+        monkeypatch.setattr(sources, "default_engine", lambda: spied(make()))
+        summarize(tmp_path / "e.parquet", tmp_path / "c.parquet")
+    else:
+        user_con.raw_sql("SET disabled_optimizers = 'filter_pushdown'")
+        summarize(tmp_path / "e.parquet", tmp_path / "c.parquet", engine=spied(user_con))
+        # the user's setting is back as it was
+        setting = "SELECT current_setting('disabled_optimizers')"
+        assert user_con.con.execute(setting).fetchone() == ("filter_pushdown",)
+    plan = json.loads(seen["plan"])
 
     def nodes(node):
         yield node
@@ -204,3 +218,16 @@ def test_the_units_events_join_hashes_the_smaller_side(tmp_path, monkeypatch, ev
     pairs_probe = any(n["name"] == "CTE_SCAN" for n in nodes(probe))
     pairs_build = any(n["name"] == "CTE_SCAN" for n in nodes(build))
     assert (pairs_probe, pairs_build) == ((True, False) if events_per_unit < 1 else (False, True))
+
+
+def test_join_setting_is_put_back_after_an_error():
+    import ibis
+
+    from abtest.data.sources import joins_as_written
+
+    con = ibis.duckdb.connect()
+    setting = "SELECT current_setting('disabled_optimizers')"
+    with pytest.raises(ZeroDivisionError), joins_as_written(con):
+        assert con.con.execute(setting).fetchone() == ("build_side_probe_side",)
+        1 / 0  # noqa: B018
+    assert con.con.execute(setting).fetchone() == ("",)
