@@ -65,20 +65,19 @@ def joins_as_written(con: Any) -> Iterator[None]:
     connection the user passed it also holds for their other cursors while the query
     runs; it is put back as it was afterwards, error or not.
     """
-    if getattr(con, "name", None) != "duckdb":
+    if con.name != "duckdb":
         yield
         return
     raw = con.con
     (before,) = raw.execute("SELECT current_setting('disabled_optimizers')").fetchone()
-    disabled = [name.strip() for name in str(before).split(",") if name.strip()]
-    if JOIN_SIDE_OPTIMIZER in disabled:
-        yield
-        return
-    raw.execute(f"SET disabled_optimizers = {_sql_str(','.join([*disabled, JOIN_SIDE_OPTIMIZER]))}")
+    disabled = dict.fromkeys(
+        [*(n.strip() for n in before.split(",") if n.strip()), JOIN_SIDE_OPTIMIZER]
+    )
+    raw.execute(f"SET disabled_optimizers = {_sql_str(','.join(disabled))}")
     try:
         yield
     finally:
-        raw.execute(f"SET disabled_optimizers = {_sql_str(str(before))}")
+        raw.execute(f"SET disabled_optimizers = {_sql_str(before)}")
 
 
 def engine_threads() -> int:
