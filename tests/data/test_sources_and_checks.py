@@ -191,12 +191,12 @@ def test_the_units_events_join_hashes_the_smaller_side(
         con.execute = execute
         return con
 
-    user_con = ibis.duckdb.connect()
     if engine_kind == "default":
         make = sources.default_engine
         monkeypatch.setattr(sources, "default_engine", lambda: spied(make()))
         summarize(tmp_path / "e.parquet", tmp_path / "c.parquet")
     else:
+        user_con = ibis.duckdb.connect()
         user_con.raw_sql("SET disabled_optimizers = 'filter_pushdown'")
         summarize(tmp_path / "e.parquet", tmp_path / "c.parquet", engine=spied(user_con))
         # the user's setting is back as it was

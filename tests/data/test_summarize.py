@@ -371,11 +371,13 @@ def test_packed_times_that_overflow_fall_back(monkeypatch, far):
 
 @pytest.mark.parametrize("order", [["control", "b"], ["b", "control"]])
 def test_exact_tie_of_first_exposures_on_duckdb(logs, order):
-    # u5 sees control and b at the same microsecond: DuckDB counts the multi-variant unit
-    # under the variant listed first in `variants`
+    # u5 sees control and b at the same microsecond (both at its first exposure, control
+    # at 01-01 09:00 in `logs`): DuckDB counts the multi-variant unit under the variant
+    # listed first in `variants`
     exposures, conversions = logs
     exposures = exposures.copy()
-    exposures.loc[exposures["unit_id"] == "u5", "timestamp"] = exposures["timestamp"].iloc[4]
+    u5 = exposures["unit_id"] == "u5"
+    exposures.loc[u5, "timestamp"] = exposures.loc[u5, "timestamp"].min()
     s = summarize(exposures, conversions, goals=GOALS, variants={"hero": order})
     assert excluded(s)[("hero", order[0], "", "multiple_variants")] == 1
     assert ("hero", order[1], "", "multiple_variants") not in excluded(s)
