@@ -102,6 +102,10 @@ def fieller_lift_interval(
     guarantee. Written out (no library has it vectorised). One-sided (``"larger"`` /
     ``"smaller"``): the lower / upper end, the other open (``inf``).
 
+    For non-negative means (conversions, revenue: ``mean_b >= 0``) a ratio is at least
+    0, so the interval never reaches below a lift of -100%: the part of the set below
+    it is cut (the parameter space; this moves no end that decides whether 0 is in).
+
     When the control mean is within ``q`` of its own standard errors
     (``m_a^2 <= q^2 s_a^2``: few control conversions) the set is unbounded: two
     rays outside the roots, of which the one holding the estimate is returned (for
@@ -130,6 +134,10 @@ def fieller_lift_interval(
         upper_ray = rays & (b / np.where(a > 0, a, 1.0) >= big)
         floor = np.where(b >= 0, 0.0, -np.inf)  # a ratio of non-negative means
         lo = np.where(bounded, small, np.where(upper_ray, big, np.where(rays, floor, -np.inf)))
+        # a bounded set can reach below a zero ratio when b is within q of its own error:
+        # for non-negative means that part is outside the parameter space (a lift below
+        # -100%), and cutting it changes neither the coverage nor whether 1 is inside
+        lo = np.where(a > 0, np.maximum(lo, floor), lo)
         hi = np.where(bounded, big, np.where(rays & ~upper_ray, small, np.inf))
     lo, hi = lo - 1, hi - 1
     if alternative == "larger":

@@ -58,9 +58,12 @@ class SequentialResult(_Result):
     smallest alpha at which the same design would have stopped by this look,
     so ``rejected == (p_value <= alpha)`` and it can go through Holm or
     Bonferroni like a fixed-horizon p-value (Jennison & Turnbull 2000, sec.
-    9.4). ``fixed_p_value`` is the naive fixed-horizon p-value of the look,
-    which must NOT be compared with alpha; ``nominal_p`` is the boundary as a
-    fixed-horizon p-value (``fixed_p_value <= nominal_p`` iff crossed).
+    9.4). ``look_p_value`` is each look's repeated p-value on its own (not minimised
+    over the earlier looks): ``look_p_value <= alpha`` exactly when that look crosses,
+    so it agrees with that look's repeated confidence interval. ``fixed_p_value`` is
+    the naive fixed-horizon p-value of the look, which must NOT be compared with
+    alpha; ``nominal_p`` is the boundary as a fixed-horizon p-value
+    (``fixed_p_value <= nominal_p`` iff crossed).
     ``diff_ci`` and ``lift_ci`` are repeated confidence intervals, which cover the
     true effect at every look at once with probability ``1 - alpha`` (Jennison &
     Turnbull 2000, ch. 9): the difference +- boundary x standard error, and for the
@@ -78,6 +81,7 @@ class SequentialResult(_Result):
     fixed_p_value: Any
     nominal_p: Any
     information_fraction: Any
+    look_p_value: Any
     alpha_spent: Any
     diff: Any
     diff_ci: tuple[Any, Any]
@@ -331,6 +335,7 @@ def group_sequential_test(
         fixed_p_value=_sf(zside) if one_sided else 2 * _sf(zside),
         nominal_p=(1 if one_sided else 2) * _sf(c),
         information_fraction=t,
+        look_p_value=p_look,
         alpha_spent=spent,
         diff=diff,
         diff_ci=diff_ci,

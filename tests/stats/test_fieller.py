@@ -20,10 +20,28 @@ def test_bounds_solve_the_defining_equation():
     m_a, v_a, n_a, m_b, v_b, n_b = _random_arms(rng, 500)
     q = rng.uniform(1.0, 4.0, 500)
     lo, hi = fieller_lift_interval(m_a, v_a, n_a, m_b, v_b, n_b, q)
-    for end, sign in ((lo, 1), (hi, -1)):
-        r = end + 1
-        g = (m_b - r * m_a) / np.sqrt(v_b / n_b + r * r * v_a / n_a)
-        np.testing.assert_allclose(g, sign * q, rtol=1e-9)
+    # a lower root below a zero ratio (b within q of its error) is cut at -100%: check
+    # the cut ends are exactly those whose defining root is negative (b < q s_b)
+    cut = lo == -1
+    assert cut.tolist() == (m_b**2 < q**2 * v_b / n_b).tolist()
+    assert 1 <= cut.sum() < 100
+    for end, sign, keep in ((lo, 1, ~cut), (hi, -1, np.ones_like(cut))):
+        r = end[keep] + 1
+        s_a2, s_b2 = (v_a / n_a)[keep], (v_b / n_b)[keep]
+        g = (m_b[keep] - r * m_a[keep]) / np.sqrt(s_b2 + r * r * s_a2)
+        np.testing.assert_allclose(g, (sign * q)[keep], rtol=1e-9)
+
+
+def test_never_below_minus_100_percent_for_non_negative_means():
+    # 50 of 1,000 control units converted, 3 of 1,000 treatment units, at a look's
+    # q = 3.0: the Fieller roots are the ratios -0.0455 and 0.1902 (b = 0.003 < q s_b =
+    # 0.0052; roots of (a^2 - q^2 s_a^2) r^2 - 2 a b r + b^2 - q^2 s_b^2, computed by
+    # hand), but a ratio of rates cannot be negative: the interval starts at -100%
+    lo, hi = fieller_lift_interval(0.05, 0.05 * 0.95, 1000, 0.003, 0.003 * 0.997, 1000, 3.0)
+    assert lo == -1.0 and hi == pytest.approx(0.19020851 - 1, rel=1e-7)
+    # with 0.4 of 100 control units (q s_a > a) the set is unbounded: [-100%, +inf)
+    lo, hi = fieller_lift_interval(0.004, 0.004 * 0.996, 100, 0.001, 0.000999, 1000, 3.0)
+    assert lo == -1.0 and hi == np.inf
 
 
 def test_excludes_zero_exactly_when_the_z_test_rejects():
@@ -49,7 +67,9 @@ def test_close_to_the_delta_method_for_large_samples():
 
 def test_unbounded_when_the_control_mean_is_not_distinguishable_from_zero():
     lo, hi = fieller_lift_interval(0.001, 0.001, 10, 0.002, 0.002, 10, 1.96)
-    assert lo == -np.inf and hi == np.inf
+    assert lo == -1 and hi == np.inf  # every ratio >= 0 (non-negative means)
+    lo, hi = fieller_lift_interval(0.001, 0.001, 10, -0.002, 0.002, 10, 1.96)
+    assert lo == -np.inf and hi == np.inf  # a negative mean: no floor
 
 
 def test_sequential_lift_intervals_agree_with_the_decisions():
