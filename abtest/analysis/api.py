@@ -11,11 +11,10 @@ import numpy as np
 import pandas as pd
 
 from abtest.analysis.business import cost_table, funnel_table
-from abtest.analysis.decision import Progress, decide
+from abtest.analysis.decision import Context, Progress, decide
 from abtest.analysis.design import Design, MetricSpec
-from abtest.analysis.engine import MetricArrays, frequentist_table, metric_arrays
 from abtest.analysis.inputs import summary_from_units
-from abtest.analysis.methods import bayesian_table, sequential_table
+from abtest.analysis.metrics import MetricArrays, metric_arrays
 from abtest.analysis.result import Analysis
 from abtest.data.summary import KEYS as SUMMARY_KEYS
 from abtest.data.summary import STATS as SUMMARY_STATS
@@ -30,6 +29,7 @@ def analyze(
     *,
     variant: str = "variant",
     metrics: Sequence[str] | None = None,
+    primary: str | None = None,
     control: str | None = None,
     method: str = "frequentist",
     alpha: float = 0.05,
@@ -41,6 +41,10 @@ def analyze(
 ) -> Analysis:
     """Analyse an experiment: every goal, every variant against the control.
 
+    The primary goal decides (the winner, or why there is none); the other goals are
+    reported, and the reason names any goal on which a treatment is significantly
+    worse.
+
     Parameters
     ----------
     data
@@ -51,8 +55,14 @@ def analyze(
     variant, unit
         Column names of the variant and (optional) unit id in a DataFrame.
     metrics
-        Metric columns / ids to analyse; the first is the primary goal.
-        Default: all of them, the first in the data being primary.
+        Goals to analyse (columns of a DataFrame, metrics of a Summary), in order;
+        the first is the primary goal unless ``primary`` says otherwise. Default for
+        a DataFrame: its conversion columns (0/1, boolean or yes/no), never an
+        identifier or an undeclared numeric column; for a Summary: its metric when it
+        has one, else the goals it was summarised with (``summarize(goals=...)``).
+        What was analysed, and what was not, is said in every output.
+    primary
+        The goal that decides (default: the first of ``metrics``).
     control
         The control variant; default ``"control"`` if present, else the first
         variant in the data.
@@ -74,10 +84,13 @@ def analyze(
 
     Examples
     --------
+    The Udacity landing-page test (unpooled z-test, p = 0.1899; R's pooled
+    ``prop.test`` gives 0.18988 on the same counts):
+
     >>> from abtest import Summary
     >>> a = analyze(Summary.from_counts({"control": (17489, 145274), "new": (17264, 145310)}))
-    >>> a.winner is None, round(float(a.table()["p_value"].iloc[1]), 5)
-    (True, 0.18988)
+    >>> a.winner is None, round(float(a.table()["p_value"].iloc[1]), 4)
+    (True, 0.1899)
     """
     if design is None:
         design = Design(
@@ -87,19 +100,24 @@ def analyze(
             weights=tuple(weights) if weights is not None else None,
             **settings,
         )
+    notes: list[tuple[str, str]] = []
     if isinstance(data, pd.DataFrame) and _SUMMARY_COLUMNS <= set(data.columns):
         summary = Summary(data)  # a Summary's frame (e.g. read back from to_frame())
     elif isinstance(data, pd.DataFrame):
-        summary = summary_from_units(
+        wanted = metrics
+        if design.metrics is not None:
+            wanted = [m.id for m in design.metrics if m.id in data.columns] or None
+        summary, goals = summary_from_units(
             data,
             variant=variant,
-            metrics=metrics
-            if design.metrics is None
-            else [m.id for m in design.metrics if m.id in data.columns] or None,
+            metrics=wanted,
             unit=unit,
             experiment=design.experiment,
             variants=design.variants,
         )
+        if metrics is None and design.metrics is None:
+            metrics = goals.metrics
+        notes.append(("Goals", goals.note(primary or (metrics or goals.metrics)[0])))
     elif isinstance(data, Summary):
         summary = data
     else:
@@ -107,20 +125,46 @@ def analyze(
             f"analyze() takes a unit-level pandas DataFrame or a Summary, not "
             f"{type(data).__name__}; for raw events use abtest.summarize(...) first"
         )
-    design = _complete(design, summary, metrics, control)
-    data_by_metric = {m.id: metric_arrays(summary, design, m.id) for m in design.metrics or ()}
+    design = _complete(design, summary, metrics, primary, control)
+    if not notes and design.metrics and len(design.metrics) > 1:
+        shown = [f"{m.id} (primary)" if m.id == design.primary else m.id for m in design.metrics]
+        notes.append(("Goals", ", ".join(shown)))
+    if summary.segments:
+        notes.append(
+            (
+                "Segments",
+                f"pooled: the data is split by {', '.join(summary.segments)}, and this "
+                "analysis pools the segments (a per-segment analysis is not available yet)",
+            )
+        )
+    variants = list(design.variants)
+    data_by_metric = {
+        m.id: metric_arrays(summary, design.experiment, variants, m.id)
+        for m in design.metrics or ()
+    }
+    _check_units(design, data_by_metric)
     weights_arr = np.array(design.weights or [1.0] * len(design.variants))
-    first = next(iter(data_by_metric.values()))
+    first = data_by_metric[design.primary]
     srm = srm_test(first.n, weights_arr)
 
+    looks = None
     if design.method == "frequentist":
-        table, looks = frequentist_table(design, data_by_metric), None
+        from abtest.analysis.frequentist import frequentist_table
+
+        table, test, applied = frequentist_table(design, data_by_metric), "fixed horizon", None
     elif design.method == "bayesian":
-        table, looks = bayesian_table(design, data_by_metric), None
+        from abtest.analysis.bayesian import bayesian_table
+
+        table, test, applied = bayesian_table(design, data_by_metric), "bayesian", "none"
     else:
-        table, looks = sequential_table(design, data_by_metric, summary)
+        from abtest.analysis.sequential import sequential_correction, sequential_table
+
+        table, looks, test = sequential_table(design, data_by_metric, summary)
+        applied = sequential_correction(design.correction)
+    applied = applied or design.correction
     progress = _progress(design, summary, first)
-    decision = decide(design, table, data_by_metric, srm, progress)
+    ctx = Context(design, table, test, applied)
+    decision = decide(ctx, data_by_metric, srm, progress)
     return Analysis(
         design=design,
         summary=summary,
@@ -131,11 +175,32 @@ def analyze(
         funnel=funnel_table(design, data_by_metric),
         costs=cost_table(design, data_by_metric, design.alpha),
         looks=looks,
+        test=test,
+        correction=applied,
+        notes=tuple(notes),
     )
 
 
+def _check_units(design: Design, data: dict[str, MetricArrays]) -> None:
+    """Every variant needs units (two for a value goal): say which variant has none."""
+    for metric, m in data.items():
+        need = 2 if m.kind == "value" else 1
+        short = [v for v, n in zip(design.variants, m.n, strict=True) if n < need]
+        if short:
+            what = "no units" if need == 1 else "fewer than 2 units (a variance needs 2)"
+            raise ValueError(
+                f"variant(s) {', '.join(map(repr, short))} of experiment "
+                f"{design.experiment!r} have {what} on {metric!r}; check that the data "
+                "holds its exposures (and the variant ids), or leave it out of the design"
+            )
+
+
 def _complete(
-    design: Design, summary: Summary, metrics: Sequence[str] | None, control: str | None
+    design: Design,
+    summary: Summary,
+    metrics: Sequence[str] | None,
+    primary: str | None,
+    control: str | None,
 ) -> Design:
     """Fill in what the data knows and the design does not (experiment, variants, metrics)."""
     changes: dict[str, Any] = {}
@@ -179,13 +244,10 @@ def _complete(
     changes["variants"] = tuple(variants)
 
     available = summary.metrics(experiment)
-    if metrics is not None and design.metrics is None:
-        missing = [m for m in metrics if m not in available]
-        if missing:
-            raise ValueError(f"metric(s) {', '.join(missing)} not in the data ({available})")
-        changes["metrics"] = tuple(MetricSpec(m, primary=i == 0) for i, m in enumerate(metrics))
-    elif design.metrics is None:
-        changes["metrics"] = tuple(MetricSpec(m, primary=i == 0) for i, m in enumerate(available))
+    if design.metrics is None:
+        chosen = _choose_metrics(available, metrics, primary, getattr(summary, "goals", None))
+        first = primary or chosen[0]
+        changes["metrics"] = tuple(MetricSpec(m, primary=m == first) for m in chosen)
     else:
         present = tuple(m for m in design.metrics if m.id in available)
         if design.primary not in available:
@@ -195,6 +257,39 @@ def _complete(
             )
         changes["metrics"] = present
     return dataclasses.replace(design, **changes)
+
+
+def _choose_metrics(
+    available: list[str],
+    metrics: Sequence[str] | None,
+    primary: str | None,
+    declared: Sequence[str] | None,
+) -> list[str]:
+    """The goals to analyse, the primary among them (see :func:`analyze`)."""
+    if metrics is not None:
+        chosen = list(metrics)
+        missing = [m for m in chosen if m not in available]
+        if missing:
+            raise ValueError(
+                f"metric(s) {', '.join(missing)} not in the data (it has {', '.join(available)})"
+            )
+    elif declared:
+        chosen = [m for m in declared if m in available]
+    elif len(available) == 1 or primary is not None:
+        chosen = list(available)
+    else:
+        raise ValueError(
+            f"the data has {len(available)} goals ({', '.join(available)}) and none is "
+            "declared primary; say which decides: analyze(..., primary="
+            f"{available[0]!r}) or metrics={available[:2]!r} (the first is the primary goal)"
+        )
+    if primary is not None:
+        if primary not in chosen:
+            raise ValueError(
+                f"primary={primary!r} is not among the goals analysed ({', '.join(chosen)})"
+            )
+        chosen = [primary, *(m for m in chosen if m != primary)]
+    return chosen
 
 
 def _progress(design: Design, summary: Summary, first: MetricArrays) -> Progress | None:

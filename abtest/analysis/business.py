@@ -15,7 +15,7 @@ from scipy import stats as sps
 from statsmodels.stats.proportion import proportion_confint
 
 from abtest.analysis.design import Design
-from abtest.analysis.engine import MetricArrays
+from abtest.analysis.metrics import MetricArrays
 from abtest.stats.means import mean_var_from_sums
 
 

@@ -7,6 +7,11 @@ method, the configured P(best) / expected-loss rule holds), and every
 guardrail holds for that variant. The control is the winner when every
 treatment is significantly worse. Otherwise the winner is ``None`` and the
 reason says what is missing.
+
+The primary goal decides; the others are reported. But a harm is never left out:
+whatever the verdict, the reason names every goal (primary or secondary) on which a
+treatment is significantly worse after correction, and every guardrail a treatment
+is shown to break.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from abtest.analysis.design import Design
-from abtest.analysis.engine import GuardrailCheck, MetricArrays, check_guardrails
+from abtest.analysis.guardrails import GuardrailCheck, check_all_guardrails, check_guardrails
+from abtest.analysis.metrics import MetricArrays
 from abtest.stats import SRMResult
 
 CORRECTION_NAMES = {
@@ -42,11 +48,31 @@ class Progress:
 
 
 @dataclass(frozen=True)
+class Harm:
+    """A treatment significantly worse than the control on one goal (after correction)."""
+
+    metric: str
+    variant: str
+    row: pd.Series = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
 class Decision:
     winner: str | None
     reason: str
     checks: dict[str, str] = field(default_factory=dict)
     guardrails: tuple[GuardrailCheck, ...] = ()
+    harms: tuple[Harm, ...] = ()
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every sentence of a decision needs to know."""
+
+    design: Design
+    table: pd.DataFrame
+    test: str  # "fixed horizon" | "group sequential" | "always valid" | "bayesian"
+    correction: str  # the correction actually applied to the families
 
 
 def _pct(x: float) -> str:
@@ -70,17 +96,106 @@ def _p(p: float) -> str:
     return f"{p:.2g}" if p < 0.001 else f"{p:.4f}"
 
 
+def _evidence(ctx: Context, row: pd.Series, family_size: int) -> str:
+    """``p = 0.0019 after Holm``, ``always-valid p = 0.01``, ``P(beat control) = 97.1%``;
+    for a sequential row read at an earlier look, that look and its rates."""
+    if ctx.test == "bayesian":
+        return f"P(beat control) = {row['prob_beat_control']:.1%}"
+    label = {"group sequential": "repeated p", "always valid": "always-valid p"}.get(ctx.test, "p")
+    corrected = family_size > 1 and ctx.correction != "none"
+    after = f" after {CORRECTION_NAMES.get(ctx.correction, ctx.correction)}" if corrected else ""
+    text = f"{label} = {_p(row['p_adjusted'] if corrected else row['p_value'])}{after}"
+    day = row.get("look_day")
+    if day is not None and not (isinstance(day, float) and np.isnan(day)):
+        day = day.isoformat() if hasattr(day, "isoformat") else str(day)
+        text += (
+            f", at the look of {day[:10]} ({row['mean_control']:.2%} -> {row['mean']:.2%})"
+            if np.isfinite(row.get("mean_control", np.nan))
+            else f", at the look of {day[:10]}"
+        )
+    return text
+
+
+def _family_size(table: pd.DataFrame, family: str) -> int:
+    return int(((table["family"] == family) & ~table["is_control"]).sum())
+
+
+def _sentence(ctx: Context, row: pd.Series) -> str:
+    return f"{_effect(row)}, {_evidence(ctx, row, _family_size(ctx.table, row['family']))}"
+
+
+def find_harms(ctx: Context) -> list[Harm]:
+    """Every (goal, treatment) significantly worse than the control after correction,
+    primary goal first, in table order."""
+    t = ctx.table
+    rows = t[t["significant"].astype(bool) & ~t["is_control"]]
+    out = []
+    for _, r in rows.iterrows():
+        good = ctx.design.good_direction(str(r["metric"]))
+        # Bayesian: the side of the threshold; else the sign of the estimate
+        up = r["prob_beat_control"] > 0.5 if ctx.test == "bayesian" else r["diff"] > 0
+        worse = not up if good == "increase" else up
+        if worse:
+            out.append(Harm(str(r["metric"]), str(r["variant"]), r))
+    primary = ctx.design.primary
+    return sorted(out, key=lambda h: h.metric != primary)
+
+
+def _harm_clause(ctx: Context, harms: list[Harm], skip_primary: bool = False) -> str:
+    """``; c is significantly worse on retention_7: -4.3% [...], p = 0.0016`` per harm."""
+    parts = [
+        f"{h.variant} is significantly worse on {h.metric}: {_sentence(ctx, h.row)}"
+        for h in harms
+        if not (skip_primary and h.metric == ctx.design.primary)
+    ]
+    return "".join(f"; {p}" for p in parts)
+
+
 def _srm_sentence(srm: SRMResult) -> str:
     return f"SRM p = {float(srm.p_value):.3g}"
 
 
 def decide(
-    design: Design,
-    table: pd.DataFrame,
+    ctx: Context,
     data: dict[str, MetricArrays],
     srm: SRMResult,
     progress: Progress | None,
 ) -> Decision:
+    """The :class:`Decision` of one analysis (module docstring)."""
+    design = ctx.design
+    harms = find_harms(ctx)
+    guardrails = check_all_guardrails(design, data) if design.guardrails else []
+    broken = [g for g in guardrails if g.status == "broken"]
+    d = _decide(ctx, data, srm, progress, harms)
+    broken = [g for g in broken if g.sentence not in d.reason]  # not said twice
+    tail = _harm_clause(ctx, harms) + "".join(
+        f"; guardrail {g.sentence} for {g.variant}" for g in broken
+    )
+    if d.winner is None or d.winner == design.variants[0]:
+        # the winner's own harms and guardrails are in its sentence already
+        reason = d.reason + (tail if d.winner is None else _harm_clause(ctx, harms, True))
+    else:
+        others = [h for h in harms if h.metric != design.primary or h.variant != d.winner]
+        reason = (
+            d.reason
+            + _harm_clause(ctx, others)
+            + "".join(
+                f"; guardrail {g.sentence} for {g.variant}" for g in broken if g.variant != d.winner
+            )
+        )
+    if harms:
+        d.checks["harms"] = "; ".join(f"{h.variant} worse on {h.metric}" for h in harms)
+    return Decision(d.winner, reason, d.checks, tuple(guardrails) or d.guardrails, tuple(harms))
+
+
+def _decide(
+    ctx: Context,
+    data: dict[str, MetricArrays],
+    srm: SRMResult,
+    progress: Progress | None,
+    harms: list[Harm],
+) -> Decision:
+    design, table = ctx.design, ctx.table
     checks: dict[str, str] = {}
     if bool(srm.mismatch):
         checks["srm"] = "mismatch"
@@ -97,7 +212,7 @@ def decide(
         checks["sample"] = "not reached"
         return Decision(
             None,
-            f"no winner yet: {_progress_sentence(progress)}; so far {_so_far(design, table)}",
+            f"no winner yet: {_progress_sentence(progress)}; so far {_so_far(ctx)}",
             checks,
         )
     if progress is not None:
@@ -107,13 +222,7 @@ def decide(
     rows = table[(table["metric"] == primary) & ~table["is_control"]]
     control = design.variants[0]
     if design.method == "bayesian":
-        return _bayesian(design, table, data, rows, control, checks)
-    label = "p"
-    if design.method == "sequential":
-        group = table.attrs.get("sequential") == "group sequential"
-        label = "repeated p" if group else "always-valid p"
-    corr = CORRECTION_NAMES.get(design.correction, design.correction)
-    after = f" after {corr}" if len(rows) > 1 and design.correction != "none" else ""
+        return _bayesian(ctx, data, rows, control, checks)
     if len(rows) and rows["p_value"].isna().all():
         checks["primary"] = "untestable"
         return Decision(
@@ -131,27 +240,22 @@ def decide(
         best = better.loc[(sign * better["mean"]).idxmax()]
         idx = design.variants.index(best["variant"])
         g = check_guardrails(design, data, idx)
-        effect = (
-            f"{best['variant']} beats {control} on {primary}: {_effect(best)}, "
-            f"{label} = {_p(best['p_adjusted'])}{after}"
-        )
+        effect = f"{best['variant']} beats {control} on {primary}: {_sentence(ctx, best)}"
         return _with_guardrails(best["variant"], effect, g, checks)
     if len(rows) and len(worse) == len(rows):
         checks["primary"] = "control best"
+        size = _family_size(table, "primary")
+        weakest = worse.loc[worse["p_adjusted"].idxmax()]
         return Decision(
             control,
-            f"{control} wins: every treatment converts significantly worse "
-            f"on {primary} ({label} <= {_p(worse['p_adjusted'].max())}{after}); "
-            "no SRM",
+            f"{control} wins: every treatment converts significantly worse on {primary} "
+            f"({_evidence(ctx, weakest, size).replace(' = ', ' <= ', 1)}); no SRM",
             checks,
         )
     checks["primary"] = "not significant"
     if len(rows):
         lead = rows.loc[(sign * rows["mean"]).idxmax()]
-        detail = (
-            f"best treatment {lead['variant']} {_effect(lead)}, "
-            f"{label} = {_p(lead['p_adjusted'])}{after}"
-        )
+        detail = f"best treatment {lead['variant']} {_sentence(ctx, lead)}"
     else:
         detail = "no treatment"
     if progress is not None and progress.fraction < 1:
@@ -164,16 +268,18 @@ def decide(
     return Decision(None, f"no winner: no significant difference on {primary} ({detail})", checks)
 
 
-def _so_far(design: Design, table: pd.DataFrame) -> str:
+def _so_far(ctx: Context) -> str:
     """The leading treatment on the primary goal, for reasons that withhold a decision."""
+    design, table = ctx.design, ctx.table
     rows = table[(table["metric"] == design.primary) & ~table["is_control"]]
     sign = -1.0 if design.alternative == "smaller" else 1.0
     lead = rows.loc[(sign * rows["mean"]).idxmax()]
-    if design.method == "bayesian":
+    if ctx.test == "bayesian":
         evidence = f"P(best) = {lead['prob_best']:.1%}"
-    else:
-        evidence = f"p = {_p(lead['p_adjusted'])}"
-    return f"{lead['variant']} {_effect(lead)} on {design.primary}, {evidence}"
+        return f"{lead['variant']} {_effect(lead)} on {design.primary}, {evidence}"
+    return f"{lead['variant']} {_effect(lead)} on {design.primary}, " + _evidence(
+        ctx, lead, _family_size(table, "primary")
+    )
 
 
 def _progress_sentence(progress: Progress) -> str:
@@ -205,8 +311,7 @@ def _with_guardrails(
 
 
 def _bayesian(
-    design: Design,
-    table: pd.DataFrame,
+    ctx: Context,
     data: dict[str, MetricArrays],
     rows: pd.DataFrame,
     control: str,
@@ -218,6 +323,7 @@ def _bayesian(
     else 0.0025 relative to the control, GrowthBook's default); then guardrails."""
     from abtest.stats import bayes_decision
 
+    design, table = ctx.design, ctx.table
     primary = design.primary
     all_rows = table[table["metric"] == primary]
     if design.loss_threshold is not None:

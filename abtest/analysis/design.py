@@ -105,6 +105,15 @@ class Design:
                 return m.id
         return self.metrics[0].id
 
+    def good_direction(self, metric_id: str) -> str:
+        """``"decrease"`` for a guardrail whose good direction is down, or for a goal of
+        a design that tests for a decrease (``alternative="smaller"``); else
+        ``"increase"``."""
+        for g in self.guardrails:
+            if g.metric == metric_id:
+                return g.direction
+        return "decrease" if self.alternative == "smaller" else "increase"
+
     def metric(self, metric_id: str) -> MetricSpec:
         for m in self.metrics or ():
             if m.id == metric_id:

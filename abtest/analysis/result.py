@@ -16,7 +16,7 @@ import pandas as pd
 
 from abtest.analysis.decision import Decision, Progress
 from abtest.analysis.design import Design
-from abtest.analysis.engine import TABLE_COLUMNS
+from abtest.analysis.table import TABLE_COLUMNS
 from abtest.data.summary import Summary
 from abtest.stats import SRMResult
 
@@ -34,12 +34,26 @@ class Analysis:
     funnel: pd.DataFrame | None = None
     costs: pd.DataFrame | None = None
     looks: pd.DataFrame | None = None
+    test: str = (
+        "fixed horizon"  # "fixed horizon" | "group sequential" | "always valid" | "bayesian"
+    )
+    correction: str = "holm"  # the correction the families were decided with
+    # (label, text): the goals analysed and the columns left out, pooled segments
+    notes: tuple[tuple[str, str], ...] = ()
 
     @property
     def winner(self) -> str | None:
         """The variant that converts best on the primary goal, or ``None`` while the
         evidence (or a failed check) does not settle it."""
         return self.decision.winner
+
+    @property
+    def exclusions(self) -> pd.DataFrame:
+        """Units and events the data layer left out of this experiment, and why:
+        ``variant, metric, reason, units`` (``metric`` empty for unit-level reasons)."""
+        ex = self.summary.exclusions
+        ex = ex[ex["experiment"] == self.design.experiment]
+        return ex.drop(columns="experiment").reset_index(drop=True)
 
     @property
     def reason(self) -> str:
@@ -55,9 +69,16 @@ class Analysis:
         lift_high, p_value, significant`` (+ ``prob_beat_control, prob_best,
         expected_loss`` for the Bayesian method), then, with ``extra``,
         ``p_adjusted, kind, family, ci_level`` (+ ``variance_reduction`` with CUPED,
-        ``look_day`` for the sequential method: the day of the look the comparison
-        columns come from). The control's comparison columns are empty (NaN)
-        because it is the reference."""
+        ``look_day`` and ``mean_control`` for the sequential method: the day of the look
+        a treatment's row is read at, and the control's mean at that look). The
+        control's comparison columns are empty (NaN) because it is the reference.
+
+        A row's ``significant``, its ``p_adjusted`` (below ``alpha``) and both intervals
+        (excluding 0) always agree: frequentist rows are decided by the test whose
+        intervals they show, at the level that decided them (``ci_level``; per row
+        under Holm); sequential rows are read at one look; Bayesian rows are
+        significant when P(beat control) reaches the threshold (or 1 minus it), with
+        credible intervals at ``2 * threshold - 1``."""
         cols = list(TABLE_COLUMNS)
         bayes = ["prob_beat_control", "prob_best", "expected_loss"]
         cols += [c for c in bayes if c in self.results.columns]
@@ -71,6 +92,7 @@ class Analysis:
                     "ci_level",
                     "variance_reduction",
                     "look_day",
+                    "mean_control",
                 )
                 if c in self.results.columns
             ]
@@ -103,6 +125,11 @@ class Analysis:
             "alpha": d.alpha,
             "correction": d.correction,
             "primary_metric": self.primary,
+            "test": self.test,
+            "correction_applied": self.correction,
+            "notes": dict(self.notes),
+            "exclusions": records(self.exclusions),
+            "harms": [{"metric": h.metric, "variant": h.variant} for h in self.decision.harms],
             "variants": list(d.variants or ()),
             "control": d.variants[0] if d.variants else None,
             "winner": self.winner,

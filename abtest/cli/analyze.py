@@ -250,7 +250,8 @@ def analyze_counts(path: str | Path, *, control: str | None = None, **settings: 
 
     summary = read_counts(path)
     try:
-        return analyze(summary, control=control, **settings)
+        # the file's metric order is declared: its first metric is the primary goal
+        return analyze(summary, metrics=summary.metrics(), control=control, **settings)
     except NotImplementedError as e:
         _not_ready(e, settings.get("method"))
     except (ValueError, KeyError, TypeError) as e:

@@ -47,7 +47,7 @@ def render_markdown(
     >>> a = abtest.analyze(abtest.Summary.from_counts({"control": (17489, 145274),
     ...                                                 "new": (17264, 145310)}))
     >>> [line for line in render_markdown(a).splitlines() if line.startswith("| new")]
-    ['| new | 145,310 | 17,264 | 11.88% | -1.3% | [-3.3%, +0.6%] | 0.1899 |  |']
+    ['| new | 145,310 | 17,264 | 11.88% | -1.3% | [-3.2%, +0.7%] | 0.1899 |  |']
     """
     return markdown_from_view(build_view(analysis), images=images, level=level)
 

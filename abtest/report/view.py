@@ -110,8 +110,9 @@ def metric_label(design: Design, metric: str) -> str:
     return f"{name} ({metric})" if name and name != metric else metric
 
 
-def method_label(design: Design) -> str:
-    """``"frequentist, α = 0.05, Holm correction"`` and the like."""
+def method_label(design: Design, correction: str | None = None) -> str:
+    """``"frequentist, α = 0.05, Holm correction"`` and the like; ``correction`` is the
+    one applied when it differs from the design's (sequential designs: Bonferroni)."""
     parts = [METHOD_LABELS.get(design.method, design.method)]
     if design.method == "sequential":
         if design.looks:
@@ -129,17 +130,18 @@ def method_label(design: Design) -> str:
             "smaller": " one-sided (treatment < control)",
         }
         parts.append(f"α = {design.alpha:g}{sided.get(design.alternative, '')}")
-        parts.append(f"{CORRECTION_LABELS.get(design.correction, design.correction)} correction")
+        applied = correction or design.correction
+        label = f"{CORRECTION_LABELS.get(applied, applied)} correction"
+        if applied != design.correction:
+            asked = CORRECTION_LABELS.get(design.correction, design.correction)
+            label += f" (sequential tests apply it where the design asks for {asked})"
+        parts.append(label)
     return ", ".join(parts)
 
 
 def good_direction(design: Design, metric: str) -> str:
-    """``"decrease"`` for a guardrail whose good direction is down, or for a goal of a
-    design that tests for a decrease (``alternative="smaller"``); else ``"increase"``."""
-    for g in design.guardrails:
-        if g.metric == metric:
-            return g.direction
-    return "decrease" if design.alternative == "smaller" else "increase"
+    """The metric's good direction (:meth:`Design.good_direction`)."""
+    return design.good_direction(metric)
 
 
 def build_view(analysis: Analysis) -> ReportView:
@@ -169,7 +171,12 @@ def _meta(analysis: Analysis) -> tuple[tuple[str, str], ...]:
     variants = " · ".join(
         f"{variant_label(d, v)} {w:.0%}" for v, w in zip(d.variants or (), weights, strict=False)
     )
-    rows = [("Experiment", d.experiment), ("Method", method_label(d)), ("Variants", variants)]
+    rows = [
+        ("Experiment", d.experiment),
+        ("Method", method_label(d, analysis.correction)),
+        ("Variants", variants),
+        *analysis.notes,
+    ]
     if d.status:
         rows.append(("Status", d.status))
     if d.start or d.end:
@@ -209,9 +216,7 @@ def _groups(analysis: Analysis) -> tuple[GroupView, ...]:
 def _is_sequence(analysis: Analysis) -> bool:
     """Whether the intervals are confidence sequences: the always-valid test ran (a
     sequential design without looks, or with looks but no plan to place them)."""
-    d = analysis.design
-    ran = analysis.results.attrs.get("sequential")
-    return d.method == "sequential" and (ran == "always valid" or not d.looks)
+    return analysis.test == "always valid"
 
 
 def _interval_name(analysis: Analysis) -> str:
@@ -226,24 +231,31 @@ def _metric_view(analysis: Analysis, metric: str, kind: str, rows: pd.DataFrame)
     bayes = "prob_best" in rows.columns
     control_mask = _is_control(rows, d)
     has_treatments = not all(control_mask)
-    ci = fmt.level(rows["ci_level"].dropna().iloc[0]) if "ci_level" in rows.columns else ""
+    levels = sorted(set(rows["ci_level"].dropna().round(12))) if "ci_level" in rows.columns else []
+    # one level for every row (else a column gives each row's: Holm's step-down levels)
+    ci = fmt.level(levels[0]) if len(levels) == 1 else ""
     ci_head = f"{ci} {_interval_name(analysis)}".strip()
     adjusted = (
         not bayes
         and "p_adjusted" in rows.columns
-        and d.correction != "none"
+        and analysis.correction != "none"
         and _family_size(analysis, rows) > 1
     )
     p_name = "always-valid p" if _is_sequence(analysis) else "p"
+    at_look = _has_looks(rows)
     header = ["variant", "units"]
     header += ["conversions", "rate"] if binary else ["mean"]
-    header += ["lift", ci_head]
+    header += ["lift", ci_head] + (["level"] if len(levels) > 1 else [])
     if bayes:
         header += ["P(beat control)", "P(best)", "expected loss"]
     else:
         header += [p_name] + (
-            [f"p ({CORRECTION_LABELS.get(d.correction, d.correction)})"] if adjusted else []
+            [f"p ({CORRECTION_LABELS.get(analysis.correction, analysis.correction)})"]
+            if adjusted
+            else []
         )
+    if at_look:
+        header.append("look")
     header.append("result")
 
     direction = good_direction(d, metric)
@@ -255,9 +267,11 @@ def _metric_view(analysis: Analysis, metric: str, kind: str, rows: pd.DataFrame)
         else:
             cells += [fmt.number(r["mean"])]
         if is_control:
-            cells += ["", ""]
+            cells += ["", ""] + ([""] if len(levels) > 1 else [])
         else:
             cells += [fmt.pct(r["lift"], signed=True), fmt.interval(r["lift_low"], r["lift_high"])]
+            if len(levels) > 1:
+                cells.append(fmt.level(r["ci_level"]))
         if bayes:
             cells += [
                 "" if is_control else fmt.probability(r["prob_beat_control"]),
@@ -268,6 +282,8 @@ def _metric_view(analysis: Analysis, metric: str, kind: str, rows: pd.DataFrame)
             cells.append("" if is_control else fmt.p_value(r["p_value"]))
             if adjusted:
                 cells.append("" if is_control else fmt.p_value(r["p_adjusted"]))
+        if at_look:
+            cells.append(_day_str(r["look_day"]) if _present(r.get("look_day")) else "")
         mark = "control" if is_control else _result(r, direction)
         cells.append({"control": "control", "better": "better", "worse": "worse"}.get(mark, ""))
         body.append(tuple(cells))
@@ -281,10 +297,17 @@ def _metric_view(analysis: Analysis, metric: str, kind: str, rows: pd.DataFrame)
         notes.append("guardrail: lower is better")
     elif any(g.metric == metric for g in d.guardrails):
         notes.append("guardrail")
-    if ci and has_treatments:
-        notes.append(f"{ci} {_interval_long(analysis)}")
+    if levels and has_treatments:
+        notes.append(f"{ci or 'per-row'} {_interval_long(analysis)}")
+        if len(levels) > 1:
+            step = CORRECTION_LABELS.get(analysis.correction, analysis.correction)
+            notes.append(f"each row's interval at the level of the {step} step that decided it")
         if d.method == "sequential":
-            notes.append("lift, interval and p at the look that decided (or gave the p)")
+            notes.append(
+                "each comparison read at its deciding look: the first that crossed its "
+                "boundary, else the latest"
+                + (" (units, rates and lift of that look)" if at_look else "")
+            )
     cuped = _cuped_note(rows[[not c for c in control_mask]], binary)
     if cuped:
         notes.append(cuped)
@@ -351,8 +374,21 @@ def _family_size(analysis: Analysis, rows: pd.DataFrame) -> int:
 def _result(r: Any, direction: str) -> str:
     if not bool(r.get("significant", False)) or fmt.missing(r.get("diff")):
         return ""
-    up = float(r["diff"]) > 0
+    if not fmt.missing(r.get("prob_beat_control")):  # Bayesian: the side of the threshold
+        up = float(r["prob_beat_control"]) > 0.5
+    else:
+        up = float(r["diff"]) > 0
     return "better" if up == (direction == "increase") else "worse"
+
+
+def _present(x: Any) -> bool:
+    """Dates are present; None, NaN and NaT (all unequal to themselves) are not."""
+    return x is not None and x == x
+
+
+def _has_looks(rows: pd.DataFrame) -> bool:
+    """Whether the rows come from dated sequential looks (a ``look_day`` column)."""
+    return "look_day" in rows.columns and any(_present(x) for x in rows["look_day"])
 
 
 def _checks(analysis: Analysis) -> tuple[Check, ...]:
@@ -379,15 +415,64 @@ def _checks(analysis: Analysis) -> tuple[Check, ...]:
     status = {"holds": "ok", "broken": "alarm", "inconclusive": "warn"}
     for g in analysis.decision.guardrails:
         out.append(Check("Guardrail", status.get(g.status, "info"), f"{g.variant}: {g.sentence}"))
-    if d.guardrails and not analysis.decision.guardrails:
-        names = ", ".join(g.metric for g in d.guardrails)
+    for h in analysis.decision.harms:
         out.append(
-            Check("Guardrails", "info", f"{names}: checked once a variant wins on the primary goal")
+            Check(
+                "Harm",
+                "alarm",
+                f"{h.variant} is significantly worse than {d.variants[0]} on {h.metric} "
+                f"(lift {fmt.pct(h.row['lift'], signed=True)} "
+                f"{fmt.interval(h.row['lift_low'], h.row['lift_high'])})",
+            )
         )
+    exclusions = _exclusions_check(analysis)
+    if exclusions is not None:
+        out.append(exclusions)
     seq = _sequential_check(analysis)
     if seq is not None:
         out.append(seq)
     return tuple(out)
+
+
+EXCLUSION_ALARM = 0.01  # a share of units above which exclusions get a "check" badge
+_EXCLUDED = {
+    "multiple_variants": "units seen in several variants",
+    "unknown_variant": "units in variants the experiment does not configure",
+    "null_exposure": "exposure rows without a unit id or timestamp",
+    "null_conversion": "goal events without a unit id or timestamp",
+    "before_exposure": "units with goal events before their first exposure (events ignored)",
+}
+
+
+def _exclusions_check(analysis: Analysis) -> Check | None:
+    """What the data layer left out, per reason with the counts per variant; a warning
+    when units were excluded beyond :data:`EXCLUSION_ALARM` of the analysed units."""
+    ex = analysis.exclusions
+    if ex.empty:
+        return None
+    parts, excluded_units = [], 0
+    for reason, part in ex.groupby("reason", sort=False):
+        total = int(part["units"].sum())
+        by = part.groupby(["variant", "metric"], sort=False)["units"].sum()
+        detail = ", ".join(
+            " ".join(x for x in (str(v), str(m or ""), fmt.count(u)) if x)
+            for (v, m), u in by.items()
+        )
+        what = _EXCLUDED.get(str(reason), f"excluded ({reason})")
+        parts.append(f"{fmt.count(total)} {what} ({detail})")
+        if (part["metric"].fillna("") == "").all():  # unit-level: out of every goal
+            excluded_units += total
+    analysed = sum(_units(analysis)) or 1
+    share = excluded_units / (analysed + excluded_units)
+    status = "warn" if share > EXCLUSION_ALARM else "info"
+    lead = f"{share:.1%} of units excluded: " if excluded_units else ""
+    return Check("Exclusions", status, lead + "; ".join(parts))
+
+
+def _units(analysis: Analysis) -> list[int]:
+    res = analysis.results
+    rows = res[res["metric"] == analysis.primary]
+    return [int(x) for x in rows["n"]]
 
 
 def _srm_check(analysis: Analysis) -> Check:
