@@ -138,10 +138,9 @@ def analyze(
             )
         )
     variants = list(design.variants)
-    data_by_metric = {
-        m.id: metric_arrays(summary, design.experiment, variants, m.id)
-        for m in design.metrics or ()
-    }
+    data_by_metric = metric_arrays(
+        summary, design.experiment, variants, [m.id for m in design.metrics or ()]
+    )
     _check_units(design, data_by_metric)
     weights_arr = np.array(design.weights or [1.0] * len(design.variants))
     first = data_by_metric[design.primary]

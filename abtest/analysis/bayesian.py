@@ -85,8 +85,8 @@ def bayesian_table(design: Design, data: dict[str, MetricArrays]) -> pd.DataFram
         )
         frame = metric_rows(design, m, family_of[metric], treatment)
         for col in ("prob_beat_control", "prob_best", "expected_loss", "relative_loss"):
-            frame[col] = np.asarray(getattr(r, col), dtype=float)
-        frame.loc[0, "prob_beat_control"] = np.nan  # the control does not beat itself
+            frame[col] = np.asarray(getattr(r, col), dtype=float).copy()
+        frame["prob_beat_control"][0] = np.nan  # the control does not beat itself
         frames.append(frame)
     return finish(frames)
 

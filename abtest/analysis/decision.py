@@ -16,7 +16,9 @@ is shown to break.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -49,11 +51,12 @@ class Progress:
 
 @dataclass(frozen=True)
 class Harm:
-    """A treatment significantly worse than the control on one goal (after correction)."""
+    """A treatment significantly worse than the control on one goal (after correction);
+    ``row`` is its row of the results table (a dict)."""
 
     metric: str
     variant: str
-    row: pd.Series = field(repr=False, compare=False)
+    row: dict = field(repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,21 @@ class Context:
     test: str  # "fixed horizon" | "group sequential" | "always valid" | "bayesian"
     correction: str  # the correction actually applied to the families
 
+    @cached_property
+    def treatments(self) -> list[dict]:
+        """The treatment rows of the table, as dicts (read many times below)."""
+        cols = {c: self.table[c].to_numpy() for c in self.table.columns}
+        rows = np.flatnonzero(~cols["is_control"].astype(bool))
+        return [{c: v[i].item() if hasattr(v[i], "item") else v[i] for c, v in cols.items()}
+                for i in rows]  # fmt: skip
+
+    @cached_property
+    def family_sizes(self) -> dict[str, int]:
+        return dict(Counter(r["family"] for r in self.treatments))
+
+    def primary_rows(self) -> list[dict]:
+        return [r for r in self.treatments if r["metric"] == self.design.primary]
+
 
 def _pct(x: float) -> str:
     if np.isinf(x):  # the open end of a one-sided interval
@@ -81,7 +99,7 @@ def _pct(x: float) -> str:
     return f"{x:+.1%}"
 
 
-def _effect(row: pd.Series) -> str:
+def _effect(row: dict) -> str:
     """Relative lift with its interval, or the absolute difference when the lift is
     undefined (a control mean of 0)."""
     if np.isfinite(row["lift"]):
@@ -96,7 +114,7 @@ def _p(p: float) -> str:
     return f"{p:.2g}" if p < 0.001 else f"{p:.4f}"
 
 
-def _evidence(ctx: Context, row: pd.Series, family_size: int) -> str:
+def _evidence(ctx: Context, row: dict, family_size: int) -> str:
     """``p = 0.0019 after Holm``, ``always-valid p = 0.01``, ``P(beat control) = 97.1%``;
     for a sequential row read at an earlier look, that look and its rates."""
     if ctx.test == "bayesian":
@@ -116,21 +134,15 @@ def _evidence(ctx: Context, row: pd.Series, family_size: int) -> str:
     return text
 
 
-def _family_size(table: pd.DataFrame, family: str) -> int:
-    return int(((table["family"] == family) & ~table["is_control"]).sum())
-
-
-def _sentence(ctx: Context, row: pd.Series) -> str:
-    return f"{_effect(row)}, {_evidence(ctx, row, _family_size(ctx.table, row['family']))}"
+def _sentence(ctx: Context, row: dict) -> str:
+    return f"{_effect(row)}, {_evidence(ctx, row, ctx.family_sizes[row['family']])}"
 
 
 def find_harms(ctx: Context) -> list[Harm]:
     """Every (goal, treatment) significantly worse than the control after correction,
     primary goal first, in table order."""
-    t = ctx.table
-    rows = t[t["significant"].astype(bool) & ~t["is_control"]]
     out = []
-    for _, r in rows.iterrows():
+    for r in (r for r in ctx.treatments if r["significant"]):
         good = ctx.design.good_direction(str(r["metric"]))
         # Bayesian: the side of the threshold; else the sign of the estimate
         up = r["prob_beat_control"] > 0.5 if ctx.test == "bayesian" else r["diff"] > 0
@@ -195,7 +207,7 @@ def _decide(
     progress: Progress | None,
     harms: list[Harm],
 ) -> Decision:
-    design, table = ctx.design, ctx.table
+    design = ctx.design
     checks: dict[str, str] = {}
     if bool(srm.mismatch):
         checks["srm"] = "mismatch"
@@ -219,11 +231,11 @@ def _decide(
         checks["sample"] = "reached"
 
     primary = design.primary
-    rows = table[(table["metric"] == primary) & ~table["is_control"]]
+    rows = ctx.primary_rows()
     control = design.variants[0]
     if design.method == "bayesian":
-        return _bayesian(ctx, data, rows, control, checks)
-    if len(rows) and rows["p_value"].isna().all():
+        return _bayesian(ctx, data, control, checks)
+    if rows and all(np.isnan(r["p_value"]) for r in rows):
         checks["primary"] = "untestable"
         return Decision(
             None,
@@ -234,27 +246,27 @@ def _decide(
         )
     # the primary goal's good direction: up, unless the design tests for a decrease
     sign = -1.0 if design.alternative == "smaller" else 1.0
-    better = rows[rows["significant"] & (sign * rows["diff"] > 0)]
-    worse = rows[rows["significant"] & (sign * rows["diff"] < 0)]
-    if len(better):
-        best = better.loc[(sign * better["mean"]).idxmax()]
+    better = [r for r in rows if r["significant"] and sign * r["diff"] > 0]
+    worse = [r for r in rows if r["significant"] and sign * r["diff"] < 0]
+    if better:
+        best = max(better, key=lambda r: sign * r["mean"])
         idx = design.variants.index(best["variant"])
         g = check_guardrails(design, data, idx)
         effect = f"{best['variant']} beats {control} on {primary}: {_sentence(ctx, best)}"
         return _with_guardrails(best["variant"], effect, g, checks)
-    if len(rows) and len(worse) == len(rows):
+    if rows and len(worse) == len(rows):
         checks["primary"] = "control best"
-        size = _family_size(table, "primary")
-        weakest = worse.loc[worse["p_adjusted"].idxmax()]
+        weakest = max(worse, key=lambda r: r["p_adjusted"])
+        evidence = _evidence(ctx, weakest, ctx.family_sizes["primary"])
         return Decision(
             control,
             f"{control} wins: every treatment converts significantly worse on {primary} "
-            f"({_evidence(ctx, weakest, size).replace(' = ', ' <= ', 1)}); no SRM",
+            f"({evidence.replace(' = ', ' <= ', 1)}); no SRM",
             checks,
         )
     checks["primary"] = "not significant"
-    if len(rows):
-        lead = rows.loc[(sign * rows["mean"]).idxmax()]
+    if rows:
+        lead = max(rows, key=lambda r: sign * r["mean"])
         detail = f"best treatment {lead['variant']} {_sentence(ctx, lead)}"
     else:
         detail = "no treatment"
@@ -270,16 +282,14 @@ def _decide(
 
 def _so_far(ctx: Context) -> str:
     """The leading treatment on the primary goal, for reasons that withhold a decision."""
-    design, table = ctx.design, ctx.table
-    rows = table[(table["metric"] == design.primary) & ~table["is_control"]]
+    design = ctx.design
     sign = -1.0 if design.alternative == "smaller" else 1.0
-    lead = rows.loc[(sign * rows["mean"]).idxmax()]
+    lead = max(ctx.primary_rows(), key=lambda r: sign * r["mean"])
     if ctx.test == "bayesian":
         evidence = f"P(best) = {lead['prob_best']:.1%}"
         return f"{lead['variant']} {_effect(lead)} on {design.primary}, {evidence}"
-    return f"{lead['variant']} {_effect(lead)} on {design.primary}, " + _evidence(
-        ctx, lead, _family_size(table, "primary")
-    )
+    evidence = _evidence(ctx, lead, ctx.family_sizes["primary"])
+    return f"{lead['variant']} {_effect(lead)} on {design.primary}, {evidence}"
 
 
 def _progress_sentence(progress: Progress) -> str:
@@ -311,11 +321,7 @@ def _with_guardrails(
 
 
 def _bayesian(
-    ctx: Context,
-    data: dict[str, MetricArrays],
-    rows: pd.DataFrame,
-    control: str,
-    checks: dict[str, str],
+    ctx: Context, data: dict[str, MetricArrays], control: str, checks: dict[str, str]
 ) -> Decision:
     """The rule of :func:`abtest.stats.bayes_decision`: ship the arm with the highest
     P(best) when it reaches the threshold and its expected loss is at most the
@@ -340,7 +346,7 @@ def _bayesian(
         **kwargs,
     )
     i = d.best_index
-    row = all_rows.iloc[i]
+    row = all_rows.iloc[i].to_dict()
     if d.winner_index is None:
         checks["primary"] = "threshold not met"
         return Decision(None, f"{d.reason} on {primary}", checks)

@@ -34,7 +34,7 @@ def frequentist_table(design: Design, data: dict[str, MetricArrays]) -> pd.DataF
     """Rows per (metric, variant): estimates, intervals, raw and corrected p-values,
     the significance flag and each row's interval level (``ci_level``)."""
     arms = {metric: comparison_arms(m) for metric, m in data.items()}
-    rows: dict[str, pd.DataFrame] = {}
+    rows: dict[str, dict[str, np.ndarray]] = {}
     for family, metrics in families(design, data).items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # said once, by the pass that is kept below

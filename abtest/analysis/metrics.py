@@ -40,15 +40,33 @@ class MetricArrays:
         )
 
 
-def metric_arrays(summary: Summary, experiment: str, variants: list[str], metric: str):
-    """The :class:`MetricArrays` of ``metric`` in ``variants`` order."""
-    arr = summary.arrays(metric, variants, experiment)
-    cov = None
-    if all(c in arr for c in COVARIATE):
-        cov = tuple(arr[c] for c in COVARIATE)
-    return MetricArrays(
-        metric, summary.kind(metric, experiment), arr["n"], arr["sum"], arr["sum_sq"], cov
-    )
+def metric_arrays(
+    summary: Summary, experiment: str, variants: list[str], metrics: list[str]
+) -> dict[str, MetricArrays]:
+    """The :class:`MetricArrays` of each of ``metrics``, arms in ``variants`` order, from
+    the Summary's overall rows (read once for all metrics)."""
+    rows = summary.totals(experiment)
+    cols = [c for c in ("n", "sum", "sum_sq", *COVARIATE) if c in rows.columns]
+    keys = rows["metric"].astype(object).to_numpy(), rows["variant"].astype(object).to_numpy()
+    position = {(m, v): i for i, (m, v) in enumerate(zip(*keys, strict=True))}
+    values = {c: rows[c].to_numpy(dtype=float) for c in cols}
+    kinds = dict(zip(keys[0], rows["kind"].astype(object).to_numpy(), strict=True))
+    out = {}
+    for metric in metrics:
+        missing = [v for v in variants if (metric, v) not in position]
+        if missing:
+            have = [v for (m, v) in position if m == metric]
+            raise KeyError(
+                f"metric {metric!r} has no data for variant(s) {', '.join(missing)}; "
+                f"the data has {', '.join(map(str, have)) or 'no variants'}"
+            )
+        idx = np.array([position[(metric, v)] for v in variants])
+        arr = {c: values[c][idx] for c in cols}
+        cov = tuple(arr[c] for c in COVARIATE) if all(c in arr for c in COVARIATE) else None
+        out[metric] = MetricArrays(
+            metric, str(kinds[metric]), arr["n"], arr["sum"], arr["sum_sq"], cov
+        )
+    return out
 
 
 @dataclass(frozen=True)

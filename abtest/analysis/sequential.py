@@ -145,22 +145,31 @@ def sequential_table(
 
 def _per_look(summary: Summary, design: Design, metric: str) -> tuple[list, dict[str, np.ndarray]]:
     """Cumulative (variants, looks) arrays from a daily Summary; one look otherwise.
-    ``n, sum, sum_sq`` and, when the Summary carries them, the covariate sums."""
+    ``n, sum, sum_sq`` and, when the Summary carries them, the covariate sums. Segments
+    are summed; a day without a row for a variant carries its previous day forward."""
     f = summary.frame
-    rows = f[(f["experiment"] == design.experiment) & (f["metric"] == metric)]
     cols = ["n", "sum", "sum_sq", *(c for c in COVARIATE if c in f.columns)]
-    if "day" not in rows.columns:
+    if "day" not in f.columns:
         arr = summary.arrays(metric, list(design.variants), design.experiment)
         return [None], {k: v[:, None] for k, v in arr.items() if k in cols}
-    if summary.segments:
-        rows = rows.groupby(["variant", "day"], as_index=False)[cols].sum()
-    days = sorted(rows["day"].unique())
+    mine = (f["experiment"] == design.experiment).to_numpy() & (f["metric"] == metric).to_numpy()
+    rows = f.loc[mine]
+    days, look = np.unique(rows["day"].to_numpy(), return_inverse=True)
+    arm = {v: i for i, v in enumerate(design.variants)}
+    who = np.array([arm.get(v, -1) for v in rows["variant"].astype(object)], dtype=np.int64)
+    keep = who >= 0
+    shape = (len(design.variants), len(days))
+    seen = np.zeros(shape, dtype=bool)
+    seen[who[keep], look[keep]] = True
     out = {}
     for col in cols:
-        wide = rows.pivot_table(index="variant", columns="day", values=col, aggfunc="sum")
-        wide = wide.reindex(index=list(design.variants), columns=days)
-        out[col] = wide.ffill(axis=1).fillna(0).to_numpy(dtype=float)
-    return days, out
+        wide = np.zeros(shape)
+        np.add.at(wide, (who[keep], look[keep]), rows[col].to_numpy(dtype=float)[keep])
+        # carry a variant's cumulative sums over days it has no row (forward fill)
+        last = np.maximum.accumulate(np.where(seen, np.arange(shape[1]), -1), axis=1)
+        out[col] = np.where(last >= 0, np.take_along_axis(wide, np.maximum(last, 0), 1), 0.0)
+    return [pd.Timestamp(d).to_pydatetime() if isinstance(d, np.datetime64) else d
+            for d in days], out  # fmt: skip
 
 
 def _only(days: list, arr: dict[str, np.ndarray], keep: np.ndarray) -> tuple[list, dict]:

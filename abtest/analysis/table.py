@@ -51,37 +51,40 @@ def metric_rows(
     *,
     n: np.ndarray | None = None,
     mean: np.ndarray | None = None,
-) -> pd.DataFrame:
-    """One metric's rows: ``n`` and ``mean`` per variant (default: the metric's
-    totals), and the treatments' values of ``treatment`` (columns such as those of
-    :data:`COMPARISON`, ``significant``, ``p_adjusted``, ``ci_level``; the control's
-    entry is NaN, or False for ``significant``)."""
+) -> dict[str, np.ndarray]:
+    """One metric's rows as columns: ``n`` and ``mean`` per variant (default: the
+    metric's totals), and the treatments' values of ``treatment`` (columns such as
+    those of :data:`COMPARISON`, ``significant``, ``p_adjusted``, ``ci_level``; the
+    control's entry is NaN, or False for ``significant``, None for objects)."""
     k = len(design.variants)
     spec = design.metric(m.metric)
-    frame = pd.DataFrame(
-        {
-            "metric": m.metric,
-            "variant": list(design.variants),
-            "n": (m.n if n is None else n).astype(np.int64),
-            "mean": m.mean if mean is None else mean,
-            "is_control": [True] + [False] * (k - 1),
-            "kind": "value" if m.kind == "value" else spec.kind,
-            "family": family,
-        }
-    )
+    columns: dict[str, np.ndarray] = {
+        "metric": np.full(k, m.metric, dtype=object),
+        "variant": np.array(design.variants, dtype=object),
+        "n": (m.n if n is None else n).astype(np.int64),
+        "mean": np.asarray(m.mean if mean is None else mean, dtype=float),
+        "is_control": np.arange(k) == 0,
+        "kind": np.full(k, "value" if m.kind == "value" else spec.kind, dtype=object),
+        "family": np.full(k, family, dtype=object),
+    }
     for col, values in treatment.items():
         values = np.broadcast_to(np.asarray(values), (k - 1,))
         if values.dtype == bool:
-            frame[col] = np.concatenate([[False], values])
+            columns[col] = np.concatenate([[False], values])
         elif values.dtype == object:
-            frame[col] = [None, *values]
+            columns[col] = np.array([None, *values], dtype=object)
         else:
-            frame[col] = np.concatenate([[np.nan], values.astype(float)])
-    return frame
+            columns[col] = np.concatenate([[np.nan], values.astype(float)])
+    return columns
 
 
-def finish(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """The concatenated table, API columns first."""
-    table = pd.concat(frames, ignore_index=True)
-    rest = [c for c in table.columns if c not in TABLE_COLUMNS]
-    return table[[c for c in TABLE_COLUMNS if c in table.columns] + rest]
+def finish(parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """One table from the metrics' columns, API columns first (a column some metrics
+    lack is NaN there)."""
+    names = list(dict.fromkeys(c for part in parts for c in part))
+    names = [c for c in TABLE_COLUMNS if c in names] + [c for c in names if c not in TABLE_COLUMNS]
+    data = {}
+    for c in names:
+        pieces = [part[c] if c in part else np.full(len(part["metric"]), np.nan) for part in parts]
+        data[c] = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
+    return pd.DataFrame(data)

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats as sps
+from scipy import special
 
 from abtest.stats import _check
 from abtest.stats.proportions import _unbounded_interval, fieller_lift_interval, relative_lift
@@ -114,15 +114,20 @@ def wald_test(
             df = (sa + sb) ** 2 / (sa**2 / (na - 1) + sb**2 / (nb - 1))
         else:
             df = np.full(t.shape, np.inf)
-    dist = sps.norm if reference == "normal" else sps.t(np.where(np.isnan(df), 1.0, df))
     sides = 2.0 if alternative == "two-sided" else 1.0
-    if alternative == "two-sided":
-        p_value = 2 * dist.sf(np.abs(t))
-    elif alternative == "larger":
-        p_value = dist.sf(t)
+    # upper tail and its inverse (scipy.special's, which scipy.stats' norm and t call)
+    if reference == "normal":
+        upper, inverse = (lambda x: special.ndtr(-x)), (lambda u: -special.ndtri(u))
     else:
-        p_value = dist.cdf(t)
-    q = dist.isf(a / sides)
+        nu = np.where(np.isnan(df), 1.0, df)
+        upper, inverse = (lambda x: special.stdtr(nu, -x)), (lambda u: -special.stdtrit(nu, u))
+    if alternative == "two-sided":
+        p_value = 2 * upper(np.abs(t))
+    elif alternative == "larger":
+        p_value = upper(t)
+    else:
+        p_value = upper(-t)
+    q = inverse(a / sides)
     p_value, q = np.where(np.isnan(t), np.nan, p_value), np.where(np.isnan(se), np.nan, q)
     diff_ci = _unbounded_interval(diff, q * se, alternative)
     lift, _ = relative_lift(ma, va, na, mb, vb, nb)
