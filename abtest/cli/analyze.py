@@ -20,13 +20,13 @@ import csv
 import json
 import math
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
 from abtest.cli._common import fail_usage, write_atomic
 
-FORMATS = ("text", "markdown", "json", "html")
+FORMATS = ("text", "markdown", "json", "html", "csv")
 METHODS = ("frequentist", "bayesian", "sequential")
 CORRECTIONS = ("holm", "bonferroni", "bh", "none")
 COUNT_COLUMNS = ("variant", "visitors", "conversions")
@@ -48,8 +48,13 @@ class InputError(Exception):
     """Bad input data: reported in one line, exit status 2."""
 
 
-class MethodUnavailable(InputError):
-    """The configured method is not implemented in this build: exit status 1."""
+SUFFIXES = {
+    "text": (".txt",),
+    "markdown": (".md", ".markdown"),
+    "json": (".json",),
+    "html": (".html", ".htm"),
+    "csv": (".csv",),
+}
 
 
 @click.command(cls=OneLineErrors)
@@ -65,45 +70,73 @@ class MethodUnavailable(InputError):
     "--data",
     "source",
     metavar="SOURCE",
-    help="Unit-level CSV/Parquet file, or a folder with exposures and conversions logs.",
+    help="Unit-level CSV/Parquet file, or (with a registry experiment) a folder with "
+    "exposures and conversions logs.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="DATE",
+    help="Cut event logs at the end of this day (YYYY-MM-DD), as the weekly report does.",
 )
 @click.option(
     "--format",
     "fmt",
     type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-    help="Output format.",
+    default=None,
+    help="Output format (default: from --out's suffix, else text).",
 )
 @click.option("--out", metavar="FILE", help="Write the report here (atomically) instead of stdout.")
 @click.option("--method", type=click.Choice(METHODS), help="Override the analysis method.")
 @click.option("--alpha", type=float, help="Override the significance level (default 0.05).")
 @click.option("--correction", type=click.Choice(CORRECTIONS), help="Multiple-testing correction.")
 @click.option("--control", help="The control variant (counts: default 'control' or the first).")
+@click.option(
+    "--primary", help="The goal that decides (unit-level data or counts; default the first)."
+)
 @click.option("--no-plots", is_flag=True, help="HTML without the embedded plots.")
 def analyze(
     experiment_id: str | None,
     counts_path: str | None,
     registry: str | None,
     source: str | None,
-    fmt: str,
+    as_of: str | None,
+    fmt: str | None,
     out: str | None,
     method: str | None,
     alpha: float | None,
     correction: str | None,
     control: str | None,
+    primary: str | None,
     no_plots: bool,
 ) -> None:
     """Analyse one experiment and print (or write) its report.
 
     \b
+    Three ways in:
+      --counts FILE.csv           aggregated counts (variant, visitors, conversions
+                                  [, metric]; the first metric is the primary goal)
+      --data UNITS.csv            one row per unit: a variant column and 0/1 (or
+                                  yes/no) conversion columns; --primary picks the goal
+      EXPERIMENT --registry DIR --data SOURCE
+                                  a registry experiment on a unit-level file or a
+                                  folder of exposure and conversion logs
+
+    \b
     Examples:
       abtest analyze --counts counts.csv
-      abtest analyze --counts counts.csv --format json --out result.json
-      abtest analyze homepage-headline --registry experiments/ --data events/
+      abtest analyze --counts counts.csv --out result.json
+      abtest analyze --data units.csv --primary signup
+      abtest analyze homepage-headline --registry experiments/ --data events/ --as-of 2026-11-22
     """
+    from abtest.cli._common import check_output, one_line_warnings, output_format
+
+    one_line_warnings()
+    fmt = output_format(out, fmt, SUFFIXES, "text")
+    check_output(out, [counts_path, source])
     if alpha is not None and not 0 < alpha < 1:
         fail_usage(f"--alpha {alpha}: must be strictly between 0 and 1")
+    cut = _as_of(as_of)
     overrides = {
         k: v
         for k, v in {"method": method, "alpha": alpha, "correction": correction}.items()
@@ -115,20 +148,28 @@ def analyze(
                 fail_usage(
                     "give either --counts FILE or EXPERIMENT_ID --registry DIR --data SOURCE"
                 )
-            analysis = analyze_counts(counts_path, control=control, **overrides)
+            analysis = analyze_counts(counts_path, control=control, primary=primary, **overrides)
+        elif experiment_id is None and registry is None and source is not None:
+            if cut is not None:
+                fail_usage("--as-of cuts event logs: give it with EXPERIMENT --registry DIR")
+            analysis = analyze_units(source, control=control, primary=primary, **overrides)
         else:
             if not experiment_id:
-                fail_usage("give --counts FILE, or EXPERIMENT_ID with --registry DIR --data SOURCE")
+                fail_usage(
+                    "give --counts FILE, --data UNITS.csv, or EXPERIMENT_ID with "
+                    "--registry DIR --data SOURCE"
+                )
             if not registry or not source:
                 missing = " and ".join(
                     f"--{name}" for name, v in (("registry", registry), ("data", source)) if not v
                 )
                 fail_usage(f"experiment {experiment_id!r} needs {missing}")
+            if primary is not None:
+                fail_usage("--primary: a registry experiment declares its primary goal")
             experiment = load_experiment(registry, experiment_id)
-            analysis = analyze_experiment(experiment, source, control=control, **overrides)
-    except MethodUnavailable as e:
-        click.echo(f"abtest: error: {e}", err=True)
-        raise SystemExit(1) from None
+            analysis = analyze_experiment(
+                experiment, source, control=control, as_of=cut, **overrides
+            )
     except InputError as e:
         fail_usage(str(e))
     text = render(analysis, fmt, plots=not no_plots)
@@ -141,11 +182,25 @@ def analyze(
             fail_usage(f"cannot write {out}: {e.strerror or e}")
 
 
+def _as_of(text: str | None) -> Any:
+    """``--as-of YYYY-MM-DD`` as a date (the logs are cut at the end of that day)."""
+    if text is None:
+        return None
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        fail_usage(f"--as-of {text!r}: not a date; write it as YYYY-MM-DD, e.g. 2026-11-22")
+
+
 # -- rendering -------------------------------------------------------------------------------
 def render(analysis: Any, fmt: str, *, plots: bool = True) -> str:
     """The analysis in one of :data:`FORMATS` (HTML as a complete document)."""
     if fmt == "json":
         return json.dumps(analysis.to_dict(), indent=2, allow_nan=False) + "\n"
+    if fmt == "csv":
+        return analysis.table().to_csv(index=False)
     if fmt == "markdown":
         from abtest.report.markdown import render_markdown
 
@@ -244,18 +299,42 @@ def _whole(text: str, column: str, where: str) -> int:
     return int(value)
 
 
-def analyze_counts(path: str | Path, *, control: str | None = None, **settings: Any) -> Any:
+def analyze_counts(
+    path: str | Path, *, control: str | None = None, primary: str | None = None, **settings: Any
+) -> Any:
     """Analyse a counts CSV (see :func:`read_counts`)."""
     from abtest.analysis import analyze
 
     summary = read_counts(path)
     try:
         # the file's metric order is declared: its first metric is the primary goal
-        return analyze(summary, metrics=summary.metrics(), control=control, **settings)
-    except NotImplementedError as e:
-        _not_ready(e, settings.get("method"))
-    except (ValueError, KeyError, TypeError) as e:
-        raise InputError(f"{path}: {_message(e)}") from None
+        return analyze(
+            summary, metrics=summary.metrics(), primary=primary, control=control, **settings
+        )
+    except ValueError as e:
+        raise InputError(f"{path}: {e}") from None
+
+
+def analyze_units(
+    path: str | Path, *, control: str | None = None, primary: str | None = None, **settings: Any
+) -> Any:
+    """Analyse a unit-level CSV/Parquet file without a registry: a ``variant`` column and
+    conversion columns (the goals :func:`abtest.analyze` chooses, said in the report)."""
+    from abtest.analysis import analyze
+
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"data file {p}: not found")
+    if p.is_dir():
+        raise InputError(
+            f"--data {p}: a folder of event logs needs its experiment: "
+            "abtest analyze EXPERIMENT --registry DIR --data FOLDER"
+        )
+    df = read_units(p)
+    try:
+        return analyze(df, primary=primary, control=control, **settings)
+    except ValueError as e:
+        raise InputError(f"{p}: {e}") from None
 
 
 # -- registry + data -------------------------------------------------------------------------
@@ -317,9 +396,7 @@ def analyze_experiment(
     try:
         data: Any = read_units(path, experiment.id) if path.is_file() else path
         return run(experiment, data, as_of=as_of, **overrides)
-    except NotImplementedError as e:
-        _not_ready(e, overrides.get("method") or experiment.analysis.method)
-    except (ValueError, KeyError, TypeError) as e:
+    except ValueError as e:
         raise InputError(f"{experiment.id}: {_message(e)}") from None
 
 
@@ -351,8 +428,3 @@ def _message(e: BaseException) -> str:
     if isinstance(e, KeyError) and e.args:
         return str(e.args[0])
     return str(e) or type(e).__name__
-
-
-def _not_ready(e: NotImplementedError, method: str | None) -> NoReturn:
-    what = f"the {method} method" if method else "this analysis"
-    raise MethodUnavailable(f"{what} is not available in this build yet ({e or 'pending'})")

@@ -7,6 +7,12 @@ SOURCE itself when it holds ``exposures.*`` and ``conversions.*`` logs for
 all experiments (or SOURCE is one unit-level file with an ``experiment``
 column). An experiment without data, or whose data cannot be analysed, gets a
 "not analysed" section saying why; the report is still written.
+
+Exit status, so that a scheduled job notices (:data:`EXIT_CODES`): 0 when every
+experiment was analysed, 3 when the report was written but some experiments could not
+be analysed (one line on stderr names them), 1 when a ``--fail-on`` condition holds
+(SRM alarm, an experiment not analysed, a broken guardrail), 2 for bad input (nothing
+written).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from typing import Any
 import click
 
 from abtest.analysis.experiment import find_log
-from abtest.cli._common import fail_usage
+from abtest.cli._common import fail_usage, write_atomic
 from abtest.cli.analyze import (
     TABLE_SUFFIXES,
     InputError,
@@ -30,6 +36,19 @@ from abtest.cli.analyze import (
 )
 
 STATUSES = ("draft", "running", "stopped", "concluded")
+FORMATS = {
+    "html": (".html", ".htm"),
+    "markdown": (".md", ".markdown"),
+    "csv": (".csv",),
+    "json": (".json",),
+}
+FAIL_ON = ("srm", "not-analysed", "guardrail")
+EXIT_CODES = {
+    0: "report written; every experiment analysed",
+    1: "report written; a --fail-on condition holds",
+    2: "bad input or usage; nothing written",
+    3: "report written; some experiments could not be analysed",
+}
 
 
 @click.command(cls=OneLineErrors)
@@ -47,12 +66,15 @@ STATUSES = ("draft", "running", "stopped", "concluded")
     help="ISO week of the report, e.g. 2026-W47 (default: this week); event logs are "
     "cut at its Sunday.",
 )
-@click.option("--out", metavar="FILE", help="Write here (.html or .md) instead of stdout.")
+@click.option(
+    "--out", metavar="FILE", help="Write here (.html, .md, .csv or .json) instead of stdout."
+)
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["html", "markdown"]),
-    help="Default: from --out's suffix (.md -> markdown), else html.",
+    type=click.Choice(list(FORMATS)),
+    help="Default: from --out's suffix, else html. csv: one tidy row per experiment, "
+    "goal and variant; json: every experiment's analysis.",
 )
 @click.option(
     "--status",
@@ -60,6 +82,14 @@ STATUSES = ("draft", "running", "stopped", "concluded")
     multiple=True,
     type=click.Choice(STATUSES),
     help="Experiments with this status (repeatable; default running).",
+)
+@click.option(
+    "--fail-on",
+    "fail_on",
+    multiple=True,
+    type=click.Choice(FAIL_ON),
+    help="Exit 1 (after writing the report) when an experiment has an SRM alarm, could "
+    "not be analysed, or breaks a guardrail. Repeatable; for CI.",
 )
 @click.option("--no-plots", is_flag=True, help="Leave the plots out.")
 def report(
@@ -69,6 +99,7 @@ def report(
     out: str | None,
     fmt: str | None,
     statuses: tuple[str, ...],
+    fail_on: tuple[str, ...],
     no_plots: bool,
 ) -> None:
     """Weekly report over the running experiments of REGISTRY.
@@ -86,17 +117,25 @@ def report(
                                  file with an experiment column
 
     \b
+    Exit status: 0 every experiment analysed; 3 the report was written but some
+    experiments could not be analysed (named on stderr); 1 a --fail-on condition
+    holds; 2 bad input (nothing written).
+
+    \b
     Example:
       abtest report experiments/ --data events/ --week 2026-W47 --out report.html
+      abtest report experiments/ --data events/ --out results.csv --fail-on srm
     """
+    from abtest.cli._common import check_output, one_line_warnings, output_format
     from abtest.report.weekly import parse_week, weekly_report
 
+    one_line_warnings()
     try:
         parsed_week = parse_week(week)
     except ValueError as e:
         fail_usage(f"--week: {e}")
-    if fmt is None:
-        fmt = "markdown" if out and Path(out).suffix.lower() in (".md", ".markdown") else "html"
+    fmt = output_format(out, fmt, FORMATS, "html")
+    check_output(out, [source, registry])
     data = Path(source)
     if not data.exists():
         fail_usage(f"--data {source}: not found")
@@ -116,23 +155,98 @@ def report(
             step(exp.id)
     with _progress(len(entries), "Rendering") as step:
         try:
-            text = weekly_report(
-                entries,
-                week=parsed_week.start,
-                fmt=fmt,
-                out_path=out,
-                plots=not no_plots,
-                on_progress=step,
-            )
+            if fmt in ("csv", "json"):
+                text = tidy_csv(entries) if fmt == "csv" else entries_json(entries)
+                if out is not None:
+                    write_atomic(out, text)
+            else:
+                text = weekly_report(
+                    entries,
+                    week=parsed_week.start,
+                    fmt=fmt,
+                    out_path=out,
+                    plots=not no_plots,
+                    on_progress=step,
+                )
         except OSError as e:
             fail_usage(f"cannot write {out}: {e.strerror or e}")
     if out is None:
         click.echo(text, nl=not text.endswith("\n"))
-    else:
-        n_alarm = sum(
-            1 for _, a in entries if not isinstance(a, str | None) and bool(a.srm.mismatch)
-        )
-        click.echo(f"wrote {out}: {len(entries)} experiment(s), {n_alarm} SRM alarm(s)", err=True)
+    raise SystemExit(_exit(entries, out, fail_on))
+
+
+def _exit(entries: list[tuple[Any, Any]], out: str | None, fail_on: tuple[str, ...]) -> int:
+    """The exit status (:data:`EXIT_CODES`), with one summary line on stderr."""
+    analysed = [(e, a) for e, a in entries if not isinstance(a, str | None)]
+    missing = [(e.id, a or "no data") for e, a in entries if isinstance(a, str | None)]
+    alarms = [e.id for e, a in analysed if bool(a.srm.mismatch)]
+    broken = sorted(
+        {e.id for e, a in analysed for g in a.decision.guardrails if g.status == "broken"}
+    )
+    where = f"wrote {out}" if out else "report"
+    summary = (
+        f"{where}: {len(entries)} experiment(s), {len(analysed)} analysed, "
+        f"{len(alarms)} SRM alarm(s)"
+    )
+    if missing:
+        summary += "; not analysed: " + "; ".join(f"{i} ({_short(why)})" for i, why in missing)
+    if out or missing:
+        click.echo(f"abtest: {summary}", err=True)
+    failed = [
+        name
+        for name, hit in (("srm", alarms), ("not-analysed", missing), ("guardrail", broken))
+        if name in fail_on and hit
+    ]
+    if failed:
+        click.echo(f"abtest: --fail-on {', '.join(failed)}: exit 1", err=True)
+        return 1
+    return 3 if missing else 0
+
+
+def _short(text: str, width: int = 80) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def tidy_csv(entries: list[tuple[Any, Any]]) -> str:
+    """One row per (experiment, goal, variant) of every analysed experiment, with the
+    experiment's decision; a not-analysed experiment is one row saying why."""
+    import pandas as pd
+
+    frames = []
+    for experiment, analysis in entries:
+        if isinstance(analysis, str | None):
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "experiment": [experiment.id],
+                        "decision": "not analysed",
+                        "reason": [analysis or "no data"],
+                    }
+                )
+            )
+            continue
+        t = analysis.table()
+        t.insert(0, "experiment", experiment.id)
+        t["winner"] = analysis.winner
+        t["decision"] = "winner" if analysis.winner is not None else "no winner"
+        t["reason"] = analysis.reason
+        t["srm_p_value"] = float(analysis.srm.p_value)
+        frames.append(t)
+    return pd.concat(frames, ignore_index=True).to_csv(index=False)
+
+
+def entries_json(entries: list[tuple[Any, Any]]) -> str:
+    """Every experiment's :meth:`Analysis.to_dict`, or why it was not analysed."""
+    import json
+
+    out = [
+        {"experiment": e.id, "analysed": False, "reason": a or "no data"}
+        if isinstance(a, str | None)
+        else {"analysed": True, **a.to_dict()}
+        for e, a in entries
+    ]
+    return json.dumps(out, indent=2, allow_nan=False) + "\n"
 
 
 def _analysis_or_reason(experiment: Any, data: Path, as_of: Any) -> Any:

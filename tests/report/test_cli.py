@@ -152,7 +152,7 @@ def test_analyze_bad_counts_one_line(tmp_path, content, message):
         (["--counts", "{counts}", "--format", "xml"], "'xml' is not one of"),
         (["--counts", "{counts}", "--alpha", "2"], "--alpha 2.0: must be strictly between"),
         (["--counts", "{counts}", "--control", "nope"], "control='nope' is not a variant"),
-        ([], "give --counts FILE, or EXPERIMENT_ID"),
+        ([], "give --counts FILE, --data UNITS.csv, or EXPERIMENT_ID"),
         (["hero-cta"], "needs --registry and --data"),
         (["--counts", "{counts}", "hero-cta"], "give either --counts FILE or"),
     ],
@@ -254,9 +254,14 @@ def test_analyze_registry_experiment_on_event_logs(registry, tmp_path):
 def test_report_html_over_registry(registry, units_csv, tmp_path):
     out = tmp_path / "report.html"
     r = run("report", registry, "--data", units_csv.parent, "--week", "2026-W47", "--out", out)
-    assert r.exit_code == 0, r.output
-    # not a terminal: no progress bar, just the one summary line
-    assert r.stderr.splitlines() == [f"wrote {out}: 2 experiment(s), 0 SRM alarm(s)"]
+    # written, but pricing-page has no data: exit 3 (a scheduled job notices), and the
+    # one summary line names it (not a terminal: no progress bar)
+    assert r.exit_code == 3, r.output
+    (line,) = r.stderr.splitlines()
+    assert line.startswith(
+        f"abtest: wrote {out}: 2 experiment(s), 1 analysed, 0 SRM alarm(s); not analysed: "
+        "pricing-page (no data for pricing-page"
+    )
     html = out.read_text()
     assert "Weekly experiment report: 2026-W47" in html
     assert 'id="exp-hero-cta"' in html and 'id="exp-pricing-page"' in html
@@ -268,7 +273,7 @@ def test_report_html_over_registry(registry, units_csv, tmp_path):
 def test_report_markdown_with_images(registry, units_csv, tmp_path):
     out = tmp_path / "weekly.md"
     r = run("report", registry, "--data", units_csv.parent, "--week", "2026-W47", "--out", out)
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 3, r.output  # pricing-page has no data
     assert (tmp_path / "weekly_files" / "hero-cta-lift.png").exists()
     assert "](weekly_files/hero-cta-lift.png)" in out.read_text()
 
@@ -285,7 +290,7 @@ def test_report_to_stdout_and_status_filter(registry, units_csv):
         "2026-W47",
         "--no-plots",
     )
-    assert r.exit_code == 0
+    assert r.exit_code == 3  # pricing-page has no data
     assert r.stdout.startswith("# Weekly experiment report: 2026-W47")
     one_line_error(run("report", registry, "--data", units_csv.parent, "--status", "draft"))
 
