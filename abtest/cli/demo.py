@@ -24,8 +24,6 @@ import click
 
 from abtest.cli._common import fail_usage
 
-AS_OF = dt.date(2026, 11, 22)  # the Sunday closing ISO week 2026-W47
-
 
 @dataclass(frozen=True)
 class Scenario:
@@ -217,11 +215,13 @@ def demo(registry: str | None, out_dir: str, week: str) -> None:
     OUT/report.html; the same report can be rebuilt with
       abtest report experiments/ --data OUT/data --week 2026-W47 --out report.html
     """
+    from abtest.cli._common import one_line_warnings
     from abtest.cli._registry_plan import plan_text
     from abtest.registry import RegistryError, load_registry
     from abtest.report.weekly import parse_week, weekly_report
 
     t0 = time.perf_counter()
+    one_line_warnings()
     folder = Path(registry) if registry else default_registry()
     if folder is None:
         fail_usage("no registry found: run from the repository root or pass --registry DIR")
@@ -260,9 +260,11 @@ def demo(registry: str | None, out_dir: str, week: str) -> None:
         click.echo(f"    decision: {verdict} — {analysis.reason}")
     report = out / "report.html"
     weekly_report(entries, week=week, fmt="html", out_path=report)
+    first = running[0].id if running else "EXPERIMENT"
     click.echo(
         f"\nWeekly report: {report} ({time.perf_counter() - t0:.1f} s). Open it in a "
-        "browser; `abtest analyze EXPERIMENT --registry experiments/ --data "
-        f"{out / 'data' / 'EXPERIMENT'}` shows one experiment in the terminal."
+        "browser; to see one experiment in the terminal, with the same numbers:\n"
+        f"  abtest analyze {first} --registry {folder} --data {out / 'data' / first} "
+        f"--as-of {as_of.isoformat()}"
     )
     sys.stdout.flush()
