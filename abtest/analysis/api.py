@@ -291,20 +291,56 @@ def _choose_metrics(
     return chosen
 
 
+BASELINE_CHECK = 0.99  # the level of the control rate's interval the plan's baseline must lie in
+# how far the sample needed at the observed rate must be from the plan's to replan: a
+# material difference, not the few percent by which a rate still maturing (units whose
+# attribution window has not closed yet) falls short of the full-window rate
+REPLAN_FACTOR = 1.25
+
+
 def _progress(design: Design, summary: Summary, first: MetricArrays) -> Progress | None:
-    """Sample collected against the plan (needs ``baseline`` and ``mde``)."""
+    """Sample collected against the plan (needs ``baseline`` and ``mde``).
+
+    The plan's baseline is checked against the data: when the primary goal is a
+    conversion, the assumed rate lies outside the 99% Wilson interval of the control's
+    observed rate (statsmodels ``proportion_confint``) and the sample the same relative
+    MDE needs at the observed rate differs from the plan's by a factor of at least
+    :data:`REPLAN_FACTOR`, the requirement is recomputed with the observed rate (same
+    MDE, power and split), and it decides whether the sample is reached and how many
+    days are left.
+    """
     if design.baseline is None or design.mde is None:
         return None
-    plan = plan_proportions(
-        design.baseline,
-        design.mde,
-        variants=len(design.variants),
-        weights=design.weights,
-        alpha=design.alpha,
-        power=design.power,
-        alternative=design.alternative,
-    )
-    planned = np.array(plan.n_per_variant, dtype=float)
+
+    def plan(baseline: float) -> tuple[np.ndarray, np.ndarray]:
+        p = plan_proportions(
+            baseline,
+            design.mde,
+            variants=len(design.variants),
+            weights=design.weights,
+            alpha=design.alpha,
+            power=design.power,
+            alternative=design.alternative,
+        )
+        return np.array(p.n_per_variant, dtype=float), np.array(p.weights)
+
+    planned, share = plan(design.baseline)
+    configured, observed_rate, interval, replanned = None, None, None, False
+    if first.kind == "binary" and first.n[0] > 0:
+        from statsmodels.stats.proportion import proportion_confint
+
+        observed_rate = float(first.sum[0] / first.n[0])
+        low, high = proportion_confint(
+            first.sum[0], first.n[0], alpha=1 - BASELINE_CHECK, method="wilson"
+        )
+        interval = (float(low), float(high))
+        target = observed_rate * (1 + design.mde)
+        if not low <= design.baseline <= high and 0 < observed_rate and 0 < target < 1:
+            needed, needed_share = plan(observed_rate)
+            factor = float(np.max(needed / planned))
+            if factor >= REPLAN_FACTOR or factor <= 1 / REPLAN_FACTOR:
+                configured = tuple(int(x) for x in planned)
+                planned, share, replanned = needed, needed_share, True
     observed = first.n
     fraction = float(np.min(observed / planned))
     daily = None
@@ -315,9 +351,17 @@ def _progress(design: Design, summary: Summary, first: MetricArrays) -> Progress
     rate = daily or expected
     days_left = None
     if rate:
-        share = np.array(plan.weights)
         need = np.max(np.maximum(planned - observed, 0) / (rate * share))
         days_left = math.ceil(need)
     return Progress(
-        tuple(int(x) for x in planned), tuple(int(x) for x in observed), fraction, days_left, daily
+        tuple(int(x) for x in planned),
+        tuple(int(x) for x in observed),
+        fraction,
+        days_left,
+        daily,
+        assumed_baseline=design.baseline,
+        observed_baseline=observed_rate,
+        observed_interval=interval,
+        replanned=replanned,
+        configured_per_variant=configured,
     )

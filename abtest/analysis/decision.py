@@ -40,13 +40,24 @@ CORRECTION_NAMES = {
 
 @dataclass(frozen=True)
 class Progress:
-    """Sample collected against the plan."""
+    """Sample collected against the plan.
+
+    When the data contradicts the plan's baseline (the control's observed rate puts the
+    assumed one outside its 99% interval), ``replanned`` is True and
+    ``planned_per_variant`` is the sample the same relative MDE needs at the observed
+    rate; ``configured_per_variant`` keeps the plan's own figure.
+    """
 
     planned_per_variant: tuple[int, ...]
     observed_per_variant: tuple[int, ...]
     fraction: float  # of the planned sample, the least-filled variant
     days_left: int | None  # at current (or expected) traffic
     daily_units: float | None
+    assumed_baseline: float | None = None
+    observed_baseline: float | None = None
+    observed_interval: tuple[float, float] | None = None  # 99% (Wilson) of the control rate
+    replanned: bool = False
+    configured_per_variant: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -293,12 +304,19 @@ def _so_far(ctx: Context) -> str:
 
 
 def _progress_sentence(progress: Progress) -> str:
-    """'41% of the planned sample, about 9 more days at current traffic'."""
+    """'41% of the planned sample, about 9 more days at current traffic'; when the data
+    contradicts the plan's baseline, the sample is the one the observed rate needs."""
     more = ""
     if progress.days_left is not None:
         plural = "s" if progress.days_left != 1 else ""
         basis = "current" if progress.daily_units else "expected"
         more = f", about {progress.days_left} more day{plural} at {basis} traffic"
+    if progress.replanned:
+        return (
+            f"{progress.fraction:.0%} of the sample needed at the observed control rate "
+            f"{progress.observed_baseline:.2%} (the plan assumed {progress.assumed_baseline:.2%})"
+            f"{more}"
+        )
     return f"{progress.fraction:.0%} of the planned sample{more}"
 
 

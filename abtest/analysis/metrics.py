@@ -56,7 +56,7 @@ def metric_arrays(
         missing = [v for v in variants if (metric, v) not in position]
         if missing:
             have = [v for (m, v) in position if m == metric]
-            raise KeyError(
+            raise ValueError(
                 f"metric {metric!r} has no data for variant(s) {', '.join(missing)}; "
                 f"the data has {', '.join(map(str, have)) or 'no variants'}"
             )

@@ -160,6 +160,15 @@ class Analysis:
                 "observed_per_variant": list(self.progress.observed_per_variant),
                 "fraction": clean(self.progress.fraction),
                 "days_left": self.progress.days_left,
+                "assumed_baseline": clean(self.progress.assumed_baseline),
+                "observed_baseline": clean(self.progress.observed_baseline),
+                "observed_interval": None
+                if self.progress.observed_interval is None
+                else [clean(x) for x in self.progress.observed_interval],
+                "replanned": self.progress.replanned,
+                "configured_per_variant": None
+                if self.progress.configured_per_variant is None
+                else list(self.progress.configured_per_variant),
             },
             "results": records(self.table()),
             "funnel": records(self.funnel),

@@ -405,13 +405,24 @@ def _checks(analysis: Analysis) -> tuple[Check, ...]:
             f"{fmt.count(p.observed_per_variant[least])} of "
             f"{fmt.count(p.planned_per_variant[least])} units)"
         )
+        if p.replanned:
+            low, high = p.observed_interval or (float("nan"),) * 2
+            text = (
+                f"the plan assumed a {fmt.pct(p.assumed_baseline)} control rate, but the "
+                f"control converts at {fmt.pct(p.observed_baseline)} (99% interval "
+                f"{fmt.pct(low)} to {fmt.pct(high)}); at that rate the same MDE needs "
+                f"{fmt.count(p.planned_per_variant[least])} units per variant (the plan "
+                f"said {fmt.count((p.configured_per_variant or p.planned_per_variant)[least])}"
+                f"): {p.fraction:.0%} of it (least-filled variant "
+                f"{fmt.count(p.observed_per_variant[least])} units)"
+            )
         if p.fraction < 1 and p.days_left is not None:
             text += f"; about {fmt.plural(p.days_left, 'more day')} at " + (
                 f"current traffic ({fmt.count(p.daily_units)} units/day)"
                 if p.daily_units
                 else "expected traffic"
             )
-        out.append(Check("Sample", "ok" if p.fraction >= 1 else "warn", text))
+        out.append(Check("Sample", "ok" if p.fraction >= 1 and not p.replanned else "warn", text))
     status = {"holds": "ok", "broken": "alarm", "inconclusive": "warn"}
     for g in analysis.decision.guardrails:
         out.append(Check("Guardrail", status.get(g.status, "info"), f"{g.variant}: {g.sentence}"))

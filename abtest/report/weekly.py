@@ -184,6 +184,11 @@ def summarize_entry(item: Any, analysis: Analysis | str | None, week: Week) -> E
         sample = f"{fmt.count(sum(_units(analysis)))} units, no plan"
     else:
         sample = f"{p.fraction:.0%} of plan"
+        if p.replanned:  # the data contradicts the plan's baseline: the observed rate's need
+            sample = (
+                f"{p.fraction:.0%} of the sample needed at the observed "
+                f"{fmt.pct(p.observed_baseline)} (plan assumed {fmt.pct(p.assumed_baseline)})"
+            )
         if p.fraction < 1 and p.days_left is not None:
             sample += f", ~{fmt.plural(p.days_left, 'day')} left"
     mismatch = bool(analysis.srm.mismatch)
