@@ -75,8 +75,10 @@ def choose_unit_goals(
         if c in (variant, unit):
             continue
         col = df[c]
-        if _is_identifier(str(c), col):
+        if _ID_NAME.search(str(c)):
             skipped.append((str(c), "identifier"))
+        elif _unique_key(col):
+            skipped.append((str(c), "one distinct value per row"))
         elif conversion_values(col) is not None:
             chosen.append(str(c))
         elif pd.api.types.is_numeric_dtype(col):
@@ -100,11 +102,11 @@ def choose_unit_goals(
     return UnitGoals(tuple(chosen), tuple(skipped))
 
 
-def _is_identifier(name: str, col: pd.Series) -> bool:
-    """Named like an id (``id``, ``user_id``, ``userId``, ``userid``) or one distinct
-    non-binary value per row."""
-    if _ID_NAME.search(name):
-        return True
+def _unique_key(col: pd.Series) -> bool:
+    """Integers or text with one distinct value per row: a key, not a measurement (a
+    continuous measurement such as time on page can be unique too, and stays numeric)."""
+    if pd.api.types.is_float_dtype(col) or col.dtype == bool:
+        return False
     return len(col) > 2 and col.nunique(dropna=False) == len(col)
 
 

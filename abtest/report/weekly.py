@@ -194,7 +194,12 @@ def summarize_entry(item: Any, analysis: Analysis | str | None, week: Week) -> E
     mismatch = bool(analysis.srm.mismatch)
     srm = f"ALARM (p = {fmt.p_value(analysis.srm.p_value)})" if mismatch else "ok"
     decision = view.verdict
+    harms = analysis.decision.harms
+    if harms:  # a significant harm is never left out of the overview
+        decision += "; worse: " + ", ".join(f"{h.variant} on {h.metric}" for h in harms)
     mark = "alarm" if mismatch else "better" if analysis.winner is not None else ""
+    if harms and not mismatch:
+        mark = "alarm"
     if not mark and any(c.status == "alarm" for c in view.checks):
         mark = "alarm"
     return ExperimentSummary(
