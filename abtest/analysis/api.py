@@ -146,11 +146,12 @@ def analyze(
     first = data_by_metric[design.primary]
     srm = srm_test(first.n, weights_arr)
 
-    looks = None
+    looks = timeline = None
     if design.method == "frequentist":
-        from abtest.analysis.frequentist import frequentist_table
+        from abtest.analysis.frequentist import frequentist_table, timeline_table
 
         table, test, applied = frequentist_table(design, data_by_metric), "fixed horizon", None
+        timeline = timeline_table(design, summary, table)
     elif design.method == "bayesian":
         from abtest.analysis.bayesian import bayesian_table
 
@@ -174,6 +175,7 @@ def analyze(
         funnel=funnel_table(design, data_by_metric),
         costs=cost_table(design, data_by_metric, design.alpha),
         looks=looks,
+        timeline=timeline,
         test=test,
         correction=applied,
         notes=tuple(notes),

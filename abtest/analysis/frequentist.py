@@ -18,8 +18,15 @@ import numpy as np
 import pandas as pd
 
 from abtest.analysis.design import Design
-from abtest.analysis.metrics import Arms, MetricArrays, comparison_arms
+from abtest.analysis.metrics import (
+    Arms,
+    MetricArrays,
+    comparison_arms,
+    daily_arrays,
+    only_looks,
+)
 from abtest.analysis.table import families, finish, metric_rows
+from abtest.data.summary import COVARIATE, Summary
 from abtest.stats.compatible import compatible_levels
 from abtest.stats.results import TwoSampleResult
 from abtest.stats.wald import wald_test
@@ -62,3 +69,50 @@ def frequentist_table(design: Design, data: dict[str, MetricArrays]) -> pd.DataF
                 columns["variance_reduction"] = arms[metric].variance_reduction
             rows[metric] = metric_rows(design, data[metric], family, columns)
     return finish([rows[m] for m in data])
+
+
+def timeline_table(design: Design, summary: Summary, table: pd.DataFrame) -> pd.DataFrame | None:
+    """Per day of a daily Summary, each treatment's lift on the cumulative data so far
+    and its interval, at the level of the treatment's row in ``table`` (so the last
+    day's interval is the one the table shows); for the timeline figure. A fixed-horizon
+    interval read every day is not a sequential test: only the last day decides."""
+    if not summary.has_daily:
+        return None
+    frames = []
+    variants = list(design.variants)
+    for metric in dict.fromkeys(table["metric"]):
+        days, arr = daily_arrays(summary, design.experiment, variants, metric)
+        n = arr["n"]
+        days, arr = only_looks(days, arr, (n[0] >= 2) & np.all(n[1:] >= 2, axis=0))
+        if not days:
+            continue
+        kind = summary.kind(metric, design.experiment)
+        cov = tuple(arr[c] for c in COVARIATE) if all(c in arr for c in COVARIATE) else None
+        m = MetricArrays(metric, kind, arr["n"], arr["sum"], arr["sum_sq"], cov)
+        rows = table[(table["metric"] == metric) & ~table["is_control"]]
+        level = 1 - rows["ci_level"].to_numpy(dtype=float)[:, None]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # early days without information: NaN
+            r = compare(comparison_arms(m), level, design.alternative)
+        n, s = arr["n"], arr["sum"]
+        shape = n[1:].shape
+        for j, v in enumerate(variants[1:]):
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "metric": metric,
+                        "variant": v,
+                        "look": np.arange(1, len(days) + 1),
+                        "day": days,
+                        "n_control": n[0],
+                        "n_variant": n[j + 1],
+                        "mean_control": s[0] / n[0],
+                        "mean_variant": s[j + 1] / n[j + 1],
+                        "lift": np.broadcast_to(r.lift, shape)[j],
+                        "lift_low": np.broadcast_to(r.lift_ci[0], shape)[j],
+                        "lift_high": np.broadcast_to(r.lift_ci[1], shape)[j],
+                        "ci_level": 1 - level[j, 0],
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True) if frames else None

@@ -34,6 +34,8 @@ class Analysis:
     funnel: pd.DataFrame | None = None
     costs: pd.DataFrame | None = None
     looks: pd.DataFrame | None = None
+    # fixed horizon with daily data: each day's cumulative lift and interval (for plots)
+    timeline: pd.DataFrame | None = None
     test: str = (
         "fixed horizon"  # "fixed horizon" | "group sequential" | "always valid" | "bayesian"
     )

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from abtest.analysis.design import Design
-from abtest.analysis.metrics import MetricArrays, cuped_enough
+from abtest.analysis.metrics import MetricArrays, cuped_enough, daily_arrays, only_looks
 from abtest.analysis.table import families, finish, metric_rows
 from abtest.data.summary import COVARIATE, Summary
 from abtest.stats.always_valid import DEFAULT_N_OPT
@@ -67,14 +67,14 @@ def sequential_table(
     for metric, m in data.items():
         family = family_of[metric]
         a = alpha[family]
-        days, arr = _per_look(summary, design, metric)
+        days, arr = daily_arrays(summary, design.experiment, list(design.variants), metric)
         n = arr["n"]
-        days, arr = _only(days, arr, (n[0] >= 2) & np.all(n[1:] >= 2, axis=0))
+        days, arr = only_looks(days, arr, (n[0] >= 2) & np.all(n[1:] >= 2, axis=0))
         arms, reduction, tested = _look_arms(m.kind, arr)
         if not tested.all():  # looks before CUPED is well-posed are skipped, not tested
             arms = tuple(x[..., tested] for x in arms)
             reduction = reduction[:, tested]
-            days, arr = _only(days, arr, tested)
+            days, arr = only_looks(days, arr, tested)
         if group_sequential:
             r: Any = group_sequential_test(
                 *arms, alpha=a, spending=design.spending, max_n=max_n,
@@ -141,42 +141,6 @@ def sequential_table(
     table = finish([rows[metric] for metric in data])
     looks = pd.concat(looks_frames, ignore_index=True) if looks_frames else None
     return table, looks, "group sequential" if group_sequential else "always valid"
-
-
-def _per_look(summary: Summary, design: Design, metric: str) -> tuple[list, dict[str, np.ndarray]]:
-    """Cumulative (variants, looks) arrays from a daily Summary; one look otherwise.
-    ``n, sum, sum_sq`` and, when the Summary carries them, the covariate sums. Segments
-    are summed; a day without a row for a variant carries its previous day forward."""
-    f = summary.frame
-    cols = ["n", "sum", "sum_sq", *(c for c in COVARIATE if c in f.columns)]
-    if "day" not in f.columns:
-        arr = summary.arrays(metric, list(design.variants), design.experiment)
-        return [None], {k: v[:, None] for k, v in arr.items() if k in cols}
-    mine = (f["experiment"] == design.experiment).to_numpy() & (f["metric"] == metric).to_numpy()
-    rows = f.loc[mine]
-    days, look = np.unique(rows["day"].to_numpy(), return_inverse=True)
-    arm = {v: i for i, v in enumerate(design.variants)}
-    who = np.array([arm.get(v, -1) for v in rows["variant"].astype(object)], dtype=np.int64)
-    keep = who >= 0
-    shape = (len(design.variants), len(days))
-    seen = np.zeros(shape, dtype=bool)
-    seen[who[keep], look[keep]] = True
-    out = {}
-    for col in cols:
-        wide = np.zeros(shape)
-        np.add.at(wide, (who[keep], look[keep]), rows[col].to_numpy(dtype=float)[keep])
-        # carry a variant's cumulative sums over days it has no row (forward fill)
-        last = np.maximum.accumulate(np.where(seen, np.arange(shape[1]), -1), axis=1)
-        out[col] = np.where(last >= 0, np.take_along_axis(wide, np.maximum(last, 0), 1), 0.0)
-    return [pd.Timestamp(d).to_pydatetime() if isinstance(d, np.datetime64) else d
-            for d in days], out  # fmt: skip
-
-
-def _only(days: list, arr: dict[str, np.ndarray], keep: np.ndarray) -> tuple[list, dict]:
-    """The looks marked in ``keep``: their days and (variants, looks) arrays."""
-    return [d for d, k in zip(days, keep, strict=True) if k], {
-        k: v[:, keep] for k, v in arr.items()
-    }
 
 
 def _look_arms(

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import Formatter
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,6 +38,43 @@ PALETTE = (
     "#B8A000",  # olive
 )
 """Okabe-Ito colours (readable with colour-vision deficiencies), control in grey."""
+
+
+class PercentTicks(Formatter):
+    """Fractions as percentages with as many decimals as the tick spacing needs:
+    ticks every 2.5% read ``2.5%, 5.0%, 7.5%``, never rounded to ``2%, 5%, 8%``.
+
+    >>> f = PercentTicks()
+    >>> f.format_ticks([0.0, 0.025, 0.05, 0.075])
+    ['0.0%', '2.5%', '5.0%', '7.5%']
+    >>> f.format_ticks([-0.1, 0.0, 0.1])
+    ['-10%', '0%', '10%']
+    """
+
+    def format_ticks(self, values: Sequence[float]) -> list[str]:
+        self._decimals = _decimals_for(values)
+        return [self(v) for v in values]
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        decimals = getattr(self, "_decimals", None)
+        if decimals is None:
+            axis = getattr(self, "axis", None)
+            decimals = _decimals_for(axis.get_majorticklocs() if axis is not None else [x])
+        return f"{x * 100:.{decimals}f}%"
+
+
+def _decimals_for(values: Sequence[float]) -> int:
+    """The fewest decimals (of a percentage) that tell the ticks' spacing exactly."""
+    ticks = sorted(float(v) * 100 for v in values)
+    steps = [b - a for a, b in itertools.pairwise(ticks) if b > a]
+    if not steps:
+        return 0
+    step = min(steps)
+    for decimals in range(4):
+        if abs(round(step, decimals) - step) < 1e-6 * max(abs(step), 1):
+            return decimals
+    return 4
+
 
 _GRID = "#E6E6E6"
 _ZERO = "#888888"

@@ -15,13 +15,20 @@ _ICONS = {"ok": "✅", "warn": "⚠️", "alarm": "🚨", "info": "ℹ️"}
 _SPECIAL = re.compile(r"([\\`*_|])")
 
 
+_TAG = re.compile(r"<(?=[A-Za-z/!?])")  # a "<" that could open an HTML tag or comment
+
+
 def escape(text: str) -> str:
-    r"""Escape Markdown (and inline HTML, as entities) so user text shows as typed.
+    r"""Escape Markdown and inline HTML so user text shows as typed, and nothing else:
+    a ``<`` that could open a tag becomes ``&lt;``, but ``p < 0.001`` stays as written
+    (an entity there shows as ``&lt;`` wherever the Markdown is read as text).
 
     >>> escape("<script>|x* [a](b)")
-    '&lt;script&gt;\\|x\\* [a]\\(b)'
+    '&lt;script>\\|x\\* [a]\\(b)'
+    >>> escape("SRM p = 3.2e-08 < 0.001")
+    'SRM p = 3.2e-08 < 0.001'
     """
-    text = _SPECIAL.sub(r"\\\1", text).replace("<", "&lt;").replace(">", "&gt;")
+    text = _TAG.sub("&lt;", _SPECIAL.sub(r"\\\1", text))
     return text.replace("](", "]\\(").replace("\n", " ")
 
 

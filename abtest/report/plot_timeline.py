@@ -13,7 +13,14 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from abtest.report import format as fmt
-from abtest.report.figure_style import _ZERO, ReportFigure, _binary, _style, variant_colors
+from abtest.report.figure_style import (
+    _ZERO,
+    PercentTicks,
+    ReportFigure,
+    _binary,
+    _style,
+    variant_colors,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,17 +47,23 @@ def timeline_plot(
     With a sequential analysis the lift panel shows each look's interval from
     ``analysis.looks`` (the confidence sequence, or the repeated confidence
     interval of a group sequential design) and marks the first look where the
-    comparison became significant. Otherwise it needs daily cumulative rows in
-    the Summary and shows the point lift only.
+    comparison became significant. A fixed-horizon analysis of daily data shows
+    each day's interval from ``analysis.timeline`` (at the level of the table's
+    row, so that day-1 noise does not set the scale; no day is marked significant:
+    only the last decides). Otherwise the point lift only.
     """
     d = analysis.design
     metric = metric or analysis.primary
     binary = _binary(analysis, metric)
     looks = analysis.looks
+    days = analysis.timeline
     if looks is not None and not looks.empty and int(looks["look"].max()) > 1:
         frame = looks[looks["metric"] == metric]
         if frame.empty:
             raise ValueError(f"no sequential looks for metric {metric!r}")
+        series = _series_from_looks(frame, d.variants)
+    elif days is not None and not days[days["metric"] == metric].empty:
+        frame = days[days["metric"] == metric]
         series = _series_from_looks(frame, d.variants)
     elif analysis.summary.has_daily:
         frame = None
@@ -102,7 +115,7 @@ def timeline_plot(
                 color=c,
             )
     _clip_lift_axis(bottom, lifts)
-    bottom.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
+    bottom.yaxis.set_major_formatter(PercentTicks())
     bottom.set_ylabel(f"relative lift vs {d.variants[0]}")
     bottom.set_xlabel("day" if _dated(x) else "look")
     handles, labels = bottom.get_legend_handles_labels()
@@ -138,6 +151,8 @@ def _band_label(d: Any, looks: pd.DataFrame | None) -> str | None:
     # the level the looks were computed at (Bonferroni-split across arms and goals)
     level_value = float(looks["ci_level"].iloc[0]) if "ci_level" in looks.columns else 1 - d.alpha
     level = f"{level_value:.1%}".replace(".0%", "%")
+    if "significant" not in looks.columns:  # a fixed-horizon design's daily intervals
+        return f"{level} CI of each day's data (fixed horizon: decide on the last day)"
     if "boundary" in looks.columns:
         spending = "O'Brien-Fleming" if d.spending == "obrien-fleming" else "Pocock"
         sided = "" if getattr(d, "alternative", "two-sided") == "two-sided" else "one-sided "
@@ -164,7 +179,7 @@ def _series_from_looks(
             part["lift"].to_numpy(float),
             part["lift_low"].to_numpy(float),
             part["lift_high"].to_numpy(float),
-            part["significant"].to_numpy(bool),
+            part["significant"].to_numpy(bool) if "significant" in part.columns else None,
         )
     if x is None:
         raise ValueError("no looks to plot")

@@ -24,12 +24,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from abtest.report import format as fmt
 from abtest.report.figure_style import (
     _ZERO,
     PALETTE,
+    PercentTicks,
     ReportFigure,
     _binary,
     _control_mask,
@@ -178,7 +179,7 @@ def lift_plot(
     lo, hi = min(span), max(span)
     pad = 0.08 * (hi - lo or 0.1)
     ax.set_xlim(lo - pad, hi + pad)
-    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=_decimals(hi - lo)))
+    ax.xaxis.set_major_formatter(PercentTicks())
     control = d.variants[0]
     ax.set_xlabel(f"relative lift vs {control} ({_interval_phrase(analysis)})")
     ax.set_title(f"{d.name or d.experiment}: lift per goal", loc="left", fontsize=11)
@@ -224,10 +225,6 @@ def _interval_phrase(analysis: Analysis) -> str:
     elif d.method == "sequential" and not d.looks:
         kind = "confidence sequences"
     return f"{kind}, {lv}" if len(levels) > 1 else f"{lv} {kind}"
-
-
-def _decimals(span: float) -> int:
-    return 0 if span >= 0.2 else 1 if span >= 0.02 else 2
 
 
 # -- posterior densities ----------------------------------------------------------------------
@@ -307,17 +304,18 @@ def funnel_plot(analysis: Analysis, *, figsize: tuple[float, float] | None = Non
     k = len(variants)
     width = 0.8 / k
     fig = ReportFigure(
-        figsize=figsize or (max(8.0, 2.2 * len(steps) + 3), 4.4), layout="constrained"
+        figsize=figsize or (max(9.0, 2.6 * len(steps) + 3), 5.2), layout="constrained"
     )
     left, right = fig.subplots(1, 2, width_ratios=(len(steps), max(len(steps) - 1, 1)))
     pos = np.arange(len(steps))
+    label_size, tick_size = 9.5, 10
     for j, v in enumerate(variants):
         part = f[f["variant"] == v].set_index("step").reindex(steps)
         rate = part["rate_of_exposed"].to_numpy(float)
         bars = left.bar(
             pos + (j - (k - 1) / 2) * width, rate, width * 0.95, color=colors[v], label=v
         )
-        left.bar_label(bars, labels=[_bar_pct(r) for r in rate], fontsize=7.5, padding=2)
+        left.bar_label(bars, labels=[_bar_pct(r) for r in rate], fontsize=label_size, padding=2)
         conv = part["step_conversion"].to_numpy(float)[1:]
         if len(steps) > 1:
             bars = right.bar(
@@ -327,20 +325,34 @@ def funnel_plot(analysis: Analysis, *, figsize: tuple[float, float] | None = Non
                 color=colors[v],
                 label=v,
             )
-            right.bar_label(bars, labels=[_bar_pct(r) for r in conv], fontsize=7.5, padding=2)
-    left.set_xticks(pos, steps)
-    left.set_ylabel("share of exposed units")
-    left.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
-    left.set_title(f"{d.name or d.experiment}: funnel", loc="left", fontsize=11)
-    left.set_ylim(0, 1.1)
-    left.legend(frameon=False, fontsize=8.5)
+            right.bar_label(
+                bars, labels=[_bar_pct(r) for r in conv], fontsize=label_size, padding=2
+            )
+    left.set_xticks(pos, steps, fontsize=tick_size)
+    left.set_ylabel("share of exposed units (log scale)", fontsize=tick_size)
+    # a funnel spans 100% of visitors to well under 1% of customers: on a log scale
+    # every step's bar (and its label) stays readable
+    rates = f["rate_of_exposed"].to_numpy(float)
+    positive = rates[np.isfinite(rates) & (rates > 0)]
+    left.set_yscale("log")
+    left.set_ylim(float(positive.min()) / 2 if positive.size else 1e-3, 2.0)
+    left.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: _bar_pct(v)))
+    left.tick_params(labelsize=tick_size)
+    left.set_title(f"{d.name or d.experiment}: funnel", loc="left", fontsize=12)
+    left.legend(frameon=False, fontsize=tick_size)
     _style(left, grid="y")
     if len(steps) > 1:
-        right.set_xticks(pos[1:] - 1, [f"{a} → {b}" for a, b in itertools.pairwise(steps)])
+        right.set_xticks(
+            pos[1:] - 1,
+            [f"{a} → {b}" for a, b in itertools.pairwise(steps)],
+            fontsize=tick_size,
+            rotation=20 if len(steps) > 3 else 0,
+        )
         top = np.nanmax(f["step_conversion"].to_numpy(float)[len(variants) :], initial=0.0)
         right.set_ylim(0, max(top * 1.18, 0.05))
-        right.set_title("step-to-step conversion", loc="left", fontsize=11)
-        right.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
+        right.set_title("step-to-step conversion", loc="left", fontsize=12)
+        right.yaxis.set_major_formatter(PercentTicks())
+        right.tick_params(labelsize=tick_size)
         _style(right, grid="y")
     else:
         right.set_visible(False)

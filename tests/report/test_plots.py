@@ -8,6 +8,7 @@ from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from abtest.report.figure_style import PercentTicks
 from abtest.report.plots import PALETTE, available_plots, plot, variant_colors
 
 
@@ -22,7 +23,7 @@ def test_lift_forest_one_errorbar_per_variant_and_goal(multi):
     bars = errorbars(ax)
     treatments = len(multi.design.variants) - 1
     assert len(bars) == treatments * len(multi.design.metrics) == 8
-    assert isinstance(ax.xaxis.get_major_formatter(), PercentFormatter)
+    assert isinstance(ax.xaxis.get_major_formatter(), PercentTicks)
     assert any(list(line.get_xdata()) == [0, 0] for line in ax.lines)  # vertical line at 0
     assert "relative lift vs control" in ax.get_xlabel()
     # significant comparisons are filled, the others hollow
@@ -75,7 +76,7 @@ def test_timeline_from_sequential_looks(group_sequential):
     assert "b lift" in labels
     assert any("repeated CI" in t.get_text() for t in bottom.get_legend().get_texts())
     assert any("significant" in t.get_text() for t in bottom.texts)
-    assert isinstance(bottom.yaxis.get_major_formatter(), PercentFormatter)
+    assert isinstance(bottom.yaxis.get_major_formatter(), PercentTicks)
 
 
 def test_timeline_always_valid_band(sequential_daily):
@@ -90,7 +91,22 @@ def test_timeline_from_daily_summary_without_sequential():
 
     a = abtest.analyze(daily_summary())
     top, bottom = plot(a, "timeline").axes
-    assert len(top.lines) == 2 and len(bottom.collections) == 0  # no interval to draw
+    # each day's fixed-horizon interval as a band, at the table row's level (the last
+    # day's is the table's), and no day marked significant: only the last decides
+    assert len(top.lines) == 2 and len(bottom.collections) == 1
+    last = a.timeline.iloc[-1]
+    row = a.table().set_index("variant").iloc[1]
+    assert (last["lift_low"], last["lift_high"]) == pytest.approx(
+        (row["lift_low"], row["lift_high"]), rel=1e-12
+    )
+    legend = [t.get_text() for t in bottom.get_legend().get_texts()]
+    assert "95% CI of each day's data (fixed horizon: decide on the last day)" in legend
+    assert not any("significant" in t.get_text() for t in bottom.texts)
+
+
+def test_lift_ticks_keep_the_decimals_their_spacing_needs():
+    # ticks every 2.5% once read "2%, 5%, 8%"
+    assert PercentTicks().format_ticks([0.025, 0.05, 0.075]) == ["2.5%", "5.0%", "7.5%"]
 
 
 def test_timeline_needs_data_over_time(udacity):
@@ -106,6 +122,10 @@ def test_funnel_one_bar_per_step_and_variant(multi):
     assert len(left.patches) == steps * len(multi.design.variants) == 9
     assert len(right.patches) == (steps - 1) * len(multi.design.variants)
     assert [t.get_text() for t in left.get_xticklabels()] == ["visitor", "click", "signup"]
+    # readable labels (7.5 pt before) and a log scale, so that a 0.5% step is not a sliver
+    assert left.get_yscale() == "log"
+    assert min(t.get_fontsize() for t in left.texts) >= 9
+    assert min(t.get_fontsize() for t in left.get_xticklabels()) >= 10
 
 
 def test_unknown_kind(udacity):

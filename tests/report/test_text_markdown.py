@@ -88,9 +88,17 @@ def test_markdown_udacity_row(udacity):
 def test_markdown_escapes_user_text(hostile):
     md = render_markdown(hostile)
     assert "<script" not in md and "<img" not in md and "</" not in md
-    assert "&lt;script&gt;" in md
+    assert "&lt;script>" in md  # the tag cannot open; ">" alone is harmless text
     # a pipe in a variant name must not split the table row
     assert "evil \\| name" in md
+
+
+def test_markdown_keeps_a_less_than_sign_that_opens_no_tag():
+    import abtest
+
+    a = abtest.analyze(abtest.Summary.from_counts({"control": (1000, 10000), "b": (1400, 11000)}))
+    md = render_markdown(a)  # an SRM alarm: "... p = 1.1e-12 < 0.001) ..."
+    assert "< 0.001" in md and "&lt;" not in md
 
 
 def test_markdown_links_images_when_given(udacity):

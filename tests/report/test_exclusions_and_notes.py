@@ -1,0 +1,66 @@
+"""What the data left out, and what the analysis pooled, is said in every output
+(#14 items 5 and 10)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+import abtest
+from abtest.report.weekly import weekly_report
+
+
+def with_exclusions(multi: int, before: int) -> abtest.Summary:
+    s = abtest.Summary.from_counts({"control": (1000, 40000), "b": (1150, 40000)})
+    ex = pd.DataFrame(
+        {
+            "experiment": "experiment",
+            "variant": ["control", "b", "control", "b"],
+            "metric": ["", "", "conversion", "conversion"],
+            "reason": ["multiple_variants"] * 2 + ["before_exposure"] * 2,
+            "units": [multi, multi + 1, before, before + 4],
+        }
+    )
+    return abtest.Summary(s.frame, exclusions=ex)
+
+
+def test_exclusions_are_counted_per_variant_in_every_output():
+    # homepage-headline in the demo: 841 multi-variant units (1.0% of 80,841) and 6,804
+    # units with goal events before their exposure
+    a = abtest.analyze(with_exclusions(420, 3400))
+    assert a.exclusions["units"].sum() == 420 + 421 + 3400 + 3404
+    text = a.to_text()
+    line = next(x for x in text.splitlines() if "Exclusions" in x)
+    assert "[!]" in line  # above 1% of units: a check badge
+    for out in (text, a.to_markdown(), a.to_html(plots=False)):
+        flat = " ".join(out.split())
+        assert "841 units seen in several variants (control 420, b 421)" in flat
+        assert "6,804 units with goal events before their first exposure" in flat
+    d = json.loads(json.dumps(a.to_dict(), allow_nan=False))
+    assert {(r["variant"], r["reason"], r["units"]) for r in d["exclusions"]} >= {
+        ("control", "multiple_variants", 420),
+        ("b", "multiple_variants", 421),
+    }
+    weekly = weekly_report([({"id": "x"}, a)], week="2026-W47", fmt="markdown")
+    assert "841 units seen in several variants" in weekly
+
+
+def test_few_exclusions_are_information_not_a_warning():
+    a = abtest.analyze(with_exclusions(40, 0))  # 81 of 80,081 units: 0.1%
+    line = next(x for x in a.to_text().splitlines() if "Exclusions" in x)
+    assert "[·] 0.1% of units excluded: 81 units seen in several variants" in line
+
+
+def test_pooled_segments_are_said():
+    rows = [
+        {"experiment": "e", "variant": v, "metric": "signup", "kind": "binary", "device": d,
+         "n": 1000, "sum": s, "sum_sq": s}
+        for v, d, s in [("control", "mobile", 90), ("b", "mobile", 120),
+                        ("control", "desktop", 110), ("b", "desktop", 115)]
+    ]  # fmt: skip
+    a = abtest.analyze(abtest.Summary(pd.DataFrame(rows), segments=["device"]))
+    assert a.results.loc[1, "n"] == 2000  # pooled
+    said = dict(a.notes)["Segments"]
+    assert said.startswith("pooled: the data is split by device")
+    assert "Segments" in a.to_text() and "pooled: the data is split by device" in a.to_markdown()
