@@ -166,8 +166,9 @@ def find_harms(ctx: Context) -> list[Harm]:
 
 def _harm_clause(ctx: Context, harms: list[Harm], skip_primary: bool = False) -> str:
     """``; c is significantly worse on retention_7: -4.3% [...], p = 0.0016`` per harm."""
+    how = "credibly" if ctx.test == "bayesian" else "significantly"
     parts = [
-        f"{h.variant} is significantly worse on {h.metric}: {_sentence(ctx, h.row)}"
+        f"{h.variant} is {how} worse on {h.metric}: {_sentence(ctx, h.row)}"
         for h in harms
         if not (skip_primary and h.metric == ctx.design.primary)
     ]

@@ -431,7 +431,8 @@ def _checks(analysis: Analysis) -> tuple[Check, ...]:
             Check(
                 "Harm",
                 "alarm",
-                f"{h.variant} is significantly worse than {d.variants[0]} on {h.metric} "
+                f"{h.variant} is {'credibly' if analysis.test == 'bayesian' else 'significantly'}"
+                f" worse than {d.variants[0]} on {h.metric} "
                 f"(lift {fmt.pct(h.row['lift'], signed=True)} "
                 f"{fmt.interval(h.row['lift_low'], h.row['lift_high'])})",
             )
