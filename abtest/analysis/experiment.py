@@ -150,22 +150,60 @@ def analyze_experiment(
 
 
 def _summarize_logs(experiment: Any, logs: tuple, as_of: Any, columns: Any) -> Summary:
-    """``logs``: exposures, conversions and the covariate (or None)."""
+    """``logs``: exposures, conversions and the covariate (or None). Without ``columns``,
+    the experiment's ``data.columns`` mapping is used when the logs have the mapped
+    columns, else the canonical names (a local copy of the logs often has those)."""
     exposures, conversions, covariate = logs
+    if columns is None:
+        data_cfg = getattr(experiment, "data", None)
+        mapping = dict(data_cfg.columns) if data_cfg is not None else {}
+        if mapping and _lacks_mapped_columns(mapping, exposures, conversions):
+            mapping = {}
+        columns = mapping or None
+    return summarize_experiment(
+        experiment, exposures, conversions, as_of=as_of, columns=columns, covariate=covariate
+    )
 
-    def run(mapping: Any) -> Summary:
-        return summarize_experiment(
-            experiment, exposures, conversions, as_of=as_of, columns=mapping, covariate=covariate
-        )
 
-    if columns is not None:
-        return run(columns)
-    data_cfg = getattr(experiment, "data", None)
-    mapping = dict(data_cfg.columns) if data_cfg is not None else {}
-    if mapping:
-        try:
-            return run(mapping)
-        except ValueError as exc:
-            if "has no column" not in str(exc):
-                raise
-    return run(None)
+def _lacks_mapped_columns(mapping: dict[str, Any], *sources: Any) -> bool:
+    """Whether a log lacks a column the mapping names while it has the canonical one
+    (read from the file's header or schema, not the data); False when unknown."""
+    flat = {k: v for k, v in mapping.items() if isinstance(v, str)}
+    for source in sources:
+        names = _column_names(source)
+        if names is None:
+            continue
+        for canonical, mapped in flat.items():
+            if mapped not in names and canonical in names:
+                return True
+    return False
+
+
+def _column_names(source: Any) -> set[str] | None:
+    """The column names of a log: a DataFrame's, a Parquet file's schema, a CSV file's
+    header (the first file of a folder); None for other sources (Ibis tables, globs)."""
+    if isinstance(source, pd.DataFrame):
+        return {str(c) for c in source.columns}
+    if not isinstance(source, str | Path):
+        return None
+    path = Path(source)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in LOG_SUFFIXES)
+        if not files:
+            return None
+        path = files[0]
+    if not path.is_file():
+        return None
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            import pyarrow.parquet as pq
+
+            return set(pq.read_schema(path).names)
+        if path.suffix.lower() == ".csv":
+            import csv
+
+            with path.open(newline="", encoding="utf-8-sig") as fh:
+                return {c.strip() for c in next(csv.reader(fh), [])}
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None  # the data layer reports an unreadable file with its own message
+    return None
