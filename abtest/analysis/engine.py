@@ -156,7 +156,7 @@ def adjust_families(table: pd.DataFrame, design: Design) -> pd.DataFrame:
         mask = (table["family"] == family) & ~table["is_control"]
         if mask.any():
             table.loc[mask, "p_adjusted"] = adjust_p_values(
-                table.loc[mask, "p_value"].to_numpy(), design.correction
+                table.loc[mask, "p_value"].to_numpy(), design.correction, nan_policy="omit"
             )
     table["significant"] = (table["p_adjusted"] < design.alpha) & ~table["is_control"]
     return table
