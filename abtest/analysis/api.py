@@ -142,7 +142,8 @@ def analyze(
         summary, design.experiment, variants, [m.id for m in design.metrics or ()]
     )
     _check_units(design, data_by_metric)
-    weights_arr = np.array(design.weights or [1.0] * len(design.variants))
+    k = len(design.variants)
+    weights_arr = np.array(design.weights) if design.weights else np.full(k, 1 / k)
     first = data_by_metric[design.primary]
     srm = srm_test(first.n, weights_arr)
 

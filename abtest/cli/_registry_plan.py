@@ -1,7 +1,7 @@
 """``abtest plan EXPERIMENT_ID --registry DIR``: the plan of one registry entry.
 
 Per-variant sample size and days needed (:func:`abtest.stats.plan_proportions`,
-printed by :func:`abtest.cli.plan.format_plan`), the schedule against the
+printed by :func:`abtest.cli.plan_text.format_plan`), the schedule against the
 experiment's ``start`` and ``end``, and the MDE reachable with the traffic
 expected by ``end`` (:func:`abtest.stats.mde_proportions`).
 """
@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from abtest.cli._common import UsageProblem
+from abtest.cli.plan_text import format_plan, percent
 from abtest.registry.checks import did_you_mean
 from abtest.registry.problems import RegistryError
 from abtest.registry.registry import FileResult, find_experiment_files, load_file
@@ -51,10 +52,6 @@ def _find(experiment_id: str, registry_dir: str | os.PathLike[str]) -> Experimen
     if not entry.ok or entry.experiment is None:
         raise RegistryError(p for p in entry.problems if p.is_error)
     return entry.experiment
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.2f}%"
 
 
 def plan_from_registry(experiment_id: str, registry_dir: str | os.PathLike[str]) -> str:
@@ -94,7 +91,6 @@ def plan_from_registry(experiment_id: str, registry_dir: str | os.PathLike[str])
 
 def plan_text(exp: Experiment) -> str:
     """The plan of a loaded experiment as printable text (see :func:`plan_from_registry`)."""
-    from abtest.cli.plan import format_plan
     from abtest.stats import mde_proportions, plan_proportions
 
     a = exp.analysis
@@ -199,7 +195,7 @@ def _schedule_lines(
         return out
     out.append(
         f"MDE at the planned end ({exp.end}): {mde:+.1%} relative "
-        f"({_pct(a.baseline)} -> {_pct(a.baseline * (1 + mde))}) with {total:,.0f} units "
+        f"({percent(a.baseline)} -> {percent(a.baseline * (1 + mde))}) with {total:,.0f} units "
         f"in the experiment."
     )
     return out

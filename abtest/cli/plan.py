@@ -1,52 +1,17 @@
-"""``abtest plan``: sample size, MDE and duration for a conversion-rate test."""
+"""``abtest plan``: sample size, MDE and duration for a conversion-rate test.
+
+The text comes from :mod:`abtest.cli.plan_text` (``format_plan`` is re-exported
+here); the registry form lives in :mod:`abtest.cli._registry_plan`.
+"""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import click
 
 from abtest.cli._common import UsageProblem, fail_usage
+from abtest.cli.plan_text import format_plan
 
-if TYPE_CHECKING:
-    from abtest.stats import Plan
-
-
-def _percent(x: float) -> str:
-    return f"{100 * x:.2f}%"
-
-
-def format_plan(plan: Plan, title: str | None = None) -> str:
-    """Human-readable lines for a :class:`abtest.stats.Plan`."""
-    lines = []
-    if title:
-        lines += [title, ""]
-    k = len(plan.n_per_variant)
-    lines.append(
-        f"Detect {_percent(plan.baseline)} -> {_percent(plan.target_rate)} "
-        f"({plan.mde_relative:+.1%} relative), alpha {plan.alpha:g} "
-        f"({plan.alternative}), power {plan.power:.0%}"
-    )
-    if k > 2:
-        lines.append(
-            f"{k - 1} comparisons against control: alpha per comparison "
-            f"{plan.alpha_per_comparison:.4g} (Bonferroni)"
-        )
-    for i, (n, w) in enumerate(zip(plan.n_per_variant, plan.weights, strict=True)):
-        label = "control" if i == 0 else f"variant {i}"
-        lines.append(f"  {label:<10} {n:>12,} units   (weight {w:.0%})")
-    lines.append(f"  {'total':<10} {plan.total_units:>12,} units")
-    if plan.days is not None:
-        daily = plan.daily_units * plan.allocation
-        lines.append(
-            f"Duration: {plan.days} days at {daily:,.0f} units/day in the experiment"
-            + (
-                f" ({plan.allocation:.0%} of {plan.daily_units:,.0f})"
-                if plan.allocation < 1
-                else ""
-            )
-        )
-    return "\n".join(lines)
+__all__ = ["format_plan", "plan"]
 
 
 @click.command()
@@ -103,6 +68,7 @@ def plan(
     from abtest.stats import plan_proportions
 
     try:
+        _check_traffic(daily, allocation)
         if experiment_id is not None:
             from abtest.cli._registry_plan import plan_from_registry
 
@@ -124,3 +90,17 @@ def plan(
     except (UsageProblem, ValueError) as exc:
         fail_usage(str(exc))
     click.echo(format_plan(p))
+
+
+def _check_traffic(daily: float | None, allocation: float) -> None:
+    """``--daily-visitors`` above 0 and ``--allocation`` in (0, 1], named as the
+    user typed them (also when no duration is asked for: a wrong share is wrong)."""
+    if daily is not None and not daily > 0:  # NaN fails too
+        raise UsageProblem(
+            f"--daily-visitors {daily:g}: give the eligible units per day, a number above 0"
+        )
+    if not 0 < allocation <= 1:
+        raise UsageProblem(
+            f"--allocation {allocation:g}: give the share of eligible traffic that enters "
+            "the experiment, in (0, 1] (e.g. 0.5 for half)"
+        )

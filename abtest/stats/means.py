@@ -30,6 +30,11 @@ def mean_var_from_sums(
     """``(n, mean, sample variance)`` from ``(n, sum, sum of squares)``.
 
     ``var = (sum_sq - sum^2 / n) / (n - 1)``, clipped at 0 against rounding.
+    Sums with ``sum_sq < sum^2 / n`` are impossible (Cauchy-Schwarz: the sum of
+    squares of n numbers is at least their sum squared over n) and raise, unless
+    the shortfall is within ``1e-9 * sum_sq``: the rounding of sums accumulated
+    in floating point (a relative error of about n * 2**-53 at worst, 1e-9 at
+    ten million rows), which a zero-variance arm shows as a tiny negative.
 
     >>> n, mean, var = mean_var_from_sums(4, 10.0, 30.0)
     >>> float(mean), round(float(var), 6)
@@ -39,8 +44,23 @@ def mean_var_from_sums(
     s = _check.as_float(f"sum{name}", total)
     ss = _check.non_negative(f"sum_sq{name}", total_sq)
     mean = s / n
-    var = np.maximum((ss - s * mean) / (n - 1), 0.0)
+    excess = ss - s * mean
+    bad = excess < -_SUM_SQ_RTOL * ss
+    if np.any(bad):
+        ss_b, least = np.broadcast_arrays(ss, s * mean)
+        label, value = _check.where(ss_b, bad)
+        _, floor = _check.where(least, bad)
+        raise ValueError(
+            f"sum_sq{name}{label} = {value!r} is below sum{name}{label}**2 / n{name}{label} = "
+            f"{floor!r}: impossible sums (a sum of squares is at least the sum squared over "
+            f"n); check that sum_sq{name} holds the sum of the squared values"
+        )
+    var = np.maximum(excess / (n - 1), 0.0)
     return n, mean, var
+
+
+# Relative tolerance of the sum-of-squares check (see mean_var_from_sums).
+_SUM_SQ_RTOL = 1e-9
 
 
 def welch_test(

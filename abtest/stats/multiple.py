@@ -33,24 +33,45 @@ CORRECTIONS = {
 }
 
 
-def adjust_p_values(p_values: ArrayLike, correction: str = "holm") -> np.ndarray:
+NAN_POLICIES = ("raise", "omit")
+
+
+def adjust_p_values(
+    p_values: ArrayLike, correction: str = "holm", *, nan_policy: str = "raise"
+) -> np.ndarray:
     """Adjusted p-values (1-D), as statsmodels ``multipletests``.
+
+    Each p-value must lie in [0, 1]. ``nan_policy`` (scipy's vocabulary):
+    ``"raise"`` (default) refuses a NaN, naming its index; ``"omit"`` leaves a NaN
+    (a comparison without information, already warned about) as NaN and out of the
+    family, so the others are adjusted for one test fewer.
 
     >>> adjust_p_values([0.01, 0.04, 0.03], "holm").round(3)
     array([0.03, 0.06, 0.06])
 
-    NaN p-values (comparisons without information) stay NaN and are not counted:
+    With ``nan_policy="omit"`` NaN p-values stay NaN and are not counted:
 
-    >>> adjust_p_values([float("nan"), 0.001, 0.04], "bh").round(3)
+    >>> adjust_p_values([float("nan"), 0.001, 0.04], "bh", nan_policy="omit").round(3)
     array([  nan, 0.002, 0.04 ])
     """
     _check.choice("correction", correction, tuple(CORRECTIONS))
-    p = np.asarray(p_values, dtype=float)
+    _check.choice("nan_policy", nan_policy, NAN_POLICIES)
+    raw = _check.as_raw("p_values", p_values)
+    try:
+        p = np.asarray(raw, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"p_values must be numeric, got {p_values!r}") from exc
     if p.ndim != 1:
-        raise ValueError("adjust_p_values takes a 1-D array of p-values")
+        raise ValueError(f"p_values must be a 1-D array of p-values, got shape {p.shape}")
+    nan = np.isnan(p)
+    if nan_policy == "raise":
+        _check.fail_where(
+            "p_values", p, nan, "a p-value cannot be NaN (nan_policy='omit' leaves it out)"
+        )
+    _check.fail_where("p_values", p, ~nan & ((p < 0) | (p > 1)), "a p-value must be in [0, 1]")
     method = CORRECTIONS[correction]
     out = p.copy()
-    finite = np.isfinite(p)
+    finite = ~nan
     # an undefined comparison (NaN, already warned about) is left out of the family
     # rather than blanking it: statsmodels' fdr_bh turns every output into NaN otherwise
     if method is None or finite.sum() <= 1:
@@ -84,9 +105,13 @@ def _ci_alpha(alpha: float, m: int, correction: str) -> float:
 
 
 def _check_control(control: int, k: int) -> int:
-    if not -k <= control < k:
-        raise ValueError(f"control={control} is not an arm index (there are {k} arms)")
-    return control % k
+    """``control`` as an arm index 0..k-1 (a negative index is refused: it would
+    silently count from the end)."""
+    if isinstance(control, (bool, np.bool_)) or not isinstance(control, (int, np.integer)):
+        raise ValueError(f"control={control!r} is not an arm index: give an integer 0..{k - 1}")
+    if not 0 <= control < k:
+        raise ValueError(f"control={control} is not an arm index (there are {k} arms: 0..{k - 1})")
+    return int(control)
 
 
 def _multi_arm(
@@ -106,7 +131,8 @@ def _multi_arm(
     ci_alpha = _ci_alpha(alpha, len(treatment), correction)
     comp = compare(treatment, ci_alpha)
     p_raw = np.atleast_1d(comp.p_value)
-    p_adj = adjust_p_values(p_raw, correction)
+    # a degenerate comparison's NaN (already warned about) stays out of the family
+    p_adj = adjust_p_values(p_raw, correction, nan_policy="omit")
     return MultiArmResult(
         control=control,
         treatment=treatment,

@@ -276,10 +276,16 @@ def duration_days(total_units: ArrayLike, daily_units: ArrayLike, allocation: fl
     """
     total = _check.non_negative("total_units", total_units)
     daily = _check.positive("daily_units", daily_units)
-    share = float(allocation)
-    if not 0 < share <= 1:
-        raise ValueError(f"allocation = {allocation!r}: must be a share in (0, 1]")
+    share = _allocation(allocation)
     return np.ceil(total / (daily * share)).astype(np.int64)[()]
+
+
+def _allocation(allocation: float) -> float:
+    """The share of eligible traffic in the experiment, in (0, 1]."""
+    share = _check.as_float("allocation", allocation)
+    if share.ndim != 0 or not 0 < share <= 1:
+        raise ValueError(f"allocation = {allocation!r}: must be a share in (0, 1]")
+    return float(share)
 
 
 def plan_proportions(
@@ -301,6 +307,10 @@ def plan_proportions(
     ``alpha / (variants - 1)``. With unequal ``weights`` the control's sample
     size for treatment i uses ``ratio = w_i / w_control``; the total is the
     smallest that gives every comparison its sample, split by the weights.
+    ``weights`` are the variants' shares of the experiment's traffic and must sum
+    to 1 (within 1e-9, as the registry checks them). ``daily_units`` (eligible
+    units per day, > 0) gives the duration in days, of which a share
+    ``allocation`` in (0, 1] enters the experiment; ``None`` leaves ``days`` out.
 
     >>> p = plan_proportions(0.05, 0.10, daily_units=4000)
     >>> p.n_per_variant, p.days
@@ -312,7 +322,11 @@ def plan_proportions(
     w = np.full(variants, 1 / variants) if weights is None else _check.positive("weights", weights)
     if w.ndim != 1 or w.size != variants:
         raise ValueError(f"weights has {np.size(w)} entries but variants = {variants}")
+    _check.weights_sum_to_one("weights", w)
     w = w / w.sum()
+    share = _allocation(allocation)
+    if daily_units is not None:
+        _check.positive("daily_units", daily_units)
     target = baseline * (1 + mde) if relative else baseline + mde
     if not 0 < target < 1:
         raise ValueError(
@@ -325,7 +339,7 @@ def plan_proportions(
     total_exact = float(np.max(n_control / w[0]))
     per = tuple(math.ceil(total_exact * wi - 1e-9) for wi in w)
     total = int(sum(per))
-    days = int(duration_days(total, daily_units, allocation)) if daily_units else None
+    days = None if daily_units is None else int(duration_days(total, daily_units, share))
     return Plan(
         baseline=float(baseline),
         target_rate=float(target),
@@ -337,8 +351,8 @@ def plan_proportions(
         weights=tuple(float(x) for x in w),
         n_per_variant=per,
         total_units=total,
-        daily_units=float(daily_units) if daily_units else None,
-        allocation=float(allocation),
+        daily_units=None if daily_units is None else float(daily_units),
+        allocation=share,
         days=days,
     )
 

@@ -21,8 +21,12 @@ Armitage, McPherson & Rowe (1969) recursion: the sub-density of ``Z_k`` on
 the continuation region is carried from look to look by numerical integration
 (composite Simpson rule on a grid fine enough for the narrowest transition
 kernel; Jennison & Turnbull, *Group Sequential Methods with Applications to
-Clinical Trials*, 2000, ch. 19). The boundaries match R's gsDesign/rpact to
-the 4 decimals they print.
+Clinical Trials*, 2000, ch. 19). It is carried on the score scale ``Z_k
+sqrt(t_k)``, where the step between looks does not depend on where a path is,
+so on grids of one step the integration is a discrete convolution: 1000 looks
+take seconds (the dense matrix took minutes). The boundaries match R's
+gsDesign/rpact to the 4 decimals they print, and with many looks Siegmund's
+corrected diffusion approximation (*Sequential Analysis*, 1985, sec. 10.3).
 """
 
 from __future__ import annotations
@@ -36,23 +40,11 @@ from numpy.typing import ArrayLike
 from scipy import optimize, special
 
 from abtest.stats import _check
+from abtest.stats._sequential_recursion import _COARSE as _COARSE  # sequential.py's tables
+from abtest.stats._sequential_recursion import _FINE, _Recursion, _sf
 from abtest.stats.results import _Result
 
 SPENDING = ("obrien-fleming", "pocock")
-
-# Grid: Simpson step at most `h` on the z scale and at most 1/`per_sd` of the
-# narrowest transition kernel; the continuation region is cut at _SPAN standard
-# deviations from the mean of Z_k (the sub-density there is below 1e-31).
-# _FINE gives boundaries to ~1e-8; _COARSE (for p-value tables) to ~1e-5.
-_FINE = (0.02, 10)
-_COARSE = (0.05, 4)
-_SPAN = 12.0
-_SQRT_2PI = math.sqrt(2 * math.pi)
-
-
-def _sf(x: Any) -> Any:
-    """Standard normal upper tail (scipy.special.ndtr, without scipy.stats overhead)."""
-    return special.ndtr(-np.asarray(x))
 
 
 def spending_function(
@@ -104,72 +96,6 @@ def _fractions(looks: int | ArrayLike) -> np.ndarray:
     return t
 
 
-def _grid(lo: float, hi: float, h: float) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes and composite-Simpson weights on [lo, hi] with step at most ``h``."""
-    m = max(2, math.ceil((hi - lo) / h))
-    m += m % 2
-    z = np.linspace(lo, hi, m + 1)
-    w = np.ones(m + 1)
-    w[1:-1:2] = 4.0
-    w[2:-1:2] = 2.0
-    return z, w * (hi - lo) / (3 * m)
-
-
-class _Recursion:
-    """Armitage-McPherson-Rowe recursion for Z_1..Z_K at information ``t``, drift ``drift``.
-
-    ``E[Z_k] = drift sqrt(t_k)``. After ``advance(k, c)`` the object holds the
-    sub-density of Z_k on (-c, c) (paths that have not stopped) as Simpson
-    nodes ``z`` and mass ``mass = weight * density``.
-    """
-
-    def __init__(self, t: np.ndarray, drift: float = 0.0, grid: tuple[float, int] = _FINE) -> None:
-        self.t = t
-        self.drift = drift
-        h, per_sd = grid
-        steps = np.diff(t, prepend=0.0)
-        # Narrowest kernel in the u variable of the next integration.
-        self.h = [
-            min(h, math.sqrt(steps[k + 1] / t[k]) / per_sd) if k + 1 < t.size else h
-            for k in range(t.size)
-        ]
-        self.z = np.empty(0)
-        self.mass = np.empty(0)
-
-    def _kernel(self, k: int) -> tuple[np.ndarray, float]:
-        """Conditional mean of Z_k at the previous nodes and its sd."""
-        t0, t1 = self.t[k - 1], self.t[k]
-        mean = (self.z * math.sqrt(t0) + self.drift * (t1 - t0)) / math.sqrt(t1)
-        return mean, math.sqrt((t1 - t0) / t1)
-
-    def cross(self, k: int, upper: float, lower: float) -> tuple[float, float]:
-        """P(continue to k-1, Z_k >= upper) and P(continue to k-1, Z_k <= lower)."""
-        if k == 0:
-            mu = self.drift * math.sqrt(self.t[0])
-            return float(_sf(upper - mu)), float(special.ndtr(lower - mu))
-        mean, sd = self._kernel(k)
-        up = float(np.dot(self.mass, _sf((upper - mean) / sd)))
-        low = float(np.dot(self.mass, special.ndtr((lower - mean) / sd)))
-        return up, low
-
-    def advance(self, k: int, upper: float, lower: float) -> None:
-        """Carry the continuation sub-density to look k, region (lower, upper)."""
-        mu = self.drift * math.sqrt(self.t[k])
-        lo, hi = max(lower, mu - _SPAN), min(upper, mu + _SPAN)
-        if hi <= lo:  # every path has stopped (numerically)
-            z, w = np.array([mu]), np.zeros(1)
-            dens = np.zeros(1)
-        else:
-            z, w = _grid(lo, hi, self.h[k])
-            if k == 0:
-                dens = np.exp(-0.5 * (z - mu) ** 2) / _SQRT_2PI
-            else:
-                mean, sd = self._kernel(k)
-                x = (z[:, None] - mean[None, :]) / sd
-                dens = np.exp(-0.5 * x * x) @ self.mass / (sd * _SQRT_2PI)
-        self.z, self.mass = z, w * dens
-
-
 def _solve_bounds(
     t: np.ndarray,
     increments: np.ndarray,
@@ -193,7 +119,7 @@ def _solve_bounds(
         else:
 
             def excess(x: float, k: int = k, target: float = target) -> float:
-                return math.log(max(rec.cross(k, x, floor(x))[0], 1e-320)) - math.log(target)
+                return math.log(max(rec.cross_upper(k, x), 1e-320)) - math.log(target)
 
             # Crossing only gets harder than the unconditional tail, so c_k is at
             # most the marginal quantile (plus rounding) and at least 0.
@@ -204,7 +130,8 @@ def _solve_bounds(
                 c[k] = 0.0
             else:
                 c[k] = optimize.brentq(excess, 0.0, hi, xtol=1e-12, rtol=1e-14)
-        rec.advance(k, c[k], floor(c[k]))
+        if k + 1 < t.size:
+            rec.advance(k, c[k], floor(c[k]))
     return c
 
 
@@ -232,7 +159,8 @@ def _crossing(
     low = np.empty(t.size)
     for k in range(t.size):
         up[k], low[k] = rec.cross(k, upper[k], lower[k])
-        rec.advance(k, upper[k], lower[k])
+        if k + 1 < t.size:
+            rec.advance(k, upper[k], lower[k])
     return up, low
 
 
@@ -246,8 +174,17 @@ def _inflation(
     fixed = -special.ndtri(alpha if one_sided else alpha / 2) - special.ndtri(1 - power)
     lower = np.full(c.shape, -np.inf) if one_sided else -c
 
+    seen: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+
+    def crossing(drift: float) -> tuple[np.ndarray, np.ndarray]:
+        # each recursion is the whole cost: brentq asks again for the bracket's ends
+        # and the root is one of the points it evaluated
+        if drift not in seen:
+            seen[drift] = _crossing(t, c, lower, drift)
+        return seen[drift]
+
     def excess(drift: float) -> float:
-        return float(_crossing(t, c, lower, drift)[0].sum()) - power
+        return float(crossing(drift)[0].sum()) - power
 
     lo, hi = fixed, 2 * fixed  # a sequential design needs at least the fixed drift
     while excess(lo) > 0:
@@ -255,7 +192,7 @@ def _inflation(
     while excess(hi) < 0:
         lo, hi = hi, 2 * hi
     drift = optimize.brentq(excess, lo, hi, xtol=1e-10, rtol=1e-12)
-    up, low = _crossing(t, c, lower, drift)
+    up, low = crossing(drift)
     stop = up + low
     p_continue = 1 - stop.sum()
     expected_t = float(np.dot(stop, t) + p_continue * t[-1])

@@ -78,7 +78,7 @@ def test_srm_blocks_the_winner():
     assert a.srm.mismatch
     assert a.winner is None and "sample ratio mismatch" in a.reason
     # ... but the same counts against a configured 10:11 split are fine
-    a = abtest.analyze(counts(control=(1000, 10000), b=(1400, 11000)), weights=[10, 11])
+    a = abtest.analyze(counts(control=(1000, 10000), b=(1400, 11000)), weights=[10 / 21, 11 / 21])
     assert a.winner == "b"
 
 

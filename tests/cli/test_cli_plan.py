@@ -59,3 +59,116 @@ def test_demo_runs_the_whole_flow(tmp_path):
     assert "sample ratio mismatch" in r.output
     assert "decision: outcome" in r.output
     assert (tmp_path / "demo" / "data" / "homepage-headline" / "exposures.parquet").is_file()
+
+
+def _module_imports() -> dict[str, set[str]]:
+    """abtest module -> the abtest modules it imports, at any depth of its code
+    (function-level imports included), except under ``if TYPE_CHECKING:``, which
+    never runs."""
+    import ast
+    from pathlib import Path
+
+    import abtest
+
+    root = Path(abtest.__file__).parent
+    paths = {p: p.relative_to(root.parent).with_suffix("").parts for p in root.rglob("*.py")}
+    modules = {
+        ".".join(parts[:-1] if parts[-1] == "__init__" else parts): p for p, parts in paths.items()
+    }
+
+    def skip_type_checking(tree: ast.AST) -> None:
+        for node in ast.walk(tree):
+            for field in ("body", "orelse"):
+                block = getattr(node, field, None)
+                if isinstance(block, list):
+                    setattr(node, field, [s for s in block if not _type_checking(s)])
+
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text(), filename=str(path))
+        skip_type_checking(tree)
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        found: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:  # relative: from the package, up level - 1
+                    parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join([*parent, *([base] if base else [])])
+                # `from X import Y` imports the module X.Y when there is one, else X
+                found |= {
+                    f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base
+                    for a in node.names
+                }
+        graph[name] = {m for m in found if m in modules and m != name}
+    return graph
+
+
+def _type_checking(stmt: object) -> bool:
+    import ast
+
+    if not isinstance(stmt, ast.If):
+        return False
+    test = stmt.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[list[str]] = []
+    for start in sorted(graph):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    m = stack.pop()
+                    on_stack.discard(m)
+                    component.append(m)
+                    if m == node:
+                        break
+                if len(component) > 1:
+                    out.append(sorted(component))
+    return out
+
+
+def test_cycle_finder_finds_a_planted_cycle():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}
+    assert _cycles(graph) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycle_among_abtest_modules():
+    # Issue 14 ("Also"): abtest/cli/plan.py <-> abtest/cli/_registry_plan.py was the last
+    # circle; both now take format_plan from abtest/cli/plan_text.py.
+    graph = _module_imports()
+    assert _cycles(graph) == []
+    assert "abtest.cli.plan_text" in graph["abtest.cli._registry_plan"]
+    assert "abtest.cli.plan" not in graph["abtest.cli._registry_plan"]

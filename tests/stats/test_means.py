@@ -76,3 +76,17 @@ def test_errors():
     with pytest.warns(DegenerateWarning, match="zero variance"):
         r = welch_test(10, 1.0, 0.0, 10, 1.0, 0.0)
     assert np.isnan(r.p_value)
+
+
+def test_impossible_sums_are_refused_but_rounding_is_not():
+    # sum_sq >= sum**2 / n for any n numbers (Cauchy-Schwarz); 4 values with sum 10 have
+    # sum_sq >= 25
+    with pytest.raises(ValueError, match=r"sum_sq = 24.0 is below sum\*\*2 / n = 25.0"):
+        mean_var_from_sums(4, 10.0, 24.0)
+    # a constant metric summed in floating point: sum_sq falls short of sum**2 / n by
+    # rounding only; the variance is 0, not an error
+    x = np.full(1_000_003, 0.1)
+    n, total, total_sq = x.size, float(np.sum(x)), float(np.sum(x * x))
+    assert total_sq < total * total / n  # the rounding this tolerance is for
+    _n, m, v = mean_var_from_sums(n, total, total_sq)
+    assert v == 0.0 and m == pytest.approx(0.1, rel=1e-12)

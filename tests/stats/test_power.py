@@ -159,3 +159,17 @@ def test_sample_size_means_huge_effect_is_two():
     assert power_means(6, 1, 2) > 0.8
     assert sample_size_means(6, 1) == 2
     assert sample_size_means([1, 6], [2, 1]).tolist() == [64, 2]
+
+
+def test_plan_traffic_arguments():
+    # no daily_units: no duration, but the allocation is still a share in (0, 1]
+    assert plan_proportions(0.05, 0.10).days is None
+    with pytest.raises(ValueError, match=r"allocation = 0: must be a share in \(0, 1\]"):
+        plan_proportions(0.05, 0.10, allocation=0)
+    # ceil(62468 / (4000 * 0.5)) = 32 days (the 31,234 per arm of R power.prop.test)
+    p = plan_proportions(0.05, 0.10, daily_units=4000, allocation=0.5)
+    assert (p.days, p.daily_units, p.allocation) == (32, 4000.0, 0.5)
+    # weights are shares: 1/3 each sums to 1 only to rounding and is accepted;
+    # R: ceiling(power.prop.test(p1=0.05, p2=0.055, power=0.8, sig.level=0.025)$n) = 37824
+    thirds = plan_proportions(0.05, 0.10, variants=3, weights=[1 / 3] * 3)
+    assert thirds.n_per_variant == (37824, 37824, 37824)

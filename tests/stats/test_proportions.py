@@ -170,3 +170,13 @@ def test_omnibus_batched():
     stat, _p, _ = chi2_omnibus(x, n)
     assert stat.shape == (2,)
     assert stat[0] == pytest.approx(chi2_omnibus(x[0], n[0])[0], rel=1e-12)
+
+
+def test_counts_up_to_2_53_are_taken_exactly():
+    # 2**53 is the largest count float64 holds with every integer below it; the test
+    # runs there (equal rates, z = 0) and refuses one more (see tests/hostile)
+    big = 2**53
+    r = proportion_test(big // 4, big, big // 4, big)
+    assert r.p_value == 1.0 and r.mean_a == 0.25
+    with pytest.raises(ValueError, match=r"n_a = 9007199254740993: a count above 2\*\*53"):
+        proportion_test(1, big + 1, 1, 10)

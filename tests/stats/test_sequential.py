@@ -158,6 +158,72 @@ def test_bad_alpha_and_spending():
         group_sequential_bounds(3, spending="haybittle")
 
 
+@pytest.mark.parametrize("drift", [0.0, 2.5])
+def test_recursion_across_grid_step_changes_matches_the_multivariate_normal(drift):
+    # Looks 0.3, 0.9, 0.91, 1.0: the step halves into look 2 (the narrow kernel of the
+    # 0.01 step) and triples into look 3, so the convolution runs on both an upsampled
+    # and a subsampled lattice. Independent check: scipy's multivariate normal CDF
+    # (Genz) of Z with corr(Z_i, Z_j) = sqrt(t_i / t_j) and mean drift sqrt(t).
+    from abtest.stats._sequential_recursion import _Recursion
+
+    t = np.array([0.3, 0.9, 0.91, 1.0])
+    rec = _Recursion(t)
+    assert rec.down[1] == 2 and rec.up[2] == 3
+    c = np.array([2.6, 2.3, 2.25, 2.1])
+    up, low = _crossing(t, c, -c, drift)
+    cov = np.sqrt(np.minimum.outer(t, t) / np.maximum.outer(t, t))
+    for k in (2, 3, 4):
+        mvn = sps.multivariate_normal(drift * np.sqrt(t[:k]), cov[:k, :k], abseps=1e-7, releps=0)
+        inside = mvn.cdf(c[:k], lower_limit=-c[:k])
+        assert (up + low)[:k].sum() == pytest.approx(1 - inside, abs=1e-6)
+
+
+# Siegmund (1985), *Sequential Analysis*, sec. 10.3 (Chernoff's constant; Siegmund's
+# corrected diffusion approximation): a Brownian motion monitored at steps d crosses a
+# boundary b with the chance it crosses b + rho sqrt(d) monitored continuously,
+# rho = -zeta(1/2) / sqrt(2 pi) = 0.5826. The O'Brien-Fleming-type spending function
+# is exactly the continuous crossing chance of the constant B-scale boundary
+# z_{1 - alpha/4} (reflection principle: P(max_{s <= t} B(s) >= b) = 2 Phi(-b / sqrt t)),
+# so with K equal looks c_k sqrt(t_k) is z_{1 - alpha/4} - rho / sqrt(K) to O(1/k).
+RHO = 0.5826
+
+
+@pytest.fixture(scope="module")
+def thousand_looks():
+    return group_sequential_bounds(1000)  # over 60 s before the convolution recursion
+
+
+def test_a_thousand_looks_give_the_obrien_fleming_shape(thousand_looks):
+    b, t = thousand_looks, thousand_looks.information_fractions
+    assert b.alpha_spent[-1] == pytest.approx(0.05, abs=1e-15)
+    np.testing.assert_allclose(b.alpha_spent, spending_function(t, 0.05, "obrien-fleming"))
+    # the first looks spend less than 1e-300 per side (2 Phi(-70) at t = 0.001): no
+    # boundary (inf); every other look has a finite one, strictly falling
+    per_side = np.diff(b.alpha_spent, prepend=0.0) / 2
+    finite = np.isfinite(b.z)
+    assert finite.tolist() == (per_side > 1e-300).tolist() and finite[3:].all()
+    assert np.all(np.diff(b.z[finite]) < 0)
+    # Siegmund's corrected diffusion approximation, look by look (to O(1/k)) and at the end
+    k = np.arange(1, 1001)
+    siegmund = sps.norm.isf(0.05 / 4) - RHO / np.sqrt(1000)  # 2.22298
+    assert np.all(np.abs(b.z * np.sqrt(t) - siegmund)[finite] < 0.5 / k[finite])
+    assert b.z[-1] == pytest.approx(siegmund, abs=5e-4)
+    assert 1 < b.inflation_factor < 1.1 and 0.5 < b.expected_sample_fraction < 1
+
+
+def test_a_thousand_looks_reject_alpha_by_simulation(thousand_looks):
+    # 40,000 random walks under H0, stopped at the first |Z_k| >= c_k: 5% reject
+    # (SE 0.0011; 4 SE)
+    rng = np.random.default_rng(21)
+    b, t = thousand_looks, thousand_looks.information_fractions
+    s = np.zeros(40_000)
+    rejected = np.zeros(s.size, bool)
+    for k in range(t.size):
+        s += rng.normal(0.0, np.sqrt(1 / t.size), s.size)
+        rejected |= np.abs(s) / np.sqrt(t[k]) >= b.z[k]
+    assert rejected.mean() == pytest.approx(0.05, abs=0.0044)
+
+
 # --- group_sequential_test -------------------------------------------------------------
 
 N = np.array([1000, 2000, 3000, 4000])

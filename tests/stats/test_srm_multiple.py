@@ -30,9 +30,13 @@ def test_srm_matches_r(ref):
     assert bool(r.mismatch) == (ref["p_value"] < 0.001)
 
 
-def test_srm_batched_and_weights_normalised():
-    r = srm_test([[50123, 49877], [10000, 10600]], [1, 1])  # p = 0.437 and 2.9e-5
+def test_srm_batched_and_weights_checked():
+    # Issue 21: weights not summing to 1 are refused, no longer normalised ([1, 1] was
+    # accepted as 50/50 before; the expected counts below are unchanged).
+    r = srm_test([[50123, 49877], [10000, 10600]], [0.5, 0.5])  # p = 0.437 and 2.9e-5
     assert r.mismatch.tolist() == [False, True]
+    with pytest.raises(ValueError, match=r"weights sum to 2, not 1"):
+        srm_test([[50123, 49877], [10000, 10600]], [1, 1])
     with pytest.raises(ValueError, match="observed has 3 variants but weights has 2"):
         srm_test([1, 2, 3], [0.5, 0.5])
     with pytest.raises(ValueError, match=r"weights\[1\] = 0.0: must be greater than 0"):
@@ -115,3 +119,56 @@ def test_adjust_p_values():
         adjust_p_values([0.1], "sidak")
     with pytest.raises(ValueError, match="control=5 is not an arm index"):
         compare_proportions([1, 2], [10, 10], control=5)
+
+
+def test_srm_weight_tolerance_is_the_registry_one():
+    # A registry that passes `abtest validate` (|sum - 1| <= its WEIGHT_TOLERANCE) must
+    # never fail srm_test or plan_proportions: stats holds the same number (it cannot
+    # import the registry, which imports stats).
+    from abtest.registry.checks import WEIGHT_TOLERANCE
+    from abtest.stats import _check, plan_proportions
+
+    assert _check.WEIGHT_SUM_TOLERANCE == WEIGHT_TOLERANCE
+    thirds = [1 / 3] * 3  # sums to 1 only to rounding
+    assert srm_test([100, 100, 100], thirds).p_value == pytest.approx(1.0)
+    edge = [0.5, 0.5 + 0.9 * WEIGHT_TOLERANCE]
+    r = srm_test([1000, 1100], edge)
+    # R: chisq.test(c(1000, 1100), p = c(0.5, 0.5)) X-squared = 100^2 / 2100 = 4.7619 (the
+    # tiny excess is normalised away once accepted, moving it by 4e-8)
+    assert r.statistic == pytest.approx(4.761904761904762, rel=1e-6)
+    assert plan_proportions(0.05, 0.1, weights=edge).n_per_variant == (31234, 31234)
+    with pytest.raises(ValueError, match=r"weights sum to 1\.000000002"):
+        srm_test([1000, 1100], [0.5, 0.5 + 2 * WEIGHT_TOLERANCE])
+
+
+def test_adjust_p_values_nan_policy():
+    p = [0.04, float("nan"), 0.01, 0.03]
+    with pytest.raises(ValueError, match=r"p_values\[1\] = nan"):
+        adjust_p_values(p, "holm")
+    # "omit": the NaN stays NaN and the others are adjusted as a family of three
+    out = adjust_p_values(p, "holm", nan_policy="omit")
+    assert np.isnan(out[1])
+    ref = multipletests([0.04, 0.01, 0.03], method="holm")[1]
+    np.testing.assert_allclose(out[[0, 2, 3]], ref, rtol=1e-15)
+    # bounds are checked under "omit" too; the ends 0 and 1 are p-values
+    with pytest.raises(ValueError, match=r"p_values\[0\] = 1.5: a p-value must be in \[0, 1\]"):
+        adjust_p_values([1.5, float("nan")], nan_policy="omit")
+    assert adjust_p_values([0.0, 1.0], "bonferroni").tolist() == [0.0, 1.0]
+    with pytest.raises(ValueError, match="nan_policy='propagate' is not one of"):
+        adjust_p_values([0.1], nan_policy="propagate")
+
+
+@pytest.mark.filterwarnings("ignore::abtest.stats.DegenerateWarning")
+def test_degenerate_arm_is_left_out_of_the_family():
+    # arm 1 converts at 0% like the control: its comparison is NaN (warned) and the
+    # correction covers the one remaining comparison, as before nan_policy existed
+    r = compare_proportions([0, 0, 20], [100, 100, 100])
+    assert np.isnan(r.p_adjusted[0])
+    assert r.p_adjusted[1] == pytest.approx(r.p_value[1], rel=1e-15)
+
+
+def test_control_is_an_index_from_zero():
+    r = compare_proportions([120, 100, 140], [1000] * 3, control=np.int64(2))
+    assert r.control == 2 and r.treatment.tolist() == [0, 1]
+    with pytest.raises(ValueError, match=r"control=True is not an arm index"):
+        compare_proportions([120, 100], [1000] * 2, control=True)
