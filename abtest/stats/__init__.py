@@ -3,100 +3,82 @@
 No I/O and no config objects: every function takes scalars or broadcastable
 numpy arrays and returns a frozen result object with named fields. Each
 function's docstring names its formula and the outside reference it matches.
+
+The package imports lazily: ``from abtest.stats import proportion_test`` loads only the
+modules that function needs (scipy.stats and statsmodels take about a second to import,
+and most commands never need them).
 """
 
-from abtest.stats.always_valid import AlwaysValidResult, always_valid_test
-from abtest.stats.bayes import (
-    BayesDecision,
-    BayesMeansResult,
-    BetaBinomialResult,
-    bayes_decision,
-    bayes_means,
-    bayes_means_from_sums,
-    beta_binomial,
-    prior_from_baseline,
-)
-from abtest.stats.cuped import CupedResult, CupedSums, cuped_adjust, cuped_sums, cuped_test
-from abtest.stats.means import mean_var_from_sums, welch_test, welch_test_from_sums
-from abtest.stats.multiple import (
-    adjust_p_values,
-    compare_means,
-    compare_proportions,
-    welch_anova,
-)
-from abtest.stats.power import (
-    Plan,
-    duration_days,
-    mde_proportions,
-    plan_proportions,
-    power_means,
-    power_proportions,
-    sample_size_means,
-    sample_size_proportions,
-    sample_size_proportions_sequential,
-)
-from abtest.stats.proportions import chi2_omnibus, proportion_test, relative_lift
-from abtest.stats.ratio import RatioResult, ratio_cuped_test, ratio_test
-from abtest.stats.results import (
-    DegenerateWarning,
-    MultiArmResult,
-    SRMResult,
-    TwoSampleResult,
-)
-from abtest.stats.sequential import (
-    GroupSequentialBounds,
-    SequentialResult,
-    group_sequential_bounds,
-    group_sequential_test,
-)
-from abtest.stats.srm import SRM_THRESHOLD, srm_test
+from __future__ import annotations
 
-__all__ = [
-    "SRM_THRESHOLD",
-    "AlwaysValidResult",
-    "BayesDecision",
-    "BayesMeansResult",
-    "BetaBinomialResult",
-    "CupedResult",
-    "CupedSums",
-    "DegenerateWarning",
-    "GroupSequentialBounds",
-    "MultiArmResult",
-    "Plan",
-    "RatioResult",
-    "SRMResult",
-    "SequentialResult",
-    "TwoSampleResult",
-    "adjust_p_values",
-    "always_valid_test",
-    "bayes_decision",
-    "bayes_means",
-    "bayes_means_from_sums",
-    "beta_binomial",
-    "chi2_omnibus",
-    "compare_means",
-    "compare_proportions",
-    "cuped_adjust",
-    "cuped_sums",
-    "cuped_test",
-    "duration_days",
-    "group_sequential_bounds",
-    "group_sequential_test",
-    "mde_proportions",
-    "mean_var_from_sums",
-    "plan_proportions",
-    "power_means",
-    "power_proportions",
-    "prior_from_baseline",
-    "proportion_test",
-    "ratio_cuped_test",
-    "ratio_test",
-    "relative_lift",
-    "sample_size_means",
-    "sample_size_proportions",
-    "sample_size_proportions_sequential",
-    "srm_test",
-    "welch_anova",
-    "welch_test",
-    "welch_test_from_sums",
-]
+import importlib
+from typing import Any
+
+# a function named like its own module: imported now, so that importing the module later
+# (which sets the package attribute to the module) cannot shadow the function
+from abtest.stats.bayes_decision import bayes_decision as bayes_decision
+
+_LAZY = {
+    "AlwaysValidResult": "abtest.stats.always_valid",
+    "BayesDecision": "abtest.stats.bayes",
+    "BayesMeansResult": "abtest.stats.bayes",
+    "BetaBinomialResult": "abtest.stats.bayes",
+    "CupedResult": "abtest.stats.cuped",
+    "CupedSums": "abtest.stats.cuped",
+    "DegenerateWarning": "abtest.stats.results",
+    "GroupSequentialBounds": "abtest.stats.sequential",
+    "MultiArmResult": "abtest.stats.results",
+    "Plan": "abtest.stats.power",
+    "RatioResult": "abtest.stats.ratio",
+    "SRMResult": "abtest.stats.results",
+    "SRM_THRESHOLD": "abtest.stats.srm",
+    "SequentialResult": "abtest.stats.sequential",
+    "TwoSampleResult": "abtest.stats.results",
+    "adjust_p_values": "abtest.stats.multiple",
+    "always_valid_test": "abtest.stats.always_valid",
+    "bayes_decision": "abtest.stats.bayes",
+    "bayes_means": "abtest.stats.bayes",
+    "bayes_means_from_sums": "abtest.stats.bayes",
+    "beta_binomial": "abtest.stats.bayes",
+    "chi2_omnibus": "abtest.stats.proportions",
+    "compare_means": "abtest.stats.multiple",
+    "compare_proportions": "abtest.stats.multiple",
+    "cuped_adjust": "abtest.stats.cuped",
+    "cuped_sums": "abtest.stats.cuped",
+    "cuped_test": "abtest.stats.cuped",
+    "duration_days": "abtest.stats.power",
+    "group_sequential_bounds": "abtest.stats.sequential",
+    "group_sequential_test": "abtest.stats.sequential",
+    "mde_proportions": "abtest.stats.power",
+    "mean_var_from_sums": "abtest.stats.means",
+    "plan_proportions": "abtest.stats.power",
+    "power_means": "abtest.stats.power",
+    "power_proportions": "abtest.stats.power",
+    "prior_from_baseline": "abtest.stats.bayes",
+    "proportion_test": "abtest.stats.proportions",
+    "ratio_cuped_test": "abtest.stats.ratio",
+    "ratio_test": "abtest.stats.ratio",
+    "relative_lift": "abtest.stats.proportions",
+    "sample_size_means": "abtest.stats.power",
+    "sample_size_proportions": "abtest.stats.power",
+    "sample_size_proportions_sequential": "abtest.stats.power",
+    "srm_test": "abtest.stats.srm",
+    "welch_anova": "abtest.stats.multiple",
+    "welch_test": "abtest.stats.means",
+    "welch_test_from_sums": "abtest.stats.means",
+}
+
+__all__ = sorted({*_LAZY, "bayes_decision"})
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'abtest.stats' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

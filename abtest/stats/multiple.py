@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from statsmodels.stats.multitest import multipletests
 
 from abtest.stats import _check
 from abtest.stats.means import mean_var_from_sums, welch_test
@@ -79,6 +78,8 @@ def adjust_p_values(
     if method == "holm":
         out[finite] = _holm(p[finite])
     else:
+        from statsmodels.stats.multitest import multipletests  # slow to import: only here
+
         out[finite] = multipletests(p[finite], method=method)[1]
     return out
 

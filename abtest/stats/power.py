@@ -30,8 +30,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats as sps
-from scipy.optimize import elementwise
+from scipy import special
 
 from abtest.stats import _check
 from abtest.stats.results import _Result
@@ -41,7 +40,7 @@ _TIGHT = {"xatol": 1e-12, "xrtol": 1e-14, "fatol": 0.0, "frtol": 0.0}
 
 def _z_alpha(alpha: float, alternative: str) -> float:
     _check.alternative(alternative)
-    return float(sps.norm.isf(alpha / 2 if alternative == "two-sided" else alpha))
+    return float(-special.ndtri(alpha / 2 if alternative == "two-sided" else alpha))
 
 
 def _prop_terms(
@@ -84,7 +83,7 @@ def _sample_size_proportions_exact(
     pa_b, pb_b = np.broadcast_arrays(pa, pb)
     _check.fail_where("p_b", pb_b, pa_b == pb_b, "equals p_a: there is no effect to detect")
     za = _z_alpha(_check.alpha_level(alpha), alternative)
-    zb = float(sps.norm.isf(1 - _check.power_level(power)))
+    zb = float(-special.ndtri(1 - _check.power_level(power)))
     d, null_sd, alt_sd = _prop_terms(pa, pb, r)
     return ((za * null_sd + zb * alt_sd) / d) ** 2
 
@@ -109,7 +108,7 @@ def power_proportions(
     r = _check.positive("ratio", ratio)
     za = _z_alpha(_check.alpha_level(alpha), alternative)
     d, null_sd, alt_sd = _prop_terms(pa, pb, r)
-    return sps.norm.cdf((np.sqrt(n) * d - za * null_sd) / alt_sd)[()]
+    return np.asarray(special.ndtr((np.sqrt(n) * d - za * null_sd) / alt_sd))[()]
 
 
 def mde_proportions(
@@ -147,7 +146,7 @@ def mde_proportions(
 
     def excess_power(pb: np.ndarray, pa: np.ndarray, n: np.ndarray, r: np.ndarray) -> np.ndarray:
         d, null_sd, alt_sd = _prop_terms(pa, pb, r)
-        return sps.norm.cdf((np.sqrt(n) * d - za * null_sd) / alt_sd) - target
+        return special.ndtr((np.sqrt(n) * d - za * null_sd) / alt_sd) - target
 
     if alternative == "smaller":
         far, bracket, edge = np.full(pa.shape, 1e-12), lambda f: (f, pa - 1e-15), "above 0%"
@@ -157,6 +156,8 @@ def mde_proportions(
     _check.fail_where(
         "n_per_arm", n, unreachable, f"too few units: no rate {edge} reaches the requested power"
     )
+    from scipy.optimize import elementwise
+
     res = elementwise.find_root(excess_power, bracket(far), args=(pa, n, r), tolerances=_TIGHT)
     pb = res.x
     return (pb / pa - 1 if relative else pb - pa)[()]
@@ -209,6 +210,8 @@ def _t_power(n: np.ndarray, effect: np.ndarray, alpha: float, alternative: str) 
     _check.alternative(alternative)
     tside = 2 if alternative == "two-sided" else 1
     nu = 2 * (n - 1)
+    from scipy import stats as sps  # the noncentral t only: scipy.stats is slow to import
+
     crit = sps.t.isf(alpha / tside, nu)
     return sps.nct.sf(crit, nu, np.sqrt(n / 2) * effect)
 
@@ -226,12 +229,14 @@ def _sample_size_means_exact(
         return _t_power(n, effect, alpha, alternative) - target
 
     # Upper bracket from the normal approximation, doubled for safety.
-    z = _z_alpha(alpha, alternative) + sps.norm.isf(1 - target)
+    z = _z_alpha(alpha, alternative) - special.ndtri(1 - target)
     hi = np.maximum(2 * (2 * (z / effect) ** 2) + 10, 10.0)
     lo = np.full_like(effect, 2.0)
     # An effect so large that 2 units per arm (the least a t-test can use) already
     # reach the power has no root above 2: the answer is 2 (R's uniroot fails there).
     done = excess(lo, effect) >= 0
+    from scipy.optimize import elementwise
+
     res = elementwise.find_root(excess, (lo, hi), args=(effect,), tolerances=_TIGHT)
     n = np.where(done, 2.0, res.x)
     failed = ~done & ~np.asarray(res.success)
