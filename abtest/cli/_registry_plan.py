@@ -89,6 +89,60 @@ def plan_from_registry(experiment_id: str, registry_dir: str | os.PathLike[str])
     return plan_text(_find(experiment_id, registry_dir))
 
 
+def plan_against_data(
+    experiment_id: str,
+    registry_dir: str | os.PathLike[str],
+    source: str | os.PathLike[str],
+    as_of: str | None = None,
+) -> str:
+    """The plan checked against the data collected so far: the control's observed rate
+    and its 99% interval beside the plan's baseline and, when the data contradicts the
+    baseline, the sample the same MDE needs at the observed rate and the days left
+    (the rule of :attr:`abtest.analysis.decision.Progress.replanned`)."""
+    import datetime as dt_
+
+    from abtest.cli.analyze import InputError, analyze_experiment
+
+    exp = _find(experiment_id, registry_dir)
+    try:
+        cut = dt_.date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise UsageProblem(f"--as-of {as_of!r}: not a date; write it as YYYY-MM-DD") from None
+    try:
+        analysis = analyze_experiment(exp, source, as_of=cut)
+    except InputError as exc:
+        raise UsageProblem(str(exc)) from None
+    p = analysis.progress
+    if p is None or p.observed_baseline is None:
+        return "Against the data: the primary goal has no conversion rate to check."
+    low, high = p.observed_interval or (float("nan"), float("nan"))
+    lines = [
+        f"Against the data ({sum(p.observed_per_variant):,} units so far): the control "
+        f"converts at {percent(p.observed_baseline)} (99% interval {percent(low)} to "
+        f"{percent(high)}); the plan assumed {percent(p.assumed_baseline)}."
+    ]
+    if p.replanned:
+        lines.append(
+            f"  The data contradicts the plan: at the observed rate the same MDE needs "
+            f"{max(p.planned_per_variant):,} units per variant, not "
+            f"{max(p.configured_per_variant or ()):,}; {p.fraction:.0%} of it is collected"
+            + (f", about {p.days_left} more days at current traffic." if p.days_left else ".")
+        )
+    else:
+        outside = not low <= (p.assumed_baseline or 0.0) <= high
+        lines.append(
+            (
+                "  The rate differs, but the sample it needs is within a factor of 1.25 of the "
+                "plan's. "
+                if outside
+                else "  "
+            )
+            + f"The plan stands: {p.fraction:.0%} of its sample is collected"
+            + (f", about {p.days_left} more days." if p.days_left and p.fraction < 1 else ".")
+        )
+    return "\n".join(lines)
+
+
 def plan_text(exp: Experiment) -> str:
     """The plan of a loaded experiment as printable text (see :func:`plan_from_registry`)."""
     from abtest.stats import mde_proportions, plan_proportions

@@ -41,6 +41,15 @@ __all__ = ["format_plan", "plan"]
 @click.option("--alpha", type=float, default=0.05, show_default=True, help="Significance level.")
 @click.option("--power", type=float, default=0.8, show_default=True, help="Desired power.")
 @click.option("--one-sided", is_flag=True, help="Plan a one-sided test.")
+@click.option(
+    "--data",
+    "source",
+    metavar="SOURCE",
+    help="With EXPERIMENT_ID: check the plan's baseline against the experiment's data "
+    "(a unit-level file or a folder of logs) and recompute the sample if the data "
+    "contradicts it.",
+)
+@click.option("--as-of", "as_of", metavar="DATE", help="With --data: cut the logs at this day.")
 def plan(
     experiment_id: str | None,
     registry: str | None,
@@ -53,14 +62,17 @@ def plan(
     alpha: float,
     power: float,
     one_sided: bool,
+    source: str | None,
+    as_of: str | None,
 ) -> None:
     """Sample size per variant, MDE and days needed.
 
     \b
     From flags:
       abtest plan --baseline 0.05 --mde 0.1 --daily-visitors 4000
-    From the registry:
+    From the registry, and against the data collected so far:
       abtest plan pricing-cta-wording --registry experiments/
+      abtest plan checkout-express-pay --registry experiments/ --data events/ --as-of 2026-11-22
 
     Sample sizes match R's power.prop.test; with more than two variants each
     comparison with the control uses a Bonferroni-adjusted alpha.
@@ -72,8 +84,17 @@ def plan(
         if experiment_id is not None:
             from abtest.cli._registry_plan import plan_from_registry
 
-            click.echo(plan_from_registry(experiment_id, registry or "experiments"))
+            text = plan_from_registry(experiment_id, registry or "experiments")
+            if source is not None:
+                from abtest.cli._registry_plan import plan_against_data
+
+                text += "\n" + plan_against_data(
+                    experiment_id, registry or "experiments", source, as_of
+                )
+            click.echo(text)
             return
+        if source is not None or as_of is not None:
+            raise UsageProblem("--data checks a registry plan: give EXPERIMENT_ID and --registry")
         if baseline is None or mde is None:
             raise UsageProblem("give --baseline and --mde (or an EXPERIMENT_ID and --registry)")
         p = plan_proportions(
