@@ -26,10 +26,13 @@ Semantics (each tested on hand-built logs in ``tests/data``):
   ``daily=True`` gives cumulative statistics as of the end of each day (UTC):
   units first exposed by that day and their in-window events up to that day;
   the last day equals the overall totals.
-- **Bad data.** Missing columns, mixed time zones and unit_id types that cannot
-  be joined are errors; empty ids or timestamps, negative values and values
-  missing on a value goal are counted exclusions (see
-  :data:`abtest.data.checks.REASONS`). The user's data is only read.
+- **Bad data.** Missing columns, mixed time zones, unit_id types that cannot
+  be joined, files the engine cannot read (not UTF-8, an impossible date, a row
+  with another number of fields, an empty or truncated Parquet file) and a value
+  goal's in-window events with a missing, NaN, infinite or negative value are
+  errors naming the file and what to fix (:mod:`abtest.data.errors`); empty ids
+  or timestamps are counted exclusions (see :data:`abtest.data.checks.REASONS`).
+  The user's data is only read.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from abtest.data import checks, query, sources
+from abtest.data import checks, errors, query, sources
 from abtest.data.model import (
     CONVERSION_COLUMNS,
     DEFAULT_WINDOW,
@@ -168,69 +171,77 @@ def summarize(
     )
     checks.check_compatible(ex, cv, mapping)
 
-    # profile: which (experiment, variant) pairs and events exist, and their empty fields
-    exp_profile = checks.profile_exposures(ex.table, con)
-    if experiments is not None and variants is None:
-        wanted = {str(e) for e in experiments}
-        exp_profile = exp_profile[
-            exp_profile["experiment"].isin(wanted) | exp_profile["experiment"].isna()
-        ]
-        missing = wanted - set(exp_profile["experiment"].dropna())
-        if missing:
-            raise ValueError(f"no exposures for experiment(s) {sorted(missing)}")
-    elif experiments is not None:
-        variants = {e: v for e, v in variants.items() if e in set(experiments)}
-    arms = checks.arms_table(exp_profile, variants, unknown_variants)
-    events = None if goal_list is None else sorted({g.event for g in goal_list})
-    conv_profile = checks.profile_conversions(cv.table, con, events)
-    if goal_list is None:
-        names = sorted(map(str, conv_profile["event"].dropna()))
-        goal_list = [Goal(e) for e in names]
-    windows = {
-        i: default_window if g.window is INHERIT else parse_window(g.window)
-        for i, g in enumerate(goal_list)
-    }
+    logs = {"exposures": exposures, "conversions": conversions, "covariate": covariate}
+    try:  # the engine reads the files lazily: their errors surface here, said in user terms
+        # profile: which (experiment, variant) pairs and events exist, and their empty fields
+        exp_profile = checks.profile_exposures(ex.table, con)
+        if experiments is not None and variants is None:
+            wanted = {str(e) for e in experiments}
+            exp_profile = exp_profile[
+                exp_profile["experiment"].isin(wanted) | exp_profile["experiment"].isna()
+            ]
+            missing = wanted - set(exp_profile["experiment"].dropna())
+            if missing:
+                raise ValueError(f"no exposures for experiment(s) {sorted(missing)}")
+        elif experiments is not None:
+            variants = {e: v for e, v in variants.items() if e in set(experiments)}
+        arms = checks.arms_table(exp_profile, variants, unknown_variants)
+        events = None if goal_list is None else sorted({g.event for g in goal_list})
+        conv_profile = checks.profile_conversions(cv.table, con, events)
+        if goal_list is None:
+            names = sorted(map(str, conv_profile["event"].dropna()))
+            goal_list = [Goal(e) for e in names]
+        windows = {
+            i: default_window if g.window is INHERIT else parse_window(g.window)
+            for i, g in enumerate(goal_list)
+        }
 
-    cov_table = _covariate(covariate, con, mapping, arms) if covariate is not None else None
-    bits = max(1, int(arms["vi"].max()).bit_length())
-    plan = query.Plan(
-        segments=segments,
-        daily=daily,
-        bits=bits,
-        events=tuple(
-            (e, tuple(i for i, g in enumerate(goal_list) if g.event == e))
-            for e in dict.fromkeys(g.event for g in goal_list)
-        ),
-        value_columns={i: g.value for i, g in enumerate(goal_list) if g.value is not None},
-        windows=windows,
-        start=start_b,
-        end=exp_end,
-        conversions_end=as_of_b,
-        analysis_end=as_of_b or end_b,
-        covariate=cov_table is not None,
-        packed=con.name == "duckdb" and bits <= query.MAX_PACKED_BITS,
-        # the join of units and goal events hashes the events unless they outnumber the
-        # exposure rows (more than the (experiment, unit) pairs they group into)
-        hash_events=int(conv_profile["rows"].sum()) <= int(exp_profile["rows"].sum()),
-    )
-    import ibis
+        cov_table = _covariate(covariate, con, mapping, arms) if covariate is not None else None
+        bits = max(1, int(arms["vi"].max()).bit_length())
+        plan = query.Plan(
+            segments=segments,
+            daily=daily,
+            bits=bits,
+            events=tuple(
+                (e, tuple(i for i, g in enumerate(goal_list) if g.event == e))
+                for e in dict.fromkeys(g.event for g in goal_list)
+            ),
+            value_columns={i: g.value for i, g in enumerate(goal_list) if g.value is not None},
+            windows=windows,
+            start=start_b,
+            end=exp_end,
+            conversions_end=as_of_b,
+            analysis_end=as_of_b or end_b,
+            covariate=cov_table is not None,
+            packed=con.name == "duckdb" and bits <= query.MAX_PACKED_BITS,
+            # the join of units and goal events hashes the events unless they outnumber the
+            # exposure rows (more than the (experiment, unit) pairs they group into)
+            hash_events=int(conv_profile["rows"].sum()) <= int(exp_profile["rows"].sum()),
+        )
+        import ibis
 
-    # the smallest integer codes: the per-unit groupings carry them in every row
-    code = _code_dtype(len(arms))
-    arms_t = ibis.memtable(
-        arms[["experiment", "variant", "exp", "vi"]].astype({"exp": code, "vi": code})
-    )
-    with sources.joins_as_written(con):
-        try:
-            result = con.execute(query.build(ex.table, cv.table, arms_t, cov_table, plan))
-        except Exception as err:
-            if not (plan.packed and _overflowed(err)):
-                raise
-            # an exposure time too far from 1970 to pack beside the variant bits (the
-            # packed integer overflowed; DuckDB checks): the portable assignment instead
-            plan = dataclasses.replace(plan, packed=False)
-            result = con.execute(query.build(ex.table, cv.table, arms_t, cov_table, plan))
-    return _assemble(result, arms, goal_list, exp_profile, conv_profile, plan)
+        # the smallest integer codes: the per-unit groupings carry them in every row
+        code = _code_dtype(len(arms))
+        arms_t = ibis.memtable(
+            arms[["experiment", "variant", "exp", "vi"]].astype({"exp": code, "vi": code})
+        )
+        with sources.joins_as_written(con):
+            try:
+                result = con.execute(query.build(ex.table, cv.table, arms_t, cov_table, plan))
+            except Exception as err:
+                if not (plan.packed and _overflowed(err)):
+                    raise
+                # an exposure time too far from 1970 to pack beside the variant bits (the
+                # packed integer overflowed; DuckDB checks): the portable assignment instead
+                plan = dataclasses.replace(plan, packed=False)
+                result = con.execute(query.build(ex.table, cv.table, arms_t, cov_table, plan))
+        summary = _assemble(result, arms, goal_list, exp_profile, conv_profile, plan)
+        errors.refuse_unusable_values(summary, goal_list, cv.table, con, conversions, mapping)
+        return summary
+    except Exception as err:
+        if not sources.from_engine(err):
+            raise
+        raise errors.explain(err, logs) from None
 
 
 def _overflowed(err: Exception) -> bool:

@@ -28,10 +28,10 @@ REASONS = {
     "(rows; not attributable to an experiment)",
     "before_exposure": "units with goal events before their first exposure "
     "(those events are ignored)",
-    "negative_value": "units with an in-window event of negative value (the event is ignored)",
-    "null_value": "units with an in-window event of a value goal without a value "
-    "(the event adds nothing)",
 }
+# A value goal's in-window event with a missing, NaN, infinite or negative value is not an
+# exclusion but an error (abtest.data.errors.refuse_unusable_values): summed as 0 it
+# would turn into a confident, wrong verdict.
 
 
 @dataclass(frozen=True)
@@ -205,7 +205,17 @@ def arms_table(
     for e, vs in config.items():
         for v in vs:
             known_rows.append((e, v))
-        extra = seen[(seen["experiment"] == e) & ~seen["variant"].isin(vs)]
+        mine = seen[seen["experiment"] == e]
+        extra = mine[~mine["variant"].isin(vs)]
+        if len(mine) and len(extra) == len(mine):
+            # not one exposure in a configured variant: the ids disagree, no result exists
+            pairs = zip(extra["variant"], extra["rows"], strict=True)
+            shown = ", ".join(f"{v!r} ({n:,} rows)" for v, n in pairs)
+            raise ValueError(
+                f"experiment {e!r}: none of its exposures is in a configured variant "
+                f"({', '.join(map(repr, vs))}); the exposures log has {shown}. Fix the variant "
+                "ids in the data or in the experiment's config"
+            )
         for v, n in zip(extra["variant"], extra["rows"], strict=True):
             unknown_rows.append((e, str(v), int(n)))
     if unknown_rows and unknown == "error":

@@ -37,6 +37,7 @@ events (a fifth as many rows as the units of step 1 there; see ``Plan.hash_event
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -310,6 +311,9 @@ def _goals_table(plan: Plan) -> Any:
     return ibis.memtable(pd.DataFrame(cols))
 
 
+_LARGEST = sys.float_info.max
+
+
 def _unit_aggs(j: Any, after: Any, inw: dict, slots: list) -> dict:
     """Per unit and event: events before exposure, and per goal slot in-window
     conversion (0/1), value sum and the negative / missing value flags."""
@@ -322,11 +326,17 @@ def _unit_aggs(j: Any, after: Any, inw: dict, slots: list) -> dict:
         aggs[sl.conv] = ibis.cases((w, one), else_=zero).max()
         if sl.values:
             val = j[sl.val]
-            good = w & val.notnull() & (val >= 0)
+            # a usable value: present, not negative, finite. NaN is NULL on SQLite and the
+            # largest value on DuckDB and Spark, so "at most the largest double" excludes
+            # it and +inf on every engine, with no isnan (SQLite cannot compile it)
+            finite = val.notnull() & (val >= 0) & (val <= _LARGEST)
+            good = w & finite
             is_value = j[sl.m].isin(sl.value_codes)
             aggs[sl.v] = ibis.cases((good, val), else_=0.0).sum()
             aggs[sl.negative] = ibis.cases((w & (val < 0), one), else_=zero).max()
-            aggs[sl.null_value] = ibis.cases((w & is_value & val.isnull(), one), else_=zero).max()
+            # missing, NaN or +inf: never summed as 0 (summarize refuses them)
+            unusable = is_value & (val.isnull() | ~(val < 0) & ~(val <= _LARGEST))
+            aggs[sl.null_value] = ibis.cases((w & unusable, one), else_=zero).max()
     return aggs
 
 

@@ -20,6 +20,8 @@ from typing import Any
 
 import pandas as pd
 
+from abtest.data import errors
+
 _COUNTER = itertools.count()
 _CSV = (".csv", ".tsv", ".csv.gz", ".tsv.gz", ".txt")
 _PARQUET = (".parquet", ".pq", ".parq")
@@ -215,11 +217,33 @@ def _path_table(path: str, con: Any, role: str, text_columns: tuple[str, ...]) -
             "and pass the table"
         )
     table_name = f"abtest_{role}_{next(_COUNTER)}"
-    if reader == "read_csv" and text_columns and con.name == "duckdb":
-        header = con.con.sql(f"SELECT * FROM read_csv({_sql_str(path)}) LIMIT 0").columns
-        types = {c: "VARCHAR" for c in text_columns if c in header}
-        return con.read_csv(path, table_name=table_name, types=types)
-    return getattr(con, reader)(path, table_name=table_name)
+    try:
+        if reader == "read_csv" and text_columns and con.name == "duckdb":
+            header = con.con.sql(f"SELECT * FROM read_csv({_sql_str(path)}) LIMIT 0").columns
+            types = {c: "VARCHAR" for c in text_columns if c in header}
+            table = con.read_csv(path, table_name=table_name, types=types)
+        else:
+            table = getattr(con, reader)(path, table_name=table_name)
+    except Exception as err:
+        if not from_engine(err):
+            raise
+        raise errors.explain(err, {role: path}, role) from None
+    if reader == "read_csv" and len(table.columns) == 1 and not is_glob:
+        # one column whose name holds a delimiter: the sniffer met a row with another
+        # number of fields and took every line for one value
+        only = str(table.columns[0])
+        if any(d in only for d in errors.DELIMITERS):
+            problem = errors.csv_shape_problem(path)
+            if problem:
+                raise ValueError(f"{errors.describe(path, role)}: {problem}")
+    return table
+
+
+def from_engine(err: BaseException) -> bool:
+    """Whether an exception comes from the engine or the file readers (DuckDB, SQLite,
+    Spark, Ibis, pyarrow) rather than from abtest's own code."""
+    module = type(err).__module__ or ""
+    return module.split(".")[0].lstrip("_") in ("duckdb", "sqlite3", "pyspark", "ibis", "pyarrow")
 
 
 def _duckdb_file_table(path: Path, table: str, con: Any, role: str) -> Any:

@@ -72,12 +72,14 @@ class Summary:
             raise ValueError("counts is empty: give {variant: (conversions, units)}")
         rows = []
         for variant, pair in counts.items():
-            try:
-                conv, units = (int(v) for v in pair)
-            except (TypeError, ValueError):
+            if isinstance(pair, str | bytes) or not hasattr(pair, "__len__") or len(pair) != 2:
                 raise ValueError(
                     f"counts[{variant!r}] = {pair!r}: expected (conversions, units) as integers"
-                ) from None
+                )
+            conv, units = (
+                _whole_count(value, f"counts[{variant!r}] {name}")
+                for value, name in zip(pair, ("conversions", "units"), strict=True)
+            )
             if units < 0 or conv < 0:
                 raise ValueError(f"counts[{variant!r}] = {pair!r}: counts cannot be negative")
             if conv > units:
@@ -234,9 +236,30 @@ _REASON_TEXT = {
     "null_exposure": "exposure rows without a unit_id or timestamp were ignored",
     "null_conversion": "goal events without a unit_id or timestamp were ignored",
     "before_exposure": "units had goal events before their first exposure (ignored)",
-    "negative_value": "units had events with a negative value (ignored)",
-    "null_value": "units had value-goal events without a value (ignored)",
 }
+
+
+# counts above 2**53 are not whole numbers in float64, where the statistics run
+_LARGEST_COUNT = 2**53
+
+
+def _whole_count(value: Any, name: str) -> int:
+    """A count given as an integer (or a float with no fraction): not text, not a
+    boolean, not 10.5, and small enough to stay exact (the int64 cast of 1e20 once
+    showed up as a negative count)."""
+    if isinstance(value, bool | np.bool_) or isinstance(value, str | bytes):
+        raise ValueError(
+            f"{name} = {value!r}: expected a whole number of units, not text or a flag"
+        )
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} = {value!r}: expected a whole number") from None
+    if not np.isfinite(number) or number != int(number):
+        raise ValueError(f"{name} = {value!r}: expected a whole number")
+    if abs(number) > _LARGEST_COUNT:
+        raise ValueError(f"{name} = {value!r}: more than 2**53 cannot be counted exactly")
+    return int(value) if isinstance(value, int | np.integer) else int(number)
 
 
 def _validated(frame: pd.DataFrame, segments: tuple[str, ...]) -> pd.DataFrame:

@@ -19,26 +19,34 @@ def test_a_degenerate_comparison_warns_in_one_line(tmp_path, abtest_cli):
     assert len(lines) == len(set(lines))
 
 
-def test_analyze_will_not_write_its_report_over_its_input(tmp_path, abtest_cli,
-                                                          one_line_error, unchanged):  # fmt: skip
+def test_analyze_will_not_write_its_report_over_its_input(
+    tmp_path, abtest_cli, one_line_error, unchanged
+):
     counts = tmp_path / "g.csv"
     counts.write_text(COUNTS.replace(",0\n", ",100\n"))
     with unchanged(counts):
-        one_line_error(abtest_cli("analyze", "--counts", counts, "--out", counts),
-                       str(counts), "is an input")  # fmt: skip
+        one_line_error(
+            abtest_cli("analyze", "--counts", counts, "--out", counts), str(counts), "is an input"
+        )
 
 
 def test_an_output_that_is_a_folder_is_refused(tmp_path, abtest_cli, one_line_error):
     counts = tmp_path / "g.csv"
     counts.write_text(COUNTS.replace(",0\n", ",100\n"))
-    one_line_error(abtest_cli("analyze", "--counts", counts, "--out", ".", "--format", "json",
-                              cwd=tmp_path), "--out .: is a folder")  # fmt: skip
+    one_line_error(
+        abtest_cli("analyze", "--counts", counts, "--out", ".", "--format", "json", cwd=tmp_path),
+        "--out .: is a folder",
+    )
 
 
 def test_report_on_a_missing_data_folder_exits_2(tmp_path, abtest_cli, one_line_error):
     from pathlib import Path
 
     registry = Path(__file__).resolve().parents[2] / "experiments"
-    one_line_error(abtest_cli("report", registry, "--data", tmp_path / "no" / "such",
-                              "--out", tmp_path / "r.html"), "no/such: not found")  # fmt: skip
+    one_line_error(
+        abtest_cli(
+            "report", registry, "--data", tmp_path / "no" / "such", "--out", tmp_path / "r.html"
+        ),
+        "no/such: not found",
+    )
     assert not (tmp_path / "r.html").exists()
