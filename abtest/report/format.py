@@ -60,6 +60,16 @@ def p_value(p: Any) -> str:
     return "<0.0001" if p < 0.0001 else f"{p:.4f}"
 
 
+def p_equals(p: Any, name: str = "p") -> str:
+    """``p = 0.0123`` or ``p < 0.0001``: a p-value said in a sentence.
+
+    >>> p_equals(0.01234), p_equals(3e-07), p_equals(0.2, "always-valid p")
+    ('p = 0.0123', 'p < 0.0001', 'always-valid p = 0.2000')
+    """
+    shown = p_value(p)
+    return f"{name} {shown[0]} {shown[1:]}" if shown.startswith("<") else f"{name} = {shown}"
+
+
 def count(n: Any) -> str:
     """An integer with thousands separators."""
     if missing(n):

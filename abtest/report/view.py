@@ -495,7 +495,7 @@ def _srm_check(analysis: Analysis) -> Check:
     total = sum(n) or 1.0
     observed = " / ".join(f"{x / total:.1%}" for x in n)
     planned = " / ".join(f"{w:.1%}" for w in _weights(d))
-    stat = f"χ² = {float(analysis.srm.statistic):.2f}, p = {fmt.p_value(analysis.srm.p_value)}"
+    stat = f"χ² = {float(analysis.srm.statistic):.2f}, {fmt.p_equals(analysis.srm.p_value)}"
     if bool(analysis.srm.mismatch):
         return Check(
             "SRM",

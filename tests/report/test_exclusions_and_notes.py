@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 
@@ -64,3 +65,27 @@ def test_pooled_segments_are_said():
     said = dict(a.notes)["Segments"]
     assert said.startswith("pooled: the data is split by device")
     assert "Segments" in a.to_text() and "pooled: the data is split by device" in a.to_markdown()
+
+
+def test_guardrails_are_checked_for_every_treatment_even_under_an_srm_alarm():
+    # once "Guardrails: checked once a variant wins" beside a variant that had won but
+    # was blocked by the SRM check
+    from abtest.analysis import GuardrailSpec
+
+    rows = [
+        {"experiment": "e", "variant": v, "metric": m, "kind": "binary", "n": n, "sum": s,
+         "sum_sq": s}
+        for v, n, m, s in [("control", 10000, "signup", 1000), ("b", 11000, "signup", 1400),
+                           ("control", 10000, "bounce", 4000), ("b", 11000, "bounce", 5600)]
+    ]  # fmt: skip
+    a = abtest.analyze(
+        pd.DataFrame(rows),
+        metrics=["signup", "bounce"],
+        guardrails=(GuardrailSpec("bounce", direction="decrease", margin=0.02),),
+    )
+    assert a.srm.mismatch and a.winner is None
+    text = a.to_text()
+    assert "checked once a variant wins" not in text
+    assert [(g.variant, g.status) for g in a.decision.guardrails] == [("b", "broken")]
+    assert re.search(r"Guardrail\s+\[ALARM\] b: bounce broken", text)
+    assert "p < 0.0001" in text and "p = <" not in text
