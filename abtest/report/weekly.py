@@ -192,7 +192,7 @@ def summarize_entry(item: Any, analysis: Analysis | str | None, week: Week) -> E
         if p.fraction < 1 and p.days_left is not None:
             sample += f", ~{fmt.plural(p.days_left, 'day')} left"
     mismatch = bool(analysis.srm.mismatch)
-    srm = f"ALARM (p = {fmt.p_value(analysis.srm.p_value)})" if mismatch else "ok"
+    srm = f"ALARM ({fmt.p_equals(analysis.srm.p_value)})" if mismatch else "ok"
     decision = view.verdict
     harms = analysis.decision.harms
     if harms:  # a significant harm is never left out of the overview
