@@ -66,7 +66,7 @@ def test_html_report_is_one_self_contained_page(entries, tmp_path):
     for anchor in ("hero-form", "hero", "srm", "no-data"):
         assert f'href="#exp-{anchor}"' in html and f'id="exp-{anchor}"' in html
     assert re.search(r'<tr class="alarm"><td><a href="#exp-srm">srm</a></td>', html)
-    assert "ALARM (p = &lt;0.0001)" in html
+    assert "ALARM (p &lt; 0.0001)" in html
     assert "day 14 of 28" in html  # hero-form started 2026-11-09
     assert "not analysed: no exposures yet" in html
     # plots inline: lift + funnel, lift + timeline, lift
