@@ -82,7 +82,10 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool, quiet: bool) -> Non
 
     from abtest.registry.registry import check_files, collect_files
 
-    files = collect_files(paths)
+    try:
+        files = collect_files(paths)
+    except (FileNotFoundError, ValueError) as exc:  # missing, or a device / pipe / socket
+        fail_usage(str(exc))
     if not files:
         fail_usage(f"no experiment files (*.yaml, *.yml) in {', '.join(paths)}")
     _, problems = check_files(files)

@@ -98,18 +98,27 @@ def variant_findings(variants: Sequence[Variant]) -> list[Finding]:
                 "control",
             )
         )
-    total = sum(v.weight for v in variants)
-    if abs(total - 1) > WEIGHT_TOLERANCE:
-        terms = " + ".join(f"{v.weight:g}" for v in variants)
-        out.append(
-            Finding(
-                ("variants",),
-                f"weights sum to {total:.10g} ({terms}), not 1; make the variants' weights "
-                "add up to 1 (e.g. 0.5 and 0.5)",
-                "weights-sum",
-            )
-        )
-    return out
+    return out + weight_findings([v.weight for v in variants])
+
+
+def weight_findings(weights: Sequence[float]) -> list[Finding]:
+    """Weights summing to 1 (within :data:`WEIGHT_TOLERANCE`): when they do not, the
+    problem is said at every weight's own line (any of them may be the one to fix).
+
+    >>> [f.loc for f in weight_findings([0.6, 0.5])]
+    [('variants', 0, 'weight'), ('variants', 1, 'weight')]
+    >>> weight_findings([0.6, 0.5])[1].message[:31]
+    'weights sum to 1.1 (0.6 + 0.5),'
+    """
+    total = sum(weights)
+    if abs(total - 1) <= WEIGHT_TOLERANCE:
+        return []
+    terms = " + ".join(f"{w:g}" for w in weights)
+    message = (
+        f"weights sum to {total:.10g} ({terms}), not 1; make the variants' weights "
+        "add up to 1 (e.g. 0.5 and 0.5)"
+    )
+    return [Finding(("variants", i, "weight"), message, "weights-sum") for i in range(len(weights))]
 
 
 def goal_findings(goals: Sequence[Goal]) -> list[Finding]:
@@ -188,37 +197,59 @@ def _data_column_findings(columns: dict[str, Any]) -> list[Finding]:
 
 def experiment_findings(exp: Experiment) -> list[Finding]:
     """Rules across fields: dates, status, guardrails, decision, spend, analysis."""
-    out: list[Finding] = []
+    return [f for rule, _ in RULES for f in rule(exp)]
+
+
+def partial_findings(fields: Any, parsed: set[str]) -> list[Finding]:
+    """The rules of :func:`experiment_findings` whose fields all parsed, on an object
+    holding those fields (when other parts of the file have schema errors, a user
+    still learns of every independent problem in one run)."""
+    return [f for rule, needs in RULES if needs <= parsed for f in rule(fields)]
+
+
+def _dates(exp: Any) -> list[Finding]:
     if exp.start is not None and exp.end is not None and exp.end < exp.start:
-        out.append(
+        return [
             Finding(
                 ("end",),
                 f"{exp.end} is before start {exp.start}; the end date "
                 "must be on or after the start date",
                 "dates",
             )
-        )
+        ]
+    return []
+
+
+def _started(exp: Any) -> list[Finding]:
     if exp.status != "draft" and exp.start is None:
-        out.append(
+        return [
             Finding(
                 ("status",),
                 f"'{exp.status}' needs a start date: add "
                 "'start: YYYY-MM-DD' (or set status: draft)",
                 "dates",
             )
-        )
+        ]
+    return []
+
+
+def _concluded(exp: Any) -> list[Finding]:
     if exp.status == "concluded" and exp.decision is None:
-        out.append(
+        return [
             Finding(
                 ("status",),
                 "a concluded experiment names its decision: add "
                 "'decision: {variant: <winning variant id, or none>, note: ...}'",
                 "decision",
             )
-        )
+        ]
+    return []
+
+
+def _decision_variant(exp: Any) -> list[Finding]:
     variant_ids = [v.id for v in exp.variants]
     if exp.decision is not None and exp.decision.variant not in [*variant_ids, "none"]:
-        out.append(
+        return [
             Finding(
                 ("decision", "variant"),
                 f"'{exp.decision.variant}' is not a variant of this experiment; "
@@ -226,32 +257,47 @@ def experiment_findings(exp: Experiment) -> list[Finding]:
                 + did_you_mean(exp.decision.variant, variant_ids),
                 "decision",
             )
-        )
+        ]
+    return []
+
+
+def _guardrail_goals(exp: Any) -> list[Finding]:
     goal_ids = [g.id for g in exp.goals]
-    for i, guard in enumerate(exp.guardrails):
-        if guard.goal not in goal_ids:
-            out.append(
-                Finding(
-                    ("guardrails", i, "goal"),
-                    f"'{guard.goal}' is not one of this experiment's goals "
-                    f"({', '.join(goal_ids)}); add a goal with id '{guard.goal}' under goals "
-                    "or fix the name" + did_you_mean(guard.goal, goal_ids),
-                    "guardrail-goal",
-                )
-            )
-    if exp.spend is not None:
-        for name in exp.spend.per_variant:
-            if name not in variant_ids:
-                out.append(
-                    Finding(
-                        ("spend", "per_variant", name),
-                        f"'{name}' is not a variant of this experiment "
-                        f"({', '.join(variant_ids)})" + did_you_mean(name, variant_ids),
-                        "spend",
-                    )
-                )
-    if exp.data is not None:
-        out += _data_column_findings(exp.data.columns)
+    return [
+        Finding(
+            ("guardrails", i, "goal"),
+            f"'{guard.goal}' is not one of this experiment's goals "
+            f"({', '.join(goal_ids)}); add a goal with id '{guard.goal}' under goals "
+            "or fix the name" + did_you_mean(guard.goal, goal_ids),
+            "guardrail-goal",
+        )
+        for i, guard in enumerate(exp.guardrails)
+        if guard.goal not in goal_ids
+    ]
+
+
+def _spend_variants(exp: Any) -> list[Finding]:
+    if exp.spend is None:
+        return []
+    variant_ids = [v.id for v in exp.variants]
+    return [
+        Finding(
+            ("spend", "per_variant", name),
+            f"'{name}' is not a variant of this experiment "
+            f"({', '.join(variant_ids)})" + did_you_mean(name, variant_ids),
+            "spend",
+        )
+        for name in exp.spend.per_variant
+        if name not in variant_ids
+    ]
+
+
+def _data_columns(exp: Any) -> list[Finding]:
+    return _data_column_findings(exp.data.columns) if exp.data is not None else []
+
+
+def _analysis(exp: Any) -> list[Finding]:
+    out = []
     a = exp.analysis
     if a.method == "sequential" and a.looks is None:
         out.append(
@@ -278,3 +324,16 @@ def experiment_findings(exp: Experiment) -> list[Finding]:
             )
         )
     return out
+
+
+# each cross-field rule and the fields it reads
+RULES: tuple[tuple[Any, frozenset[str]], ...] = (
+    (_dates, frozenset({"start", "end"})),
+    (_started, frozenset({"status", "start"})),
+    (_concluded, frozenset({"status", "decision"})),
+    (_decision_variant, frozenset({"decision", "variants"})),
+    (_guardrail_goals, frozenset({"guardrails", "goals"})),
+    (_spend_variants, frozenset({"spend", "variants"})),
+    (_data_columns, frozenset({"data"})),
+    (_analysis, frozenset({"analysis"})),
+)

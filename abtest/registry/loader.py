@@ -182,6 +182,34 @@ _SYNTAX_HINTS = [
 _UNCLOSED = ("while parsing a flow", "while scanning a quoted", "while scanning a double")
 
 
+_KEY_VALUE = re.compile(r"^(\s*)([A-Za-z_][\w-]*):\s+\S")
+
+
+def _dedented_key(lines: list[str], line: int) -> tuple[int, str, int] | None:
+    """A key dedented out of its mapping: the parser stops on the line after it (``a ':'
+    where a value was expected``), which is indented deeper than that key while the key
+    before it is indented like the line below. Returns (the key's line, its name, the
+    line the parser stopped on), or None."""
+
+    def indent(text: str) -> int:
+        return len(text) - len(text.lstrip())
+
+    def content(i: int) -> bool:
+        return bool(lines[i - 1].strip()) and not lines[i - 1].lstrip().startswith("#")
+
+    if not 2 <= line <= len(lines):
+        return None
+    above = [i for i in range(line - 1, 0, -1) if content(i)][:2]
+    if len(above) < 2:
+        return None
+    key_line, before = above
+    found = _KEY_VALUE.match(lines[key_line - 1])
+    here = indent(lines[line - 1])
+    if found and indent(lines[key_line - 1]) < here == indent(lines[before - 1]):
+        return key_line, found.group(2), line
+    return None
+
+
 def _syntax_problem(text: str, exc: yaml.MarkedYAMLError, doc: Document) -> None:
     mark = exc.problem_mark or exc.context_mark
     line = mark.line + 1 if mark is not None else 1
@@ -199,6 +227,17 @@ def _syntax_problem(text: str, exc: yaml.MarkedYAMLError, doc: Document) -> None
         doc.fail(i, "tab character in the indentation: YAML indents with spaces only; "
                  "replace the tab with spaces", "tab")  # fmt: skip
     if line in tab_lines or "'\\t'" in problem:
+        return
+    dedented = _dedented_key(lines, line) if "mapping values are not allowed" in problem else None
+    if dedented is not None:
+        key_line, key, below = dedented
+        doc.fail(
+            key_line,
+            f"YAML syntax error: '{key}' is indented less than the keys of its mapping "
+            f"(line {below} below it is deeper): keys of one mapping start in the same column",
+            "yaml-syntax",
+            1 + len(lines[key_line - 1]) - len(lines[key_line - 1].lstrip()),
+        )
         return
     hint = next((h for key, h in _SYNTAX_HINTS if key in problem), None)
     if "cannot start any token" in problem and mark is not None and line <= len(lines):

@@ -102,6 +102,8 @@ def describe(value: Any) -> str:
         return "a list"
     if isinstance(value, dict):
         return "a mapping"
+    if type(value).__name__ == "_Broken":  # a value the loader reported on its own line
+        return "a value that could not be read (see the problem reported for it)"
     return type(value).__name__
 
 

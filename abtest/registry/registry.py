@@ -22,7 +22,7 @@ from abtest.registry.lint import located
 from abtest.registry.loader import Document, read_document
 from abtest.registry.messages import describe, translate_all
 from abtest.registry.problems import Problem, RegistryError, sort_problems
-from abtest.registry.schema import FINDINGS, Experiment
+from abtest.registry.schema import FINDINGS, Experiment, partial_findings
 
 SUFFIXES = (".yaml", ".yml")
 
@@ -66,6 +66,11 @@ def find_experiment_files(path: str | os.PathLike[str]) -> list[Path]:
     if root.is_file():
         return [root]
     if not root.is_dir():
+        if root.exists():  # a device (/dev/null), a FIFO, a socket: nothing to read safely
+            raise NotRegularFile(
+                f"{os.fspath(path)}: not a regular file or folder (a device, pipe or socket); "
+                "give experiment YAML files or the folder holding them"
+            )
         raise FileNotFoundError(f"no such file or folder: {os.fspath(path)}")
     found = []
     for dirpath, dirnames, filenames in os.walk(root):
@@ -136,11 +141,20 @@ def _load_into(result: FileResult) -> None:
         exp = Experiment.model_validate(doc.data, context={FINDINGS: sink})
     except ValidationError as exc:
         exp = None
+        failed = []
         for loc, point, message, code in translate_all(exc.errors(include_url=False)):
+            failed.append(loc)
             if _under(loc, doc.broken):
                 continue
             line, column = doc.mark(point)
             result.problems.append(Problem(doc.path, line, message, "error", column, code))
+        # every independent problem in one run: the rules across fields on what parsed
+        said = {(f.loc, f.code) for f in sink}
+        sink += [
+            f
+            for f in partial_findings(doc.data)
+            if (f.loc, f.code) not in said and not _under(f.loc, {*failed})
+        ]
     result.problems += [_place(doc, f) for f in sink if not _under(f.loc, doc.broken)]
     if exp is not None:
         exp._path = result.path
@@ -191,6 +205,10 @@ def validate_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Problem]:
     """
     _, problems = check_files(collect_files(paths))
     return problems
+
+
+class NotRegularFile(ValueError):
+    """A path that exists but is neither a file nor a folder."""
 
 
 def collect_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
