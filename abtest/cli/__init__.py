@@ -12,6 +12,8 @@ from typing import Any
 
 import click
 
+DISTRIBUTION = "abtest-cro"  # the name on the package index (the import name is abtest)
+
 # command name -> (module, attribute, one-line help shown by `abtest --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "validate": ("abtest.cli.validate", "validate", "Check experiment YAML files (for CI)."),
@@ -47,7 +49,7 @@ def _available(module: str) -> bool:
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="abtest")
+@click.version_option(package_name=DISTRIBUTION)
 def main() -> Any:
     """abtest: plan, check and analyse A/B tests of landing pages and funnels.
 
