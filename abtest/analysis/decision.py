@@ -23,19 +23,13 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from abtest import vocabulary
 from abtest.analysis.design import Design
 from abtest.analysis.guardrails import GuardrailCheck, check_all_guardrails, check_guardrails
 from abtest.analysis.metrics import MetricArrays
 from abtest.stats import SRMResult
 
-CORRECTION_NAMES = {
-    "holm": "Holm",
-    "bonferroni": "Bonferroni",
-    "bh": "Benjamini-Hochberg",
-    "fdr_bh": "Benjamini-Hochberg",
-    "benjamini-hochberg": "Benjamini-Hochberg",
-    "none": "no correction",
-}
+CORRECTION_NAMES = vocabulary.CORRECTION_LABELS
 
 
 @dataclass(frozen=True)
@@ -225,8 +219,8 @@ def _decide(
         checks["srm"] = "mismatch"
         return Decision(
             None,
-            f"no winner: sample ratio mismatch ({_srm_sentence(srm)} < 0.001) — the split "
-            "does not match the configured weights, so the assignment or the logging is "
+            f"no winner: sample ratio mismatch ({_srm_sentence(srm)} < {srm.threshold:g}) — "
+            "the split does not match the configured weights, so the assignment or the logging is "
             "broken; investigate before reading any result",
             checks,
         )

@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-METHODS = ("frequentist", "bayesian", "sequential")
-ALTERNATIVES = ("two-sided", "larger", "smaller")
+from abtest import vocabulary
+
+METHODS = vocabulary.METHODS
+ALTERNATIVES = vocabulary.ALTERNATIVES
 
 
 @dataclass(frozen=True)
@@ -48,9 +50,9 @@ class Design:
     weights: tuple[float, ...] | None = None
     metrics: tuple[MetricSpec, ...] | None = None
     method: str = "frequentist"
-    alpha: float = 0.05
-    power: float = 0.8
-    correction: str = "holm"
+    alpha: float = vocabulary.DEFAULT_ALPHA
+    power: float = vocabulary.DEFAULT_POWER
+    correction: str = vocabulary.DEFAULT_CORRECTION
     alternative: str = "two-sided"
     mde: float | None = None
     baseline: float | None = None
@@ -59,7 +61,7 @@ class Design:
     funnel: tuple[str, ...] = ()
     spend: dict[str, float] | None = None
     currency: str = "USD"
-    prob_best_threshold: float = 0.95
+    prob_best_threshold: float = vocabulary.DEFAULT_PROB_BEST
     loss_threshold: float | None = None
     prior: tuple[float, float] = (1.0, 1.0)
     traffic: float = 1.0
@@ -73,23 +75,16 @@ class Design:
     variant_names: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.method not in METHODS:
-            raise ValueError(
-                f"method={self.method!r} is not one of {', '.join(map(repr, METHODS))}"
-            )
+        # the words are checked (and aliases made canonical) here, where they enter
+        for name, check in (
+            ("method", vocabulary.method),
+            ("correction", vocabulary.correction),
+            ("alternative", vocabulary.alternative),
+            ("spending", vocabulary.spending),
+        ):
+            object.__setattr__(self, name, check(getattr(self, name), name))
         if not 0 < self.alpha < 1:
             raise ValueError(f"alpha = {self.alpha!r}: must be strictly between 0 and 1")
-        from abtest.stats.multiple import CORRECTIONS
-
-        if self.correction not in CORRECTIONS:
-            raise ValueError(
-                f"correction={self.correction!r} is not one of {', '.join(map(repr, CORRECTIONS))}"
-            )
-        if self.alternative not in ALTERNATIVES:
-            raise ValueError(
-                f"alternative={self.alternative!r} is not one of "
-                f"{', '.join(map(repr, ALTERNATIVES))}"
-            )
         if self.variants is not None and len(set(self.variants)) != len(self.variants):
             raise ValueError(f"variants {self.variants} contain duplicates")
         if self.weights is not None and self.variants is not None:

@@ -24,11 +24,12 @@ from typing import Any
 
 import click
 
+from abtest import vocabulary
 from abtest.cli._common import fail_usage, write_atomic
 
 FORMATS = ("text", "markdown", "json", "html", "csv")
-METHODS = ("frequentist", "bayesian", "sequential")
-CORRECTIONS = ("holm", "bonferroni", "bh", "none")
+METHODS = vocabulary.METHODS
+CORRECTIONS = vocabulary.spellings(vocabulary.CORRECTIONS, vocabulary.CORRECTION_ALIASES)
 COUNT_COLUMNS = ("variant", "visitors", "conversions")
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
 
@@ -134,8 +135,6 @@ def analyze(
     one_line_warnings()
     fmt = output_format(out, fmt, SUFFIXES, "text")
     check_output(out, [counts_path, source])
-    if alpha is not None and not 0 < alpha < 1:
-        fail_usage(f"--alpha {alpha}: must be strictly between 0 and 1")
     cut = _as_of(as_of)
     overrides = {
         k: v

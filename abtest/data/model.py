@@ -22,16 +22,15 @@ canonical name to the user's column.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from abtest import vocabulary
+
 EXPOSURE_COLUMNS = ("unit_id", "experiment", "variant", "timestamp")
 CONVERSION_COLUMNS = ("unit_id", "event", "timestamp")
-COVARIATE_COLUMNS = ("unit_id", "value")
-VALUE = "value"
 TABLES = ("exposures", "conversions", "covariate")
 DEFAULT_WINDOW = "7d"
 
@@ -134,15 +133,11 @@ class Goal:
         return "binary" if self.value is None else "value"
 
 
-_WINDOW_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(w|d|h|m|min|s)\s*$", re.IGNORECASE)
-_UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "min": 60, "s": 1}
-
-
 def parse_window(window: Window) -> timedelta | None:
     """A window as a timedelta (None stays None: until the analysis end).
 
-    Accepts ``"7d"``, ``"2w"``, ``"36h"``, ``"30m"``, ``"90s"``, a
-    ``timedelta``, or a number of days.
+    Accepts a duration of :func:`abtest.vocabulary.parse_duration` (``"7d"``, ``"2w"``,
+    ``"36h"``, ``"30m"``, ``"90s"``), a ``timedelta``, or a number of days.
 
     Examples
     --------
@@ -157,14 +152,8 @@ def parse_window(window: Window) -> timedelta | None:
         raise TypeError(f"window = {window!r}: give e.g. '7d', '36h' or None")
     elif isinstance(window, int | float):
         out = timedelta(days=float(window))
-    elif isinstance(window, str):
-        m = _WINDOW_RE.match(window)
-        if not m:
-            raise ValueError(
-                f"window = {window!r}: expected a number and a unit, e.g. '7d', '2w', "
-                "'36h', '30m', '90s', or None for 'until the analysis end'"
-            )
-        out = timedelta(seconds=float(m.group(1)) * _UNIT_SECONDS[m.group(2).lower()])
+    elif isinstance(window, str):  # abtest's one duration grammar
+        out = vocabulary.parse_duration(window, "window")
     else:
         raise TypeError(f"window = {window!r}: give e.g. '7d', '36h', a timedelta or None")
     if out <= timedelta(0):

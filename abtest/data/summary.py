@@ -97,18 +97,6 @@ class Summary:
             )
         return cls(pd.DataFrame(rows))
 
-    @classmethod
-    def from_frame(cls, frame: pd.DataFrame, *, segments: Iterable[str] = ()) -> Summary:
-        """From a DataFrame with the columns of :meth:`to_frame` (``kind`` is inferred
-        as binary where ``sum == sum_sq`` for every row of a metric, when absent)."""
-        df = frame.copy()
-        if "experiment" not in df.columns:
-            df["experiment"] = "experiment"
-        if "kind" not in df.columns and {"metric", "sum", "sum_sq"} <= set(df.columns):
-            binary = (df["sum"] == df["sum_sq"]).groupby(df["metric"]).transform("all")
-            df["kind"] = np.where(binary, "binary", "value")
-        return cls(df, segments=segments)
-
     # -- access ---------------------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:
         """A copy of the statistics, with one ``excluded_<reason>`` column per

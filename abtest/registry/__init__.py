@@ -28,7 +28,6 @@ from abtest.registry.schema import (
     Spend,
     Variant,
     json_schema,
-    parse_duration,
 )
 
 __all__ = [
@@ -46,6 +45,5 @@ __all__ = [
     "find_experiment_files",
     "json_schema",
     "load_registry",
-    "parse_duration",
     "validate_paths",
 ]

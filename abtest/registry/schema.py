@@ -22,11 +22,11 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -36,12 +36,13 @@ from pydantic import (
     model_validator,
 )
 
+from abtest import vocabulary
 from abtest.registry import checks
 from abtest.registry.checks import Finding
 from abtest.registry.problems import Loc
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
-DURATION_PATTERN = r"^[1-9][0-9]*[hdw]$"
+DURATION_PATTERN = "(?i)" + vocabulary.DURATION_PATTERN  # abtest's one duration grammar
 
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=80)]
 Text = Annotated[str, Field(min_length=1)]
@@ -50,30 +51,32 @@ Share = Annotated[float, Field(strict=True, gt=0, le=1)]
 Positive = Annotated[float, Field(strict=True, gt=0)]
 NonNegative = Annotated[float, Field(strict=True, ge=0)]
 Flag = Annotated[bool, Field(strict=True)]
-Duration = Annotated[str, Field(pattern=DURATION_PATTERN)]
+Duration = Annotated[
+    str, Field(pattern=DURATION_PATTERN), AfterValidator(lambda text: _positive_duration(text))
+]
 
 Status = Literal["draft", "running", "stopped", "concluded"]
 Unit = Literal["visitor", "user", "session", "account", "device"]
-Method = Literal["frequentist", "bayesian", "sequential"]
-Correction = Literal["holm", "bonferroni", "bh"]
-Alternative = Literal["two-sided", "larger", "smaller"]
-Spending = Literal["obrien-fleming", "pocock"]
+# the words of abtest.vocabulary (with their aliases): a registry file, the library and the
+# command line accept the same ones
+Method = Literal.__getitem__(vocabulary.METHODS)
+Correction = Literal.__getitem__(
+    vocabulary.spellings(vocabulary.CORRECTIONS, vocabulary.CORRECTION_ALIASES)
+)
+Alternative = Literal.__getitem__(
+    vocabulary.spellings(vocabulary.ALTERNATIVES, vocabulary.ALTERNATIVE_ALIASES)
+)
+Spending = Literal.__getitem__(vocabulary.SPENDING)
 
 _CONFIG = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False)
 FINDINGS = "findings"
 """Validation-context key: a list that collects rule findings instead of raising."""
 
 
-def parse_duration(text: str) -> dt.timedelta:
-    """A duration such as ``"7d"``, ``"48h"`` or ``"2w"`` as a ``timedelta``.
-
-    >>> parse_duration("7d"), parse_duration("36h")
-    (datetime.timedelta(days=7), datetime.timedelta(days=1, seconds=43200))
-    """
-    if not re.fullmatch(DURATION_PATTERN, text):
-        raise ValueError(f"{text!r} is not a duration; write e.g. 7d, 48h or 2w")
-    unit = {"h": "hours", "d": "days", "w": "weeks"}[text[-1]]
-    return dt.timedelta(**{unit: int(text[:-1])})
+def _positive_duration(text: str) -> str:
+    """A duration in the grammar must also be longer than nothing (``0d`` is not)."""
+    vocabulary.parse_duration(text, "attribution_window")
+    return text
 
 
 def _report(info: ValidationInfo, findings: list[Finding], prefix: Loc = ()) -> None:
@@ -160,10 +163,12 @@ class AnalysisConfig(BaseModel):
         None, description="Eligible units per day on the page (before the traffic share)."
     )
     attribution_window: Duration = Field(
-        "7d", description="Conversions count this long after first exposure (7d, 48h, 2w)."
+        "7d",
+        description="Conversions count this long after first exposure (7d, 48h, 2w, 30m).",
     )
     correction: Correction = Field(
-        "holm", description="Multiple-testing correction across variants: holm | bonferroni | bh."
+        vocabulary.DEFAULT_CORRECTION,
+        description="Multiple-testing correction across variants: holm | bonferroni | bh | none.",
     )
     prob_best: Rate = Field(
         0.95, description="Bayesian: declare a winner when P(best) reaches this."

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from abtest import vocabulary
 from abtest.report import format as fmt
 from abtest.report.figure_style import (
     _ZERO,
@@ -154,7 +155,7 @@ def _band_label(d: Any, looks: pd.DataFrame | None) -> str | None:
     if "significant" not in looks.columns:  # a fixed-horizon design's daily intervals
         return f"{level} CI of each day's data (fixed horizon: decide on the last day)"
     if "boundary" in looks.columns:
-        spending = "O'Brien-Fleming" if d.spending == "obrien-fleming" else "Pocock"
+        spending = vocabulary.SPENDING_LABELS[d.spending]
         sided = "" if getattr(d, "alternative", "two-sided") == "two-sided" else "one-sided "
         return f"{level} {sided}repeated CI ({spending} boundary)"
     return f"{level} confidence sequence"

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from abtest.analysis.decision import CORRECTION_NAMES as CORRECTION_LABELS
+from abtest import vocabulary
 from abtest.report import format as fmt
+from abtest.vocabulary import CORRECTION_LABELS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -116,7 +117,7 @@ def method_label(design: Design, correction: str | None = None) -> str:
     parts = [METHOD_LABELS.get(design.method, design.method)]
     if design.method == "sequential":
         if design.looks:
-            spending = "O'Brien-Fleming" if design.spending == "obrien-fleming" else "Pocock"
+            spending = vocabulary.SPENDING_LABELS[design.spending]
             parts[0] = f"group sequential ({design.looks} looks, {spending} spending)"
         else:
             parts[0] = "sequential (always-valid, safe to peek)"

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from abtest import vocabulary
+
 FloatArray = NDArray[np.float64]
 
 
@@ -205,11 +207,13 @@ def scalar_or_array(x: NDArray[Any]) -> Any:
     return x[()] if isinstance(x, np.ndarray) and x.ndim == 0 else x
 
 
-ALTERNATIVES = ("two-sided", "larger", "smaller")
+ALTERNATIVES = vocabulary.ALTERNATIVES
 
 
 def alternative(value: str) -> str:
-    return choice("alternative", value, ALTERNATIVES)
+    """The canonical alternative (:func:`abtest.vocabulary.alternative`: ``"greater"`` and
+    ``"less"`` are ``"larger"`` and ``"smaller"``); callers use what it returns."""
+    return vocabulary.alternative(value)
 
 
 def apply_all(fn: Callable[..., Any], *arrays: NDArray[Any]) -> NDArray[Any]:

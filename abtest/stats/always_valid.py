@@ -195,7 +195,7 @@ def always_valid_test(
     [0.0004, 0.0263]
     """
     alpha = _check.alpha_level(alpha)
-    _check.alternative(alternative)
+    alternative = _check.alternative(alternative)
     rho = mixture_rho(alpha, n_opt)
     na, ma, va = mean_var_from_sums(n_a, sum_a, sum_sq_a, "_a")
     nb, mb, vb = mean_var_from_sums(n_b, sum_b, sum_sq_b, "_b")

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from abtest import vocabulary
 from abtest.stats import _check
 from abtest.stats.multiple import CORRECTIONS, _holm
 
@@ -65,7 +66,7 @@ def compatible_levels(
     >>> bool(np.all((np.array([0.012, 0.02, 0.2]) < r.level) == r.significant))
     True
     """
-    _check.choice("correction", correction, tuple(CORRECTIONS))
+    correction = vocabulary.correction(correction)
     alpha = _check.alpha_level(alpha)
     p = np.asarray(p_values, dtype=float)
     if p.ndim != 1:

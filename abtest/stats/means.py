@@ -85,7 +85,7 @@ def welch_test(
     >>> round(float(r.statistic), 4), round(float(r.df), 2)
     (2.4807, 18.01)
     """
-    _check.alternative(alternative)
+    alternative = _check.alternative(alternative)
     alpha = _check.alpha_level(alpha)
     na = _check.at_least("n_a", n_a, 2, "a variance needs at least 2 units (n < 2)")
     nb = _check.at_least("n_b", n_b, 2, "a variance needs at least 2 units (n < 2)")

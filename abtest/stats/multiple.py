@@ -17,18 +17,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from abtest import vocabulary
 from abtest.stats import _check
 from abtest.stats.means import mean_var_from_sums, welch_test
 from abtest.stats.proportions import chi2_omnibus, proportion_test
 from abtest.stats.results import MultiArmResult, TwoSampleResult, warn_degenerate
 
+# every spelling of abtest's vocabulary -> statsmodels' name for it (None: no correction)
+_STATSMODELS = {"holm": "holm", "bonferroni": "bonferroni", "bh": "fdr_bh", "none": None}
 CORRECTIONS = {
-    "holm": "holm",
-    "bonferroni": "bonferroni",
-    "bh": "fdr_bh",
-    "fdr_bh": "fdr_bh",
-    "benjamini-hochberg": "fdr_bh",
-    "none": None,
+    word: _STATSMODELS[vocabulary.correction(word)]
+    for word in vocabulary.spellings(vocabulary.CORRECTIONS, vocabulary.CORRECTION_ALIASES)
 }
 
 
@@ -53,7 +52,7 @@ def adjust_p_values(
     >>> adjust_p_values([float("nan"), 0.001, 0.04], "bh", nan_policy="omit").round(3)
     array([  nan, 0.002, 0.04 ])
     """
-    _check.choice("correction", correction, tuple(CORRECTIONS))
+    correction = vocabulary.correction(correction)
     _check.choice("nan_policy", nan_policy, NAN_POLICIES)
     raw = _check.as_raw("p_values", p_values)
     try:
@@ -123,7 +122,7 @@ def _multi_arm(
     compare: Callable[[np.ndarray, float], TwoSampleResult],
     omnibus: tuple[float, float, int],
 ) -> MultiArmResult:
-    _check.choice("correction", correction, tuple(CORRECTIONS))
+    correction = vocabulary.correction(correction)
     alpha = _check.alpha_level(alpha)
     if k < 2:
         raise ValueError(f"need at least 2 arms (a control and a treatment), got {k}")

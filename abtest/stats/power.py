@@ -39,7 +39,7 @@ _TIGHT = {"xatol": 1e-12, "xrtol": 1e-14, "fatol": 0.0, "frtol": 0.0}
 
 
 def _z_alpha(alpha: float, alternative: str) -> float:
-    _check.alternative(alternative)
+    alternative = _check.alternative(alternative)
     return float(-special.ndtri(alpha / 2 if alternative == "two-sided" else alpha))
 
 
@@ -207,7 +207,7 @@ def power_means(
 
 
 def _t_power(n: np.ndarray, effect: np.ndarray, alpha: float, alternative: str) -> np.ndarray:
-    _check.alternative(alternative)
+    alternative = _check.alternative(alternative)
     tside = 2 if alternative == "two-sided" else 1
     nu = 2 * (n - 1)
     from scipy import stats as sps  # the noncentral t only: scipy.stats is slow to import

@@ -197,7 +197,7 @@ def proportion_test(
     True
     """
     _check.choice("test", test, TESTS)
-    _check.alternative(alternative)
+    alternative = _check.alternative(alternative)
     alpha = _check.alpha_level(alpha)
     xa, na = _check.counts("conv_a", conv_a), _check.counts("n_a", n_a)
     xb, nb = _check.counts("conv_b", conv_b), _check.counts("n_b", n_b)

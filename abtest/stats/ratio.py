@@ -131,7 +131,7 @@ def ratio_test(
     >>> round(float(r.mean_a), 4), round(float(r.diff), 4), round(float(r.p_value), 4)
     (0.1067, 0.0133, 0.0324)
     """
-    _check.alternative(alternative)
+    alternative = _check.alternative(alternative)
     alpha = _check.alpha_level(alpha)
     ra, var_a = ratio_variance(
         n_a, sum_num_a, sum_num_sq_a, sum_den_a, sum_den_sq_a, sum_num_den_a, "_a"
@@ -249,7 +249,7 @@ def ratio_cuped_test(
     >>> round(float(r.theta), 3), round(float(r.variance_reduction), 3)
     (0.516, 0.28)
     """
-    _check.alternative(alternative)
+    alternative = _check.alternative(alternative)
     alpha = _check.alpha_level(alpha)
     na, mu_a, cov_a = _moments("_a", n_a, sums_a, cross_a)
     nb, mu_b, cov_b = _moments("_b", n_b, sums_b, cross_b)

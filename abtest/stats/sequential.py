@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import interpolate, special
 
+from abtest import vocabulary
 from abtest.stats import _check
 from abtest.stats.means import mean_var_from_sums
 from abtest.stats.proportions import (
@@ -283,8 +284,9 @@ def group_sequential_test(
     [0.4397, 0.0226, 0.0008]
     """
     alpha = _check.alpha_level(alpha)
-    _check.choice("spending", spending, SPENDING)
-    one_sided = _check.alternative(alternative) != "two-sided"
+    spending = vocabulary.spending(spending)
+    alternative = _check.alternative(alternative)
+    one_sided = alternative != "two-sided"
     sign = -1.0 if alternative == "smaller" else 1.0
     na, ma, va = mean_var_from_sums(n_a, sum_a, sum_sq_a, "_a")
     nb, mb, vb = mean_var_from_sums(n_b, sum_b, sum_sq_b, "_b")

@@ -39,12 +39,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import optimize, special
 
+from abtest import vocabulary
 from abtest.stats import _check
 from abtest.stats._sequential_recursion import _COARSE as _COARSE  # sequential.py's tables
 from abtest.stats._sequential_recursion import _FINE, _Recursion, _sf
 from abtest.stats.results import _Result
 
-SPENDING = ("obrien-fleming", "pocock")
+SPENDING = vocabulary.SPENDING
 
 
 def spending_function(
@@ -62,8 +63,8 @@ def spending_function(
     ...                                                "larger")]
     [0.001525, 0.025]
     """
-    _check.choice("spending", spending, SPENDING)
-    _check.alternative(alternative)
+    spending = vocabulary.spending(spending)
+    alternative = _check.alternative(alternative)
     if alternative != "two-sided":
         return _per_side(np.asarray(t, dtype=np.float64), alpha, spending)
     return 2 * _per_side(np.asarray(t, dtype=np.float64), alpha / 2, spending)
@@ -293,8 +294,9 @@ def group_sequential_bounds(
     t = _fractions(looks)
     alpha = _check.alpha_level(alpha)
     power = _check.power_level(power)
-    _check.choice("spending", spending, SPENDING)
-    one_sided = _check.alternative(alternative) != "two-sided"
+    spending = vocabulary.spending(spending)
+    alternative = _check.alternative(alternative)
+    one_sided = alternative != "two-sided"
     spent, c = _design(t, alpha, spending, one_sided)
     factor, expected = _inflation(t, c, alpha, power, one_sided)
     return GroupSequentialBounds(

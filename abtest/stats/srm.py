@@ -6,10 +6,11 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
+from abtest import vocabulary
 from abtest.stats import _check
 from abtest.stats.results import SRMResult
 
-SRM_THRESHOLD = 0.001
+SRM_THRESHOLD = vocabulary.SRM_THRESHOLD
 
 
 def srm_test(

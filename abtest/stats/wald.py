@@ -93,7 +93,7 @@ def wald_test(
     (False, False, False)
     """
     _check.choice("reference", reference, REFERENCES)
-    _check.alternative(alternative)
+    alternative = _check.alternative(alternative)
     a = _check.as_float("alpha", alpha)
     _check.fail_where("alpha", a, (a <= 0) | (a >= 1), "must be strictly between 0 and 1")
     na = _check.at_least("n_a", n_a, 1, "an arm needs at least one unit")

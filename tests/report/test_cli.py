@@ -150,7 +150,7 @@ def test_analyze_bad_counts_one_line(tmp_path, content, message):
     [
         (["--counts", "missing.csv"], "missing.csv: not found"),
         (["--counts", "{counts}", "--format", "xml"], "'xml' is not one of"),
-        (["--counts", "{counts}", "--alpha", "2"], "--alpha 2.0: must be strictly between"),
+        (["--counts", "{counts}", "--alpha", "2"], "alpha = 2.0: must be strictly between"),
         (["--counts", "{counts}", "--control", "nope"], "control='nope' is not a variant"),
         ([], "give --counts FILE, --data UNITS.csv, or EXPERIMENT_ID"),
         (["hero-cta"], "needs --registry and --data"),

@@ -137,8 +137,12 @@ def test_bad_input_names_argument_and_index(args, message):
 def test_bad_options():
     with pytest.raises(ValueError, match="test='t' is not one of"):
         proportion_test(1, 10, 2, 10, test="t")
-    with pytest.raises(ValueError, match="alternative='greater' is not one of"):
-        proportion_test(1, 10, 2, 10, alternative="greater")
+    with pytest.raises(ValueError, match="alternative='bigger' is not one of"):
+        proportion_test(1, 10, 2, 10, alternative="bigger")
+    # scipy's spelling is an alias (#20): "greater" is "larger", the same test of b > a
+    assert proportion_test(1, 10, 4, 10, alternative="greater") == proportion_test(
+        1, 10, 4, 10, alternative="larger"
+    )
     with pytest.raises(ValueError, match=r"alpha = 1\.5"):
         proportion_test(1, 10, 2, 10, alpha=1.5)
 

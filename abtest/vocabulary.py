@@ -1,0 +1,114 @@
+"""The words abtest's settings take, defined once: methods, corrections, alternatives,
+spending functions, the SRM threshold, the defaults and the duration grammar.
+
+The registry schema's literals, :class:`~abtest.analysis.Design`, the command line's
+choices, the stats validators and the reports all read them from here, so the library,
+a registry file and the CLI accept the same spellings (``tests/test_vocabulary.py`` checks
+that they agree). Standard library only: the ``validate`` command imports it without
+numpy or pandas.
+
+``alternative`` compares arm b (a treatment) with arm a (the control): ``"larger"`` tests
+``b > a``, ``"smaller"`` tests ``b < a``, ``"two-sided"`` either; scipy's ``"greater"``
+and ``"less"`` are accepted for them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import timedelta
+
+METHODS = ("frequentist", "bayesian", "sequential")
+CORRECTIONS = ("holm", "bonferroni", "bh", "none")
+CORRECTION_ALIASES = {"fdr_bh": "bh", "benjamini-hochberg": "bh"}
+CORRECTION_LABELS = {
+    "holm": "Holm",
+    "bonferroni": "Bonferroni",
+    "bh": "Benjamini-Hochberg",
+    "none": "no correction",
+}
+ALTERNATIVES = ("two-sided", "larger", "smaller")
+ALTERNATIVE_ALIASES = {"greater": "larger", "less": "smaller"}
+SPENDING = ("obrien-fleming", "pocock")
+SPENDING_LABELS = {"obrien-fleming": "O'Brien-Fleming", "pocock": "Pocock"}
+
+SRM_THRESHOLD = 0.001
+"""A sample ratio mismatch is an alarm below this p-value (the industry convention)."""
+DEFAULT_ALPHA = 0.05
+DEFAULT_POWER = 0.8
+DEFAULT_PROB_BEST = 0.95
+DEFAULT_CORRECTION = "holm"
+
+DURATION_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "min": 60, "s": 1}
+DURATION_PATTERN = r"^\s*(\d+(?:\.\d+)?)\s*(w|d|h|min|m|s)\s*$"
+"""A positive number and a unit: ``7d``, ``2w``, ``36h``, ``30m``, ``90s``, ``1.5d``."""
+_DURATION = re.compile(DURATION_PATTERN, re.IGNORECASE)
+
+
+def spellings(canonical: tuple[str, ...], aliases: Mapping[str, str]) -> tuple[str, ...]:
+    """Every accepted spelling: the canonical words, then their aliases (for CLI choices)."""
+    return (*canonical, *aliases)
+
+
+def _pick(name: str, value: object, canonical: tuple[str, ...], aliases: Mapping[str, str]) -> str:
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in canonical:
+            return word
+        if word in aliases:
+            return aliases[word]
+    said = ", ".join(map(repr, canonical))
+    more = f" (or {', '.join(map(repr, aliases))})" if aliases else ""
+    raise ValueError(f"{name}={value!r} is not one of {said}{more}")
+
+
+def method(value: object, name: str = "method") -> str:
+    """The canonical method, or a ValueError naming ``name``.
+
+    >>> method("Bayesian")
+    'bayesian'
+    """
+    return _pick(name, value, METHODS, {})
+
+
+def correction(value: object, name: str = "correction") -> str:
+    """The canonical correction (``"fdr_bh"`` is ``"bh"``), or a ValueError naming ``name``.
+
+    >>> correction("fdr_bh"), correction("none")
+    ('bh', 'none')
+    """
+    return _pick(name, value, CORRECTIONS, CORRECTION_ALIASES)
+
+
+def alternative(value: object, name: str = "alternative") -> str:
+    """The canonical alternative (scipy's ``"greater"`` is ``"larger"``).
+
+    >>> alternative("greater"), alternative("two-sided")
+    ('larger', 'two-sided')
+    """
+    return _pick(name, value, ALTERNATIVES, ALTERNATIVE_ALIASES)
+
+
+def spending(value: object, name: str = "spending") -> str:
+    """The canonical alpha-spending function."""
+    return _pick(name, value, SPENDING, {})
+
+
+def parse_duration(text: str, name: str = "window") -> timedelta:
+    """A duration in abtest's one grammar (:data:`DURATION_PATTERN`) as a ``timedelta``.
+
+    >>> parse_duration("7d"), parse_duration("36h")
+    (datetime.timedelta(days=7), datetime.timedelta(days=1, seconds=43200))
+    >>> parse_duration("1.5d") == parse_duration("36h")
+    True
+    """
+    found = _DURATION.match(text) if isinstance(text, str) else None
+    if not found:
+        raise ValueError(
+            f"{name} = {text!r}: not a duration; write a number and a unit, e.g. 7d, 2w, "
+            "36h, 30m or 90s"
+        )
+    out = timedelta(seconds=float(found.group(1)) * DURATION_UNITS[found.group(2).lower()])
+    if out <= timedelta(0):
+        raise ValueError(f"{name} = {text!r}: must be positive")
+    return out
