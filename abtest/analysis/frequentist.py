@@ -22,7 +22,6 @@ from abtest.analysis.metrics import (
     Arms,
     MetricArrays,
     comparison_arms,
-    daily_arrays,
     only_looks,
 )
 from abtest.analysis.table import families, finish, metric_rows
@@ -81,7 +80,7 @@ def timeline_table(design: Design, summary: Summary, table: pd.DataFrame) -> pd.
     frames = []
     variants = list(design.variants)
     for metric in dict.fromkeys(table["metric"]):
-        days, arr = daily_arrays(summary, design.experiment, variants, metric)
+        days, arr = summary.cumulative(metric, variants, design.experiment)
         n = arr["n"]
         days, arr = only_looks(days, arr, (n[0] >= 2) & np.all(n[1:] >= 2, axis=0))
         if not days:

@@ -13,7 +13,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from abtest.data.summary import COVARIATE, Summary
 
@@ -68,37 +67,6 @@ def metric_arrays(
             metric, str(kinds[metric]), arr["n"], arr["sum"], arr["sum_sq"], cov
         )
     return out
-
-
-def daily_arrays(
-    summary: Summary, experiment: str, variants: list[str], metric: str
-) -> tuple[list, dict[str, np.ndarray]]:
-    """Cumulative (variants, looks) arrays from a daily Summary; one look otherwise.
-    ``n, sum, sum_sq`` and, when the Summary carries them, the covariate sums. Segments
-    are summed; a day without a row for a variant carries its previous day forward."""
-    f = summary.frame
-    cols = ["n", "sum", "sum_sq", *(c for c in COVARIATE if c in f.columns)]
-    if "day" not in f.columns:
-        arr = summary.arrays(metric, variants, experiment)
-        return [None], {k: v[:, None] for k, v in arr.items() if k in cols}
-    mine = (f["experiment"] == experiment).to_numpy() & (f["metric"] == metric).to_numpy()
-    rows = f.loc[mine]
-    days, look = np.unique(rows["day"].to_numpy(), return_inverse=True)
-    arm = {v: i for i, v in enumerate(variants)}
-    who = np.array([arm.get(v, -1) for v in rows["variant"].astype(object)], dtype=np.int64)
-    keep = who >= 0
-    shape = (len(variants), len(days))
-    seen = np.zeros(shape, dtype=bool)
-    seen[who[keep], look[keep]] = True
-    out = {}
-    for col in cols:
-        wide = np.zeros(shape)
-        np.add.at(wide, (who[keep], look[keep]), rows[col].to_numpy(dtype=float)[keep])
-        # carry a variant's cumulative sums over days it has no row (forward fill)
-        last = np.maximum.accumulate(np.where(seen, np.arange(shape[1]), -1), axis=1)
-        out[col] = np.where(last >= 0, np.take_along_axis(wide, np.maximum(last, 0), 1), 0.0)
-    return [pd.Timestamp(d).to_pydatetime() if isinstance(d, np.datetime64) else d
-            for d in days], out  # fmt: skip
 
 
 def only_looks(days: list, arr: dict[str, np.ndarray], keep: np.ndarray) -> tuple[list, dict]:

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from abtest.analysis.design import Design
-from abtest.analysis.metrics import MetricArrays, cuped_enough, daily_arrays, only_looks
+from abtest.analysis.metrics import MetricArrays, cuped_enough, only_looks
 from abtest.analysis.table import families, finish, metric_rows
 from abtest.data.summary import COVARIATE, Summary
 from abtest.stats.always_valid import DEFAULT_N_OPT
@@ -67,7 +67,7 @@ def sequential_table(
     for metric, m in data.items():
         family = family_of[metric]
         a = alpha[family]
-        days, arr = daily_arrays(summary, design.experiment, list(design.variants), metric)
+        days, arr = summary.cumulative(metric, list(design.variants), design.experiment)
         n = arr["n"]
         days, arr = only_looks(days, arr, (n[0] >= 2) & np.all(n[1:] >= 2, axis=0))
         arms, reduction, tested = _look_arms(m.kind, arr)

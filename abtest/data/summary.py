@@ -167,6 +167,52 @@ class Summary:
         cols = [c for c in (*STATS, *COVARIATE) if c in rows.columns]
         return {c: rows[c].to_numpy(dtype=float) for c in cols}
 
+    def cumulative(
+        self, metric: str, variants: list[str], experiment: str | None = None
+    ) -> tuple[list[Any], dict[str, np.ndarray]]:
+        """Per day, the cumulative sums of ``metric``: the days, and ``n, sum, sum_sq``
+        (and the CUPED sums when present) as (variants, days) arrays in ``variants``
+        order. Segments are summed; a day without a row for a variant carries its
+        previous day forward. Without daily rows: one look, ``[None]``, of the totals.
+
+        >>> import pandas as pd
+        >>> f = pd.DataFrame({"experiment": "e", "variant": ["a", "b", "a"], "metric": "m",
+        ...                   "kind": "binary", "n": [10, 12, 20], "sum": [1.0, 2.0, 3.0],
+        ...                   "sum_sq": [1.0, 2.0, 3.0],
+        ...                   "day": pd.to_datetime(["2026-11-01", "2026-11-01", "2026-11-02"])})
+        >>> days, arr = Summary(f).cumulative("m", ["a", "b"])
+        >>> len(days), arr["n"].tolist()  # b has no row on day 2: its day 1 carries on
+        (2, [[10.0, 20.0], [12.0, 12.0]])
+        """
+        f = self.frame
+        cols = ["n", "sum", "sum_sq", *(c for c in COVARIATE if c in f.columns)]
+        if experiment is None:
+            experiment = self.experiments[0] if len(self.experiments) == 1 else None
+            self._rows(experiment)  # one experiment, or say which
+        if "day" not in f.columns:
+            arr = self.arrays(metric, variants, experiment)
+            return [None], {k: v[:, None] for k, v in arr.items() if k in cols}
+        mine = (f["experiment"] == experiment).to_numpy() & (f["metric"] == metric).to_numpy()
+        rows = f.loc[mine]
+        days, look = np.unique(rows["day"].to_numpy(), return_inverse=True)
+        arm = {v: i for i, v in enumerate(variants)}
+        who = np.array([arm.get(v, -1) for v in rows["variant"].astype(object)], dtype=np.int64)
+        keep = who >= 0
+        shape = (len(variants), len(days))
+        seen = np.zeros(shape, dtype=bool)
+        seen[who[keep], look[keep]] = True
+        out = {}
+        for col in cols:
+            wide = np.zeros(shape)
+            np.add.at(wide, (who[keep], look[keep]), rows[col].to_numpy(dtype=float)[keep])
+            # carry a variant's cumulative sums over days it has no row (forward fill)
+            last = np.maximum.accumulate(np.where(seen, np.arange(shape[1]), -1), axis=1)
+            out[col] = np.where(last >= 0, np.take_along_axis(wide, np.maximum(last, 0), 1), 0.0)
+        stamps = [
+            pd.Timestamp(d).to_pydatetime() if isinstance(d, np.datetime64) else d for d in days
+        ]
+        return stamps, out
+
     def _rows(self, experiment: str | None) -> pd.DataFrame:
         if experiment is None:
             exps = self.experiments

@@ -190,25 +190,16 @@ def _series_from_looks(
 def _series_from_summary(
     analysis: Analysis, metric: str
 ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, tuple]]:
+    """Each day's cumulative rate per variant (:meth:`Summary.cumulative`) and the point
+    lift: a Bayesian analysis of daily data, which has no per-day intervals to draw."""
     d = analysis.design
-    f = analysis.summary.frame
-    rows = f[(f["experiment"] == d.experiment) & (f["metric"] == metric)]
-    wide_n = rows.pivot_table(index="day", columns="variant", values="n", aggfunc="sum")
-    wide_s = rows.pivot_table(index="day", columns="variant", values="sum", aggfunc="sum")
-    wide_n, wide_s = wide_n.sort_index().ffill(), wide_s.sort_index().ffill()
-    days = list(wide_n.index)
+    days, arr = analysis.summary.cumulative(metric, list(d.variants), d.experiment)
     x = _x_values(days, np.arange(1, len(days) + 1))
-    rates = {}
-    for v in d.variants:
-        if v in wide_n.columns:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                rates[v] = (wide_s[v] / wide_n[v]).to_numpy(float)
-    lifts = {}
-    control = d.variants[0]
-    for v in d.variants[1:]:
-        if v in rates and control in rates:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                lifts[v] = (rates[v] / rates[control] - 1, None, None, None)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = arr["sum"] / arr["n"]
+        lift = mean[1:] / mean[0] - 1
+    rates = dict(zip(d.variants, mean, strict=True))
+    lifts = {v: (lift[j], None, None, None) for j, v in enumerate(d.variants[1:])}
     return x, rates, lifts
 
 
