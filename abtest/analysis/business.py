@@ -1,7 +1,7 @@
 """Funnel and cost views: where each variant loses people, and what a lead or a customer costs.
 
 Intervals for cost per conversion come from the Wilson interval of the
-conversion rate (statsmodels ``proportion_confint(method="wilson")``):
+conversion rate (:func:`abtest.stats.intervals.rate_interval`):
 ``CPL = spend / (n p)``, so its interval is ``spend / (n p_high), spend / (n p_low)``.
 ROI ``= (revenue - spend) / spend`` takes its interval from the t interval of
 revenue per unit (``revenue = n * mean``).
@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from abtest.analysis.design import Design
 from abtest.analysis.metrics import MetricArrays
+from abtest.stats.intervals import mean_interval, rate_interval
 from abtest.stats.means import mean_var_from_sums
 
 
@@ -77,9 +77,7 @@ def cost_table(design: Design, data: dict[str, MetricArrays], alpha: float) -> p
         if metric in unwanted:
             continue
         if m.kind == "binary":
-            from statsmodels.stats.proportion import proportion_confint  # ~0.5 s to import
-
-            low, high = proportion_confint(m.sum, m.n, alpha=alpha, method="wilson")
+            low, high = rate_interval(m.sum, m.n, alpha)
             with np.errstate(divide="ignore"):
                 cost = np.where(m.sum > 0, spend / np.maximum(m.sum, 1), np.inf)
                 cost_low = spend / (m.n * high)
@@ -99,8 +97,7 @@ def cost_table(design: Design, data: dict[str, MetricArrays], alpha: float) -> p
                 )
         elif np.all(m.n >= 2):
             n, mean, var = mean_var_from_sums(m.n, m.sum, m.sum_sq)
-            q = -special.stdtrit(n - 1, alpha / 2)  # scipy.stats.t.isf
-            half = q * np.sqrt(var / n)
+            per_unit = mean_interval(n, mean, var, alpha)
             for j, v in enumerate(design.variants):
                 rev = n[j] * mean[j]
                 rows.append(
@@ -112,8 +109,8 @@ def cost_table(design: Design, data: dict[str, MetricArrays], alpha: float) -> p
                         "conversions": np.nan,
                         "revenue": rev,
                         "value": (rev - spend[j]) / spend[j],
-                        "low": (n[j] * (mean[j] - half[j]) - spend[j]) / spend[j],
-                        "high": (n[j] * (mean[j] + half[j]) - spend[j]) / spend[j],
+                        "low": (n[j] * per_unit.low[j] - spend[j]) / spend[j],
+                        "high": (n[j] * per_unit.high[j] - spend[j]) / spend[j],
                     }
                 )
     return pd.DataFrame(rows)

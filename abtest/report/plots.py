@@ -244,7 +244,7 @@ def posterior_plot(
     P(best) and the decision come from the analysis table. One line per
     variant; the legend carries P(best) when the table has it.
     """
-    from scipy.stats import beta
+    from abtest.stats.intervals import beta_curves
 
     d = analysis.design
     if prior is None:
@@ -258,16 +258,15 @@ def posterior_plot(
     n, conv = counts["n"], counts["sum"]
     a = prior[0] + conv
     b = prior[1] + n - conv
-    lo = float(np.min(beta.ppf(0.0005, a, b)))
-    hi = float(np.max(beta.ppf(0.9995, a, b)))
-    x = np.linspace(lo, hi, 600)
+    x, densities = beta_curves(a, b)
+    lo, hi = float(x[0]), float(x[-1])
     res = analysis.results
     rows = res[res["metric"] == metric].set_index("variant")
     colors = variant_colors(d.variants)
     fig = ReportFigure(figsize=figsize or (8.0, 3.8 + 0.2 * len(d.variants)), layout="constrained")
     ax = fig.add_subplot()
     for i, v in enumerate(d.variants):
-        y = beta.pdf(x, a[i], b[i])
+        y = densities[i]
         label = f"{v}: {fmt.pct(conv[i] / n[i])} of {fmt.count(n[i])}"
         if "prob_best" in rows.columns and v in rows.index:
             label += f", P(best) {fmt.probability(rows.loc[v, 'prob_best'])}"

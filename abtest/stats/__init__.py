@@ -19,6 +19,10 @@ from typing import Any
 from abtest.stats.bayes_decision import bayes_decision as bayes_decision
 
 _LAZY = {
+    "Interval": "abtest.stats.intervals",
+    "rate_interval": "abtest.stats.intervals",
+    "mean_interval": "abtest.stats.intervals",
+    "beta_curves": "abtest.stats.intervals",
     "AlwaysValidResult": "abtest.stats.always_valid",
     "BayesDecision": "abtest.stats.bayes",
     "BayesMeansResult": "abtest.stats.bayes",

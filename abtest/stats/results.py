@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from abtest.stats.intervals import Interval
+
 
 class DegenerateWarning(UserWarning):
     """A comparison has no information (e.g. both arms at 0% or 100%, or a
@@ -50,6 +52,13 @@ class ArmSums:
 
 @dataclass(frozen=True)
 class _Result:
+    def __post_init__(self) -> None:
+        # one interval shape everywhere: every (low, high) pair is a named Interval
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name.endswith("_ci") and isinstance(value, tuple) and len(value) == 2:
+                object.__setattr__(self, f.name, Interval(*value))
+
     def to_dict(self) -> dict[str, Any]:
         """Plain Python values (lists for arrays), ready for JSON."""
 
