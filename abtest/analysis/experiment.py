@@ -13,24 +13,11 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from abtest.analysis.api import analyze
 from abtest.analysis.design import design_from_experiment
 from abtest.analysis.result import Analysis
+from abtest.data.readers import find_log, lacks_mapped_columns, read_units
 from abtest.data.summary import Summary
-
-LOG_SUFFIXES = (".parquet", ".pq", ".csv")
-
-
-def find_log(folder: Path, name: str) -> Path | None:
-    """``folder/name.parquet`` (or ``.csv``), or a folder ``folder/name/`` of such files."""
-    for suffix in LOG_SUFFIXES:
-        if (folder / f"{name}{suffix}").is_file():
-            return folder / f"{name}{suffix}"
-    if (folder / name).is_dir():
-        return folder / name
-    return None
 
 
 def summarize_experiment(
@@ -133,17 +120,7 @@ def analyze_experiment(
         paths = (str(logs["exposures"]), str(logs["conversions"]), cov and str(cov))
         data = _summarize_logs(experiment, paths, as_of, columns)
     elif isinstance(source, str | Path):
-        path = Path(source)
-        if not path.is_file():
-            raise ValueError(f"data source {path}: not found")
-        if path.suffix.lower() == ".csv":
-            data = pd.read_csv(path)
-        elif path.suffix.lower() in (".parquet", ".pq"):
-            data = pd.read_parquet(path)
-        else:
-            raise ValueError(f"data file {path}: expected a .csv or .parquet file")
-        if "experiment" in data.columns:
-            data = data[data["experiment"].astype(str) == experiment.id].drop(columns="experiment")
+        data = read_units(source, experiment.id)
     else:
         data = source
     return analyze(data, design=design)
@@ -157,53 +134,9 @@ def _summarize_logs(experiment: Any, logs: tuple, as_of: Any, columns: Any) -> S
     if columns is None:
         data_cfg = getattr(experiment, "data", None)
         mapping = dict(data_cfg.columns) if data_cfg is not None else {}
-        if mapping and _lacks_mapped_columns(mapping, exposures, conversions):
+        if mapping and lacks_mapped_columns(mapping, exposures, conversions):
             mapping = {}
         columns = mapping or None
     return summarize_experiment(
         experiment, exposures, conversions, as_of=as_of, columns=columns, covariate=covariate
     )
-
-
-def _lacks_mapped_columns(mapping: dict[str, Any], *sources: Any) -> bool:
-    """Whether a log lacks a column the mapping names while it has the canonical one
-    (read from the file's header or schema, not the data); False when unknown."""
-    flat = {k: v for k, v in mapping.items() if isinstance(v, str)}
-    for source in sources:
-        names = _column_names(source)
-        if names is None:
-            continue
-        for canonical, mapped in flat.items():
-            if mapped not in names and canonical in names:
-                return True
-    return False
-
-
-def _column_names(source: Any) -> set[str] | None:
-    """The column names of a log: a DataFrame's, a Parquet file's schema, a CSV file's
-    header (the first file of a folder); None for other sources (Ibis tables, globs)."""
-    if isinstance(source, pd.DataFrame):
-        return {str(c) for c in source.columns}
-    if not isinstance(source, str | Path):
-        return None
-    path = Path(source)
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in LOG_SUFFIXES)
-        if not files:
-            return None
-        path = files[0]
-    if not path.is_file():
-        return None
-    try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            import pyarrow.parquet as pq
-
-            return set(pq.read_schema(path).names)
-        if path.suffix.lower() == ".csv":
-            import csv
-
-            with path.open(newline="", encoding="utf-8-sig") as fh:
-                return {c.strip() for c in next(csv.reader(fh), [])}
-    except (OSError, ValueError, UnicodeDecodeError):
-        return None  # the data layer reports an unreadable file with its own message
-    return None

@@ -16,9 +16,7 @@ written atomically.
 
 from __future__ import annotations
 
-import csv
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +24,11 @@ import click
 
 from abtest import vocabulary
 from abtest.cli._common import fail_usage, write_atomic
+from abtest.data.readers import read_counts, read_units
 
 FORMATS = ("text", "markdown", "json", "html", "csv")
 METHODS = vocabulary.METHODS
 CORRECTIONS = vocabulary.spellings(vocabulary.CORRECTIONS, vocabulary.CORRECTION_ALIASES)
-COUNT_COLUMNS = ("variant", "visitors", "conversions")
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
 
 
@@ -214,102 +212,16 @@ def render(analysis: Any, fmt: str, *, plots: bool = True) -> str:
 
 
 # -- counts ----------------------------------------------------------------------------------
-def read_counts(path: str | Path) -> Any:
-    """A :class:`~abtest.data.Summary` from a counts CSV (``variant, visitors,
-    conversions [, metric]``); every problem names the file and line."""
-    import pandas as pd
-
-    from abtest.data.summary import Summary
-
-    p = Path(path)
-    try:
-        with p.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            header = [(h or "").strip().lower() for h in reader.fieldnames or []]
-            lines = list(reader)
-    except FileNotFoundError:
-        raise InputError(f"counts file {p}: not found") from None
-    except IsADirectoryError:
-        raise InputError(f"counts file {p}: is a folder, expected a CSV file") from None
-    except UnicodeDecodeError:
-        raise InputError(f"counts file {p}: not a UTF-8 text (CSV) file") from None
-    except (OSError, csv.Error) as e:
-        raise InputError(f"counts file {p}: {e}") from None
-    if not header:
-        raise InputError(f"{p}: empty file; expected a header {', '.join(COUNT_COLUMNS)}")
-    missing = [c for c in COUNT_COLUMNS if c not in header]
-    if missing:
-        raise InputError(
-            f"{p}:1: missing column(s) {', '.join(missing)}; expected "
-            f"{', '.join(COUNT_COLUMNS)} [, metric], found {', '.join(h for h in header if h)}"
-        )
-    if not lines:
-        raise InputError(f"{p}: no rows after the header")
-    rows = []
-    seen: dict[tuple[str, str], int] = {}
-    for i, raw in enumerate(lines, start=2):
-        r = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
-        where = f"{p}:{i}"
-        variant = r["variant"]
-        if not variant:
-            raise InputError(f"{where}: empty variant")
-        metric = r.get("metric") or "conversion"
-        visitors = _whole(r["visitors"], "visitors", where)
-        conversions = _whole(r["conversions"], "conversions", where)
-        if conversions > visitors:
-            raise InputError(f"{where}: conversions {conversions} exceed visitors {visitors}")
-        key = (variant, metric)
-        if key in seen:
-            raise InputError(
-                f"{where}: variant {variant!r}, metric {metric!r} repeats line {seen[key]}"
-            )
-        seen[key] = i
-        rows.append(
-            {
-                "experiment": p.stem,
-                "variant": variant,
-                "metric": metric,
-                "kind": "binary",
-                "n": visitors,
-                "sum": float(conversions),
-                "sum_sq": float(conversions),
-            }
-        )
-    variants = list(dict.fromkeys(r["variant"] for r in rows))
-    for metric in dict.fromkeys(r["metric"] for r in rows):
-        have = {r["variant"] for r in rows if r["metric"] == metric}
-        lacking = [v for v in variants if v not in have]
-        if lacking:
-            raise InputError(
-                f"{p}: metric {metric!r} has no row for variant(s) {', '.join(lacking)}"
-            )
-    if len(variants) < 2:
-        raise InputError(f"{p}: need at least two variants, found {', '.join(variants)}")
-    return Summary(pd.DataFrame(rows))
-
-
-def _whole(text: str, column: str, where: str) -> int:
-    try:
-        value = float(text.replace(",", "").replace("_", ""))
-    except ValueError:
-        raise InputError(f"{where}: {column} = {text!r} is not a number") from None
-    if not math.isfinite(value) or value != int(value) or value < 0:
-        raise InputError(f"{where}: {column} = {text!r} must be a whole number >= 0")
-    return int(value)
-
-
 def analyze_counts(
     path: str | Path, *, control: str | None = None, primary: str | None = None, **settings: Any
 ) -> Any:
     """Analyse a counts CSV (see :func:`read_counts`)."""
     from abtest.analysis import analyze
 
-    summary = read_counts(path)
     try:
-        # the file's metric order is declared: its first metric is the primary goal
-        return analyze(
-            summary, metrics=summary.metrics(), primary=primary, control=control, **settings
-        )
+        summary = read_counts(path)
+        # the file's metric order is declared (Summary.goals): its first metric decides
+        return analyze(summary, primary=primary, control=control, **settings)
     except ValueError as e:
         raise InputError(f"{path}: {e}") from None
 
@@ -397,30 +309,6 @@ def analyze_experiment(
         return run(experiment, data, as_of=as_of, **overrides)
     except ValueError as e:
         raise InputError(f"{experiment.id}: {_message(e)}") from None
-
-
-def read_units(path: Path, experiment_id: str | None = None) -> Any:
-    """A unit-level frame from a CSV or Parquet file (rows of other experiments dropped
-    when the file has an ``experiment`` column)."""
-    import pandas as pd
-
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            df = pd.read_csv(path)
-        elif suffix in (".parquet", ".pq"):
-            df = pd.read_parquet(path)
-        else:
-            raise InputError(f"data file {path}: expected .csv or .parquet")
-    except InputError:
-        raise
-    except (OSError, ValueError, UnicodeDecodeError) as e:
-        raise InputError(f"data file {path}: cannot read it ({_message(e)})") from None
-    if experiment_id is not None and "experiment" in df.columns:
-        df = df[df["experiment"].astype(str) == experiment_id].drop(columns="experiment")
-        if df.empty:
-            raise InputError(f"data file {path}: no rows for experiment {experiment_id!r}")
-    return df
 
 
 def _message(e: BaseException) -> str:

@@ -25,7 +25,6 @@ from typing import Any
 
 import click
 
-from abtest.analysis.experiment import find_log
 from abtest.cli._common import fail_usage, write_atomic
 from abtest.cli.analyze import (
     TABLE_SUFFIXES,
@@ -34,6 +33,7 @@ from abtest.cli.analyze import (
     analyze_experiment,
     load_registry_or_fail,
 )
+from abtest.data.readers import find_log
 
 STATUSES = ("draft", "running", "stopped", "concluded")
 FORMATS = {

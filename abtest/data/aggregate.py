@@ -236,6 +236,8 @@ def summarize(
                 plan = dataclasses.replace(plan, packed=False)
                 result = con.execute(query.build(ex.table, cv.table, arms_t, cov_table, plan))
         summary = _assemble(result, arms, goal_list, exp_profile, conv_profile, plan)
+        if goals is not None:  # declared goals: their order says which one decides
+            summary.goals = tuple(g.id for g in goal_list)
         errors.refuse_unusable_values(summary, goal_list, cv.table, con, conversions, mapping)
         return summary
     except Exception as err:

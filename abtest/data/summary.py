@@ -45,8 +45,12 @@ class Summary:
         *,
         exclusions: pd.DataFrame | None = None,
         segments: Iterable[str] = (),
+        goals: Iterable[str] | None = None,
     ) -> None:
         self.segments: tuple[str, ...] = tuple(segments)
+        # the goals in the order they were declared (summarize(goals=...), a counts file,
+        # from_counts): the first decides; None when the metrics came from the events
+        self.goals: tuple[str, ...] | None = None if goals is None else tuple(goals)
         self.frame = _validated(frame, self.segments)
         if exclusions is None:
             exclusions = pd.DataFrame(columns=EXCLUSION_COLUMNS)
@@ -95,7 +99,7 @@ class Summary:
                     "sum_sq": float(conv),
                 }
             )
-        return cls(pd.DataFrame(rows))
+        return cls(pd.DataFrame(rows), goals=(metric,))
 
     # -- access ---------------------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:

@@ -78,8 +78,11 @@ def test_an_id_column_is_not_a_goal_and_yes_no_text_is_a_conversion():
 def test_no_conversion_column_is_an_error_that_shows_the_call():
     # revenue per unit: continuous, so every value distinct, and still a measurement
     df = pd.DataFrame({"variant": ["a", "b"] * 50, "revenue": np.arange(100.0) + 0.5})
-    with pytest.raises(ValueError, match=r"numeric column\(s\) revenue can be value goals: pass "
-                                         r"metrics=\['revenue'\]"):  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match=r"numeric column\(s\) revenue can be value goals: pass "
+        r"metrics=\['revenue'\]",
+    ):
         abtest.analyze(df)
 
 
@@ -94,8 +97,11 @@ def test_a_summary_with_several_undeclared_goals_asks_which_decides():
         ]
     ]
     s = abtest.Summary(pd.DataFrame(rows).assign(experiment="e"))
-    with pytest.raises(ValueError, match=r"none is declared primary; say which decides: "
-                                         r"analyze\(\.\.\., primary='a'\)"):  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match=r"none is declared primary; say which decides: "
+        r"analyze\(\.\.\., primary='a'\)",
+    ):
         abtest.analyze(s)
     a = abtest.analyze(s, primary="z")
     assert a.primary == "z" and dict(a.notes)["Goals"] == "z (primary), a"
@@ -104,8 +110,11 @@ def test_a_summary_with_several_undeclared_goals_asks_which_decides():
 def test_a_significant_harm_on_a_secondary_goal_is_named_everywhere():
     # Cookie Cats: no difference on retention_1 (the primary), retention_7 significantly
     # worse for gate_40 (published: -4.3%, p = 0.0016)
-    a = abtest.analyze(cookie_cats()[["version", "retention_1", "retention_7"]],
-                       variant="version", control="gate_30")  # fmt: skip
+    a = abtest.analyze(
+        cookie_cats()[["version", "retention_1", "retention_7"]],
+        variant="version",
+        control="gate_30",
+    )
     row = a.table().set_index("metric").loc["retention_7"].iloc[1]
     assert row["significant"] and row["lift"] < 0
     assert a.winner is None
@@ -129,3 +138,30 @@ def test_a_winner_with_a_harm_elsewhere_keeps_the_harm_in_its_reason():
     assert a.winner == "gate_40"
     assert "gate_40 beats gate_30 on signup" in a.reason
     assert "; gate_40 is significantly worse on retention_7" in a.reason
+
+
+def test_a_summary_of_declared_goals_is_decided_by_the_first():
+    # summarize(goals=...) declares the order; without goals the events come back in
+    # alphabetical order, and analyze asks which one decides
+    ex = pd.DataFrame(
+        {
+            "unit_id": range(400),
+            "experiment": "e",
+            "variant": ["control", "b"] * 200,
+            "timestamp": "2026-11-01 10:00",
+        }
+    )
+    cv = pd.DataFrame(
+        {
+            "unit_id": list(range(0, 400, 5)) * 2,
+            "event": ["signup"] * 80 + ["click"] * 80,
+            "timestamp": "2026-11-01 11:00",
+        }
+    )
+    declared = abtest.summarize(ex, cv, goals=["signup", "click"])
+    assert declared.goals == ("signup", "click")
+    assert abtest.analyze(declared).primary == "signup"
+    undeclared = abtest.summarize(ex, cv)
+    assert undeclared.goals is None and undeclared.metrics() == ["click", "signup"]
+    with pytest.raises(ValueError, match="none is declared primary"):
+        abtest.analyze(undeclared)
