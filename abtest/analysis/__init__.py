@@ -4,7 +4,7 @@
 """
 
 from abtest.analysis.api import analyze
-from abtest.analysis.design import Design, GuardrailSpec, MetricSpec, design_from_experiment
 from abtest.analysis.result import Analysis
+from abtest.design import Design, GuardrailSpec, MetricSpec
 
-__all__ = ["Analysis", "Design", "GuardrailSpec", "MetricSpec", "analyze", "design_from_experiment"]
+__all__ = ["Analysis", "Design", "GuardrailSpec", "MetricSpec", "analyze"]

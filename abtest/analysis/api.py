@@ -12,13 +12,13 @@ import pandas as pd
 
 from abtest.analysis.business import cost_table, funnel_table
 from abtest.analysis.decision import Context, Progress, decide
-from abtest.analysis.design import Design, MetricSpec
 from abtest.analysis.metrics import MetricArrays, metric_arrays
 from abtest.analysis.result import Analysis
 from abtest.data.summary import KEYS as SUMMARY_KEYS
 from abtest.data.summary import STATS as SUMMARY_STATS
 from abtest.data.summary import Summary
 from abtest.data.units import summary_from_units
+from abtest.design import Design, MetricSpec
 from abtest.stats import plan_proportions, srm_test
 
 _SUMMARY_COLUMNS = {*SUMMARY_KEYS, *SUMMARY_STATS, "kind"}  # what a Summary frame must have

@@ -24,9 +24,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from abtest.analysis.design import Design
 from abtest.analysis.metrics import MetricArrays, cuped_applies
 from abtest.analysis.table import families, finish, metric_rows
+from abtest.design import Design
 from abtest.stats.beta_difference import beta_difference_quantiles
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from abtest.analysis.design import Design
 from abtest.analysis.metrics import MetricArrays
+from abtest.design import Design
 from abtest.stats.intervals import mean_interval, rate_interval
 from abtest.stats.means import mean_var_from_sums
 

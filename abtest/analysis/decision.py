@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 
 from abtest import vocabulary
-from abtest.analysis.design import Design
 from abtest.analysis.guardrails import GuardrailCheck, check_all_guardrails, check_guardrails
 from abtest.analysis.metrics import MetricArrays
+from abtest.design import Design
 from abtest.stats import SRMResult
 
 CORRECTION_NAMES = vocabulary.CORRECTION_LABELS

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from abtest.analysis.api import analyze
-from abtest.analysis.design import design_from_experiment
 from abtest.analysis.result import Analysis
 from abtest.data.readers import find_log, lacks_mapped_columns, read_units
 from abtest.data.summary import Summary
@@ -93,7 +92,7 @@ def analyze_experiment(
     the logs at that moment (a date: the end of that day). ``overrides``
     replace design settings (``method``, ``alpha``, ``correction``...).
     """
-    design = design_from_experiment(experiment)
+    design = experiment.to_design()
     if overrides:
         design = dataclasses.replace(design, **overrides)
     if source is None:

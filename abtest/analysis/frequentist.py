@@ -17,7 +17,6 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from abtest.analysis.design import Design
 from abtest.analysis.metrics import (
     Arms,
     MetricArrays,
@@ -26,6 +25,7 @@ from abtest.analysis.metrics import (
 )
 from abtest.analysis.table import families, finish, metric_rows
 from abtest.data.summary import COVARIATE, Summary
+from abtest.design import Design
 from abtest.stats.compatible import compatible_levels
 from abtest.stats.results import TwoSampleResult
 from abtest.stats.wald import wald_test

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from abtest.analysis.design import Design
 from abtest.analysis.frequentist import compare
 from abtest.analysis.metrics import MetricArrays, comparison_arms
+from abtest.design import Design
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from abtest.analysis.decision import Decision, Progress
-from abtest.analysis.design import Design
 from abtest.analysis.table import TABLE_COLUMNS
 from abtest.data.summary import Summary
+from abtest.design import Design
 from abtest.stats import SRMResult
 
 

@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from abtest.analysis.design import Design
 from abtest.analysis.metrics import MetricArrays, cuped_enough, only_looks
 from abtest.analysis.table import families, finish, metric_rows
 from abtest.data.summary import COVARIATE, Summary
+from abtest.design import Design
 from abtest.stats.always_valid import DEFAULT_N_OPT
 
 # Units per arm before a look may be CUPED-adjusted in a sequential test: theta is

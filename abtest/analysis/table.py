@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from abtest.analysis.design import Design
 from abtest.analysis.metrics import MetricArrays
+from abtest.design import Design
 
 TABLE_COLUMNS = [
     "metric",

@@ -37,6 +37,7 @@ from pydantic import (
 )
 
 from abtest import vocabulary
+from abtest.design import Design, GuardrailSpec, MetricSpec
 from abtest.registry import checks
 from abtest.registry.checks import Finding
 from abtest.registry.problems import Loc
@@ -369,6 +370,46 @@ class Experiment(BaseModel):
         from abtest.analysis.experiment import analyze_experiment
 
         return analyze_experiment(self, source, **kwargs)
+
+    def to_design(self) -> Design:
+        """The :class:`abtest.design.Design` the analysis runs on: variants (control
+        first) and weights, goals, the method and decision rule, the plan, guardrails,
+        funnel, spend and the names the reports show."""
+        a = self.analysis
+        spend = self.spend
+        return Design(
+            experiment=self.id,
+            variants=self.variant_ids,
+            weights=tuple(float(w) for w in self.weights),
+            metrics=tuple(MetricSpec(g.id, kind=g.kind, primary=g.primary) for g in self.goals),
+            method=a.method,
+            alpha=a.alpha,
+            power=a.power,
+            correction=a.correction,
+            alternative=a.alternative,
+            mde=a.signed_mde,
+            baseline=a.baseline,
+            expected_daily_units=a.expected_daily_units,
+            guardrails=tuple(
+                GuardrailSpec(g.goal, direction=g.direction, margin=g.margin)
+                for g in self.guardrails
+            ),
+            funnel=self.funnel,
+            spend=None if spend is None else {k: float(v) for k, v in spend.per_variant.items()},
+            currency="USD" if spend is None else spend.currency,
+            prob_best_threshold=a.prob_best,
+            prior=tuple(float(x) for x in a.prior),
+            traffic=self.traffic,
+            loss_threshold=a.loss_threshold,
+            looks=a.looks,
+            spending=a.spending,
+            name=self.name,
+            hypothesis=self.hypothesis,
+            status=self.status,
+            start=self.start,
+            end=self.end,
+            variant_names={v.id: v.name for v in self.variants if v.name},
+        )
 
     def attribution_window(self, goal_id: str) -> str:
         """The goal's own window, else ``analysis.attribution_window``."""

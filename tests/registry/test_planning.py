@@ -52,7 +52,6 @@ def test_no_traffic_no_days() -> None:
 def test_one_sided_decrease_plans_for_a_decrease(valid_text, write) -> None:
     """``alternative: smaller``: mde is the size of a decrease (the registry's mde is
     positive), in the design, the registry plan and the lint check alike."""
-    from abtest.analysis.design import design_from_experiment
     from abtest.cli._registry_plan import plan_text
     from abtest.registry import load_registry
     from abtest.stats import plan_proportions
@@ -60,7 +59,7 @@ def test_one_sided_decrease_plans_for_a_decrease(valid_text, write) -> None:
     text = valid_text(edits={"  mde: 0.10\n": "  mde: 0.10\n  alternative: smaller\n"})
     exp = load_registry(write(text).parent)["pricing-cta"]
     assert exp.analysis.signed_mde == -0.10
-    assert design_from_experiment(exp).mde == -0.10
+    assert exp.to_design().mde == -0.10
     ref = plan_proportions(0.04, -0.10, alpha=0.05, alternative="smaller")
     assert ref.target_rate == pytest.approx(0.036)
     assert f"{ref.n_per_variant[0]:,}" in plan_text(exp)

@@ -1,15 +1,15 @@
 """What an analysis needs to know about an experiment, independent of where it came from.
 
-A :class:`Design` is built either from keyword arguments of
-:func:`abtest.analyze` or from a registry :class:`~abtest.registry.Experiment`
-(:func:`design_from_experiment`), so the analysis code has one input shape.
+A :class:`Design` is built either from keyword arguments of :func:`abtest.analyze` or by a
+registry experiment (:meth:`abtest.registry.Experiment.to_design`), so the analysis code
+has one input shape. Standard library only (and :mod:`abtest.vocabulary`): the registry
+builds one without importing the analysis layer.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from abtest import vocabulary
 
@@ -114,51 +114,3 @@ class Design:
             if m.id == metric_id:
                 return m
         return MetricSpec(metric_id)
-
-
-def design_from_experiment(experiment: Any) -> Design:
-    """Build a :class:`Design` from a registry ``Experiment`` (duck-typed, so the
-    analysis layer does not import the registry's models)."""
-    a = experiment.analysis
-    variants = tuple(experiment.variant_ids)
-    spend = None
-    if getattr(experiment, "spend", None) is not None:
-        spend = {k: float(v) for k, v in experiment.spend.per_variant.items()}
-    return Design(
-        experiment=experiment.id,
-        variants=variants,
-        weights=tuple(float(w) for w in experiment.weights),
-        metrics=tuple(
-            MetricSpec(
-                g.id, kind=str(g.kind), primary=bool(g.primary), name=getattr(g, "name", None)
-            )
-            for g in experiment.goals
-        ),
-        method=str(a.method),
-        alpha=float(a.alpha),
-        power=float(getattr(a, "power", 0.8) or 0.8),
-        correction=str(getattr(a, "correction", "holm") or "holm"),
-        alternative=str(getattr(a, "alternative", "two-sided") or "two-sided"),
-        mde=getattr(a, "signed_mde", None),
-        baseline=getattr(a, "baseline", None),
-        expected_daily_units=getattr(a, "expected_daily_units", None),
-        guardrails=tuple(
-            GuardrailSpec(g.goal, direction=str(g.direction), margin=float(g.margin))
-            for g in (getattr(experiment, "guardrails", None) or ())
-        ),
-        funnel=tuple(getattr(experiment, "funnel", None) or ()),
-        spend=spend,
-        currency=getattr(getattr(experiment, "spend", None), "currency", "USD") or "USD",
-        prob_best_threshold=float(getattr(a, "prob_best", 0.95) or 0.95),
-        prior=tuple(float(x) for x in getattr(a, "prior", (1.0, 1.0))),
-        traffic=float(getattr(experiment, "traffic", 1.0) or 1.0),
-        loss_threshold=getattr(a, "loss_threshold", None),
-        looks=getattr(a, "looks", None),
-        spending=str(getattr(a, "spending", "obrien-fleming") or "obrien-fleming"),
-        name=experiment.name,
-        hypothesis=getattr(experiment, "hypothesis", None),
-        status=str(getattr(experiment, "status", "")) or None,
-        start=getattr(experiment, "start", None),
-        end=getattr(experiment, "end", None),
-        variant_names={v.id: v.name for v in experiment.variants if getattr(v, "name", None)},
-    )
