@@ -101,7 +101,7 @@ def plan_against_data(
     (the rule of :attr:`abtest.analysis.decision.Progress.replanned`)."""
     import datetime as dt_
 
-    from abtest.cli.analyze import InputError, analyze_experiment
+    from abtest.cli.analyze import InputError, analyze_registry_experiment
 
     exp = _find(experiment_id, registry_dir)
     try:
@@ -109,7 +109,7 @@ def plan_against_data(
     except ValueError:
         raise UsageProblem(f"--as-of {as_of!r}: not a date; write it as YYYY-MM-DD") from None
     try:
-        analysis = analyze_experiment(exp, source, as_of=cut)
+        analysis = analyze_registry_experiment(exp, source, as_of=cut)
     except InputError as exc:
         raise UsageProblem(str(exc)) from None
     p = analysis.progress

@@ -164,7 +164,7 @@ def analyze(
             if primary is not None:
                 fail_usage("--primary: a registry experiment declares its primary goal")
             experiment = load_experiment(registry, experiment_id)
-            analysis = analyze_experiment(
+            analysis = analyze_registry_experiment(
                 experiment, source, control=control, as_of=cut, **overrides
             )
     except InputError as e:
@@ -278,7 +278,7 @@ def load_registry_or_fail(path: str | Path) -> Any:
         raise InputError(f"registry {path}: {_message(e)}") from None
 
 
-def analyze_experiment(
+def analyze_registry_experiment(
     experiment: Any,
     source: str | Path,
     *,

@@ -30,7 +30,7 @@ from abtest.cli.analyze import (
     TABLE_SUFFIXES,
     InputError,
     OneLineErrors,
-    analyze_experiment,
+    analyze_registry_experiment,
     load_registry_or_fail,
 )
 from abtest.data.readers import find_log
@@ -256,7 +256,7 @@ def _analysis_or_reason(experiment: Any, data: Path, as_of: Any) -> Any:
     if source is None:
         return f"no data for {experiment.id} in {data}"
     try:
-        return analyze_experiment(experiment, source, as_of=as_of)
+        return analyze_registry_experiment(experiment, source, as_of=as_of)
     except InputError as e:  # bad data, or a method this build lacks: report, don't stop
         return str(e)
 

@@ -2,7 +2,7 @@
 
 - :func:`summarize` (``abtest.summarize``): exposure and conversion logs →
   per-(experiment, variant, metric[, segment][, day]) sufficient statistics;
-- :class:`Goal`, :class:`ColumnMapping`: the metrics and the user's column names;
+- :class:`EventMetric`, :class:`ColumnMapping`: the metrics and the user's column names;
 - :func:`generate_traffic`: seeded synthetic logs with known true rates;
 - :data:`REASONS`: the exclusion reasons a Summary reports.
 
@@ -17,7 +17,7 @@ from typing import Any
 _LAZY = {
     "Summary": "abtest.data.summary",
     "summarize": "abtest.data.aggregate",
-    "Goal": "abtest.data.model",
+    "EventMetric": "abtest.data.model",
     "ColumnMapping": "abtest.data.model",
     "parse_window": "abtest.data.model",
     "REASONS": "abtest.data.checks",

@@ -13,13 +13,13 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
-from abtest.data.model import INHERIT, Goal, parse_window
+from abtest.data.model import INHERIT, EventMetric, parse_window
 
 
 def summarize_pandas(
     exposures: pd.DataFrame,
     conversions: pd.DataFrame,
-    goals: list[Goal],
+    goals: list[EventMetric],
     window: timedelta = timedelta(days=7),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(stats, exclusions)``: stats has experiment, variant, metric, n, sum, sum_sq;

@@ -53,7 +53,7 @@ from abtest.data.model import (
     EXPOSURE_COLUMNS,
     INHERIT,
     ColumnMapping,
-    Goal,
+    EventMetric,
     parse_goals,
     parse_window,
 )
@@ -69,7 +69,7 @@ def summarize(
     window: str | timedelta | None = DEFAULT_WINDOW,
     by: str | Sequence[str] | None = None,
     daily: bool = False,
-    goals: Sequence[Goal | Mapping[str, Any] | str] | Mapping[str, Any] | None = None,
+    goals: Sequence[EventMetric | Mapping[str, Any] | str] | Mapping[str, Any] | None = None,
     variants: Mapping[str, Sequence[str]] | None = None,
     experiments: Sequence[str] | None = None,
     start: str | date | datetime | None = None,
@@ -190,7 +190,7 @@ def summarize(
         conv_profile = checks.profile_conversions(cv.table, con, events)
         if goal_list is None:
             names = sorted(map(str, conv_profile["event"].dropna()))
-            goal_list = [Goal(e) for e in names]
+            goal_list = [EventMetric(e) for e in names]
         windows = {
             i: default_window if g.window is INHERIT else parse_window(g.window)
             for i, g in enumerate(goal_list)
@@ -198,7 +198,7 @@ def summarize(
 
         cov_table = _covariate(covariate, con, mapping, arms) if covariate is not None else None
         bits = max(1, int(arms["vi"].max()).bit_length())
-        plan = query.Plan(
+        plan = query.QueryPlan(
             segments=segments,
             daily=daily,
             bits=bits,
@@ -305,10 +305,10 @@ def _covariate(covariate: Any, con: Any, mapping: ColumnMapping, arms: pd.DataFr
 def _assemble(
     result: pd.DataFrame,
     arms: pd.DataFrame,
-    goals: list[Goal],
+    goals: list[EventMetric],
     exp_profile: pd.DataFrame,
     conv_profile: pd.DataFrame,
-    plan: query.Plan,
+    plan: query.QueryPlan,
 ) -> Summary:
     segs = list(plan.segments)
     keys = [*segs, *(["day"] if plan.daily else [])]
@@ -414,7 +414,7 @@ def _exclusions(
     units: pd.DataFrame,
     metric: pd.DataFrame,
     arm_info: pd.DataFrame,
-    goals: list[Goal],
+    goals: list[EventMetric],
     exp_profile: pd.DataFrame,
     conv_profile: pd.DataFrame,
 ) -> pd.DataFrame:

@@ -101,7 +101,7 @@ class ColumnMapping:
 
 
 @dataclass(frozen=True)
-class Goal:
+class EventMetric:
     """One metric computed from conversion events.
 
     Parameters
@@ -162,12 +162,12 @@ def parse_window(window: Window) -> timedelta | None:
 
 
 def parse_goals(
-    goals: Iterable[Goal | Mapping[str, Any] | str] | Mapping[str, Any] | None,
-) -> list[Goal] | None:
+    goals: Iterable[EventMetric | Mapping[str, Any] | str] | Mapping[str, Any] | None,
+) -> list[EventMetric] | None:
     """Goals from the forms ``summarize`` accepts (None: every event is a binary goal).
 
-    ``goals`` may be a list of :class:`Goal`, dicts (``event, metric, value,
-    window``) or event names, or a dict ``{event: None | value column | Goal |
+    ``goals`` may be a list of :class:`EventMetric`, dicts (``event, metric, value,
+    window``) or event names, or a dict ``{event: None | value column | EventMetric |
     dict}``.
 
     Examples
@@ -180,18 +180,18 @@ def parse_goals(
     """
     if goals is None:
         return None
-    items: list[Goal] = []
+    items: list[EventMetric] = []
     if isinstance(goals, Mapping):
         for event, spec in goals.items():
             if spec is None:
-                items.append(Goal(str(event)))
+                items.append(EventMetric(str(event)))
             elif isinstance(spec, str):
-                items.append(Goal(str(event), value=spec))
-            elif isinstance(spec, Goal):
+                items.append(EventMetric(str(event), value=spec))
+            elif isinstance(spec, EventMetric):
                 items.append(
                     spec
                     if spec.event == event
-                    else Goal(str(event), spec.metric, spec.value, spec.window)
+                    else EventMetric(str(event), spec.metric, spec.value, spec.window)
                 )
             elif isinstance(spec, Mapping):
                 items.append(_goal_from_dict({"event": event, **spec}))
@@ -199,14 +199,14 @@ def parse_goals(
                 raise TypeError(f"goals[{event!r}] = {spec!r}: expected None, a column, or a dict")
     else:
         for spec in goals:
-            if isinstance(spec, Goal):
+            if isinstance(spec, EventMetric):
                 items.append(spec)
             elif isinstance(spec, str):
-                items.append(Goal(spec))
+                items.append(EventMetric(spec))
             elif isinstance(spec, Mapping):
                 items.append(_goal_from_dict(spec))
             else:
-                raise TypeError(f"goal {spec!r}: expected an event name, a dict or a Goal")
+                raise TypeError(f"goal {spec!r}: expected an event name, a dict or a EventMetric")
     if not items:
         raise ValueError("goals is empty: give at least one goal, or None for every event")
     ids = [g.id for g in items]
@@ -219,11 +219,13 @@ def parse_goals(
     return items
 
 
-def _goal_from_dict(spec: Mapping[str, Any]) -> Goal:
+def _goal_from_dict(spec: Mapping[str, Any]) -> EventMetric:
     unknown = set(spec) - {"event", "metric", "id", "value", "window", "attribution_window"}
     if unknown or "event" not in spec:
         raise ValueError(
             f"goal {dict(spec)!r}: expected the keys event (required), metric, value, window"
         )
     window = spec.get("window", spec.get("attribution_window", INHERIT))
-    return Goal(str(spec["event"]), spec.get("metric", spec.get("id")), spec.get("value"), window)
+    return EventMetric(
+        str(spec["event"]), spec.get("metric", spec.get("id")), spec.get("value"), window
+    )

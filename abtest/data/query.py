@@ -32,7 +32,7 @@ Costs (DuckDB on 4 threads, 10M units, ~30M exposure rows, ~4M goal events; see
 docs/data.md "Performance"): the grouping of step 1 (exposure rows into ~20M
 (experiment, unit) groups) is about half of the query, the join and per-unit
 grouping of step 2 most of the rest. The join hashes the smaller side, usually the
-events (a fifth as many rows as the units of step 1 there; see ``Plan.hash_events``).
+events (a fifth as many rows as the units of step 1 there; see ``QueryPlan.hash_events``).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ _EPOCH = datetime(1970, 1, 1)
 
 
 @dataclass(frozen=True)
-class Plan:
+class QueryPlan:
     """What the query needs besides the tables (all plain values)."""
 
     segments: tuple[str, ...]
@@ -78,7 +78,7 @@ class Plan:
         return max((len(ms) for _, ms in self.events), default=0)
 
 
-def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: Plan) -> Any:
+def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: QueryPlan) -> Any:
     """The Ibis expression of the whole aggregation (see the module docstring)."""
     import ibis
 
@@ -171,7 +171,7 @@ def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: Pla
     return _stack([("units", units), ("multi", multi), ("metric", metric)], keys)
 
 
-def _assign(e: Any, plan: Plan, clock: _Clock, backend: str) -> tuple[Any, Any]:
+def _assign(e: Any, plan: QueryPlan, clock: _Clock, backend: str) -> tuple[Any, Any]:
     """Per (exp, unit_id): ``first`` exposure (in ``clock`` units), ``vi`` of the first
     exposure, ``multi`` (more than one variant seen), the segments at the first exposure;
     and per (exp, vi) the multi-variant units by their first variant (None when ``vi``
@@ -266,7 +266,7 @@ class _Clock:
 
 
 class _Slot:
-    """Goal number ``i`` of each event: its column names and what it needs.
+    """EventMetric number ``i`` of each event: its column names and what it needs.
 
     The conversions are joined to the goals once per *event* (not once per goal): a
     purchase row carries both the "purchase" (binary) and the "revenue" (value) goal
@@ -275,7 +275,7 @@ class _Slot:
     an event with fewer goals are never read.
     """
 
-    def __init__(self, i: int, plan: Plan) -> None:
+    def __init__(self, i: int, plan: QueryPlan) -> None:
         self.i = i
         self.m = f"m{i}"  # the goal's metric code on this event's rows (-1: none)
         self.val, self.v, self.conv = f"val{i}", f"v{i}", f"conv{i}"
@@ -295,7 +295,7 @@ class _Slot:
         return ibis.cases((ev.isin(self.value_events), v), else_=conv.cast("float64"))
 
 
-def _goals_table(plan: Plan) -> Any:
+def _goals_table(plan: QueryPlan) -> Any:
     """``event, ev, m0, m1, ...``: each goal event, its code and its goals' metric codes."""
     import ibis
     import pandas as pd
@@ -340,7 +340,7 @@ def _unit_aggs(j: Any, after: Any, inw: dict, slots: list) -> dict:
     return aggs
 
 
-def _unpivot(per_event: Any, slots: list, plan: Plan, keys: list) -> Any:
+def _unpivot(per_event: Any, slots: list, plan: QueryPlan, keys: list) -> Any:
     """One row per (exp, vi, metric[, segment][, day]) from the per-event slot columns.
 
     A join with the small (ev, slot, metric) list, not a union per slot: the per-event
@@ -379,7 +379,7 @@ def _unpivot(per_event: Any, slots: list, plan: Plan, keys: list) -> Any:
 
 
 def _daily_per_event(
-    j: Any, after: Any, inw: dict, slots: list, unit_keys: list, plan: Plan, clock: _Clock
+    j: Any, after: Any, inw: dict, slots: list, unit_keys: list, plan: QueryPlan, clock: _Clock
 ) -> Any:
     """Per (exp, vi, event[, segment], conversion day) increments of the cumulative sums.
 
@@ -457,7 +457,7 @@ def _stack(parts: list[tuple[str, Any]], keys: list) -> Any:
     return ibis.union(*padded)
 
 
-def _value(c: Any, metric: Any, plan: Plan) -> Any:
+def _value(c: Any, metric: Any, plan: QueryPlan) -> Any:
     """The value column of the goal with code ``metric`` (NULL for binary goals)."""
     import ibis
 
@@ -467,7 +467,7 @@ def _value(c: Any, metric: Any, plan: Plan) -> Any:
     return ibis.cases(*cases, else_=ibis.null("float64"))
 
 
-def _in_window(j: Any, metric: Any, plan: Plan, clock: _Clock) -> Any:
+def _in_window(j: Any, metric: Any, plan: QueryPlan, clock: _Clock) -> Any:
     """``t < first + window`` of the goal with code ``metric`` (window None: before the
     analysis end; no goal: false)."""
     import ibis

@@ -20,8 +20,8 @@ from abtest.registry.registry import (
 )
 from abtest.registry.schema import (
     AnalysisConfig,
+    Conclusion,
     DataSource,
-    Decision,
     Experiment,
     Goal,
     Guardrail,
@@ -32,8 +32,8 @@ from abtest.registry.schema import (
 
 __all__ = [
     "AnalysisConfig",
+    "Conclusion",
     "DataSource",
-    "Decision",
     "Experiment",
     "Goal",
     "Guardrail",

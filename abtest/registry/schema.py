@@ -210,7 +210,7 @@ class Spend(BaseModel):
     )
 
 
-class Decision(BaseModel):
+class Conclusion(BaseModel):
     """The outcome of a concluded experiment."""
 
     model_config = _CONFIG
@@ -277,7 +277,7 @@ class Experiment(BaseModel):
     funnel: tuple[Text, ...] = Field(
         (), description="Ordered funnel steps (event names), e.g. [visitor, lead, customer]."
     )
-    decision: Decision | None = Field(None, description="Required once status is concluded.")
+    decision: Conclusion | None = Field(None, description="Required once status is concluded.")
     tags: tuple[Text, ...] = Field((), description="Free labels for filtering and reports.")
     data: DataSource | None = Field(None, description="Where the data lives, column mapping.")
 

@@ -71,7 +71,7 @@ def parse_week(week: str | dt.date | None = None) -> Week:
 
 
 @dataclass(frozen=True)
-class ExperimentSummary:
+class OverviewLine:
     """One line of the overview table, and the experiment's section."""
 
     id: str
@@ -138,7 +138,7 @@ def weekly_report(
         raise ValueError(f"fmt={fmt!r}: use one of {', '.join(FORMATS)}")
     w = parse_week(week)
     items = list(entries)
-    summaries = _unique_anchors([summarize_entry(item, analysis, w) for item, analysis in items])
+    summaries = _unique_anchors([overview_line(item, analysis, w) for item, analysis in items])
     if fmt == "html":
         text = _html(items, summaries, w, title, plots, image_format, on_progress)
     else:
@@ -151,7 +151,7 @@ def weekly_report(
 
 
 # -- one experiment's overview line ----------------------------------------------------------
-def summarize_entry(item: Any, analysis: Analysis | str | None, week: Week) -> ExperimentSummary:
+def overview_line(item: Any, analysis: Analysis | str | None, week: Week) -> OverviewLine:
     """The overview line of one experiment (read from the experiment and its analysis)."""
     design = getattr(analysis, "design", None)
     exp_id = str(_first(item, design, "id", "experiment") or "?")
@@ -163,7 +163,7 @@ def summarize_entry(item: Any, analysis: Analysis | str | None, week: Week) -> E
     days = days_running(start, end, week)
     if analysis is None or isinstance(analysis, str):
         problem = analysis or "no data yet"
-        return ExperimentSummary(
+        return OverviewLine(
             exp_id,
             name,
             status,
@@ -202,12 +202,10 @@ def summarize_entry(item: Any, analysis: Analysis | str | None, week: Week) -> E
         mark = "alarm"
     if not mark and any(c.status == "alarm" for c in view.checks):
         mark = "alarm"
-    return ExperimentSummary(
-        exp_id, name, status, owner, days, sample, srm, decision, mark, view, None
-    )
+    return OverviewLine(exp_id, name, status, owner, days, sample, srm, decision, mark, view, None)
 
 
-def _unique_anchors(summaries: list[ExperimentSummary]) -> list[ExperimentSummary]:
+def _unique_anchors(summaries: list[OverviewLine]) -> list[OverviewLine]:
     """Give repeated experiment ids a suffix in ``anchor`` (HTML ids, image names)."""
     seen: dict[str, int] = {}
     out = []
@@ -250,7 +248,7 @@ def _units(analysis: Analysis) -> list[int]:
     return [int(x) for x in rows["n"]]
 
 
-def overview_table(summaries: Sequence[ExperimentSummary]) -> Table:
+def overview_table(summaries: Sequence[OverviewLine]) -> Table:
     """The overview: one row per experiment."""
     header = ("experiment", "status", "running", "sample", "SRM", "decision")
     rows = tuple((s.id, s.status, s.days, s.sample, s.srm, s.decision) for s in summaries)
@@ -260,7 +258,7 @@ def overview_table(summaries: Sequence[ExperimentSummary]) -> Table:
 # -- HTML --------------------------------------------------------------------------------------
 def _html(
     items: list[Entry],
-    summaries: list[ExperimentSummary],
+    summaries: list[OverviewLine],
     week: Week,
     title: str,
     plots: bool,
@@ -291,7 +289,7 @@ def _html(
     )
 
 
-def _counts(summaries: Sequence[ExperimentSummary]) -> str:
+def _counts(summaries: Sequence[OverviewLine]) -> str:
     n = len(summaries)
     alarms = sum(s.srm.startswith("ALARM") for s in summaries)
     winners = sum(s.view is not None and s.view.winner is not None for s in summaries)
@@ -303,7 +301,7 @@ def _counts(summaries: Sequence[ExperimentSummary]) -> str:
 # -- Markdown ---------------------------------------------------------------------------------
 def _markdown(
     items: list[Entry],
-    summaries: list[ExperimentSummary],
+    summaries: list[OverviewLine],
     week: Week,
     title: str,
     plots: bool,

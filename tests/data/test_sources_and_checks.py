@@ -6,9 +6,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from abtest.data import Goal, summarize
+from abtest.data import EventMetric, summarize
 
-GOALS = [Goal("purchase", "revenue", value="value")]
+GOALS = [EventMetric("purchase", "revenue", value="value")]
 HERO_B = (3, 62.0, 1574.0)  # see test_summarize: hero b revenue
 
 

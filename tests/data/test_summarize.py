@@ -10,12 +10,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from abtest.data import Goal, summarize
+from abtest.data import EventMetric, summarize
 
 GOALS = [
-    Goal("signup"),
-    Goal("purchase"),
-    Goal("purchase", metric="revenue", value="value"),
+    EventMetric("signup"),
+    EventMetric("purchase"),
+    EventMetric("purchase", metric="revenue", value="value"),
 ]
 
 
@@ -94,7 +94,7 @@ def test_attribution_window(engine, logs, window, b_revenue):
 
 
 def test_window_per_goal(engine, logs):
-    goals = [Goal("purchase"), Goal("purchase", "revenue", "value", window="24h")]
+    goals = [EventMetric("purchase"), EventMetric("purchase", "revenue", "value", window="24h")]
     s = run(engine, *logs, goals=goals)
     got = stats(s, "sum")
     assert got[("hero", "b", "purchase")] == (3.0,)  # the default 7 days
@@ -257,7 +257,7 @@ def test_column_mapping(engine, logs):
     conversions = conversions.rename(
         columns={"unit_id": "user", "event": "name", "value": "revenue"}
     )
-    goals = [Goal("purchase", "revenue", value="revenue")]
+    goals = [EventMetric("purchase", "revenue", value="revenue")]
     s = run(
         engine,
         exposures,
@@ -279,7 +279,7 @@ def test_missing_column_is_named(engine, logs):
     with pytest.raises(ValueError, match=r"'unit_id' \(mapped to 'user'\)"):
         run(engine, exposures, conversions, columns={"unit_id": "user"})
     with pytest.raises(ValueError, match="no column 'revenue'"):
-        run(engine, exposures, conversions, goals=[Goal("purchase", value="revenue")])
+        run(engine, exposures, conversions, goals=[EventMetric("purchase", value="revenue")])
 
 
 def test_user_data_is_not_modified(logs):

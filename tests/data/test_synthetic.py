@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from abtest.data import Goal, generate_traffic, summarize
+from abtest.data import EventMetric, generate_traffic, summarize
 from abtest.data._pandas_reference import summarize_pandas
 
 SPEC = {
@@ -21,7 +21,11 @@ SPEC = {
         },
     ],
 }
-GOALS = [Goal("signup"), Goal("purchase"), Goal("purchase", "revenue", value="value")]
+GOALS = [
+    EventMetric("signup"),
+    EventMetric("purchase"),
+    EventMetric("purchase", "revenue", value="value"),
+]
 
 
 def test_seeded_and_shaped():

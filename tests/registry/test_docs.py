@@ -12,8 +12,8 @@ from pydantic import BaseModel
 
 from abtest.registry import (
     AnalysisConfig,
+    Conclusion,
     DataSource,
-    Decision,
     Experiment,
     Goal,
     Guardrail,
@@ -30,7 +30,7 @@ def text() -> str:
 
 
 @pytest.mark.parametrize(
-    "model", [Experiment, Variant, Goal, Guardrail, AnalysisConfig, Spend, Decision, DataSource]
+    "model", [Experiment, Variant, Goal, Guardrail, AnalysisConfig, Spend, Conclusion, DataSource]
 )
 def test_every_field_is_in_a_table(model: type[BaseModel], text: str) -> None:
     for name in model.model_fields:

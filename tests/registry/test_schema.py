@@ -10,8 +10,8 @@ from pydantic import BaseModel, ValidationError
 
 from abtest.registry import (
     AnalysisConfig,
+    Conclusion,
     DataSource,
-    Decision,
     Experiment,
     Goal,
     Guardrail,
@@ -154,7 +154,7 @@ def test_weights_within_1e_9_of_one_are_accepted() -> None:
         (AnalysisConfig, {"prior": [1, 2, 3]}),
         (Spend, {"currency": "usd", "per_variant": {"a": 1}}),
         (Spend, {"currency": "USD", "per_variant": {}}),
-        (Decision, {"variant": "a"}),
+        (Conclusion, {"variant": "a"}),
         (DataSource, {"columns": {"unit_id": 3}}),
     ],
 )
@@ -164,7 +164,7 @@ def test_strict_values(model: type[BaseModel], data: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(
-    "model", [Experiment, Variant, Goal, Guardrail, AnalysisConfig, Spend, Decision, DataSource]
+    "model", [Experiment, Variant, Goal, Guardrail, AnalysisConfig, Spend, Conclusion, DataSource]
 )
 def test_every_model_forbids_unknown_keys(model: type[BaseModel]) -> None:
     with pytest.raises(ValidationError, match=r"Extra inputs"):
