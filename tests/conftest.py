@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 EXPERIMENTS = REPO / "experiments"
-CORPUS = Path(__file__).resolve().parent / "corpus"
+CORPUS = REPO / "tests" / "registry" / "corpus"
 
 VALID = """\
 id: {id}
