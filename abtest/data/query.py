@@ -22,7 +22,7 @@ Plan (one pass over each log):
    "units" | "multi" | "metric") into one result. Which variants are configured
    (known) is applied to that small result, not here.
 
-On DuckDB step 1 packs the first exposure into one integer (:class:`_Clock`,
+On DuckDB step 1 packs the first exposure into one integer (:class:`abtest.data.clock.Clock`,
 :func:`_assign`): times are microseconds since 1970 and ``min(time · 2^bits +
 vi)`` gives the first time and its variant in one aggregate, where other
 engines take ``min(time)``, ``min(vi)``, ``max(vi)`` and look back at the
@@ -37,10 +37,12 @@ events (a fifth as many rows as the units of step 1 there; see ``QueryPlan.hash_
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+from abtest.data import clock as times
+from abtest.data import slots as slots_mod
 
 STATS_COLUMNS = [
     "n", "multi", "sum_x", "sum_x_sq",
@@ -51,7 +53,6 @@ _FLOATS = {"sum_x", "sum_x_sq", "vsum", "vsq", "sum_xy"}
 #: The most variant bits :func:`_assign` packs beside a DuckDB time (256 variants per
 #: experiment; more, or times too far from 1970 for the bits, take the portable path).
 MAX_PACKED_BITS = 8
-_EPOCH = datetime(1970, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: Que
     import ibis
 
     backend = exposures.get_backend().name if _bound(exposures) else "duckdb"
-    clock = _Clock(plan.packed, backend)
+    clock = times.Clock(plan.packed, backend)
 
     # 1. assignment per (experiment, unit) -----------------------------------------------
     e = exposures.filter(exposures.unit_id.notnull(), exposures.timestamp.notnull())
@@ -127,9 +128,9 @@ def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: Que
     c = conversions.filter(conversions.unit_id.notnull(), conversions.timestamp.notnull())
     if plan.conversions_end is not None:
         c = c.filter(c.timestamp < ibis.timestamp(plan.conversions_end))
-    goals = _goals_table(plan)
+    goals = slots_mod.goals_table(plan)
     c = c.join(goals, "event")
-    slots = [_Slot(i, plan) for i in range(plan.n_slots)]
+    slots = [slots_mod.Slot(i, plan) for i in range(plan.n_slots)]
     c = c.select(
         "unit_id",
         "ev",
@@ -145,7 +146,7 @@ def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: Que
     unit_keys = ["exp", "vi", "ev", "unit_id", *plan.segments]
     if not plan.daily:
         u = j.group_by(unit_keys).aggregate(
-            **_unit_aggs(j, after, inw, slots),
+            **slots_mod.unit_aggs(j, after, inw, slots),
             **({"x": j.x.max()} if plan.covariate else {}),
         )
         sums = {"before": u.before.sum()}
@@ -171,7 +172,7 @@ def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: Que
     return _stack([("units", units), ("multi", multi), ("metric", metric)], keys)
 
 
-def _assign(e: Any, plan: QueryPlan, clock: _Clock, backend: str) -> tuple[Any, Any]:
+def _assign(e: Any, plan: QueryPlan, clock: times.Clock, backend: str) -> tuple[Any, Any]:
     """Per (exp, unit_id): ``first`` exposure (in ``clock`` units), ``vi`` of the first
     exposure, ``multi`` (more than one variant seen), the segments at the first exposure;
     and per (exp, vi) the multi-variant units by their first variant (None when ``vi``
@@ -191,7 +192,7 @@ def _assign(e: Any, plan: QueryPlan, clock: _Clock, backend: str) -> tuple[Any, 
     variant of the first exposure of the few multi-variant units is found by a second,
     semi-joined look at their exposures (cheaper than an argmin over every unit).
     """
-    seg_aggs = {s: _argmin(e[s].cast("string"), e.timestamp, backend) for s in plan.segments}
+    seg_aggs = {s: times.argmin(e[s].cast("string"), e.timestamp, backend) for s in plan.segments}
     if plan.packed:
         mask = (1 << plan.bits) - 1
         vi = e.vi.cast("int64")
@@ -214,130 +215,10 @@ def _assign(e: Any, plan: QueryPlan, clock: _Clock, backend: str) -> tuple[Any, 
     several = g.filter(g.lo != g.hi).select("exp", "unit_id")
     back = e.semi_join(several.select("unit_id"), "unit_id").join(several, ["exp", "unit_id"])
     first = back.group_by(["exp", "unit_id"]).aggregate(
-        vi=_argmin(back.vi, back.timestamp, backend)
+        vi=times.argmin(back.vi, back.timestamp, backend)
     )
     multi = first.group_by(["exp", "vi"]).aggregate(multi=first.count())
     return a, multi
-
-
-class _Clock:
-    """How the query reads and compares times.
-
-    Packed (DuckDB): times are integers, microseconds since 1970-01-01 (DuckDB's
-    ``epoch_us``; its timestamps are microseconds), so the first exposure packs with
-    its variant into one integer and an attribution window is an integer addition.
-    Otherwise timestamps, and windows are interval arithmetic (julian days on SQLite,
-    whose build here cannot add intervals).
-    """
-
-    def __init__(self, packed: bool, backend: str) -> None:
-        self.packed = packed
-        self.backend = backend
-
-    def of(self, ts: Any) -> Any:
-        """A timestamp column in clock units."""
-        return _epoch_us(ts) if self.packed else ts
-
-    def at(self, moment: datetime) -> Any:
-        """A moment as a literal in clock units."""
-        import ibis
-
-        if self.packed:
-            return ibis.literal((moment - _EPOCH) // timedelta(microseconds=1), "int64")
-        return ibis.timestamp(moment)
-
-    def within(self, t: Any, first: Any, window: timedelta) -> Any:
-        """``t < first + window``."""
-        import ibis
-
-        seconds = window.total_seconds()
-        if seconds != int(seconds):
-            raise ValueError(f"window {window}: give whole seconds")
-        if self.packed:
-            return t < first + ibis.literal(int(seconds) * 1_000_000, "int64")
-        if self.backend == "sqlite":
-            # this SQLite build cannot add intervals: compare julian days (ms precision)
-            return _julianday(t) - _julianday(first) < seconds / 86400.0
-        return t < first + ibis.interval(seconds=int(seconds))
-
-    def date(self, t: Any) -> Any:
-        """The (UTC) date of a time in clock units."""
-        return (_from_epoch_us(t) if self.packed else t).date()
-
-
-class _Slot:
-    """EventMetric number ``i`` of each event: its column names and what it needs.
-
-    The conversions are joined to the goals once per *event* (not once per goal): a
-    purchase row carries both the "purchase" (binary) and the "revenue" (value) goal
-    side by side, as slots 0 and 1, so the per-unit grouping has one row per
-    (unit, event) instead of one per (unit, goal). A slot's columns on the rows of
-    an event with fewer goals are never read.
-    """
-
-    def __init__(self, i: int, plan: QueryPlan) -> None:
-        self.i = i
-        self.m = f"m{i}"  # the goal's metric code on this event's rows (-1: none)
-        self.val, self.v, self.conv = f"val{i}", f"v{i}", f"conv{i}"
-        self.vsum, self.vsq, self.sum_xy = f"vsum{i}", f"vsq{i}", f"sum_xy{i}"
-        self.negative, self.null_value = f"negative{i}", f"null_value{i}"
-        here = {ev: ms[i] for ev, (_, ms) in enumerate(plan.events) if len(ms) > i}
-        self.value_events = [ev for ev, m in here.items() if m in plan.value_columns]
-        self.value_codes = [here[ev] for ev in self.value_events]
-        self.values = bool(self.value_codes)
-
-    def y(self, ev: Any, conv: Any, v: Any) -> Any:
-        """A unit's metric in this slot: its value sum (value goals) or conversion 0/1."""
-        import ibis
-
-        if not self.values:
-            return conv.cast("float64")
-        return ibis.cases((ev.isin(self.value_events), v), else_=conv.cast("float64"))
-
-
-def _goals_table(plan: QueryPlan) -> Any:
-    """``event, ev, m0, m1, ...``: each goal event, its code and its goals' metric codes."""
-    import ibis
-    import pandas as pd
-
-    n = len(plan.events)
-    code = "int16" if max(n, len(plan.windows)) < 2**15 else "int32"
-    cols: dict[str, Any] = {
-        "event": [e for e, _ in plan.events],
-        "ev": pd.array(range(n), dtype=code),
-    }
-    for i in range(plan.n_slots):
-        cols[f"m{i}"] = pd.array([ms[i] if len(ms) > i else -1 for _, ms in plan.events], code)
-    return ibis.memtable(pd.DataFrame(cols))
-
-
-_LARGEST = sys.float_info.max
-
-
-def _unit_aggs(j: Any, after: Any, inw: dict, slots: list) -> dict:
-    """Per unit and event: events before exposure, and per goal slot in-window
-    conversion (0/1), value sum and the negative / missing value flags."""
-    import ibis
-
-    one, zero = ibis.literal(1, "int64"), ibis.literal(0, "int64")
-    aggs = {"before": ibis.cases((~after, one), else_=zero).max()}
-    for sl in slots:
-        w = inw[sl.i]
-        aggs[sl.conv] = ibis.cases((w, one), else_=zero).max()
-        if sl.values:
-            val = j[sl.val]
-            # a usable value: present, not negative, finite. NaN is NULL on SQLite and the
-            # largest value on DuckDB and Spark, so "at most the largest double" excludes
-            # it and +inf on every engine, with no isnan (SQLite cannot compile it)
-            finite = val.notnull() & (val >= 0) & (val <= _LARGEST)
-            good = w & finite
-            is_value = j[sl.m].isin(sl.value_codes)
-            aggs[sl.v] = ibis.cases((good, val), else_=0.0).sum()
-            aggs[sl.negative] = ibis.cases((w & (val < 0), one), else_=zero).max()
-            # missing, NaN or +inf: never summed as 0 (summarize refuses them)
-            unusable = is_value & (val.isnull() | ~(val < 0) & ~(val <= _LARGEST))
-            aggs[sl.null_value] = ibis.cases((w & unusable, one), else_=zero).max()
-    return aggs
 
 
 def _unpivot(per_event: Any, slots: list, plan: QueryPlan, keys: list) -> Any:
@@ -379,7 +260,7 @@ def _unpivot(per_event: Any, slots: list, plan: QueryPlan, keys: list) -> Any:
 
 
 def _daily_per_event(
-    j: Any, after: Any, inw: dict, slots: list, unit_keys: list, plan: QueryPlan, clock: _Clock
+    j: Any, after: Any, inw: dict, slots: list, unit_keys: list, plan: QueryPlan, clock: times.Clock
 ) -> Any:
     """Per (exp, vi, event[, segment], conversion day) increments of the cumulative sums.
 
@@ -396,7 +277,7 @@ def _daily_per_event(
     cday = ibis.cases((any_inw, clock.date(j.t)), else_=ibis.null("date"))
     j = j.mutate(cday=cday)
     ud = j.group_by([*unit_keys, "cday"]).aggregate(
-        **_unit_aggs(j, after, inw, slots),
+        **slots_mod.unit_aggs(j, after, inw, slots),
         **({"x": j.x.max()} if plan.covariate else {}),
     )
     w = ibis.cumulative_window(group_by=unit_keys, order_by="cday")
@@ -467,7 +348,7 @@ def _value(c: Any, metric: Any, plan: QueryPlan) -> Any:
     return ibis.cases(*cases, else_=ibis.null("float64"))
 
 
-def _in_window(j: Any, metric: Any, plan: QueryPlan, clock: _Clock) -> Any:
+def _in_window(j: Any, metric: Any, plan: QueryPlan, clock: times.Clock) -> Any:
     """``t < first + window`` of the goal with code ``metric`` (window None: before the
     analysis end; no goal: false)."""
     import ibis
@@ -486,48 +367,6 @@ def _in_window(j: Any, metric: Any, plan: QueryPlan, clock: _Clock) -> Any:
     if len(conds) == 1:  # one window for every goal (rows of other codes are never read)
         return conds[0][1]
     return ibis.cases(*conds, else_=ibis.literal(False))
-
-
-def _argmin(col: Any, key: Any, backend: str) -> Any:
-    """``col`` at the row of the smallest ``key``: DuckDB's ``arg_min`` (Ibis would
-    otherwise compile an ordered ``FIRST``, which sorts every group)."""
-    import ibis
-
-    if backend != "duckdb":
-        return col.argmin(key)
-
-    def arg_min(arg, key):  # pragma: no cover - compiled to SQL, never called
-        ...
-
-    fn = ibis.udf.agg.builtin(
-        arg_min, name="arg_min", signature=((col.type(), key.type()), col.type())
-    )
-    return fn(col, key)
-
-
-def _julianday(col: Any) -> Any:
-    """SQLite's ``julianday`` of a timestamp (days, as a float)."""
-    return _builtin("julianday", col.cast("string"), "float64")
-
-
-def _epoch_us(col: Any) -> Any:
-    """DuckDB's ``epoch_us``: microseconds since 1970-01-01 (exact, int64)."""
-    return _builtin("epoch_us", col, "int64")
-
-
-def _from_epoch_us(col: Any) -> Any:
-    """DuckDB's ``make_timestamp(us)``, the inverse of :func:`_epoch_us`."""
-    return _builtin("make_timestamp", col, "timestamp")
-
-
-def _builtin(name: str, col: Any, returns: str) -> Any:
-    """The engine's own scalar function ``name`` of one argument."""
-    import ibis
-
-    def fn(x):  # pragma: no cover - compiled to SQL, never called
-        ...
-
-    return ibis.udf.scalar.builtin(fn, name=name, signature=((col.type(),), returns))(col)
 
 
 def _covariate_keys(covariate: Any) -> list[str]:

@@ -21,8 +21,9 @@ from abtest.registry.checks import Finding, did_you_mean
 from abtest.registry.lint import located
 from abtest.registry.loader import Document, read_document
 from abtest.registry.messages import describe, translate_all
+from abtest.registry.partial import partial_findings
 from abtest.registry.problems import Problem, RegistryError, sort_problems
-from abtest.registry.schema import FINDINGS, Experiment, partial_findings
+from abtest.registry.schema import FINDINGS, Experiment
 
 SUFFIXES = (".yaml", ".yml")
 

@@ -37,7 +37,7 @@ from pydantic import (
 )
 
 from abtest import vocabulary
-from abtest.design import Design, GuardrailSpec, MetricSpec
+from abtest.design import Design
 from abtest.registry import checks
 from abtest.registry.checks import Finding
 from abtest.registry.problems import Loc
@@ -372,44 +372,11 @@ class Experiment(BaseModel):
         return analyze_experiment(self, source, **kwargs)
 
     def to_design(self) -> Design:
-        """The :class:`abtest.design.Design` the analysis runs on: variants (control
-        first) and weights, goals, the method and decision rule, the plan, guardrails,
-        funnel, spend and the names the reports show."""
-        a = self.analysis
-        spend = self.spend
-        return Design(
-            experiment=self.id,
-            variants=self.variant_ids,
-            weights=tuple(float(w) for w in self.weights),
-            metrics=tuple(MetricSpec(g.id, kind=g.kind, primary=g.primary) for g in self.goals),
-            method=a.method,
-            alpha=a.alpha,
-            power=a.power,
-            correction=a.correction,
-            alternative=a.alternative,
-            mde=a.signed_mde,
-            baseline=a.baseline,
-            expected_daily_units=a.expected_daily_units,
-            guardrails=tuple(
-                GuardrailSpec(g.goal, direction=g.direction, margin=g.margin)
-                for g in self.guardrails
-            ),
-            funnel=self.funnel,
-            spend=None if spend is None else {k: float(v) for k, v in spend.per_variant.items()},
-            currency="USD" if spend is None else spend.currency,
-            prob_best_threshold=a.prob_best,
-            prior=tuple(float(x) for x in a.prior),
-            traffic=self.traffic,
-            loss_threshold=a.loss_threshold,
-            looks=a.looks,
-            spending=a.spending,
-            name=self.name,
-            hypothesis=self.hypothesis,
-            status=self.status,
-            start=self.start,
-            end=self.end,
-            variant_names={v.id: v.name for v in self.variants if v.name},
-        )
+        """The :class:`abtest.design.Design` the analysis runs on
+        (:func:`abtest.registry.derive.design_of`)."""
+        from abtest.registry.derive import design_of
+
+        return design_of(self)
 
     def attribution_window(self, goal_id: str) -> str:
         """The goal's own window, else ``analysis.attribution_window``."""
@@ -430,40 +397,6 @@ class Experiment(BaseModel):
             if hit is not None:
                 return hit
         return (1, 1)
-
-
-def partial_findings(raw: dict[str, Any]) -> list[Finding]:
-    """The cross-field rules on the parts of a file that parsed, for a file whose schema
-    validation failed (so that the model's own rule pass never ran): each top-level field
-    is validated on its own, and the rules of :func:`abtest.registry.checks.partial_findings`
-    run on the fields that passed. When the variants themselves did not parse (a typo in
-    one of them), their weights are still summed if each is a number."""
-    from types import SimpleNamespace
-
-    from pydantic import TypeAdapter, ValidationError
-
-    parsed: dict[str, Any] = {}
-    context = {FINDINGS: []}  # sub-model findings: the main validation reported them
-    for name, field in Experiment.model_fields.items():
-        if name in raw:
-            kind = field.annotation
-            adapter = TypeAdapter(Annotated[(kind, *field.metadata)] if field.metadata else kind)
-            try:
-                parsed[name] = adapter.validate_python(raw[name], context=context)
-            except ValidationError:
-                continue
-        elif not field.is_required():
-            parsed[name] = field.get_default(call_default_factory=True)
-    out = checks.partial_findings(SimpleNamespace(**parsed), set(parsed))
-    variants = raw.get("variants")
-    if "variants" not in parsed and isinstance(variants, list | tuple) and variants:
-        weights = [v.get("weight") if isinstance(v, dict) else None for v in variants]
-        # only weights that are valid on their own: a sum with a bad one is no news
-        if all(
-            isinstance(w, int | float) and not isinstance(w, bool) and 0 < w <= 1 for w in weights
-        ):
-            out += checks.weight_findings(weights)
-    return out
 
 
 def json_schema() -> dict[str, Any]:

@@ -8,12 +8,21 @@ reports never compute statistics); the arithmetic here is presentation only
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from abtest import vocabulary
 from abtest.report import format as fmt
+from abtest.report.business_tables import costs_table, funnel_table
+from abtest.report.checks import report_checks
+from abtest.report.view_model import (
+    GroupView,
+    MetricView,
+    ReportView,
+    Table,
+    day_text,
+    shares,
+)
 from abtest.vocabulary import CORRECTION_LABELS
 
 if TYPE_CHECKING:
@@ -32,71 +41,6 @@ METHOD_LABELS = {
     "bayesian": "Bayesian",
     "sequential": "sequential",
 }
-
-
-@dataclass(frozen=True)
-class Table:
-    """A table of display strings.
-
-    ``align`` holds ``"l"`` or ``"r"`` per column; ``marks`` one CSS-ish tag
-    per row (``""``, ``"control"``, ``"better"``, ``"worse"``, ``"alarm"``).
-    """
-
-    header: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    align: tuple[str, ...]
-    marks: tuple[str, ...] = ()
-
-    def mark(self, i: int) -> str:
-        return self.marks[i] if i < len(self.marks) else ""
-
-
-@dataclass(frozen=True)
-class MetricView:
-    """One goal's table: its variants against the control."""
-
-    metric: str
-    label: str
-    kind: str
-    primary: bool
-    note: str
-    table: Table
-
-
-@dataclass(frozen=True)
-class GroupView:
-    """The goals of one kind (micro, macro, value)."""
-
-    kind: str
-    title: str
-    metrics: tuple[MetricView, ...]
-
-
-@dataclass(frozen=True)
-class Check:
-    """A status line: ``status`` is ``"ok"``, ``"warn"``, ``"alarm"`` or ``"info"``."""
-
-    label: str
-    status: str
-    text: str
-
-
-@dataclass(frozen=True)
-class ReportView:
-    """Everything a one-experiment report shows, in reading order."""
-
-    experiment: str
-    title: str
-    hypothesis: str | None
-    meta: tuple[tuple[str, str], ...]
-    winner: str | None
-    verdict: str
-    reason: str
-    groups: tuple[GroupView, ...]
-    checks: tuple[Check, ...]
-    funnel: Table | None
-    costs: Table | None
-    currency: str
 
 
 def variant_label(design: Design, variant: str) -> str:
@@ -158,9 +102,9 @@ def build_view(analysis: Analysis) -> ReportView:
         verdict=verdict,
         reason=analysis.reason,
         groups=_groups(analysis),
-        checks=_checks(analysis),
-        funnel=_funnel(analysis),
-        costs=_costs(analysis),
+        checks=report_checks(analysis),
+        funnel=funnel_table(analysis),
+        costs=costs_table(analysis),
         currency=d.currency,
     )
 
@@ -168,7 +112,7 @@ def build_view(analysis: Analysis) -> ReportView:
 # -- pieces ----------------------------------------------------------------------------------
 def _meta(analysis: Analysis) -> tuple[tuple[str, str], ...]:
     d = analysis.design
-    weights = _weights(d)
+    weights = shares(d)
     variants = " · ".join(
         f"{variant_label(d, v)} {w:.0%}" for v, w in zip(d.variants or (), weights, strict=False)
     )
@@ -187,13 +131,6 @@ def _meta(analysis: Analysis) -> tuple[tuple[str, str], ...]:
 
 def _day(x: date | None) -> str:
     return x.isoformat() if x is not None else "?"
-
-
-def _weights(d: Design) -> list[float]:
-    k = len(d.variants or ())
-    w = list(d.weights) if d.weights else [1.0] * k
-    total = sum(w) or 1.0
-    return [x / total for x in w]
 
 
 def _groups(analysis: Analysis) -> tuple[GroupView, ...]:
@@ -284,7 +221,7 @@ def _metric_view(analysis: Analysis, metric: str, kind: str, rows: pd.DataFrame)
             if adjusted:
                 cells.append("" if is_control else fmt.p_value(r["p_adjusted"]))
         if at_look:
-            cells.append(_day_str(r["look_day"]) if _present(r.get("look_day")) else "")
+            cells.append(day_text(r["look_day"]) if _present(r.get("look_day")) else "")
         mark = "control" if is_control else _result(r, direction)
         cells.append({"control": "control", "better": "better", "worse": "worse"}.get(mark, ""))
         body.append(tuple(cells))
@@ -390,194 +327,3 @@ def _present(x: Any) -> bool:
 def _has_looks(rows: pd.DataFrame) -> bool:
     """Whether the rows come from dated sequential looks (a ``look_day`` column)."""
     return "look_day" in rows.columns and any(_present(x) for x in rows["look_day"])
-
-
-def _checks(analysis: Analysis) -> tuple[Check, ...]:
-    d = analysis.design
-    out = [_srm_check(analysis)]
-    p = analysis.progress
-    if p is not None:
-        least = min(
-            range(len(p.observed_per_variant)),
-            key=lambda i: p.observed_per_variant[i] / max(p.planned_per_variant[i], 1),
-        )
-        text = (
-            f"{p.fraction:.0%} of the planned sample (least-filled variant "
-            f"{fmt.count(p.observed_per_variant[least])} of "
-            f"{fmt.count(p.planned_per_variant[least])} units)"
-        )
-        if p.replanned:
-            low, high = p.observed_interval or (float("nan"),) * 2
-            text = (
-                f"the plan assumed a {fmt.pct(p.assumed_baseline)} control rate, but the "
-                f"control converts at {fmt.pct(p.observed_baseline)} (99% interval "
-                f"{fmt.pct(low)} to {fmt.pct(high)}); at that rate the same MDE needs "
-                f"{fmt.count(p.planned_per_variant[least])} units per variant (the plan "
-                f"said {fmt.count((p.configured_per_variant or p.planned_per_variant)[least])}"
-                f"): {p.fraction:.0%} of it (least-filled variant "
-                f"{fmt.count(p.observed_per_variant[least])} units)"
-            )
-        if p.fraction < 1 and p.days_left is not None:
-            text += f"; about {fmt.plural(p.days_left, 'more day')} at " + (
-                f"current traffic ({fmt.count(p.daily_units)} units/day)"
-                if p.daily_units
-                else "expected traffic"
-            )
-        out.append(Check("Sample", "ok" if p.fraction >= 1 and not p.replanned else "warn", text))
-    status = {"holds": "ok", "broken": "alarm", "inconclusive": "warn"}
-    for g in analysis.decision.guardrails:
-        out.append(Check("Guardrail", status.get(g.status, "info"), f"{g.variant}: {g.sentence}"))
-    for h in analysis.decision.harms:
-        out.append(
-            Check(
-                "Harm",
-                "alarm",
-                f"{h.variant} is {'credibly' if analysis.test == 'bayesian' else 'significantly'}"
-                f" worse than {d.variants[0]} on {h.metric} "
-                f"(lift {fmt.pct(h.row['lift'], signed=True)} "
-                f"{fmt.interval(h.row['lift_low'], h.row['lift_high'])})",
-            )
-        )
-    exclusions = _exclusions_check(analysis)
-    if exclusions is not None:
-        out.append(exclusions)
-    seq = _sequential_check(analysis)
-    if seq is not None:
-        out.append(seq)
-    return tuple(out)
-
-
-EXCLUSION_ALARM = 0.01  # a share of units above which exclusions get a "check" badge
-_EXCLUDED = {
-    "multiple_variants": "units seen in several variants",
-    "unknown_variant": "units in variants the experiment does not configure",
-    "null_exposure": "exposure rows without a unit id or timestamp",
-    "null_conversion": "goal events without a unit id or timestamp",
-    "before_exposure": "units with goal events before their first exposure (events ignored)",
-}
-
-
-def _exclusions_check(analysis: Analysis) -> Check | None:
-    """What the data layer left out, per reason with the counts per variant; a warning
-    when units were excluded beyond :data:`EXCLUSION_ALARM` of the analysed units."""
-    ex = analysis.exclusions
-    if ex.empty:
-        return None
-    parts, excluded_units = [], 0
-    for reason, part in ex.groupby("reason", sort=False):
-        total = int(part["units"].sum())
-        by = part.groupby(["variant", "metric"], sort=False)["units"].sum()
-        detail = ", ".join(
-            " ".join(x for x in (str(v), str(m or ""), fmt.count(u)) if x)
-            for (v, m), u in by.items()
-        )
-        what = _EXCLUDED.get(str(reason), f"excluded ({reason})")
-        parts.append(f"{fmt.count(total)} {what} ({detail})")
-        if (part["metric"].fillna("") == "").all():  # unit-level: out of every goal
-            excluded_units += total
-    analysed = sum(_units(analysis)) or 1
-    share = excluded_units / (analysed + excluded_units)
-    status = "warn" if share > EXCLUSION_ALARM else "info"
-    lead = f"{share:.1%} of units excluded: " if excluded_units else ""
-    return Check("Exclusions", status, lead + "; ".join(parts))
-
-
-def _units(analysis: Analysis) -> list[int]:
-    res = analysis.results
-    rows = res[res["metric"] == analysis.primary]
-    return [int(x) for x in rows["n"]]
-
-
-def _srm_check(analysis: Analysis) -> Check:
-    d = analysis.design
-    res = analysis.results
-    rows = res[res["metric"] == analysis.primary]
-    n = [float(x) for x in rows["n"]]
-    total = sum(n) or 1.0
-    observed = " / ".join(f"{x / total:.1%}" for x in n)
-    planned = " / ".join(f"{w:.1%}" for w in _weights(d))
-    stat = f"χ² = {float(analysis.srm.statistic):.2f}, {fmt.p_equals(analysis.srm.p_value)}"
-    if bool(analysis.srm.mismatch):
-        return Check(
-            "SRM",
-            "alarm",
-            f"MISMATCH: split {observed} vs configured {planned} ({stat}); "
-            "results are not trustworthy until the assignment is fixed",
-        )
-    return Check("SRM", "ok", f"split {observed} vs configured {planned} ({stat})")
-
-
-def _sequential_check(analysis: Analysis) -> Check | None:
-    looks = analysis.looks
-    if looks is None or looks.empty:
-        return None
-    rows = looks[looks["metric"] == analysis.primary]
-    if rows.empty:
-        return None
-    n_looks = int(rows["look"].max())
-    days = [x for x in rows["day"] if x is not None and not fmt.missing(x)]
-    span = f" ({_day_str(days[0])} to {_day_str(days[-1])})" if days else ""
-    crossed = rows[rows["significant"].astype(bool)]
-    if crossed.empty:
-        text = f"{fmt.plural(n_looks, 'look')}{span}; no boundary crossed yet"
-        return Check("Sequential", "info", text)
-    first = crossed.sort_values("look").iloc[0]
-    when = f"day {_day_str(first['day'])}" if days else f"look {int(first['look'])}"
-    text = f"{fmt.plural(n_looks, 'look')}{span}; {first['variant']} significant since {when}"
-    return Check("Sequential", "info", text)
-
-
-def _day_str(x: Any) -> str:
-    if isinstance(x, datetime) and x.time() == datetime.min.time():
-        return x.date().isoformat()  # daily rows as midnight timestamps
-    return x.isoformat() if hasattr(x, "isoformat") else str(x)
-
-
-def _funnel(analysis: Analysis) -> Table | None:
-    f = analysis.funnel
-    if f is None or f.empty:
-        return None
-    header = ("step", "variant", "units", "of exposed", "from previous step")
-    rows = []
-    first_step = f["step"].iloc[0]
-    for _, r in f.iterrows():
-        rows.append(
-            (
-                str(r["step"]),
-                str(r["variant"]),
-                fmt.count(r["units"]),
-                fmt.pct(r["rate_of_exposed"]),
-                "" if r["step"] == first_step else fmt.pct(r["step_conversion"]),
-            )
-        )
-    return Table(header, tuple(rows), ("l", "l", "r", "r", "r"))
-
-
-def _costs(analysis: Analysis) -> Table | None:
-    c = analysis.costs
-    if c is None or c.empty:
-        return None
-    d = analysis.design
-    cur = d.currency
-    level = f"{1 - d.alpha:.0%}"
-    header = ("goal", "measure", "variant", "spend", "conversions", "value", f"{level} interval")
-    rows = []
-    for _, r in c.iterrows():
-        if good_direction(d, str(r["metric"])) == "decrease":
-            continue  # a cost per bounce means nothing: skip guardrails that should fall
-        roi = r["measure"] == "ROI"
-        measure = "ROI" if roi else f"cost per {r['metric']}"
-        rows.append(
-            (
-                str(r["metric"]),
-                measure,
-                str(r["variant"]),
-                fmt.money(r["spend"], cur),
-                "" if roi else fmt.count(r.get("conversions")),
-                fmt.pct(r["value"], signed=True) if roi else fmt.money(r["value"], cur),
-                fmt.interval(r["low"], r["high"])
-                if roi
-                else fmt.money_interval(r["low"], r["high"], cur),
-            )
-        )
-    return Table(header, tuple(rows), ("l", "l", "l", "r", "r", "r", "r"))

@@ -1,0 +1,86 @@
+"""The goal slots of the query: per event, the goals it feeds (its metric codes, value
+columns and windows), and the per-unit aggregates each slot computes — in-window
+conversion, value sums, and the flags of values that cannot be summed."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from abtest.data.query import QueryPlan
+
+
+class Slot:
+    """EventMetric number ``i`` of each event: its column names and what it needs.
+
+    The conversions are joined to the goals once per *event* (not once per goal): a
+    purchase row carries both the "purchase" (binary) and the "revenue" (value) goal
+    side by side, as slots 0 and 1, so the per-unit grouping has one row per
+    (unit, event) instead of one per (unit, goal). A slot's columns on the rows of
+    an event with fewer goals are never read.
+    """
+
+    def __init__(self, i: int, plan: QueryPlan) -> None:
+        self.i = i
+        self.m = f"m{i}"  # the goal's metric code on this event's rows (-1: none)
+        self.val, self.v, self.conv = f"val{i}", f"v{i}", f"conv{i}"
+        self.vsum, self.vsq, self.sum_xy = f"vsum{i}", f"vsq{i}", f"sum_xy{i}"
+        self.negative, self.null_value = f"negative{i}", f"null_value{i}"
+        here = {ev: ms[i] for ev, (_, ms) in enumerate(plan.events) if len(ms) > i}
+        self.value_events = [ev for ev, m in here.items() if m in plan.value_columns]
+        self.value_codes = [here[ev] for ev in self.value_events]
+        self.values = bool(self.value_codes)
+
+    def y(self, ev: Any, conv: Any, v: Any) -> Any:
+        """A unit's metric in this slot: its value sum (value goals) or conversion 0/1."""
+        import ibis
+
+        if not self.values:
+            return conv.cast("float64")
+        return ibis.cases((ev.isin(self.value_events), v), else_=conv.cast("float64"))
+
+
+def goals_table(plan: QueryPlan) -> Any:
+    """``event, ev, m0, m1, ...``: each goal event, its code and its goals' metric codes."""
+    import ibis
+    import pandas as pd
+
+    n = len(plan.events)
+    code = "int16" if max(n, len(plan.windows)) < 2**15 else "int32"
+    cols: dict[str, Any] = {
+        "event": [e for e, _ in plan.events],
+        "ev": pd.array(range(n), dtype=code),
+    }
+    for i in range(plan.n_slots):
+        cols[f"m{i}"] = pd.array([ms[i] if len(ms) > i else -1 for _, ms in plan.events], code)
+    return ibis.memtable(pd.DataFrame(cols))
+
+
+_LARGEST = sys.float_info.max
+
+
+def unit_aggs(j: Any, after: Any, inw: dict, slots: list) -> dict:
+    """Per unit and event: events before exposure, and per goal slot in-window
+    conversion (0/1), value sum and the negative / missing value flags."""
+    import ibis
+
+    one, zero = ibis.literal(1, "int64"), ibis.literal(0, "int64")
+    aggs = {"before": ibis.cases((~after, one), else_=zero).max()}
+    for sl in slots:
+        w = inw[sl.i]
+        aggs[sl.conv] = ibis.cases((w, one), else_=zero).max()
+        if sl.values:
+            val = j[sl.val]
+            # a usable value: present, not negative, finite. NaN is NULL on SQLite and the
+            # largest value on DuckDB and Spark, so "at most the largest double" excludes
+            # it and +inf on every engine, with no isnan (SQLite cannot compile it)
+            finite = val.notnull() & (val >= 0) & (val <= _LARGEST)
+            good = w & finite
+            is_value = j[sl.m].isin(sl.value_codes)
+            aggs[sl.v] = ibis.cases((good, val), else_=0.0).sum()
+            aggs[sl.negative] = ibis.cases((w & (val < 0), one), else_=zero).max()
+            # missing, NaN or +inf: never summed as 0 (summarize refuses them)
+            unusable = is_value & (val.isnull() | ~(val < 0) & ~(val <= _LARGEST))
+            aggs[sl.null_value] = ibis.cases((w & unusable, one), else_=zero).max()
+    return aggs

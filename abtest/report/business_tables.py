@@ -1,0 +1,61 @@
+"""The funnel and costs tables of a report, read from the analysis."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from abtest.report import format as fmt
+from abtest.report.view_model import Table
+
+if TYPE_CHECKING:
+    from abtest.analysis import Analysis
+
+
+def funnel_table(analysis: Analysis) -> Table | None:
+    f = analysis.funnel
+    if f is None or f.empty:
+        return None
+    header = ("step", "variant", "units", "of exposed", "from previous step")
+    rows = []
+    first_step = f["step"].iloc[0]
+    for _, r in f.iterrows():
+        rows.append(
+            (
+                str(r["step"]),
+                str(r["variant"]),
+                fmt.count(r["units"]),
+                fmt.pct(r["rate_of_exposed"]),
+                "" if r["step"] == first_step else fmt.pct(r["step_conversion"]),
+            )
+        )
+    return Table(header, tuple(rows), ("l", "l", "r", "r", "r"))
+
+
+def costs_table(analysis: Analysis) -> Table | None:
+    c = analysis.costs
+    if c is None or c.empty:
+        return None
+    d = analysis.design
+    cur = d.currency
+    level = f"{1 - d.alpha:.0%}"
+    header = ("goal", "measure", "variant", "spend", "conversions", "value", f"{level} interval")
+    rows = []
+    for _, r in c.iterrows():
+        if d.good_direction(str(r["metric"])) == "decrease":
+            continue  # a cost per bounce means nothing: skip guardrails that should fall
+        roi = r["measure"] == "ROI"
+        measure = "ROI" if roi else f"cost per {r['metric']}"
+        rows.append(
+            (
+                str(r["metric"]),
+                measure,
+                str(r["variant"]),
+                fmt.money(r["spend"], cur),
+                "" if roi else fmt.count(r.get("conversions")),
+                fmt.pct(r["value"], signed=True) if roi else fmt.money(r["value"], cur),
+                fmt.interval(r["low"], r["high"])
+                if roi
+                else fmt.money_interval(r["low"], r["high"], cur),
+            )
+        )
+    return Table(header, tuple(rows), ("l", "l", "l", "r", "r", "r", "r"))

@@ -1,0 +1,95 @@
+"""The plain-string model every presenter renders (:class:`ReportView` and its parts), and
+the small helpers the view builders share. No statistics: presentation only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from abtest.analysis import Analysis, Design
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of display strings.
+
+    ``align`` holds ``"l"`` or ``"r"`` per column; ``marks`` one CSS-ish tag
+    per row (``""``, ``"control"``, ``"better"``, ``"worse"``, ``"alarm"``).
+    """
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    align: tuple[str, ...]
+    marks: tuple[str, ...] = ()
+
+    def mark(self, i: int) -> str:
+        return self.marks[i] if i < len(self.marks) else ""
+
+
+@dataclass(frozen=True)
+class MetricView:
+    """One goal's table: its variants against the control."""
+
+    metric: str
+    label: str
+    kind: str
+    primary: bool
+    note: str
+    table: Table
+
+
+@dataclass(frozen=True)
+class GroupView:
+    """The goals of one kind (micro, macro, value)."""
+
+    kind: str
+    title: str
+    metrics: tuple[MetricView, ...]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A status line: ``status`` is ``"ok"``, ``"warn"``, ``"alarm"`` or ``"info"``."""
+
+    label: str
+    status: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ReportView:
+    """Everything a one-experiment report shows, in reading order."""
+
+    experiment: str
+    title: str
+    hypothesis: str | None
+    meta: tuple[tuple[str, str], ...]
+    winner: str | None
+    verdict: str
+    reason: str
+    groups: tuple[GroupView, ...]
+    checks: tuple[Check, ...]
+    funnel: Table | None
+    costs: Table | None
+    currency: str
+
+
+def shares(d: Design) -> list[float]:
+    k = len(d.variants or ())
+    w = list(d.weights) if d.weights else [1.0] * k
+    total = sum(w) or 1.0
+    return [x / total for x in w]
+
+
+def day_text(x: Any) -> str:
+    if isinstance(x, datetime) and x.time() == datetime.min.time():
+        return x.date().isoformat()  # daily rows as midnight timestamps
+    return x.isoformat() if hasattr(x, "isoformat") else str(x)
+
+
+def primary_units(analysis: Analysis) -> list[int]:
+    res = analysis.results
+    rows = res[res["metric"] == analysis.primary]
+    return [int(x) for x in rows["n"]]
