@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 
 class Slot:
-    """EventMetric number ``i`` of each event: its column names and what it needs.
+    """Goal number ``i`` of each event: its column names and what it needs.
 
     The conversions are joined to the goals once per *event* (not once per goal): a
     purchase row carries both the "purchase" (binary) and the "revenue" (value) goal
