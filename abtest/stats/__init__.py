@@ -19,6 +19,11 @@ from typing import Any
 from abtest.stats.bayes_decision import bayes_decision as bayes_decision
 
 _LAZY = {
+    "BetaPrior": "abtest.stats.results",
+    "CupedAdjusted": "abtest.stats.results",
+    "Lift": "abtest.stats.results",
+    "MeanVar": "abtest.stats.results",
+    "OmnibusResult": "abtest.stats.results",
     "Interval": "abtest.stats.intervals",
     "rate_interval": "abtest.stats.intervals",
     "mean_interval": "abtest.stats.intervals",

@@ -46,7 +46,7 @@ from abtest.stats._quadrature import (
     newton,
     rough_power,
 )
-from abtest.stats.results import _Result
+from abtest.stats.results import BetaPrior, _Result
 
 PRIORS = {"uniform": (1.0, 1.0), "jeffreys": (0.5, 0.5)}
 N_RATIO = 48  # Chebyshev points for the uplift CDF (error ~1e-10 in probability)
@@ -85,7 +85,7 @@ class BetaBinomialResult(_Result):
     alpha: float
 
 
-def prior_from_baseline(rate: float, n_eff: float) -> tuple[float, float]:
+def prior_from_baseline(rate: float, n_eff: float) -> BetaPrior:
     """Informative Beta prior worth ``n_eff`` visitors at a historical ``rate``.
 
     Parameters
@@ -112,11 +112,11 @@ def prior_from_baseline(rate: float, n_eff: float) -> tuple[float, float]:
     Examples
     --------
     >>> prior_from_baseline(0.04, 500)
-    (20.0, 480.0)
+    BetaPrior(alpha=20.0, beta=480.0)
     """
     r = float(_check.open_unit("rate", rate))
     n = float(_check.positive("n_eff", n_eff))
-    return r * n, (1 - r) * n
+    return BetaPrior(r * n, (1 - r) * n)
 
 
 def _prior(prior: Any, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:

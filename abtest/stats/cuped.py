@@ -37,7 +37,7 @@ from numpy.typing import ArrayLike
 
 from abtest.stats import _check
 from abtest.stats.means import mean_var_from_sums, welch_test
-from abtest.stats.results import ArmSums, TwoSampleResult
+from abtest.stats.results import ArmSums, CupedAdjusted, TwoSampleResult
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def _covariate(
     sum_x: ArrayLike,
     sum_x_sq: ArrayLike,
     sum_xy: ArrayLike,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> CupedAdjusted:
     """``(sum_x, xbar, centred S_xx, centred S_xy)`` of one arm."""
     sx = _check.as_float(f"sum_x{suffix}", sum_x)
     sxx = _check.non_negative(f"sum_x_sq{suffix}", sum_x_sq)
@@ -101,7 +101,7 @@ def cuped_adjust(
     sum_x: ArrayLike,
     sum_x_sq: ArrayLike,
     sum_xy: ArrayLike,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> CupedAdjusted:
     """CUPED-adjusted means and unit variances of k arms (last axis), one pooled theta.
 
     ``theta = sum_i S_xy,i / sum_i S_xx,i`` over all arms (the covariate slope of
@@ -134,7 +134,7 @@ def cuped_adjust(
         )
     x_pooled = sx.sum(axis=-1, keepdims=True) / nn.sum(axis=-1, keepdims=True)
     mean, var = _adjusted(nn, my, vy, xbar, x_pooled, sxx, sxy, theta)
-    return nn, mean, var, theta[..., 0]
+    return CupedAdjusted(nn, mean, var, theta[..., 0])
 
 
 def cuped_test(

@@ -21,12 +21,12 @@ from scipy import special
 
 from abtest.stats import _check
 from abtest.stats.proportions import _interval, relative_lift
-from abtest.stats.results import TwoSampleResult, warn_degenerate
+from abtest.stats.results import MeanVar, TwoSampleResult, warn_degenerate
 
 
 def mean_var_from_sums(
     n: ArrayLike, total: ArrayLike, total_sq: ArrayLike, name: str = ""
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> MeanVar:
     """``(n, mean, sample variance)`` from ``(n, sum, sum of squares)``.
 
     ``var = (sum_sq - sum^2 / n) / (n - 1)``, clipped at 0 against rounding.
@@ -56,7 +56,7 @@ def mean_var_from_sums(
             f"n); check that sum_sq{name} holds the sum of the squared values"
         )
     var = np.maximum(excess / (n - 1), 0.0)
-    return n, mean, var
+    return MeanVar(n, mean, var)
 
 
 # Relative tolerance of the sum-of-squares check (see mean_var_from_sums).

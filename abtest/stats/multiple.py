@@ -21,7 +21,7 @@ from abtest import vocabulary
 from abtest.stats import _check
 from abtest.stats.means import mean_var_from_sums, welch_test
 from abtest.stats.proportions import chi2_omnibus, proportion_test
-from abtest.stats.results import MultiArmResult, TwoSampleResult, warn_degenerate
+from abtest.stats.results import MultiArmResult, OmnibusResult, TwoSampleResult, warn_degenerate
 
 # every spelling of abtest's vocabulary -> statsmodels' name for it (None: no correction)
 _STATSMODELS = {"holm": "holm", "bonferroni": "bonferroni", "bh": "fdr_bh", "none": None}
@@ -204,7 +204,7 @@ def compare_means(
     return _multi_arm(nn.size, control, alpha, correction, compare, welch_anova(nn, mean, var))
 
 
-def welch_anova(n: np.ndarray, mean: np.ndarray, var: np.ndarray) -> tuple[float, float, int]:
+def welch_anova(n: np.ndarray, mean: np.ndarray, var: np.ndarray) -> OmnibusResult:
     """Welch's one-way ANOVA for unequal variances, from per-arm (n, mean, var).
 
     Returns ``(F, p_value, numerator df)``; equals R ``oneway.test(var.equal=FALSE)``.
@@ -214,11 +214,11 @@ def welch_anova(n: np.ndarray, mean: np.ndarray, var: np.ndarray) -> tuple[float
     k = n.size
     if np.any(var == 0):
         warn_degenerate(var == 0, "Welch ANOVA impossible: an arm has zero variance")
-        return float("nan"), float("nan"), k - 1
+        return OmnibusResult(float("nan"), float("nan"), k - 1)
     w = n / var
     mw = np.sum(w * mean) / np.sum(w)
     a = np.sum(w * (mean - mw) ** 2) / (k - 1)
     tmp = np.sum((1 - w / np.sum(w)) ** 2 / (n - 1)) / (k**2 - 1)
     f = a / (1 + 2 * (k - 2) * tmp)
     df2 = 1 / (3 * tmp)
-    return float(f), float(sps.f.sf(f, k - 1, df2)), k - 1
+    return OmnibusResult(float(f), float(sps.f.sf(f, k - 1, df2)), k - 1)

@@ -18,14 +18,12 @@ divided by the control rate.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
 from abtest.stats import _check
-from abtest.stats.results import TwoSampleResult, warn_degenerate
+from abtest.stats.results import Lift, OmnibusResult, TwoSampleResult, warn_degenerate
 
 TESTS = ("z", "chi2", "fisher")
 
@@ -64,7 +62,7 @@ def relative_lift(
     mean_b: np.ndarray,
     var_b: np.ndarray,
     n_b: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> Lift:
     """Relative lift ``mean_b / mean_a - 1`` and its delta-method standard error.
 
     ``var`` are unit-level variances. Formula of gbstats
@@ -78,7 +76,7 @@ def relative_lift(
         lift = np.where(zero, np.nan, mean_b / np.where(zero, 1.0, mean_a) - 1)
         ma = np.where(zero, np.nan, mean_a)
         se = np.sqrt(var_b / (ma**2 * n_b) + var_a * mean_b**2 / (ma**4 * n_a))
-    return lift, se
+    return Lift(lift, se)
 
 
 def fieller_lift_interval(
@@ -278,7 +276,7 @@ def _fisher(
     return odds, np.minimum(p, 1.0)
 
 
-def chi2_omnibus(conversions: ArrayLike, visitors: ArrayLike) -> tuple[Any, Any, int]:
+def chi2_omnibus(conversions: ArrayLike, visitors: ArrayLike) -> OmnibusResult:
     """Pearson chi-square test that all arms share one conversion rate.
 
     The k x 2 table (converted, not converted) per arm, along the last axis,
@@ -305,4 +303,4 @@ def chi2_omnibus(conversions: ArrayLike, visitors: ArrayLike) -> tuple[Any, Any,
         e1, e0 = n * rate, n * (1 - rate)
         stat = (((x - e1) ** 2 / e1) + (((n - x) - e0) ** 2 / e0)).sum(axis=-1)
     p = special.chdtrc(k - 1, stat)  # scipy.stats.chi2.sf
-    return _check.scalar_or_array(stat), _check.scalar_or_array(p), k - 1
+    return OmnibusResult(_check.scalar_or_array(stat), _check.scalar_or_array(p), k - 1)

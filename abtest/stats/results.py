@@ -4,11 +4,54 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from abtest.stats.intervals import Interval
+
+
+class MeanVar(NamedTuple):
+    """Per arm: units, mean and sample variance (:func:`abtest.stats.mean_var_from_sums`)."""
+
+    n: Any
+    mean: Any
+    var: Any
+
+
+class Lift(NamedTuple):
+    """A relative lift and its delta-method standard error
+    (:func:`abtest.stats.relative_lift`)."""
+
+    lift: Any
+    se: Any
+
+
+class OmnibusResult(NamedTuple):
+    """A test that all arms share one mean or rate: ``statistic``, ``p_value`` and the
+    (numerator) degrees of freedom (:func:`abtest.stats.chi2_omnibus`,
+    :func:`abtest.stats.welch_anova`)."""
+
+    statistic: Any
+    p_value: Any
+    df: int
+
+
+class CupedAdjusted(NamedTuple):
+    """CUPED-adjusted arms (:func:`abtest.stats.cuped_adjust`): units, adjusted means and
+    unit variances per arm, and the pooled slope ``theta``."""
+
+    n: Any
+    mean: Any
+    var: Any
+    theta: Any
+
+
+class BetaPrior(NamedTuple):
+    """A Beta(alpha, beta) prior (:func:`abtest.stats.prior_from_baseline`)."""
+
+    alpha: float
+    beta: float
 
 
 class DegenerateWarning(UserWarning):
