@@ -141,9 +141,8 @@ def main() -> int:
     print("|---|---|---|---|")
     for effect in (0.0, 0.25):
         looks = sim.cuped_looks(rng, e, 10, 100, rho=0.7, sd_y=3, sd_x=3, effect=effect)
-        plain = (looks.n_a, looks.sum_y_a, looks.sum_y_sq_a, looks.n_b, looks.sum_y_b,
-                 looks.sum_y_sq_b)  # fmt: skip
-        for label, args in (("plain", plain), ("CUPED", cuped_sums(*looks.args).args)):
+        plain = (looks.a.outcome, looks.b.outcome)
+        for label, args in (("plain", plain), ("CUPED", tuple(cuped_sums(*looks)))):
             for spending in ("obrien-fleming", "pocock"):
                 r = group_sequential_test(*args, alpha=ALPHA, spending=spending, repeated_p=False)
                 rate = float(r.rejected[:, -1].mean())

@@ -12,7 +12,7 @@ import pandas as pd
 
 from abtest.analysis.business import cost_table, funnel_table
 from abtest.analysis.decision import Context, Progress, decide
-from abtest.analysis.metrics import MetricArrays, metric_arrays
+from abtest.analysis.metrics import MetricSums, metric_sums
 from abtest.analysis.result import Analysis
 from abtest.data.summary import KEYS as SUMMARY_KEYS
 from abtest.data.summary import STATS as SUMMARY_STATS
@@ -138,14 +138,14 @@ def analyze(
             )
         )
     variants = list(design.variants)
-    data_by_metric = metric_arrays(
+    data_by_metric = metric_sums(
         summary, design.experiment, variants, [m.id for m in design.metrics or ()]
     )
     _check_units(design, data_by_metric)
     k = len(design.variants)
     weights_arr = np.array(design.weights) if design.weights else np.full(k, 1 / k)
     first = data_by_metric[design.primary]
-    srm = srm_test(first.n, weights_arr)
+    srm = srm_test(first.sums.n, weights_arr)
 
     looks = timeline = None
     if design.method == "frequentist":
@@ -183,11 +183,11 @@ def analyze(
     )
 
 
-def _check_units(design: Design, data: dict[str, MetricArrays]) -> None:
+def _check_units(design: Design, data: dict[str, MetricSums]) -> None:
     """Every variant needs units (two for a value goal): say which variant has none."""
     for metric, m in data.items():
         need = 2 if m.kind == "value" else 1
-        short = [v for v, n in zip(design.variants, m.n, strict=True) if n < need]
+        short = [v for v, n in zip(design.variants, m.sums.n, strict=True) if n < need]
         if short:
             what = "no units" if need == 1 else "fewer than 2 units (a variance needs 2)"
             raise ValueError(
@@ -301,7 +301,7 @@ BASELINE_CHECK = 0.99  # the level of the control rate's interval the plan's bas
 REPLAN_FACTOR = 1.25
 
 
-def _progress(design: Design, summary: Summary, first: MetricArrays) -> Progress | None:
+def _progress(design: Design, summary: Summary, first: MetricSums) -> Progress | None:
     """Sample collected against the plan (needs ``baseline`` and ``mde``).
 
     The plan's baseline is checked against the data: when the primary goal is a
@@ -329,12 +329,12 @@ def _progress(design: Design, summary: Summary, first: MetricArrays) -> Progress
 
     planned, share = plan(design.baseline)
     configured, observed_rate, interval, replanned = None, None, None, False
-    if first.kind == "binary" and first.n[0] > 0:
+    if first.kind == "binary" and first.sums.n[0] > 0:
         from statsmodels.stats.proportion import proportion_confint
 
-        observed_rate = float(first.sum[0] / first.n[0])
+        observed_rate = float(first.sums.mean[0])
         low, high = proportion_confint(
-            first.sum[0], first.n[0], alpha=1 - BASELINE_CHECK, method="wilson"
+            first.sums.sum[0], first.sums.n[0], alpha=1 - BASELINE_CHECK, method="wilson"
         )
         interval = (float(low), float(high))
         target = observed_rate * (1 + design.mde)
@@ -344,7 +344,7 @@ def _progress(design: Design, summary: Summary, first: MetricArrays) -> Progress
             if factor >= REPLAN_FACTOR or factor <= 1 / REPLAN_FACTOR:
                 configured = tuple(int(x) for x in planned)
                 planned, share, replanned = needed, needed_share, True
-    observed = first.n
+    observed = first.sums.n
     fraction = float(np.min(observed / planned))
     daily = None
     if summary.has_daily:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from abtest.analysis.metrics import MetricArrays, cuped_applies
+from abtest.analysis.metrics import MetricSums, cuped_applies
 from abtest.analysis.table import families, finish, metric_rows
 from abtest.design import Design
 from abtest.stats.beta_difference import beta_difference_quantiles
@@ -35,7 +35,7 @@ def credible_level(design: Design) -> float:
     return 2 * design.prob_best_threshold - 1
 
 
-def bayesian_table(design: Design, data: dict[str, MetricArrays]) -> pd.DataFrame:
+def bayesian_table(design: Design, data: dict[str, MetricSums]) -> pd.DataFrame:
     """Posterior summaries per (metric, variant) (module docstring)."""
     from abtest.stats import bayes_means, bayes_means_from_sums, beta_binomial, cuped_adjust
 
@@ -46,7 +46,7 @@ def bayesian_table(design: Design, data: dict[str, MetricArrays]) -> pd.DataFram
     for metric, m in data.items():
         treatment: dict[str, np.ndarray] = {}
         if m.kind == "binary":
-            r = beta_binomial(m.sum, m.n, prior=design.prior, control=0, alpha=2 * tail)
+            r = beta_binomial(m.sums.sum, m.sums.n, prior=design.prior, control=0, alpha=2 * tail)
             a, b = r.posterior_alpha, r.posterior_beta
             mean = a / (a + b)
             diff = (mean - mean[0])[1:]
@@ -55,16 +55,14 @@ def bayesian_table(design: Design, data: dict[str, MetricArrays]) -> pd.DataFram
             lift_ci = np.asarray(r.lift_ci)[1:]
             lift = (mean / mean[0] - 1)[1:] if mean[0] > 0 else np.full(diff.shape, np.nan)
         else:
-            adjusted = (
-                cuped_adjust(m.n, m.sum, m.sum_sq, *m.covariate) if cuped_applies(m) else None
-            )
+            adjusted = cuped_adjust(*m.sums.arrays) if cuped_applies(m) else None
             if adjusted is not None and bool(np.all(adjusted[2] > 0)):
                 r = bayes_means(*adjusted[:3], control=0, alpha=2 * tail)
                 treatment["variance_reduction"] = _reduction(m, adjusted[2])
                 control_mean = float(adjusted[1][0])
             else:
-                r = bayes_means_from_sums(m.n, m.sum, m.sum_sq, control=0, alpha=2 * tail)
-                control_mean = float(m.mean[0])
+                r = bayes_means_from_sums(*m.sums.outcome.arrays, control=0, alpha=2 * tail)
+                control_mean = float(m.sums.mean[0])
             lift = np.asarray(r.lift)[1:]
             lift_ci = np.asarray(r.lift_ci)[1:]
             diff = np.asarray(r.effect)[1:]
@@ -91,12 +89,12 @@ def bayesian_table(design: Design, data: dict[str, MetricArrays]) -> pd.DataFram
     return finish(frames)
 
 
-def _reduction(m: MetricArrays, adjusted_var: np.ndarray) -> np.ndarray:
+def _reduction(m: MetricSums, adjusted_var: np.ndarray) -> np.ndarray:
     """The share of the difference's variance the covariate removed, per treatment."""
     from abtest.stats.means import mean_var_from_sums
 
-    _, _, var = mean_var_from_sums(m.n, m.sum, m.sum_sq)
-    plain = var[0] / m.n[0] + var[1:] / m.n[1:]
-    adjusted = adjusted_var[0] / m.n[0] + adjusted_var[1:] / m.n[1:]
+    n, _, var = mean_var_from_sums(*m.sums.outcome.arrays)
+    plain = var[0] / n[0] + var[1:] / n[1:]
+    adjusted = adjusted_var[0] / n[0] + adjusted_var[1:] / n[1:]
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(plain > 0, 1 - adjusted / plain, 0.0)

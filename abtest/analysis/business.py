@@ -12,13 +12,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from abtest.analysis.metrics import MetricArrays
+from abtest.analysis.metrics import MetricSums
 from abtest.design import Design
 from abtest.stats.intervals import mean_interval, rate_interval
 from abtest.stats.means import mean_var_from_sums
 
 
-def funnel_table(design: Design, data: dict[str, MetricArrays]) -> pd.DataFrame | None:
+def funnel_table(design: Design, data: dict[str, MetricSums]) -> pd.DataFrame | None:
     """Units reaching each funnel step per variant, with step-to-step conversion.
 
     The first step may be the exposure itself (e.g. ``visitor``): its count is
@@ -32,9 +32,9 @@ def funnel_table(design: Design, data: dict[str, MetricArrays]) -> pd.DataFrame 
     previous: np.ndarray | None = None
     for i, step in enumerate(design.funnel):
         if step in data:
-            count = data[step].sum
+            count = data[step].sums.sum
         elif i == 0:
-            count = any_metric.n  # the exposure step
+            count = any_metric.sums.n  # the exposure step
         else:
             missing.append(step)
             continue
@@ -44,7 +44,7 @@ def funnel_table(design: Design, data: dict[str, MetricArrays]) -> pd.DataFrame 
                     "step": step,
                     "variant": v,
                     "units": int(count[j]),
-                    "rate_of_exposed": count[j] / any_metric.n[j],
+                    "rate_of_exposed": count[j] / any_metric.sums.n[j],
                     "step_conversion": (count[j] / previous[j])
                     if previous is not None and previous[j] > 0
                     else np.nan
@@ -58,7 +58,7 @@ def funnel_table(design: Design, data: dict[str, MetricArrays]) -> pd.DataFrame 
     return frame
 
 
-def cost_table(design: Design, data: dict[str, MetricArrays], alpha: float) -> pd.DataFrame | None:
+def cost_table(design: Design, data: dict[str, MetricSums], alpha: float) -> pd.DataFrame | None:
     """Cost per conversion for every binary goal (CPL for leads, CAC for customers)
     and ROI for value goals, per variant, when spend is configured. Guardrail
     goals whose good direction is ``decrease`` (bounce, refunds) are left out."""
@@ -77,11 +77,11 @@ def cost_table(design: Design, data: dict[str, MetricArrays], alpha: float) -> p
         if metric in unwanted:
             continue
         if m.kind == "binary":
-            low, high = rate_interval(m.sum, m.n, alpha)
+            low, high = rate_interval(m.sums.sum, m.sums.n, alpha)
             with np.errstate(divide="ignore"):
-                cost = np.where(m.sum > 0, spend / np.maximum(m.sum, 1), np.inf)
-                cost_low = spend / (m.n * high)
-                cost_high = np.where(low > 0, spend / (m.n * np.maximum(low, 1e-300)), np.inf)
+                cost = np.where(m.sums.sum > 0, spend / np.maximum(m.sums.sum, 1), np.inf)
+                cost_low = spend / (m.sums.n * high)
+                cost_high = np.where(low > 0, spend / (m.sums.n * np.maximum(low, 1e-300)), np.inf)
             for j, v in enumerate(design.variants):
                 rows.append(
                     {
@@ -89,14 +89,14 @@ def cost_table(design: Design, data: dict[str, MetricArrays], alpha: float) -> p
                         "measure": "cost per conversion",
                         "variant": v,
                         "spend": spend[j],
-                        "conversions": int(m.sum[j]),
+                        "conversions": int(m.sums.sum[j]),
                         "value": cost[j],
                         "low": cost_low[j],
                         "high": cost_high[j],
                     }
                 )
-        elif np.all(m.n >= 2):
-            n, mean, var = mean_var_from_sums(m.n, m.sum, m.sum_sq)
+        elif np.all(m.sums.n >= 2):
+            n, mean, var = mean_var_from_sums(*m.sums.outcome.arrays)
             per_unit = mean_interval(n, mean, var, alpha)
             for j, v in enumerate(design.variants):
                 rev = n[j] * mean[j]

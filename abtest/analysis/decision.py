@@ -25,7 +25,7 @@ import pandas as pd
 
 from abtest import vocabulary
 from abtest.analysis.guardrails import GuardrailCheck, check_all_guardrails, check_guardrails
-from abtest.analysis.metrics import MetricArrays
+from abtest.analysis.metrics import MetricSums
 from abtest.design import Design
 from abtest.stats import SRMResult
 
@@ -175,7 +175,7 @@ def _srm_sentence(srm: SRMResult) -> str:
 
 def decide(
     ctx: Context,
-    data: dict[str, MetricArrays],
+    data: dict[str, MetricSums],
     srm: SRMResult,
     progress: Progress | None,
 ) -> Decision:
@@ -208,7 +208,7 @@ def decide(
 
 def _decide(
     ctx: Context,
-    data: dict[str, MetricArrays],
+    data: dict[str, MetricSums],
     srm: SRMResult,
     progress: Progress | None,
     harms: list[Harm],
@@ -334,7 +334,7 @@ def _with_guardrails(
 
 
 def _bayesian(
-    ctx: Context, data: dict[str, MetricArrays], control: str, checks: dict[str, str]
+    ctx: Context, data: dict[str, MetricSums], control: str, checks: dict[str, str]
 ) -> Decision:
     """The rule of :func:`abtest.stats.bayes_decision`: ship the arm with the highest
     P(best) when it reaches the threshold and its expected loss is at most the

@@ -19,12 +19,13 @@ import pandas as pd
 
 from abtest.analysis.metrics import (
     Arms,
-    MetricArrays,
+    MetricSums,
     comparison_arms,
     only_looks,
+    sums_of,
 )
 from abtest.analysis.table import families, finish, metric_rows
-from abtest.data.summary import COVARIATE, Summary
+from abtest.data.summary import Summary
 from abtest.design import Design
 from abtest.stats.compatible import compatible_levels
 from abtest.stats.results import TwoSampleResult
@@ -36,7 +37,7 @@ def compare(arms: Arms, alpha: float | np.ndarray, alternative: str) -> TwoSampl
     return wald_test(*arms.args, reference=arms.reference, alternative=alternative, alpha=alpha)
 
 
-def frequentist_table(design: Design, data: dict[str, MetricArrays]) -> pd.DataFrame:
+def frequentist_table(design: Design, data: dict[str, MetricSums]) -> pd.DataFrame:
     """Rows per (metric, variant): estimates, intervals, raw and corrected p-values,
     the significance flag and each row's interval level (``ci_level``)."""
     arms = {metric: comparison_arms(m) for metric, m in data.items()}
@@ -86,8 +87,7 @@ def timeline_table(design: Design, summary: Summary, table: pd.DataFrame) -> pd.
         if not days:
             continue
         kind = summary.kind(metric, design.experiment)
-        cov = tuple(arr[c] for c in COVARIATE) if all(c in arr for c in COVARIATE) else None
-        m = MetricArrays(metric, kind, arr["n"], arr["sum"], arr["sum_sq"], cov)
+        m = MetricSums(metric, kind, sums_of(arr))
         rows = table[(table["metric"] == metric) & ~table["is_control"]]
         level = 1 - rows["ci_level"].to_numpy(dtype=float)[:, None]
         with warnings.catch_warnings():

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from abtest.analysis.frequentist import compare
-from abtest.analysis.metrics import MetricArrays, comparison_arms
+from abtest.analysis.metrics import MetricSums, comparison_arms
 from abtest.design import Design
 
 
@@ -46,7 +46,7 @@ class GuardrailCheck:
 
 
 def check_guardrails(
-    design: Design, data: dict[str, MetricArrays], variant_index: int
+    design: Design, data: dict[str, MetricSums], variant_index: int
 ) -> list[GuardrailCheck]:
     """One-sided non-inferiority test of each guardrail at ``alpha`` (no correction:
     each guardrail must hold on its own).
@@ -88,6 +88,6 @@ def check_guardrails(
     return checks
 
 
-def check_all_guardrails(design: Design, data: dict[str, MetricArrays]) -> list[GuardrailCheck]:
+def check_all_guardrails(design: Design, data: dict[str, MetricSums]) -> list[GuardrailCheck]:
     """:func:`check_guardrails` for every treatment, in variant order."""
     return [g for j in range(1, len(design.variants)) for g in check_guardrails(design, data, j)]

@@ -1,10 +1,10 @@
 """One goal's sufficient statistics per variant, and what the comparisons run on.
 
-:class:`MetricArrays` holds ``n, sum, sum_sq`` (and the CUPED covariate sums when the
-Summary has them) per variant, control first. :func:`comparison_arms` turns it into
-the per-arm ``(n, mean, unit variance)`` every treatment-vs-control comparison of the
-fixed-horizon and guardrail tests runs on: CUPED-adjusted where it is well-posed, the
-plain means otherwise.
+:class:`MetricSums` names one goal's :class:`abtest.stats.sums.Sums` per variant, control
+first (``CovariateSums`` when the Summary has the CUPED covariate sums).
+:func:`comparison_arms` turns it into the per-arm ``(n, mean, unit variance)`` every
+treatment-vs-control comparison of the fixed-horizon and guardrail tests runs on:
+CUPED-adjusted where it is well-posed, the plain means otherwise.
 """
 
 from __future__ import annotations
@@ -15,35 +15,36 @@ from dataclasses import dataclass
 import numpy as np
 
 from abtest.data.summary import COVARIATE, Summary
+from abtest.stats.sums import CovariateSums, Sums
 
 
 @dataclass(frozen=True)
-class MetricArrays:
-    """One metric's statistics per variant (control first)."""
+class MetricSums:
+    """One metric's sums per variant (control first): ``sums`` is a
+    :class:`abtest.stats.sums.CovariateSums` when the Summary has the covariate sums."""
 
     metric: str
     kind: str  # "binary" | "value"
-    n: np.ndarray
-    sum: np.ndarray
-    sum_sq: np.ndarray
-    covariate: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # sum_x, sum_x_sq, sum_xy
+    sums: Sums
 
-    @property
-    def mean(self) -> np.ndarray:
-        return self.sum / self.n
-
-    def take(self, index: list[int]) -> MetricArrays:
+    def take(self, index: list[int]) -> MetricSums:
         """The arms at ``index`` (e.g. ``[0, j]``: the control and treatment j)."""
-        cov = None if self.covariate is None else tuple(c[index] for c in self.covariate)
-        return MetricArrays(
-            self.metric, self.kind, self.n[index], self.sum[index], self.sum_sq[index], cov
-        )
+        return MetricSums(self.metric, self.kind, self.sums[index])
 
 
-def metric_arrays(
+def sums_of(arrays: dict[str, np.ndarray]) -> Sums:
+    """The :class:`Sums` of a Summary's columns (``n, sum, sum_sq``, and the covariate
+    sums when all three are there: then a ``CovariateSums``)."""
+    stats = (arrays["n"], arrays["sum"], arrays["sum_sq"])
+    if all(c in arrays for c in COVARIATE):
+        return CovariateSums(*stats, *(arrays[c] for c in COVARIATE))
+    return Sums(*stats)
+
+
+def metric_sums(
     summary: Summary, experiment: str, variants: list[str], metrics: list[str]
-) -> dict[str, MetricArrays]:
-    """The :class:`MetricArrays` of each of ``metrics``, arms in ``variants`` order, from
+) -> dict[str, MetricSums]:
+    """The :class:`MetricSums` of each of ``metrics``, arms in ``variants`` order, from
     the Summary's overall rows (read once for all metrics)."""
     rows = summary.totals(experiment)
     cols = [c for c in ("n", "sum", "sum_sq", *COVARIATE) if c in rows.columns]
@@ -61,10 +62,8 @@ def metric_arrays(
                 f"the data has {', '.join(map(str, have)) or 'no variants'}"
             )
         idx = np.array([position[(metric, v)] for v in variants])
-        arr = {c: values[c][idx] for c in cols}
-        cov = tuple(arr[c] for c in COVARIATE) if all(c in arr for c in COVARIATE) else None
-        out[metric] = MetricArrays(
-            metric, str(kinds[metric]), arr["n"], arr["sum"], arr["sum_sq"], cov
+        out[metric] = MetricSums(
+            metric, str(kinds[metric]), sums_of({c: values[c][idx] for c in cols})
         )
     return out
 
@@ -96,7 +95,7 @@ class Arms:
         return (self.n_a, self.mean_a, self.var_a, self.n_b, self.mean_b, self.var_b)
 
 
-def comparison_arms(m: MetricArrays) -> Arms:
+def comparison_arms(m: MetricSums) -> Arms:
     """What each treatment-vs-control comparison of ``m`` runs on.
 
     Conversions: the rates with ``var = p (1 - p)`` and the normal reference (the
@@ -111,34 +110,33 @@ def comparison_arms(m: MetricArrays) -> Arms:
     from abtest.stats import cuped_sums
     from abtest.stats.means import mean_var_from_sums
 
+    s = m.sums
     if cuped_applies(m):
-        sx, sxx, sxy = m.covariate
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            c = cuped_sums(
-                m.n[0], m.sum[0], m.sum_sq[0], sx[0], sxx[0], sxy[0],
-                m.n[1:], m.sum[1:], m.sum_sq[1:], sx[1:], sxx[1:], sxy[1:],
-            )  # fmt: skip
+            c = cuped_sums(s[0], s[1:])
         # a covariate that explains the metric exactly leaves no variance to test with
         if np.all(np.isfinite(c.se) & (np.asarray(c.se) > 0)):
             for w in caught:  # the warnings of the result kept, not of one dropped
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-            na, ma, va = mean_var_from_sums(c.n_a, c.sum_a, c.sum_sq_a)
-            nb, mb, vb = mean_var_from_sums(c.n_b, c.sum_b, c.sum_sq_b)
+            na, ma, va = mean_var_from_sums(*c.a.arrays)
+            nb, mb, vb = mean_var_from_sums(*c.b.arrays)
             reduction = np.broadcast_to(c.variance_reduction, nb.shape).astype(float)
             return Arms(na, ma, va, nb, mb, vb, "welch", reduction)
     if m.kind == "binary":
-        p = m.mean
+        p = s.mean
         var = p * (1 - p)
-        return Arms(m.n[0], p[0], var[0], m.n[1:], p[1:], var[1:], "normal")
-    _, mean, var = mean_var_from_sums(m.n, m.sum, m.sum_sq)
-    return Arms(m.n[0], mean[0], var[0], m.n[1:], mean[1:], var[1:], "welch")
+        return Arms(s.n[0], p[0], var[0], s.n[1:], p[1:], var[1:], "normal")
+    _, mean, var = mean_var_from_sums(*s.outcome.arrays)
+    return Arms(s.n[0], mean[0], var[0], s.n[1:], mean[1:], var[1:], "welch")
 
 
-def cuped_applies(m: MetricArrays) -> bool:
+def cuped_applies(m: MetricSums) -> bool:
     """Whether CUPED is well-posed for this metric: covariate sums and every arm
     :func:`cuped_enough`. Elsewhere the plain test is used."""
-    return m.covariate is not None and bool(np.all(cuped_enough(m.kind, m.n, m.sum)))
+    return isinstance(m.sums, CovariateSums) and bool(
+        np.all(cuped_enough(m.kind, m.sums.n, m.sums.sum))
+    )
 
 
 def cuped_enough(kind: str, n: np.ndarray, total: np.ndarray) -> np.ndarray:

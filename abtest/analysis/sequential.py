@@ -27,11 +27,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from abtest.analysis.metrics import MetricArrays, cuped_enough, only_looks
+from abtest.analysis.metrics import MetricSums, cuped_enough, only_looks, sums_of
 from abtest.analysis.table import families, finish, metric_rows
-from abtest.data.summary import COVARIATE, Summary
+from abtest.data.summary import Summary
 from abtest.design import Design
 from abtest.stats.always_valid import DEFAULT_N_OPT
+from abtest.stats.sums import CovariateSums, TwoArms
 
 # Units per arm before a look may be CUPED-adjusted in a sequential test: theta is
 # estimated in-sample with a normal quantile, which at a handful of units per arm
@@ -46,7 +47,7 @@ def sequential_correction(correction: str) -> str:
 
 
 def sequential_table(
-    design: Design, data: dict[str, MetricArrays], summary: Summary
+    design: Design, data: dict[str, MetricSums], summary: Summary
 ) -> tuple[pd.DataFrame, pd.DataFrame | None, str]:
     """Rows read at each comparison's deciding look, every look, and the test that ran
     (``"group sequential"`` or ``"always valid"``)."""
@@ -72,7 +73,7 @@ def sequential_table(
         days, arr = only_looks(days, arr, (n[0] >= 2) & np.all(n[1:] >= 2, axis=0))
         arms, reduction, tested = _look_arms(m.kind, arr)
         if not tested.all():  # looks before CUPED is well-posed are skipped, not tested
-            arms = tuple(x[..., tested] for x in arms)
+            arms = TwoArms(arms.a[..., tested], arms.b[..., tested])
             reduction = reduction[:, tested]
             days, arr = only_looks(days, arr, tested)
         if group_sequential:
@@ -145,8 +146,8 @@ def sequential_table(
 
 def _look_arms(
     kind: str, arr: dict[str, np.ndarray]
-) -> tuple[tuple, np.ndarray | None, np.ndarray]:
-    """The control against each treatment at every look: the six sum arrays the
+) -> tuple[TwoArms, np.ndarray | None, np.ndarray]:
+    """The control against each treatment at every look: the two arms' sums the
     sequential tests take, the variance reduction per (treatment, look), and which
     looks to test.
 
@@ -163,24 +164,22 @@ def _look_arms(
     """
     from abtest.stats import cuped_sums
 
-    n, s, ss = arr["n"], arr["sum"], arr["sum_sq"]
-    plain = (n[0], s[0], ss[0], n[1:], s[1:], ss[1:])
+    sums = sums_of(arr)
+    n, s = sums.n, sums.sum
+    plain = TwoArms(sums.outcome[0], sums.outcome[1:])
     every = np.ones(n.shape[-1], dtype=bool)
-    if not all(c in arr for c in COVARIATE) or n.shape[-1] == 0:
+    if not isinstance(sums, CovariateSums) or n.shape[-1] == 0:
         return plain, None, every
-    x, xx, xy = (arr[c] for c in COVARIATE)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # looks it cannot adjust are not tested below
-        c = cuped_sums(
-            n[0], s[0], ss[0], x[0], xx[0], xy[0], n[1:], s[1:], ss[1:], x[1:], xx[1:], xy[1:]
-        )
+        c = cuped_sums(sums[0], sums[1:])
     big = (n[0] >= SEQUENTIAL_CUPED_MIN_UNITS) & (n[1:] >= SEQUENTIAL_CUPED_MIN_UNITS)
     use = cuped_enough(kind, n[0], s[0]) & cuped_enough(kind, n[1:], s[1:]) & big
     use &= np.asarray(c.adjusted, dtype=bool) & np.isfinite(c.se) & (c.se > 0)
     tested = use.all(axis=0)
     if not tested[-1]:
         return plain, None, every
-    return tuple(np.broadcast_to(a, c.n_b.shape) for a in c.args), c.variance_reduction, tested
+    return c, c.variance_reduction, tested
 
 
 def _planned_max_n(design: Design, alpha: float) -> float | None:

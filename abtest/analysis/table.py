@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from abtest.analysis.metrics import MetricArrays
+from abtest.analysis.metrics import MetricSums
 from abtest.design import Design
 
 TABLE_COLUMNS = [
@@ -45,7 +45,7 @@ def families(design: Design, metrics: Iterable[str]) -> dict[str, list[str]]:
 
 def metric_rows(
     design: Design,
-    m: MetricArrays,
+    m: MetricSums,
     family: str,
     treatment: Mapping[str, np.ndarray],
     *,
@@ -61,8 +61,8 @@ def metric_rows(
     columns: dict[str, np.ndarray] = {
         "metric": np.full(k, m.metric, dtype=object),
         "variant": np.array(design.variants, dtype=object),
-        "n": (m.n if n is None else n).astype(np.int64),
-        "mean": np.asarray(m.mean if mean is None else mean, dtype=float),
+        "n": (m.sums.n if n is None else n).astype(np.int64),
+        "mean": np.asarray(m.sums.mean if mean is None else mean, dtype=float),
         "is_control": np.arange(k) == 0,
         "kind": np.full(k, "value" if m.kind == "value" else spec.kind, dtype=object),
         "family": np.full(k, family, dtype=object),

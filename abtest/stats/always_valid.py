@@ -52,6 +52,7 @@ from abtest.stats.proportions import (
     relative_lift,
 )
 from abtest.stats.results import _Result, warn_degenerate
+from abtest.stats.sums import Sums, arms_of
 
 DEFAULT_N_OPT = 5000.0
 
@@ -132,13 +133,7 @@ class AlwaysValidResult(_Result):
 
 
 def always_valid_test(
-    n_a: ArrayLike,
-    sum_a: ArrayLike,
-    sum_sq_a: ArrayLike,
-    n_b: ArrayLike,
-    sum_b: ArrayLike,
-    sum_sq_b: ArrayLike,
-    *,
+    *arms: Any,
     alpha: float = 0.05,
     n_opt: float = DEFAULT_N_OPT,
     intersect: bool = True,
@@ -148,8 +143,10 @@ def always_valid_test(
 
     Parameters
     ----------
-    n_a, sum_a, sum_sq_a, n_b, sum_b, sum_sq_b
-        Cumulative units, sum and sum of squares per arm at each look, along
+    arms
+        Arm a and arm b as two :class:`abtest.stats.sums.Sums` (or the array form
+        ``n_a, sum_a, sum_sq_a, n_b, sum_b, sum_sq_b``): cumulative units, sum and
+        sum of squares per arm at each look, along
         the last axis (a scalar is one look). For conversions
         ``sum == sum_sq``. Leading axes are independent comparisons.
     alpha
@@ -197,8 +194,9 @@ def always_valid_test(
     alpha = _check.alpha_level(alpha)
     alternative = _check.alternative(alternative)
     rho = mixture_rho(alpha, n_opt)
-    na, ma, va = mean_var_from_sums(n_a, sum_a, sum_sq_a, "_a")
-    nb, mb, vb = mean_var_from_sums(n_b, sum_b, sum_sq_b, "_b")
+    a, b = arms_of(arms, Sums, "always_valid_test")
+    na, ma, va = mean_var_from_sums(*a.arrays, "_a")
+    nb, mb, vb = mean_var_from_sums(*b.arrays, "_b")
     na, ma, va, nb, mb, vb = (np.atleast_1d(x) for x in np.broadcast_arrays(na, ma, va, nb, mb, vb))
     n = na + nb
 

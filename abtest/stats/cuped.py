@@ -37,7 +37,8 @@ from numpy.typing import ArrayLike
 
 from abtest.stats import _check
 from abtest.stats.means import mean_var_from_sums, welch_test
-from abtest.stats.results import ArmSums, CupedAdjusted, TwoSampleResult
+from abtest.stats.results import CupedAdjusted, TwoSampleResult
+from abtest.stats.sums import CovariateSums, Sums, TwoArms, arms_of
 
 
 @dataclass(frozen=True)
@@ -138,19 +139,7 @@ def cuped_adjust(
 
 
 def cuped_test(
-    n_a: ArrayLike,
-    sum_a: ArrayLike,
-    sum_sq_a: ArrayLike,
-    sum_x_a: ArrayLike | None,
-    sum_x_sq_a: ArrayLike | None,
-    sum_xy_a: ArrayLike | None,
-    n_b: ArrayLike,
-    sum_b: ArrayLike,
-    sum_sq_b: ArrayLike,
-    sum_x_b: ArrayLike | None,
-    sum_x_sq_b: ArrayLike | None,
-    sum_xy_b: ArrayLike | None,
-    *,
+    *arms: Any,
     alternative: str = "two-sided",
     alpha: float = 0.05,
 ) -> CupedResult:
@@ -158,11 +147,12 @@ def cuped_test(
 
     Parameters
     ----------
-    n_a, sum_a, sum_sq_a, sum_x_a, sum_x_sq_a, sum_xy_a
-        Arm a (control): units, sum and sum of squares of the metric ``y``, sum
-        and sum of squares of the covariate ``x``, and the sum of ``x y``.
-    n_b, sum_b, sum_sq_b, sum_x_b, sum_x_sq_b, sum_xy_b
-        The same for arm b.
+    arms
+        Arm a (control) and arm b as two :class:`abtest.stats.sums.CovariateSums`
+        (units, sum and sum of squares of the metric ``y``, sum and sum of squares
+        of the covariate ``x``, and the sum of ``x y``), or two plain ``Sums`` for
+        no covariate. Array form: the twelve arrays ``n_a, sum_a, sum_sq_a,
+        sum_x_a, sum_x_sq_a, sum_xy_a`` then the same six of arm b.
     alternative, alpha
         As in :func:`abtest.stats.welch_test`.
 
@@ -178,9 +168,9 @@ def cuped_test(
     Formulas in the module docstring (Deng et al. 2013, "Improving the
     sensitivity of online controlled experiments by utilizing pre-experiment
     data", WSDM, eq. 3-5). The adjusted difference equals the treatment
-    coefficient of the OLS fit ``y ~ arm + x``. Pass ``None`` for all six
-    covariate sums when there is no covariate: the result is then the
-    unadjusted Welch test with ``adjusted = False``.
+    coefficient of the OLS fit ``y ~ arm + x``. Pass plain ``Sums`` (or ``None``
+    for all six covariate arrays) when there is no covariate: the result is then
+    the unadjusted Welch test with ``adjusted = False``.
 
     Examples
     --------
@@ -190,11 +180,13 @@ def cuped_test(
     (0.5827, 0.3077)
     >>> round(float(r.diff_unadjusted), 4), round(float(r.diff), 4)
     (0.5, 0.4417)
+    >>> from abtest.stats.sums import CovariateSums
+    >>> a = CovariateSums(100, 1050.0, 12000.0, 1000.0, 10900.0, 11000.0)
+    >>> b = CovariateSums(100, 1100.0, 13000.0, 1010.0, 11000.0, 11600.0)
+    >>> round(float(cuped_test(a, b).diff), 4)
+    0.4417
     """
-    p = _pair(
-        n_a, sum_a, sum_sq_a, sum_x_a, sum_x_sq_a, sum_xy_a,
-        n_b, sum_b, sum_sq_b, sum_x_b, sum_x_sq_b, sum_xy_b,
-    )  # fmt: skip
+    p = _pair(*_cuped_arms(arms, "cuped_test"))
     base = welch_test(
         p.n_a, p.mean_a, p.var_a, p.n_b, p.mean_b, p.var_b, alternative=alternative, alpha=alpha
     )
@@ -214,12 +206,13 @@ def cuped_test(
 
 
 @dataclass(frozen=True)
-class CupedSums(ArmSums):
+class CupedSums(TwoArms):
     """Sums of the CUPED-adjusted metric per arm (see :func:`cuped_sums`).
 
-    ``n_*, sum_*, sum_sq_*`` reproduce the adjusted mean and unit variance of each
-    arm through :func:`abtest.stats.means.mean_var_from_sums` (``args`` passes them
-    on); ``theta``, ``variance_reduction``, ``adjusted`` and ``se`` (of the adjusted
+    ``a`` and ``b`` are :class:`abtest.stats.sums.Sums` that reproduce the adjusted
+    mean and unit variance of each arm (``c.b.mean``, ``c.b.var``); unpacked
+    (``test(*c)``) or as ``c.args`` they go to any test taking per-arm sums.
+    ``theta``, ``variance_reduction``, ``adjusted`` and ``se`` (of the adjusted
     difference) are those of :class:`CupedResult`.
     """
 
@@ -229,20 +222,7 @@ class CupedSums(ArmSums):
     se: np.ndarray
 
 
-def cuped_sums(
-    n_a: ArrayLike,
-    sum_a: ArrayLike,
-    sum_sq_a: ArrayLike,
-    sum_x_a: ArrayLike,
-    sum_x_sq_a: ArrayLike,
-    sum_xy_a: ArrayLike,
-    n_b: ArrayLike,
-    sum_b: ArrayLike,
-    sum_sq_b: ArrayLike,
-    sum_x_b: ArrayLike,
-    sum_x_sq_b: ArrayLike,
-    sum_xy_b: ArrayLike,
-) -> CupedSums:
+def cuped_sums(*arms: Any) -> CupedSums:
     """The CUPED adjustment of :func:`cuped_test` as sums of the adjusted metric.
 
     Each arm's ``(n, n * mean_adj, (n - 1) * var_adj + n * mean_adj**2)``, so that any
@@ -256,22 +236,25 @@ def cuped_sums(
     (asymptotically, as for the unadjusted means; checked by simulation in
     ``tests/stats/test_calibration.py``).
 
+    ``arms``: arm a and arm b as two :class:`abtest.stats.sums.CovariateSums`, or the
+    twelve arrays of :func:`cuped_test`'s array form.
+
     >>> r = cuped_sums(100, 1050.0, 12000.0, 1000.0, 10900.0, 11000.0,
     ...                100, 1100.0, 13000.0, 1010.0, 11000.0, 11600.0)
-    >>> round(float(r.sum_b / r.n_b - r.sum_a / r.n_a), 4)  # cuped_test's diff
+    >>> round(float(r.b.mean - r.a.mean), 4)  # cuped_test's diff
     0.4417
     """
-    p = _pair(
-        n_a, sum_a, sum_sq_a, sum_x_a, sum_x_sq_a, sum_xy_a,
-        n_b, sum_b, sum_sq_b, sum_x_b, sum_x_sq_b, sum_xy_b,
-    )  # fmt: skip
+    a, b = _cuped_arms(arms, "cuped_sums")
+    if not (isinstance(a, CovariateSums) and isinstance(b, CovariateSums)):
+        raise TypeError("cuped_sums() needs the covariate sums of both arms (CovariateSums)")
+    p = _pair(a, b)
 
-    def sums(n: np.ndarray, mean: np.ndarray, var: np.ndarray) -> tuple[np.ndarray, ...]:
-        return n, n * mean, (n - 1) * var + n * mean * mean
+    def sums(n: np.ndarray, mean: np.ndarray, var: np.ndarray) -> Sums:
+        return Sums(n, n * mean, (n - 1) * var + n * mean * mean)
 
     return CupedSums(
-        *sums(p.n_a, p.mean_a, p.var_a),
-        *sums(p.n_b, p.mean_b, p.var_b),
+        sums(p.n_a, p.mean_a, p.var_a),
+        sums(p.n_b, p.mean_b, p.var_b),
         theta=p.theta,
         variance_reduction=p.variance_reduction,
         adjusted=p.adjusted,
@@ -296,28 +279,44 @@ class _Pair:
     diff_unadjusted: np.ndarray
 
 
-def _pair(*sums: ArrayLike | None) -> _Pair:
-    """Both arms' adjusted means and variances with ``theta`` pooled over the pair;
-    ``sums`` are the twelve arguments of :func:`cuped_test`, arm a then arm b."""
-    n_a, sum_a, sum_sq_a, sum_x_a, sum_x_sq_a, sum_xy_a = sums[:6]
-    n_b, sum_b, sum_sq_b, sum_x_b, sum_x_sq_b, sum_xy_b = sums[6:]
-    na, ma, va = mean_var_from_sums(n_a, sum_a, sum_sq_a, "_a")
-    nb, mb, vb = mean_var_from_sums(n_b, sum_b, sum_sq_b, "_b")
-    cov_args = (sum_x_a, sum_x_sq_a, sum_xy_a, sum_x_b, sum_x_sq_b, sum_xy_b)
-    names = ("sum_x_a", "sum_x_sq_a", "sum_xy_a", "sum_x_b", "sum_x_sq_b", "sum_xy_b")
-    missing = [name for name, v in zip(names, cov_args, strict=True) if v is None]
-    if missing and len(missing) < len(names):
-        raise ValueError(
-            f"{', '.join(missing)} missing: give all six covariate sums, or None for all of "
-            "them (no covariate)"
-        )
-    if missing:
+_COVARIATE_ARGS = ("sum_x_a", "sum_x_sq_a", "sum_xy_a", "sum_x_b", "sum_x_sq_b", "sum_xy_b")
+
+
+def _cuped_arms(args: tuple[Any, ...], function: str) -> tuple[Sums, Sums]:
+    """Arm a and arm b of :func:`cuped_test`: two ``CovariateSums``, two plain ``Sums``
+    (no covariate), or the twelve arrays with ``None`` for all six covariate sums."""
+    if len(args) == 2 and all(isinstance(x, Sums) for x in args):
+        if isinstance(args[0], CovariateSums) != isinstance(args[1], CovariateSums):
+            raise TypeError(
+                f"{function}() needs the covariate sums of both arms or of neither "
+                "(two CovariateSums, or two Sums)"
+            )
+        return args[0], args[1]
+    if len(args) == 12:
+        covariate = (*args[3:6], *args[9:12])
+        missing = [n for n, v in zip(_COVARIATE_ARGS, covariate, strict=True) if v is None]
+        if missing and len(missing) < len(_COVARIATE_ARGS):
+            raise ValueError(
+                f"{', '.join(missing)} missing: give all six covariate sums, or None for "
+                "all of them (no covariate)"
+            )
+        if missing:
+            return Sums(*args[0:3]), Sums(*args[6:9])
+    return arms_of(args, CovariateSums, function)
+
+
+def _pair(a: Sums, b: Sums) -> _Pair:
+    """Both arms' adjusted means and variances with ``theta`` pooled over the pair
+    (unadjusted, ``theta = 0``, when the arms are plain ``Sums``)."""
+    na, ma, va = mean_var_from_sums(*a.outcome.arrays, "_a")
+    nb, mb, vb = mean_var_from_sums(*b.outcome.arrays, "_b")
+    if not isinstance(a, CovariateSums):
         zero = np.zeros(np.broadcast_shapes(na.shape, nb.shape))
         sxa = sxb = xa = xb = zero
         sxx_a = sxx_b = sxy_a = sxy_b = zero
     else:
-        sxa, xa, sxx_a, sxy_a = _covariate("_a", na, ma * na, sum_x_a, sum_x_sq_a, sum_xy_a)
-        sxb, xb, sxx_b, sxy_b = _covariate("_b", nb, mb * nb, sum_x_b, sum_x_sq_b, sum_xy_b)
+        sxa, xa, sxx_a, sxy_a = _covariate("_a", na, ma * na, a.sum_x, a.sum_x_sq, a.sum_xy)
+        sxb, xb, sxx_b, sxy_b = _covariate("_b", nb, mb * nb, b.sum_x, b.sum_x_sq, b.sum_xy)
 
     sxx = sxx_a + sxx_b
     syy = va * (na - 1) + vb * (nb - 1)

@@ -22,6 +22,7 @@ from scipy import special
 from abtest.stats import _check
 from abtest.stats.proportions import _interval, relative_lift
 from abtest.stats.results import MeanVar, TwoSampleResult, warn_degenerate
+from abtest.stats.sums import Sums, arms_of
 
 
 def mean_var_from_sums(
@@ -130,21 +131,21 @@ def welch_test(
     )
 
 
-def welch_test_from_sums(
-    n_a: ArrayLike,
-    sum_a: ArrayLike,
-    sum_sq_a: ArrayLike,
-    n_b: ArrayLike,
-    sum_b: ArrayLike,
-    sum_sq_b: ArrayLike,
-    **kwargs: Any,
-) -> TwoSampleResult:
+def welch_test_from_sums(*arms: Any, **kwargs: Any) -> TwoSampleResult:
     """:func:`welch_test` from (n, sum, sum of squares) per arm, as aggregation yields them.
+
+    ``arms``: arm a and arm b as two :class:`abtest.stats.sums.Sums`, or the array form
+    ``n_a, sum_a, sum_sq_a, n_b, sum_b, sum_sq_b``.
 
     >>> r = welch_test_from_sums(10, 100.0, 1002.25, 10, 105.0, 1111.5)
     >>> round(float(r.diff), 2)
     0.5
+    >>> from abtest.stats.sums import Sums
+    >>> r = welch_test_from_sums(Sums(10, 100.0, 1002.25), Sums(10, 105.0, 1111.5))
+    >>> round(float(r.diff), 2)
+    0.5
     """
-    na, ma, va = mean_var_from_sums(n_a, sum_a, sum_sq_a, "_a")
-    nb, mb, vb = mean_var_from_sums(n_b, sum_b, sum_sq_b, "_b")
+    a, b = arms_of(arms, Sums, "welch_test_from_sums")
+    na, ma, va = mean_var_from_sums(*a.arrays, "_a")
+    nb, mb, vb = mean_var_from_sums(*b.arrays, "_b")
     return welch_test(na, ma, va, nb, mb, vb, **kwargs)

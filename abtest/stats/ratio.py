@@ -30,6 +30,7 @@ from abtest.stats import _check
 from abtest.stats.cuped import CupedResult
 from abtest.stats.proportions import _interval, _quantile, relative_lift
 from abtest.stats.results import TwoSampleResult, warn_degenerate
+from abtest.stats.sums import CovariateSums, arms_of
 
 
 @dataclass(frozen=True)
@@ -82,19 +83,7 @@ def ratio_variance(
 
 
 def ratio_test(
-    n_a: ArrayLike,
-    sum_num_a: ArrayLike,
-    sum_num_sq_a: ArrayLike,
-    sum_den_a: ArrayLike,
-    sum_den_sq_a: ArrayLike,
-    sum_num_den_a: ArrayLike,
-    n_b: ArrayLike,
-    sum_num_b: ArrayLike,
-    sum_num_sq_b: ArrayLike,
-    sum_den_b: ArrayLike,
-    sum_den_sq_b: ArrayLike,
-    sum_num_den_b: ArrayLike,
-    *,
+    *arms: Any,
     alternative: str = "two-sided",
     alpha: float = 0.05,
 ) -> RatioResult:
@@ -102,12 +91,13 @@ def ratio_test(
 
     Parameters
     ----------
-    n_a, sum_num_a, sum_num_sq_a, sum_den_a, sum_den_sq_a, sum_num_den_a
-        Arm a (control): units (users), the sum and sum of squares of the
-        per-unit numerator (e.g. clicks) and denominator (e.g. sessions), and
-        the sum of their per-unit products.
-    n_b, sum_num_b, sum_num_sq_b, sum_den_b, sum_den_sq_b, sum_num_den_b
-        The same for arm b.
+    arms
+        Arm a (control) and arm b as two :class:`abtest.stats.sums.CovariateSums`
+        with ``y`` the per-unit numerator (e.g. clicks) and ``x`` the denominator
+        (e.g. sessions): units (users), the sum and sum of squares of each, and the
+        sum of their per-unit products. Array form: the twelve arrays
+        ``n_a, sum_num_a, sum_num_sq_a, sum_den_a, sum_den_sq_a, sum_num_den_a``
+        then the same six of arm b.
     alternative, alpha
         ``"two-sided"``, ``"larger"`` (ratio_b > ratio_a) or ``"smaller"``;
         intervals at confidence ``1 - alpha``.
@@ -133,12 +123,9 @@ def ratio_test(
     """
     alternative = _check.alternative(alternative)
     alpha = _check.alpha_level(alpha)
-    ra, var_a = ratio_variance(
-        n_a, sum_num_a, sum_num_sq_a, sum_den_a, sum_den_sq_a, sum_num_den_a, "_a"
-    )
-    rb, var_b = ratio_variance(
-        n_b, sum_num_b, sum_num_sq_b, sum_den_b, sum_den_sq_b, sum_num_den_b, "_b"
-    )
+    a, b = arms_of(arms, CovariateSums, "ratio_test")
+    ra, var_a = ratio_variance(a.n, a.sum, a.sum_sq, a.sum_x, a.sum_x_sq, a.sum_xy, "_a")
+    rb, var_b = ratio_variance(b.n, b.sum, b.sum_sq, b.sum_x, b.sum_x_sq, b.sum_xy, "_b")
     ra, var_a, rb, var_b = np.broadcast_arrays(ra, var_a, rb, var_b)
     se, z, p_value, diff, diff_ci, lift, lift_ci = _z_comparison(
         ra, var_a, rb, var_b, alternative, alpha, "both ratios"

@@ -76,24 +76,6 @@ def warn_degenerate(mask: np.ndarray, what: str) -> None:
 
 
 @dataclass(frozen=True)
-class ArmSums:
-    """Per-arm ``n, sum, sum_sq`` of two arms a and b (arrays of any matching shape)."""
-
-    n_a: np.ndarray
-    sum_a: np.ndarray
-    sum_sq_a: np.ndarray
-    n_b: np.ndarray
-    sum_b: np.ndarray
-    sum_sq_b: np.ndarray
-
-    @property
-    def args(self) -> tuple[np.ndarray, ...]:
-        """``(n_a, sum_a, sum_sq_a, n_b, sum_b, sum_sq_b)``: the positional arguments
-        of :func:`abtest.stats.welch_test_from_sums` and of the sequential tests."""
-        return (self.n_a, self.sum_a, self.sum_sq_a, self.n_b, self.sum_b, self.sum_sq_b)
-
-
-@dataclass(frozen=True)
 class _Result:
     def __post_init__(self) -> None:
         # one interval shape everywhere: every (low, high) pair is a named Interval

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike
 from scipy import interpolate, special
 
 from abtest import vocabulary
@@ -34,6 +33,7 @@ from abtest.stats.sequential_bounds import (
     group_sequential_bounds,
     spending_function,
 )
+from abtest.stats.sums import Sums, arms_of
 
 __all__ = [
     "SPENDING",
@@ -204,13 +204,7 @@ def _design_per_look(
 
 
 def group_sequential_test(
-    n_a: ArrayLike,
-    sum_a: ArrayLike,
-    sum_sq_a: ArrayLike,
-    n_b: ArrayLike,
-    sum_b: ArrayLike,
-    sum_sq_b: ArrayLike,
-    *,
+    *arms: Any,
     alpha: float = 0.05,
     spending: str = "obrien-fleming",
     max_n: float | None = None,
@@ -222,8 +216,10 @@ def group_sequential_test(
 
     Parameters
     ----------
-    n_a, sum_a, sum_sq_a, n_b, sum_b, sum_sq_b
-        Cumulative units, sum and sum of squares of the metric per arm at each
+    arms
+        Arm a and arm b as two :class:`abtest.stats.sums.Sums` (or the array form
+        ``n_a, sum_a, sum_sq_a, n_b, sum_b, sum_sq_b``): cumulative units, sum and
+        sum of squares of the metric per arm at each
         look, along the last axis (e.g. one entry per day). For a conversion
         rate ``sum == sum_sq == conversions``. Leading axes, if any, are
         independent comparisons (arm a broadcasts against several arms b).
@@ -288,8 +284,9 @@ def group_sequential_test(
     alternative = _check.alternative(alternative)
     one_sided = alternative != "two-sided"
     sign = -1.0 if alternative == "smaller" else 1.0
-    na, ma, va = mean_var_from_sums(n_a, sum_a, sum_sq_a, "_a")
-    nb, mb, vb = mean_var_from_sums(n_b, sum_b, sum_sq_b, "_b")
+    a, b = arms_of(arms, Sums, "group_sequential_test")
+    na, ma, va = mean_var_from_sums(*a.arrays, "_a")
+    nb, mb, vb = mean_var_from_sums(*b.arrays, "_b")
     arrays = np.broadcast_arrays(na, ma, va, nb, mb, vb)
     na, ma, va, nb, mb, vb = (np.atleast_1d(x) for x in arrays)
     _cumulative("n_a", na)

@@ -1,7 +1,8 @@
 """Seeded simulators of experiments as sufficient statistics, for calibration checks.
 
 Each simulator draws many independent experiments at once (vectorized over the
-leading axis) and returns the per-arm sums the stats functions take, so a
+leading axis) and returns the per-arm sums the stats functions take (a
+:class:`abtest.stats.sums.TwoArms` of ``Sums`` or ``CovariateSums``), so a
 calibration study costs the same code path as an analysis. Draws come from the
 ``rng: numpy.random.Generator`` passed in; nothing global is touched.
 
@@ -24,44 +25,8 @@ from abtest.stats.always_valid import always_valid_test
 from abtest.stats.cuped import cuped_test
 from abtest.stats.means import mean_var_from_sums
 from abtest.stats.ratio import ratio_cuped_test, ratio_test
-from abtest.stats.results import ArmSums
 from abtest.stats.sequential import group_sequential_test
-
-
-@dataclass(frozen=True)
-class LookSums(ArmSums):
-    """Cumulative sums per arm at each look, arrays of shape (experiments, looks)."""
-
-
-@dataclass(frozen=True)
-class PairSums:
-    """Per-arm sums of two unit-level variables ``y`` and ``x`` (experiments,).
-
-    For CUPED ``y`` is the metric and ``x`` its pre-period value; for a ratio
-    metric ``y`` is the numerator and ``x`` the denominator.
-    """
-
-    n_a: np.ndarray
-    sum_y_a: np.ndarray
-    sum_y_sq_a: np.ndarray
-    sum_x_a: np.ndarray
-    sum_x_sq_a: np.ndarray
-    sum_xy_a: np.ndarray
-    n_b: np.ndarray
-    sum_y_b: np.ndarray
-    sum_y_sq_b: np.ndarray
-    sum_x_b: np.ndarray
-    sum_x_sq_b: np.ndarray
-    sum_xy_b: np.ndarray
-
-    @property
-    def args(self) -> tuple[np.ndarray, ...]:
-        """The twelve positional arguments of :func:`abtest.stats.cuped_test` and
-        :func:`abtest.stats.ratio_test`, arm a then arm b."""
-        return (
-            self.n_a, self.sum_y_a, self.sum_y_sq_a, self.sum_x_a, self.sum_x_sq_a, self.sum_xy_a,
-            self.n_b, self.sum_y_b, self.sum_y_sq_b, self.sum_x_b, self.sum_x_sq_b, self.sum_xy_b,
-        )  # fmt: skip
+from abtest.stats.sums import CovariateSums, Sums, TwoArms
 
 
 @dataclass(frozen=True)
@@ -98,12 +63,12 @@ def normal_looks(
     mean: float = 10.0,
     sd: float = 3.0,
     effect: float = 0.0,
-) -> LookSums:
+) -> TwoArms:
     """Normal metric, ``n_per_look`` new units per arm at each look (an int or one
     per look); arm b's mean is ``mean + effect``. Exact sufficient-statistic draws.
 
     >>> s = normal_looks(np.random.default_rng(1), 3, 4, 100)
-    >>> s.n_a.shape, s.n_a[0].tolist()
+    >>> s.a.n.shape, s.a.n[0].tolist()
     ((3, 4), [100, 200, 300, 400])
     """
     m = _per_look(n_per_look, looks)
@@ -115,7 +80,7 @@ def normal_looks(
         n = np.broadcast_to(np.cumsum(m), (experiments, looks))
         return n, np.cumsum(total, axis=1), np.cumsum(ss + total * xbar, axis=1)
 
-    return LookSums(*arm(mean), *arm(mean + effect))
+    return TwoArms(Sums(*arm(mean)), Sums(*arm(mean + effect)))
 
 
 def binary_looks(
@@ -126,12 +91,12 @@ def binary_looks(
     *,
     rate: float = 0.05,
     effect: float = 0.0,
-) -> LookSums:
+) -> TwoArms:
     """Conversions at ``rate`` (arm b: ``rate + effect``), ``n_per_look`` new units per
     arm at each look; ``sum == sum_sq == conversions``.
 
     >>> s = binary_looks(np.random.default_rng(1), 2, 3, 1000)
-    >>> bool(np.all(s.sum_a == s.sum_sq_a))
+    >>> bool(np.all(s.a.sum == s.a.sum_sq))
     True
     """
     m = _per_look(n_per_look, looks)
@@ -141,7 +106,7 @@ def binary_looks(
         n = np.broadcast_to(np.cumsum(m), (experiments, looks))
         return n, conv, conv
 
-    return LookSums(*arm(rate), *arm(rate + effect))
+    return TwoArms(Sums(*arm(rate)), Sums(*arm(rate + effect)))
 
 
 def cuped_pairs(
@@ -155,7 +120,7 @@ def cuped_pairs(
     mean_x: float = 10.0,
     sd_x: float = 3.0,
     effect: float = 0.0,
-) -> PairSums:
+) -> TwoArms:
     """Metric ``y`` and pre-period covariate ``x``, bivariate normal with correlation
     ``rho`` in both arms; arm b's ``y`` mean is ``mean_y + effect`` (``x`` is
     pre-treatment, so it has the same law in both arms). Exact draws: the means
@@ -163,7 +128,7 @@ def cuped_pairs(
     decomposition.
 
     >>> s = cuped_pairs(np.random.default_rng(1), 5, 200)
-    >>> s.n_a.tolist()
+    >>> s.a.n.tolist()
     [200, 200, 200, 200, 200]
     """
     if n_per_arm < 3:
@@ -194,7 +159,7 @@ def cuped_pairs(
             sxy + n * xbar * ybar,
         )
 
-    return PairSums(*arm(mean_y), *arm(mean_y + effect))
+    return TwoArms(CovariateSums(*arm(mean_y)), CovariateSums(*arm(mean_y + effect)))
 
 
 def cuped_looks(
@@ -203,19 +168,18 @@ def cuped_looks(
     looks: int,
     n_per_look: int,
     **kwargs: float,
-) -> PairSums:
+) -> TwoArms:
     """:func:`cuped_pairs` at ``looks`` looks: ``n_per_look`` new units per arm at each,
     the six sums cumulative along the last axis (arrays of shape (experiments,
     looks)). ``kwargs`` as in :func:`cuped_pairs`.
 
     >>> s = cuped_looks(np.random.default_rng(1), 2, 3, 50)
-    >>> s.n_a.tolist()
+    >>> s.a.n.tolist()
     [[50, 100, 150], [50, 100, 150]]
     """
     flat = cuped_pairs(rng, experiments * looks, n_per_look, **kwargs)
-    return PairSums(
-        *(np.cumsum(x.reshape(experiments, looks), axis=1) for x in flat.args)  # type: ignore[arg-type]
-    )
+    a, b = (CovariateSums(*(x.reshape(experiments, looks) for x in arm.arrays)) for arm in flat)
+    return TwoArms(a.cumsum(), b.cumsum())
 
 
 def ratio_pairs(
@@ -227,7 +191,7 @@ def ratio_pairs(
     rate: float = 0.1,
     concentration: float = 2.0,
     effect: float = 0.0,
-) -> PairSums:
+) -> TwoArms:
     """Clicks per session: each user has ``1 + Poisson(sessions - 1)`` sessions and a
     personal click rate drawn from a Beta with mean ``rate`` (``rate + effect``
     in arm b) and ``alpha + beta = concentration``, so sessions of one user are
@@ -235,7 +199,7 @@ def ratio_pairs(
     Drawn unit by unit, vectorized over (experiments, users).
 
     >>> s = ratio_pairs(np.random.default_rng(1), 4, 500)
-    >>> bool(np.all(s.sum_y_a <= s.sum_x_a))
+    >>> bool(np.all(s.a.sum <= s.a.sum_x))
     True
     """
     shape = (experiments, n_per_arm)
@@ -255,7 +219,7 @@ def ratio_pairs(
             (y * d).sum(1),
         )
 
-    return PairSums(*arm(rate), *arm(rate + effect))
+    return TwoArms(CovariateSums(*arm(rate)), CovariateSums(*arm(rate + effect)))
 
 
 def _covers(low: np.ndarray, high: np.ndarray, truth: float) -> np.ndarray:
@@ -263,7 +227,7 @@ def _covers(low: np.ndarray, high: np.ndarray, truth: float) -> np.ndarray:
 
 
 def sequential_error_rates(
-    sums: LookSums,
+    sums: TwoArms,
     *,
     alpha: float = 0.05,
     truth: float = 0.0,
@@ -291,10 +255,10 @@ def sequential_error_rates(
     """
 
     z_crit = float(-special.ndtri(alpha / 2))
-    total = sums.n_a[0, -1] + sums.n_b[0, -1]
-    t = (sums.n_a[0] + sums.n_b[0]) / total
-    na, ma, va = mean_var_from_sums(sums.n_a, sums.sum_a, sums.sum_sq_a)
-    nb, mb, vb = mean_var_from_sums(sums.n_b, sums.sum_b, sums.sum_sq_b)
+    total = sums.a.n[0, -1] + sums.b.n[0, -1]
+    t = (sums.a.n[0] + sums.b.n[0]) / total
+    na, ma, va = mean_var_from_sums(*sums.a.arrays)
+    nb, mb, vb = mean_var_from_sums(*sums.b.arrays)
     diff, se = mb - ma, np.sqrt(va / na + vb / nb)
     naive = np.abs(diff) >= z_crit * se
     out: dict[str, float] = {}
@@ -308,12 +272,12 @@ def sequential_error_rates(
     )
     out["naive_any_look_stop"] = _mean_stop(naive, t)
     for name in ("obrien-fleming", "pocock") if group_sequential else ():
-        r = group_sequential_test(*sums.args, alpha=alpha, spending=name, repeated_p=False)
+        r = group_sequential_test(*sums, alpha=alpha, spending=name, repeated_p=False)
         key = name.replace("-", "_")
         out[key] = float(r.rejected[:, -1].mean())
         out[f"{key}_coverage"] = float(_covers(*r.diff_ci, truth).all(1).mean())
         out[f"{key}_stop"] = _mean_stop(r.crossed, t)
-    av = always_valid_test(*sums.args, alpha=alpha, n_opt=n_opt or float(total))
+    av = always_valid_test(*sums, alpha=alpha, n_opt=n_opt or float(total))
     out["always_valid"] = float(av.significant[:, -1].mean())
     out["always_valid_coverage"] = float(_covers(*av.diff_ci, truth).all(1).mean())
     out["always_valid_stop"] = _mean_stop(av.significant, t)
@@ -326,7 +290,7 @@ def _mean_stop(crossed: np.ndarray, t: np.ndarray) -> float:
     return float(np.where(hit, t[np.argmax(crossed, axis=1)], 1.0).mean())
 
 
-def cuped_rates(pairs: PairSums, *, truth: float = 0.0, alpha: float = 0.05) -> dict[str, float]:
+def cuped_rates(pairs: TwoArms, *, truth: float = 0.0, alpha: float = 0.05) -> dict[str, float]:
     """CUPED on simulated experiments: the variance reduction it reports (mean over
     experiments), the one achieved (``1 - var(adjusted diff) / var(raw diff)``
     across experiments) and the coverage of ``truth`` by the adjusted and the
@@ -337,7 +301,7 @@ def cuped_rates(pairs: PairSums, *, truth: float = 0.0, alpha: float = 0.05) -> 
     0.49
     """
 
-    r = cuped_test(*pairs.args, alpha=alpha)
+    r = cuped_test(*pairs, alpha=alpha)
     q = float(-special.ndtri(alpha / 2))
     raw = r.diff_unadjusted
     return {
@@ -351,7 +315,7 @@ def cuped_rates(pairs: PairSums, *, truth: float = 0.0, alpha: float = 0.05) -> 
     }
 
 
-def ratio_rates(pairs: PairSums, *, truth: float = 0.0, alpha: float = 0.05) -> dict[str, float]:
+def ratio_rates(pairs: TwoArms, *, truth: float = 0.0, alpha: float = 0.05) -> dict[str, float]:
     """Coverage of ``truth`` (the difference of ratios) by the delta-method interval,
     and by the naive interval that treats every denominator event (session) as
     an independent unit (a two-proportion Wald interval on clicks / sessions).
@@ -361,10 +325,11 @@ def ratio_rates(pairs: PairSums, *, truth: float = 0.0, alpha: float = 0.05) -> 
     True
     """
 
-    r = ratio_test(*pairs.args, alpha=alpha)
+    r = ratio_test(*pairs, alpha=alpha)
     q = float(-special.ndtri(alpha / 2))
-    pa, pb = pairs.sum_y_a / pairs.sum_x_a, pairs.sum_y_b / pairs.sum_x_b
-    se = np.sqrt(pa * (1 - pa) / pairs.sum_x_a + pb * (1 - pb) / pairs.sum_x_b)
+    a, b = pairs
+    pa, pb = a.sum / a.sum_x, b.sum / b.sum_x
+    se = np.sqrt(pa * (1 - pa) / a.sum_x + pb * (1 - pb) / b.sum_x)
     return {
         "delta_coverage": float(_covers(*r.diff_ci, truth).mean()),
         "naive_per_event_coverage": float(

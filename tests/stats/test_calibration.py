@@ -69,7 +69,7 @@ def test_group_sequential_keeps_alpha(aa, method):
 
 def test_always_valid_keeps_alpha_and_covers_uniformly(aa):
     sums, rates = aa
-    n = sums.n_a[0] + sums.n_b[0]
+    n = sums.a.n[0] + sums.b.n[0]
     # With the variance known, the mSPRT rejects when |z_k| crosses msprt_bound: its
     # exact error rate over these 20 looks comes from the recursion (about 0.012).
     exact = exact_crossing(n / n[-1], msprt_bound(n, n_opt=n[-1]))
@@ -83,7 +83,7 @@ def test_continuous_monitoring_200_looks():
     # Always-valid inference is meant for looking as often as one likes: 200 looks.
     sums = sim.normal_looks(np.random.default_rng(77), 2000, 200, 20)
     rates = sim.sequential_error_rates(sums, n_opt=4000, group_sequential=False)
-    n = sums.n_a[0] + sums.n_b[0]
+    n = sums.a.n[0] + sums.b.n[0]
     exact = exact_crossing(n / n[-1], msprt_bound(n, n_opt=4000))
     assert rates["always_valid"] == pytest.approx(exact, abs=tol(exact, 2000))
     assert rates["always_valid"] <= ALPHA
@@ -148,7 +148,7 @@ def test_one_sided_group_sequential_keeps_alpha(aa, spending):
     sums, _ = aa
     for alternative in ("larger", "smaller"):
         r = group_sequential_test(
-            *sums.args, alpha=ALPHA, spending=spending, alternative=alternative, repeated_p=False
+            *sums, alpha=ALPHA, spending=spending, alternative=alternative, repeated_p=False
         )
         assert r.rejected[:, -1].mean() == pytest.approx(ALPHA, abs=tol(ALPHA))
 
@@ -157,9 +157,9 @@ def test_one_sided_always_valid_splits_the_two_sided_rejections(aa):
     from abtest.stats import always_valid_test
 
     sums, rates = aa
-    n_opt = float(sums.n_a[0, -1] + sums.n_b[0, -1])
+    n_opt = float(sums.a.n[0, -1] + sums.b.n[0, -1])
     side = {
-        alt: always_valid_test(*sums.args, alpha=ALPHA, n_opt=n_opt, alternative=alt)
+        alt: always_valid_test(*sums, alpha=ALPHA, n_opt=n_opt, alternative=alt)
         .significant[:, -1]
         .mean()
         for alt in ("larger", "smaller")
@@ -179,18 +179,18 @@ def test_group_sequential_on_cuped_sums_keeps_alpha_and_gains_power(spending):
 
     rng = np.random.default_rng(77)
     aa = sim.cuped_looks(rng, E, 10, 100, rho=0.7, sd_y=3, sd_x=3)
-    c = cuped_sums(*aa.args)
+    c = cuped_sums(*aa)
     assert c.variance_reduction[:, -1].mean() == pytest.approx(0.49, abs=0.01)
-    r = group_sequential_test(*c.args, alpha=ALPHA, spending=spending, repeated_p=False)
+    r = group_sequential_test(*c, alpha=ALPHA, spending=spending, repeated_p=False)
     assert r.rejected[:, -1].mean() == pytest.approx(ALPHA, abs=tol(ALPHA))
     covered = (r.diff_ci[0] <= 0) & (0 <= r.diff_ci[1])
     assert covered.all(axis=1).mean() >= 1 - ALPHA - tol(ALPHA)
 
     ab = sim.cuped_looks(rng, E, 10, 100, rho=0.7, sd_y=3, sd_x=3, effect=0.25)
-    plain_args = (ab.n_a, ab.sum_y_a, ab.sum_y_sq_a, ab.n_b, ab.sum_y_b, ab.sum_y_sq_b)
-    plain = group_sequential_test(*plain_args, alpha=ALPHA, spending=spending, repeated_p=False)
-    adj = group_sequential_test(*cuped_sums(*ab.args).args, alpha=ALPHA, spending=spending,
-                                repeated_p=False)  # fmt: skip
+    plain = group_sequential_test(
+        ab.a.outcome, ab.b.outcome, alpha=ALPHA, spending=spending, repeated_p=False
+    )
+    adj = group_sequential_test(*cuped_sums(*ab), alpha=ALPHA, spending=spending, repeated_p=False)
     # 1,000 units per arm, sd 3, effect 0.25: the plain test's power is about 0.45,
     # the adjusted one's about 0.7 (its variance is 0.51 of the plain one's)
     power_plain, power_adj = plain.rejected[:, -1].mean(), adj.rejected[:, -1].mean()

@@ -145,7 +145,7 @@ def test_cuped_sums_run_any_sums_test_on_the_adjusted_metric():
     assert c.se == pytest.approx(r.se, rel=1e-12)
     assert c.variance_reduction == pytest.approx(r.variance_reduction, rel=1e-12)
     # the unit-level variance the sums carry is that of y - theta x (ddof 1)
-    vb = (c.sum_sq_b - c.sum_b**2 / c.n_b) / (c.n_b - 1)
+    vb = (c.b.sum_sq - c.b.sum**2 / c.b.n) / (c.b.n - 1)
     assert vb == pytest.approx(np.var(yb - r.theta * xb, ddof=1), rel=1e-9)
 
 
@@ -159,10 +159,10 @@ def test_cuped_sums_broadcast_one_control_over_looks_and_treatments():
         [[_sums(*_units(10 * j + k, n_b=120 + 40 * k)[2:]) for k in range(3)] for j in (1, 2)]
     ).transpose(2, 0, 1)  # (6, 2, 3)
     c = cuped_sums(*ctrl, *treat)
-    assert c.sum_a.shape == (2, 3)
+    assert c.a.sum.shape == (2, 3)
     for j in range(2):
         for k in range(3):
             r = cuped_test(*ctrl[:, k], *treat[:, j, k])
-            diff = c.sum_b[j, k] / c.n_b[j, k] - c.sum_a[j, k] / c.n_a[j, k]
+            diff = c.b.sum[j, k] / c.b.n[j, k] - c.a.sum[j, k] / c.a.n[j, k]
             assert diff == pytest.approx(r.diff, rel=1e-10)
             assert c.se[j, k] == pytest.approx(r.se, rel=1e-10)

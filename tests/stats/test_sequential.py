@@ -299,7 +299,7 @@ def test_rejected_iff_repeated_p_below_alpha():
 
     s = binary_looks(np.random.default_rng(11), 400, 6, 400, rate=0.1, effect=0.02)
     for spending in ("obrien-fleming", "pocock"):
-        r = group_sequential_test(*s.args, spending=spending)
+        r = group_sequential_test(*s, spending=spending)
         np.testing.assert_array_equal(r.rejected, r.p_value <= 0.05)
         assert 0.2 < r.rejected[:, -1].mean() < 0.95  # both outcomes occur
         first = np.where(r.rejected[:, -1], r.stop_look, 99)
