@@ -35,6 +35,7 @@ from scipy import stats as sps
 
 from abtest.stats import DegenerateWarning, cuped_sums, group_sequential_test
 from abtest.stats import simulate as sim
+from abtest.stats.sums import TwoArms
 
 ALPHA = 0.05
 METHODS = [
@@ -68,6 +69,13 @@ def chunked(fn, rng: np.random.Generator, experiments: int, chunk: int, **kw):
     """Draw unit-level simulations in chunks of experiments (bounded memory) and join
     the per-experiment sums."""
     parts = [fn(rng, min(chunk, experiments - i), **kw) for i in range(0, experiments, chunk)]
+    return _join(parts)
+
+
+def _join(parts: list):
+    """Concatenate sums of experiments along the first axis, arm by arm."""
+    if isinstance(parts[0], TwoArms):
+        return TwoArms(_join([p.a for p in parts]), _join([p.b for p in parts]))
     kind = type(parts[0])
     fields = kind.__dataclass_fields__
     return kind(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in fields})
