@@ -1,6 +1,8 @@
-"""Number formatting shared by every presenter (text, Markdown, HTML, plots).
+"""Number formatting shared by every sentence and table: the decision's reason, and every
+presenter (text, Markdown, HTML, plots, JSON's reason), so a number reads the same
+wherever it is printed.
 
-Pure string formatting: nothing here computes a statistic. Missing values
+Pure string formatting, standard library only: nothing here computes a statistic. Missing values
 (``None``, NaN) come out as an em dash so tables never show ``nan``.
 
 Examples

@@ -23,6 +23,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from abtest import formatting as fmt
 from abtest import vocabulary
 from abtest.analysis.guardrails import GuardrailCheck, check_all_guardrails, check_guardrails
 from abtest.analysis.metrics import MetricSums
@@ -64,13 +65,34 @@ class Harm:
     row: dict = field(repr=False, compare=False)
 
 
+# What decided, as a code a program can branch on (the reason says it in words).
+DECISION_CODES = {
+    "srm": "no winner: sample ratio mismatch",
+    "sample": "no winner yet: the planned sample is not reached",
+    "untestable": "no winner: the primary goal does not vary, no test is possible",
+    "winner": "a treatment wins on the primary goal",
+    "control_best": "the control wins or stays",
+    "no_difference": "no winner: no significant (or credible) difference on the primary goal",
+    "guardrail": "no winner: the best treatment breaks or may break a guardrail",
+}
+
+
 @dataclass(frozen=True)
 class Decision:
+    """The verdict: ``winner`` (or None), ``code`` (a key of :data:`DECISION_CODES`),
+    the ``reason`` in words, the ``checks`` behind it, every guardrail checked and every
+    harm found."""
+
     winner: str | None
     reason: str
     checks: dict[str, str] = field(default_factory=dict)
     guardrails: tuple[GuardrailCheck, ...] = ()
     harms: tuple[Harm, ...] = ()
+    code: str = ""
+
+    def __post_init__(self) -> None:
+        if self.code not in DECISION_CODES:
+            raise ValueError(f"decision code {self.code!r} is not one of {list(DECISION_CODES)}")
 
 
 @dataclass(frozen=True)
@@ -98,44 +120,34 @@ class Context:
         return [r for r in self.treatments if r["metric"] == self.design.primary]
 
 
-def _pct(x: float) -> str:
-    if np.isinf(x):  # the open end of a one-sided interval
-        return "+∞" if x > 0 else "-∞"
-    return f"{x:+.1%}"
-
-
 def _effect(row: dict) -> str:
     """Relative lift with its interval, or the absolute difference when the lift is
     undefined (a control mean of 0)."""
     if np.isfinite(row["lift"]):
-        return f"{_pct(row['lift'])} [{_pct(row['lift_low'])}, {_pct(row['lift_high'])}]"
+        return (
+            f"{fmt.pct(row['lift'], signed=True)} {fmt.interval(row['lift_low'], row['lift_high'])}"
+        )
     return (
         f"difference {row['diff']:+.3g} [{row['diff_low']:+.3g}, {row['diff_high']:+.3g}]"
         " (lift undefined: the control mean is 0)"
     )
 
 
-def _p(p: float) -> str:
-    return f"{p:.2g}" if p < 0.001 else f"{p:.4f}"
-
-
 def _evidence(ctx: Context, row: dict, family_size: int) -> str:
     """``p = 0.0019 after Holm``, ``always-valid p = 0.01``, ``P(beat control) = 97.1%``;
     for a sequential row read at an earlier look, that look and its rates."""
     if ctx.test == "bayesian":
-        return f"P(beat control) = {row['prob_beat_control']:.1%}"
+        return f"P(beat control) = {fmt.probability(row['prob_beat_control'])}"
     label = {"group sequential": "repeated p", "always valid": "always-valid p"}.get(ctx.test, "p")
     corrected = family_size > 1 and ctx.correction != "none"
     after = f" after {CORRECTION_NAMES.get(ctx.correction, ctx.correction)}" if corrected else ""
-    text = f"{label} = {_p(row['p_adjusted'] if corrected else row['p_value'])}{after}"
+    text = fmt.p_equals(row["p_adjusted"] if corrected else row["p_value"], label) + after
     day = row.get("look_day")
     if day is not None and not (isinstance(day, float) and np.isnan(day)):
         day = day.isoformat() if hasattr(day, "isoformat") else str(day)
-        text += (
-            f", at the look of {day[:10]} ({row['mean_control']:.2%} -> {row['mean']:.2%})"
-            if np.isfinite(row.get("mean_control", np.nan))
-            else f", at the look of {day[:10]}"
-        )
+        text += f", at the look of {day[:10]}"
+        if np.isfinite(row.get("mean_control", np.nan)):
+            text += f" ({fmt.pct(row['mean_control'])} -> {fmt.pct(row['mean'])})"
     return text
 
 
@@ -170,7 +182,7 @@ def _harm_clause(ctx: Context, harms: list[Harm], skip_primary: bool = False) ->
 
 
 def _srm_sentence(srm: SRMResult) -> str:
-    return f"SRM p = {float(srm.p_value):.3g}"
+    return f"{fmt.p_equals(srm.p_value, 'SRM p')}; the alarm is at p < {srm.threshold:g}"
 
 
 def decide(
@@ -203,7 +215,9 @@ def decide(
         )
     if harms:
         d.checks["harms"] = "; ".join(f"{h.variant} worse on {h.metric}" for h in harms)
-    return Decision(d.winner, reason, d.checks, tuple(guardrails) or d.guardrails, tuple(harms))
+    return Decision(
+        d.winner, reason, d.checks, tuple(guardrails) or d.guardrails, tuple(harms), d.code
+    )
 
 
 def _decide(
@@ -219,10 +233,11 @@ def _decide(
         checks["srm"] = "mismatch"
         return Decision(
             None,
-            f"no winner: sample ratio mismatch ({_srm_sentence(srm)} < {srm.threshold:g}) — "
+            f"no winner: sample ratio mismatch ({_srm_sentence(srm)}) — "
             "the split does not match the configured weights, so the assignment or the logging is "
             "broken; investigate before reading any result",
             checks,
+            code="srm",
         )
     checks["srm"] = "ok"
     # Sequential designs are built to stop early: the planned sample is a maximum there.
@@ -232,6 +247,7 @@ def _decide(
             None,
             f"no winner yet: {_progress_sentence(progress)}; so far {_so_far(ctx)}",
             checks,
+            code="sample",
         )
     if progress is not None:
         checks["sample"] = "reached"
@@ -249,6 +265,7 @@ def _decide(
             f"any arm (no {primary} events at all, or every unit has the same value); check "
             "the goal's event name, its attribution window and the analysis dates",
             checks,
+            code="untestable",
         )
     # the primary goal's good direction: up, unless the design tests for a decrease
     sign = -1.0 if design.alternative == "smaller" else 1.0
@@ -267,8 +284,9 @@ def _decide(
         return Decision(
             control,
             f"{control} wins: every treatment converts significantly worse on {primary} "
-            f"({evidence.replace(' = ', ' <= ', 1)}); no SRM",
+            f"({evidence.replace(' = ', ' <= ', 1)}); no SRM",  # '<' stays '<'
             checks,
+            code="control_best",
         )
     checks["primary"] = "not significant"
     if rows:
@@ -282,8 +300,14 @@ def _decide(
             f"no winner yet: no significant difference on {primary} ({detail}); "
             f"{_progress_sentence(progress)}",
             checks,
+            code="no_difference",
         )
-    return Decision(None, f"no winner: no significant difference on {primary} ({detail})", checks)
+    return Decision(
+        None,
+        f"no winner: no significant difference on {primary} ({detail})",
+        checks,
+        code="no_difference",
+    )
 
 
 def _so_far(ctx: Context) -> str:
@@ -292,7 +316,7 @@ def _so_far(ctx: Context) -> str:
     sign = -1.0 if design.alternative == "smaller" else 1.0
     lead = max(ctx.primary_rows(), key=lambda r: sign * r["mean"])
     if ctx.test == "bayesian":
-        evidence = f"P(best) = {lead['prob_best']:.1%}"
+        evidence = f"P(best) = {fmt.probability(lead['prob_best'])}"
         return f"{lead['variant']} {_effect(lead)} on {design.primary}, {evidence}"
     evidence = _evidence(ctx, lead, ctx.family_sizes["primary"])
     return f"{lead['variant']} {_effect(lead)} on {design.primary}, {evidence}"
@@ -309,7 +333,8 @@ def _progress_sentence(progress: Progress) -> str:
     if progress.replanned:
         return (
             f"{progress.fraction:.0%} of the sample needed at the observed control rate "
-            f"{progress.observed_baseline:.2%} (the plan assumed {progress.assumed_baseline:.2%})"
+            f"{fmt.pct(progress.observed_baseline)} (the plan assumed "
+            f"{fmt.pct(progress.assumed_baseline)})"
             f"{more}"
         )
     return f"{progress.fraction:.0%} of the planned sample{more}"
@@ -327,10 +352,11 @@ def _with_guardrails(
             f"no winner: {effect}, but guardrail " + "; ".join(g.sentence for g in failed),
             checks,
             tuple(guardrails),
+            code="guardrail",
         )
     tail = "; guardrails hold" if guardrails else ""
     checks["guardrails"] = "hold" if guardrails else "none configured"
-    return Decision(variant, f"{effect}; no SRM{tail}", checks, tuple(guardrails))
+    return Decision(variant, f"{effect}; no SRM{tail}", checks, tuple(guardrails), code="winner")
 
 
 def _bayesian(
@@ -362,13 +388,15 @@ def _bayesian(
     row = all_rows.iloc[i].to_dict()
     if d.winner_index is None:
         checks["primary"] = "threshold not met"
-        return Decision(None, f"{d.reason} on {primary}", checks)
+        return Decision(None, f"{d.reason} on {primary}", checks, code="no_difference")
     if i == 0:
         checks["primary"] = "control best"
-        return Decision(control, f"{control} stays: {d.reason} on {primary}; no SRM", checks)
+        reason = f"{control} stays: {d.reason} on {primary}; no SRM"
+        return Decision(control, reason, checks, code="control_best")
     g = check_guardrails(design, data, i)
     effect = (
-        f"{row['variant']} beats {control} on {primary}: P(best) = {row['prob_best']:.1%}, "
+        f"{row['variant']} beats {control} on {primary}: "
+        f"P(best) = {fmt.probability(row['prob_best'])}, "
         f"lift {_effect(row)}, expected loss {loss[i]:.2g}"
         + ("" if limit is not None else " (relative)")
     )

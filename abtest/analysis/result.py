@@ -135,6 +135,7 @@ class Analysis:
             "variants": list(d.variants or ()),
             "control": d.variants[0] if d.variants else None,
             "winner": self.winner,
+            "decision": self.decision.code,
             "reason": self.reason,
             "checks": dict(self.decision.checks),
             "srm": {

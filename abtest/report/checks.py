@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from abtest.report import format as fmt
+from abtest import formatting as fmt
 from abtest.report.view_model import Check, day_text, primary_units, shares
 
 if TYPE_CHECKING:

@@ -12,8 +12,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from abtest import formatting as fmt
 from abtest import vocabulary
-from abtest.report import format as fmt
 from abtest.report.figure_style import (
     _ZERO,
     PercentTicks,

@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from abtest import formatting as fmt
 from abtest import vocabulary
-from abtest.report import format as fmt
 from abtest.report.business_tables import costs_table, funnel_table
 from abtest.report.checks import report_checks
 from abtest.report.view_model import (

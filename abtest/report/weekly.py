@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from abtest.report import format as fmt
+from abtest import formatting as fmt
 from abtest.report.markdown import escape, markdown_from_view, table_markdown
 from abtest.report.view import ReportView, Table, build_view
 
