@@ -66,7 +66,7 @@ class Analysis:
         return str(self.design.primary)
 
     def table(self, *, extra: bool = True) -> pd.DataFrame:
-        """One row per (metric, variant) with the API columns (API.md):
+        """One row per (metric, variant) with the API columns (docs/api.md):
         ``metric, variant, n, mean, diff, diff_low, diff_high, lift, lift_low,
         lift_high, p_value, significant`` (+ ``prob_beat_control, prob_best,
         expected_loss`` for the Bayesian method), then, with ``extra``,

@@ -77,6 +77,8 @@ _LAZY = {
     "welch_anova": "abtest.stats.multiple",
     "welch_test": "abtest.stats.means",
     "welch_test_from_sums": "abtest.stats.means",
+    "wald_test": "abtest.stats.wald",
+    "compatible_levels": "abtest.stats.compatible",
 }
 
 __all__ = sorted({*_LAZY, "bayes_decision"})
