@@ -311,7 +311,5 @@ def analyze_registry_experiment(
         raise InputError(f"{experiment.id}: {_message(e)}") from None
 
 
-def _message(e: BaseException) -> str:
-    if isinstance(e, KeyError) and e.args:
-        return str(e.args[0])
+def _message(e: Exception) -> str:
     return str(e) or type(e).__name__
