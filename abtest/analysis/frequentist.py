@@ -24,7 +24,7 @@ from abtest.analysis.metrics import (
     only_looks,
     sums_of,
 )
-from abtest.analysis.table import families, finish, metric_rows
+from abtest.analysis.table import families, finish, look_frames, metric_rows
 from abtest.data.summary import Summary
 from abtest.design import Design
 from abtest.stats.compatible import compatible_levels
@@ -93,25 +93,8 @@ def timeline_table(design: Design, summary: Summary, table: pd.DataFrame) -> pd.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # early days without information: NaN
             r = compare(comparison_arms(m), level, design.alternative)
-        n, s = arr["n"], arr["sum"]
-        shape = n[1:].shape
-        for j, v in enumerate(variants[1:]):
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "metric": metric,
-                        "variant": v,
-                        "look": np.arange(1, len(days) + 1),
-                        "day": days,
-                        "n_control": n[0],
-                        "n_variant": n[j + 1],
-                        "mean_control": s[0] / n[0],
-                        "mean_variant": s[j + 1] / n[j + 1],
-                        "lift": np.broadcast_to(r.lift, shape)[j],
-                        "lift_low": np.broadcast_to(r.lift_ci[0], shape)[j],
-                        "lift_high": np.broadcast_to(r.lift_ci[1], shape)[j],
-                        "ci_level": 1 - level[j, 0],
-                    }
-                )
-            )
+        frames += look_frames(
+            metric, variants, days, arr["n"], arr["sum"], r.lift, r.lift_ci,
+            ci_level=1 - level,
+        )  # fmt: skip
     return pd.concat(frames, ignore_index=True) if frames else None

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from abtest.analysis.metrics import MetricSums, cuped_enough, only_looks, sums_of
-from abtest.analysis.table import families, finish, metric_rows
+from abtest.analysis.table import families, finish, look_frames, metric_rows
 from abtest.data.summary import Summary
 from abtest.design import Design
 from abtest.stats.always_valid import DEFAULT_N_OPT
@@ -116,29 +116,13 @@ def sequential_table(
             design, m, family, columns,
             n=n[np.arange(k.size), k], mean=s[np.arange(k.size), k] / n[np.arange(k.size), k],
         )  # fmt: skip
-        for jj, v in enumerate(design.variants[1:]):
-            looks_frames.append(
-                pd.DataFrame(
-                    {
-                        "metric": metric,
-                        "variant": v,
-                        "look": np.arange(1, len(days) + 1),
-                        "day": days,
-                        "n_control": n[0],
-                        "n_variant": n[jj + 1],
-                        "mean_control": s[0] / n[0],
-                        "mean_variant": s[jj + 1] / n[jj + 1],
-                        "lift": r.lift[jj],
-                        "lift_low": r.lift_ci[0][jj],
-                        "lift_high": r.lift_ci[1][jj],
-                        "p_value": p[jj],
-                        "significant": crossed[jj],
-                        "ci_level": 1 - a,
-                        **({"boundary": r.boundary[jj]} if group_sequential else {}),
-                        **({} if reduction is None else {"variance_reduction": reduction[jj]}),
-                    }
-                )
-            )
+        extra = {"boundary": r.boundary} if group_sequential else {}
+        if reduction is not None:
+            extra["variance_reduction"] = reduction
+        looks_frames += look_frames(
+            metric, list(design.variants), days, n, s, r.lift, r.lift_ci,
+            p_value=p, significant=crossed, ci_level=1 - a, **extra,
+        )  # fmt: skip
     table = finish([rows[metric] for metric in data])
     looks = pd.concat(looks_frames, ignore_index=True) if looks_frames else None
     return table, looks, "group sequential" if group_sequential else "always valid"

@@ -88,3 +88,44 @@ def finish(parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:
         pieces = [part[c] if c in part else np.full(len(part["metric"]), np.nan) for part in parts]
         data[c] = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
     return pd.DataFrame(data)
+
+
+def look_frames(
+    metric: str,
+    variants: list[str],
+    days: list,
+    n: np.ndarray,
+    total: np.ndarray,
+    lift: np.ndarray,
+    lift_ci: tuple[np.ndarray, np.ndarray],
+    **per_treatment: np.ndarray,
+) -> list[pd.DataFrame]:
+    """One frame per treatment of its comparison with the control at every look: units
+    and means of both arms from the cumulative ``n`` and ``total`` (variants x looks),
+    the lift and its interval (treatments x looks, broadcast), and the columns of
+    ``per_treatment`` (each an array whose row j belongs to treatment j, or a scalar)."""
+    shape = n[1:].shape
+    frames = []
+    for j, v in enumerate(variants[1:]):
+        extra = {
+            k: (np.broadcast_to(x, shape)[j] if np.ndim(x) else x) for k, x in per_treatment.items()
+        }
+        frames.append(
+            pd.DataFrame(
+                {
+                    "metric": metric,
+                    "variant": v,
+                    "look": np.arange(1, len(days) + 1),
+                    "day": days,
+                    "n_control": n[0],
+                    "n_variant": n[j + 1],
+                    "mean_control": total[0] / n[0],
+                    "mean_variant": total[j + 1] / n[j + 1],
+                    "lift": np.broadcast_to(lift, shape)[j],
+                    "lift_low": np.broadcast_to(lift_ci[0], shape)[j],
+                    "lift_high": np.broadcast_to(lift_ci[1], shape)[j],
+                    **extra,
+                }
+            )
+        )
+    return frames
