@@ -116,9 +116,25 @@ def weight_findings(weights: Sequence[float]) -> list[Finding]:
     terms = " + ".join(f"{w:g}" for w in weights)
     message = (
         f"weights sum to {total:.10g} ({terms}), not 1; make the variants' weights "
-        "add up to 1 (e.g. 0.5 and 0.5)"
+        f"add up to 1 (e.g. {even_split(len(weights))})"
     )
     return [Finding(("variants", i, "weight"), message, "weights-sum") for i in range(len(weights))]
+
+
+def even_split(n: int) -> str:
+    """An equal split of traffic over ``n`` variants in hundredths that sums to exactly 1,
+    the remainder on the first ones (the suggestion of the weights-sum message).
+
+    >>> even_split(2), even_split(3), even_split(4)
+    ('0.5 and 0.5', '0.34, 0.33 and 0.33', '0.25, 0.25, 0.25 and 0.25')
+    >>> even_split(12)
+    '1/12 each'
+    """
+    if not 2 <= n <= 10:
+        return f"1/{n} each"
+    base, extra = divmod(100, n)
+    shares = [f"{(base + (i < extra)) / 100:g}" for i in range(n)]
+    return f"{', '.join(shares[:-1])} and {shares[-1]}"
 
 
 def goal_findings(goals: Sequence[Goal]) -> list[Finding]:
