@@ -77,7 +77,17 @@ def _ids(items: Sequence[Any], name: str, what: str) -> list[Finding]:
 
 def variant_findings(variants: Sequence[Variant]) -> list[Finding]:
     """Unique ids, exactly one control, weights summing to 1 (within 1e-9)."""
-    out = _ids(variants, "variants", "variant")
+    return [f for rule in VARIANT_RULES for f in rule(variants)]
+
+
+def variant_id_findings(variants: Sequence[Variant]) -> list[Finding]:
+    """Variant ids unique within the experiment."""
+    return _ids(variants, "variants", "variant")
+
+
+def control_findings(variants: Sequence[Variant]) -> list[Finding]:
+    """Exactly one variant is the control."""
+    out = []
     controls = [i for i, v in enumerate(variants) if v.control]
     if not controls:
         out.append(
@@ -98,7 +108,12 @@ def variant_findings(variants: Sequence[Variant]) -> list[Finding]:
                 "control",
             )
         )
-    return out + weight_findings([v.weight for v in variants])
+    return out
+
+
+def variant_weight_findings(variants: Sequence[Variant]) -> list[Finding]:
+    """The variants' weights sum to 1 (:func:`weight_findings`)."""
+    return weight_findings([v.weight for v in variants])
 
 
 def weight_findings(weights: Sequence[float]) -> list[Finding]:
@@ -139,7 +154,17 @@ def even_split(n: int) -> str:
 
 def goal_findings(goals: Sequence[Goal]) -> list[Finding]:
     """Unique ids and exactly one primary goal."""
-    out = _ids(goals, "goals", "goal")
+    return [f for rule in GOAL_RULES for f in rule(goals)]
+
+
+def goal_id_findings(goals: Sequence[Goal]) -> list[Finding]:
+    """Goal ids unique within the experiment."""
+    return _ids(goals, "goals", "goal")
+
+
+def primary_findings(goals: Sequence[Goal]) -> list[Finding]:
+    """Exactly one primary goal."""
+    out = []
     primaries = [i for i, g in enumerate(goals) if g.primary]
     if not primaries:
         out.append(
@@ -213,14 +238,7 @@ def _data_column_findings(columns: dict[str, Any]) -> list[Finding]:
 
 def experiment_findings(exp: Experiment) -> list[Finding]:
     """Rules across fields: dates, status, guardrails, decision, spend, analysis."""
-    return [f for rule, _ in RULES for f in rule(exp)]
-
-
-def partial_findings(fields: Any, parsed: set[str]) -> list[Finding]:
-    """The rules of :func:`experiment_findings` whose fields all parsed, on an object
-    holding those fields (when other parts of the file have schema errors, a user
-    still learns of every independent problem in one run)."""
-    return [f for rule, needs in RULES if needs <= parsed for f in rule(fields)]
+    return [f for rule in RULES for f in rule(exp)]
 
 
 def _dates(exp: Any) -> list[Finding]:
@@ -342,14 +360,17 @@ def _analysis(exp: Any) -> list[Finding]:
     return out
 
 
-# each cross-field rule and the fields it reads
-RULES: tuple[tuple[Any, frozenset[str]], ...] = (
-    (_dates, frozenset({"start", "end"})),
-    (_started, frozenset({"status", "start"})),
-    (_concluded, frozenset({"status", "decision"})),
-    (_decision_variant, frozenset({"decision", "variants"})),
-    (_guardrail_goals, frozenset({"guardrails", "goals"})),
-    (_spend_variants, frozenset({"spend", "variants"})),
-    (_data_columns, frozenset({"data"})),
-    (_analysis, frozenset({"analysis"})),
+# the rules, each independent of the others: on a file with schema errors, each runs on
+# the parts that parsed (abtest.registry.partial) unless it reads a part that did not
+VARIANT_RULES = (variant_id_findings, control_findings, variant_weight_findings)
+GOAL_RULES = (goal_id_findings, primary_findings)
+RULES = (
+    _dates,
+    _started,
+    _concluded,
+    _decision_variant,
+    _guardrail_goals,
+    _spend_variants,
+    _data_columns,
+    _analysis,
 )

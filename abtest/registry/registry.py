@@ -153,7 +153,7 @@ def _load_into(result: FileResult) -> None:
         said = {(f.loc, f.code) for f in sink}
         sink += [
             f
-            for f in partial_findings(doc.data)
+            for f in partial_findings(doc.data, sink)
             if (f.loc, f.code) not in said and not _under(f.loc, {*failed})
         ]
     result.problems += [_place(doc, f) for f in sink if not _under(f.loc, doc.broken)]
