@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from yaml.nodes import Node
 
+from abtest.registry.indent import misaligned
 from abtest.registry.yamldata import MAX_DEPTH, Document, build, make_loader
 
 MAX_BYTES = 1_000_000
@@ -139,19 +140,35 @@ class _Parsed:
     loader: Any
 
 
+MAX_REALIGNED = 10
+"""Most keys out of line lined up in one file before its syntax error is said as is."""
+
+
 def _parse(text: str, doc: Document) -> _Parsed | None:
-    loader = _Loader(text)
-    try:
-        root = loader.get_single_node()
-    except yaml.MarkedYAMLError as exc:
-        _syntax_problem(text, exc, doc)
-        return None
-    except yaml.YAMLError as exc:
-        doc.fail(1, f"YAML syntax error: {exc}", "yaml-syntax")
-        return None
-    except RecursionError:
-        doc.fail(1, f"the YAML is nested too deeply (more than {MAX_DEPTH} levels)", "too-deep")
-        return None
+    realigned: set[int] = set()
+    while True:
+        loader = _Loader(text)
+        try:
+            root = loader.get_single_node()
+            break
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark
+            found = None
+            if mark is not None and len(realigned) < MAX_REALIGNED:
+                found = misaligned(text, mark.line + 1, exc.problem or "")
+            if found is None or found.line in realigned:
+                _syntax_problem(text, exc, doc)
+                return None
+            # said at the key's own line; the rest of the file is read with the key lined up
+            realigned.add(found.line)
+            doc.fail(found.line, found.message, "yaml-syntax", found.column)
+            text = found.text
+        except yaml.YAMLError as exc:
+            doc.fail(1, f"YAML syntax error: {exc}", "yaml-syntax")
+            return None
+        except RecursionError:
+            doc.fail(1, f"the YAML is nested too deeply (more than {MAX_DEPTH} levels)", "too-deep")
+            return None
     if root is None:  # only '---' or comments: caught by _decode, but be safe
         doc.fail(1, "the file is empty: write an experiment or delete the file", "empty-file")
         return None
@@ -173,6 +190,11 @@ _SYNTAX_HINTS = [
         "a key is out of line; keys of one mapping start in the same column",
     ),
     ("did not find expected '-' indicator", "list items must line up, each starting with '- '"),
+    (
+        "document start>",
+        "the lines above this one are indented more than it; the file's top-level keys "
+        "start in column 1",
+    ),
     ("found undefined alias", "an alias (*name) refers to no anchor (&name)"),
     ("did not find expected node content", "a value is missing or a bracket is never closed"),
     ("expected ',' or ']'", "a '[' list is not closed with ']' (or a ',' is missing)"),
@@ -180,34 +202,6 @@ _SYNTAX_HINTS = [
     ("found unexpected end of stream", "a quote is never closed"),
 ]
 _UNCLOSED = ("while parsing a flow", "while scanning a quoted", "while scanning a double")
-
-
-_KEY_VALUE = re.compile(r"^(\s*)([A-Za-z_][\w-]*):\s+\S")
-
-
-def _dedented_key(lines: list[str], line: int) -> tuple[int, str, int] | None:
-    """A key dedented out of its mapping: the parser stops on the line after it (``a ':'
-    where a value was expected``), which is indented deeper than that key while the key
-    before it is indented like the line below. Returns (the key's line, its name, the
-    line the parser stopped on), or None."""
-
-    def indent(text: str) -> int:
-        return len(text) - len(text.lstrip())
-
-    def content(i: int) -> bool:
-        return bool(lines[i - 1].strip()) and not lines[i - 1].lstrip().startswith("#")
-
-    if not 2 <= line <= len(lines):
-        return None
-    above = [i for i in range(line - 1, 0, -1) if content(i)][:2]
-    if len(above) < 2:
-        return None
-    key_line, before = above
-    found = _KEY_VALUE.match(lines[key_line - 1])
-    here = indent(lines[line - 1])
-    if found and indent(lines[key_line - 1]) < here == indent(lines[before - 1]):
-        return key_line, found.group(2), line
-    return None
 
 
 def _syntax_problem(text: str, exc: yaml.MarkedYAMLError, doc: Document) -> None:
@@ -228,17 +222,9 @@ def _syntax_problem(text: str, exc: yaml.MarkedYAMLError, doc: Document) -> None
                  "replace the tab with spaces", "tab")  # fmt: skip
     if line in tab_lines or "'\\t'" in problem:
         return
-    dedented = _dedented_key(lines, line) if "mapping values are not allowed" in problem else None
-    if dedented is not None:
-        key_line, key, below = dedented
-        doc.fail(
-            key_line,
-            f"YAML syntax error: '{key}' is indented less than the keys of its mapping "
-            f"(line {below} below it is deeper): keys of one mapping start in the same column",
-            "yaml-syntax",
-            1 + len(lines[key_line - 1]) - len(lines[key_line - 1].lstrip()),
-        )
-        return
+    if "expected <block end>" in problem:  # PyYAML's words for libyaml's two below
+        block = "block mapping" in (exc.context or "")
+        problem = "did not find expected key" if block else "did not find expected '-' indicator"
     hint = next((h for key, h in _SYNTAX_HINTS if key in problem), None)
     if "cannot start any token" in problem and mark is not None and line <= len(lines):
         char = lines[line - 1][mark.column : mark.column + 1]

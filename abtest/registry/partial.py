@@ -135,12 +135,35 @@ def _metadata(model: type[BaseModel], name: str, attribute: str) -> list[Any]:
     return [m for m in model.model_fields[name].metadata if hasattr(m, attribute)]
 
 
+def _strays(data: Any, model: Any, into: set[str]) -> set[str]:
+    """The unknown keys anywhere below ``data`` (a key indented into the wrong block)."""
+    if isinstance(data, list):
+        for item in data:
+            _strays(item, model, into)
+    elif isinstance(data, dict) and _is_model(model):
+        for key, value in data.items():
+            field = model.model_fields.get(key)
+            if field is None:
+                into.add(str(key))
+                continue
+            kind = _strip(field.annotation)
+            args = typing.get_args(kind)
+            _strays(value, args[0] if typing.get_origin(kind) is tuple and args else kind, into)
+    return into
+
+
 def salvage(model: type[BaseModel], raw: dict[str, Any]) -> tuple[Partial, set[str]]:
     """The fields of ``raw`` that validate as ``model``'s, one by one (fields that fail are
-    salvaged one level down), and the names of the fields that validated whole."""
+    salvaged one level down), and the names of the fields that validated whole. An absent
+    field is unread, not defaulted, beside an unknown key it may be a typo of, and (at the
+    top) when a key of its name was indented into another block."""
     values: dict[str, Any] = {}
     whole: set[str] = set()
     unknown = [str(k) for k in raw if k not in model.model_fields]
+    if model is Experiment:
+        unknown += [
+            k for k in _strays(raw, model, set()) if k in model.model_fields and k not in raw
+        ]
     for name, field in model.model_fields.items():
         if name in raw:
             value, ok = _value(model, name, raw[name])
@@ -148,7 +171,9 @@ def salvage(model: type[BaseModel], raw: dict[str, Any]) -> tuple[Partial, set[s
                 values[name] = value
             if ok:
                 whole.add(name)
-        elif not field.is_required() and not any(did_you_mean(k, [name]) for k in unknown):
+        elif not field.is_required() and not any(
+            k == name or did_you_mean(k, [name]) for k in unknown
+        ):
             values[name] = field.get_default(call_default_factory=True)
     return Partial(model, values), whole
 

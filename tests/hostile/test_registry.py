@@ -64,3 +64,47 @@ def test_aliases_of_text_are_read_and_of_a_list_named_at_both_lines(tmp_path, ab
         f"{path}:3: name: expected text, got a list",
         f"{path}:7: owner: expected text, got a list",
     ]
+
+
+def test_a_schema_error_and_a_rule_error_are_said_in_one_run(tmp_path, abtest_cli, unchanged):
+    # #14 item 9: the example with a typo in one goal (a schema error), a guardrail on a goal
+    # it does not have and a second primary goal (rules): once only the typo was reported,
+    # so a user fixed it, reran and found the others
+    text = EXAMPLE.read_text()
+    old_goal = "{id: cta_click, event: cta_click, kind: micro}"
+    assert old_goal in text and "{goal: bounce," in text
+    text = text.replace(old_goal, "{id: cta_click, evnt: cta_click, kind: micro, primary: true}")
+    path = tmp_path / EXAMPLE.name
+    path.write_text(text.replace("{goal: bounce,", "{goal: bounce_rate,"))
+    with unchanged(path):
+        run = abtest_cli("validate", "-q", path)
+    assert run.code == 1 and "Traceback" not in run.err
+    said = run.out.splitlines()
+    assert [line.split(": ", 2)[:2] for line in said] == [
+        [f"{path}:19", "goals[1]"],  # unknown key 'evnt'
+        [f"{path}:19", "goals[1].primary"],  # a second primary goal
+        [f"{path}:23", "guardrails[0].goal"],  # not one of the goals
+    ]
+    assert "unknown key 'evnt' — did you mean 'event'?" in said[0]
+    assert "goals[0] 'trial_signup' is already primary" in said[1]
+    assert "'bounce_rate' is not one of this experiment's goals" in said[2]
+
+
+def test_a_dedented_key_is_said_at_its_line_and_the_rest_is_still_checked(
+    tmp_path, abtest_cli, unchanged
+):
+    # #14 item 9: 'baseline' dedented out of analysis (line 29) once stopped the parser on
+    # line 30 with nothing else said; now it is reported at its own line, and the weight
+    # changed to 0.6 further up is reported in the same run at both weights' lines
+    lines = EXAMPLE.read_text().splitlines()
+    assert lines[28] == "  baseline: 0.04"
+    lines[28] = "baseline: 0.04"
+    lines[15] = lines[15].replace("weight: 0.5", "weight: 0.6")
+    path = tmp_path / EXAMPLE.name
+    path.write_text("\n".join(lines) + "\n")
+    with unchanged(path):
+        run = abtest_cli("validate", "-q", path)
+    assert run.code == 1 and "Traceback" not in run.err
+    said = run.out.splitlines()
+    assert [line.split(": ", 1)[0] for line in said] == [f"{path}:15", f"{path}:16", f"{path}:29"]
+    assert "'baseline' is indented less than the keys of its mapping" in said[2]
