@@ -11,6 +11,7 @@ fault, with a hint that says what to fix.
 from __future__ import annotations
 
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,7 +73,18 @@ def read_document(path: str | Path, display: str | None = None) -> Document:
 
 def _read_bytes(path: Path, doc: Document) -> bytes | None:
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(info.st_mode):  # opening a FIFO would wait for a writer forever
+            doc.fail(
+                1,
+                "not a regular file (a device, pipe or socket), so it is not read; "
+                "remove it from the registry folder or rename it without .yaml/.yml",
+                "unreadable",
+            )
+            return None
+        size = info.st_size
         if size > MAX_BYTES:
             doc.fail(
                 1,
@@ -195,7 +207,6 @@ _SYNTAX_HINTS = [
         "the lines above this one are indented more than it; the file's top-level keys "
         "start in column 1",
     ),
-    ("found undefined alias", "an alias (*name) refers to no anchor (&name)"),
     ("did not find expected node content", "a value is missing or a bracket is never closed"),
     ("expected ',' or ']'", "a '[' list is not closed with ']' (or a ',' is missing)"),
     ("expected ',' or '}'", "a '{' mapping is not closed with '}' (or a ',' is missing)"),
@@ -226,6 +237,19 @@ def _syntax_problem(text: str, exc: yaml.MarkedYAMLError, doc: Document) -> None
         block = "block mapping" in (exc.context or "")
         problem = "did not find expected key" if block else "did not find expected '-' indicator"
     hint = next((h for key, h in _SYNTAX_HINTS if key in problem), None)
+    anchor = re.search(r"'([^']*)'", problem + " " + (exc.context or ""))
+    name = anchor.group(1) if anchor else "name"
+    if "found undefined alias" in problem:
+        hint = (
+            f"the alias *{name} refers to no anchor: write &{name} on a value above it "
+            "(an anchor comes before its aliases)"
+        )
+    elif "duplicate anchor" in (exc.context or ""):
+        first = exc.context_mark.line + 1 if exc.context_mark is not None else None
+        hint = (
+            f"the anchor &{name} is defined twice (first on line {first}); "
+            "give each anchor its own name"
+        )
     if "cannot start any token" in problem and mark is not None and line <= len(lines):
         char = lines[line - 1][mark.column : mark.column + 1]
         hint = f"a plain value cannot start with '{char}'; put the value in quotes"

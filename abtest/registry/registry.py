@@ -94,7 +94,8 @@ def find_experiment_files(path: str | os.PathLike[str]) -> list[Path]:
 
 def _place(doc: Document, finding: Finding) -> Problem:
     line, column = doc.mark(finding.loc)
-    return Problem(doc.path, line, located(finding), finding.severity, column, finding.code)
+    message = located(finding) + doc.origin(finding.loc)
+    return Problem(doc.path, line, message, finding.severity, column, finding.code)
 
 
 def _under(loc: tuple[Any, ...], broken: set[tuple[Any, ...]]) -> bool:
@@ -183,6 +184,7 @@ def _load_into(result: FileResult) -> None:
                 continue
             if loc in moved:
                 message = moved[loc][0]
+            message += doc.origin(loc)
             line, column = doc.mark(point)
             result.problems.append(Problem(doc.path, line, message, "error", column, code))
         # every independent problem in one run: the rules across fields on what parsed
