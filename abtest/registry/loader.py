@@ -10,6 +10,7 @@ fault, with a hint that says what to fix.
 
 from __future__ import annotations
 
+import os
 import re
 import stat
 from dataclasses import dataclass
@@ -97,6 +98,13 @@ def _read_bytes(path: Path, doc: Document) -> bytes | None:
             return fh.read(MAX_BYTES + 1)
     except IsADirectoryError:
         doc.fail(1, "is a folder, not an experiment file", "unreadable")
+    except FileNotFoundError:  # found while walking a folder: a link to nothing, or gone
+        if path.is_symlink():
+            message = f"a symbolic link to '{os.readlink(path)}', which does not exist; "
+            message += "fix or remove the link"
+        else:
+            message = "the file disappeared while it was being checked; run again"
+        doc.fail(1, message, "unreadable")
     except OSError as exc:
         doc.fail(1, f"cannot read the file: {exc.strerror or exc}", "unreadable")
     return None

@@ -210,3 +210,16 @@ def test_an_alias_before_its_anchor_is_one_line_that_says_so(tmp_path, abtest_cl
         f"{path}:7: YAML syntax error: the alias *team refers to no anchor: write &team on a "
         "value above it (an anchor comes before its aliases)"
     ]
+
+
+def test_a_link_to_nothing_inside_a_registry_folder_says_where_it_points(tmp_path, abtest_cli):
+    folder = tmp_path / "experiments"
+    folder.mkdir()
+    shutil.copy(EXAMPLE, folder / EXAMPLE.name)
+    (folder / "gone.yaml").symlink_to(tmp_path / "moved-away.yaml")
+    run = abtest_cli("validate", "-q", folder)
+    assert run.code == 1 and "Traceback" not in run.err, run.err
+    assert run.out.splitlines() == [
+        f"{folder / 'gone.yaml'}:1: a symbolic link to '{tmp_path / 'moved-away.yaml'}', "
+        "which does not exist; fix or remove the link"
+    ]
