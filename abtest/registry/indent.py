@@ -2,7 +2,7 @@
 parser stops on the line after a dedented key, or says "list items must line up"), and
 lined up in memory so that the rest of the file is still checked in the same run.
 
-Three shapes are recognised, all in block mappings (flow ``{...}`` mappings are left to
+These shapes are recognised, all in block mappings (flow ``{...}`` mappings are left to
 the parser's own message):
 
 - a key dedented with a deeper line below it (the parser stops on that line)::
@@ -22,6 +22,19 @@ the parser's own message):
 
         mde: 0.10
           baseline: 0.04        <- here
+
+- a block's first key indented unlike the keys after it, which agree with each other
+  (the parser stops on the second key, but the first is the one out of line)::
+
+      analysis:
+         method: sequential     <- here
+        looks: 5
+
+- the file's first key indented while the keys after it start in column 1.
+
+Where the line could belong to either of two mappings (a key one column left of its
+siblings and one column right of the enclosing keys), or a parent key (``data:``) is out
+of line, nothing is guessed: the parser's own message stands, on the line it names.
 """
 
 from __future__ import annotations

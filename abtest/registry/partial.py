@@ -67,7 +67,12 @@ class Partial:
 
 
 _UNREAD: Any = object()
-_QUIET = {FINDINGS: []}  # sub-model rule findings: reported by the main validation
+
+
+def _quiet() -> dict[str, list[Finding]]:
+    """A validation context whose rule findings are dropped (the main validation, or this
+    module's own pass, reports them); a fresh list each time, so nothing accumulates."""
+    return {FINDINGS: []}
 
 
 def _strip(annotation: Any) -> Any:
@@ -105,7 +110,7 @@ def _adapter(model: type[BaseModel], name: str) -> TypeAdapter[Any]:
 
 def _item(kind: type[BaseModel], raw: Any) -> Any:
     try:
-        return kind.model_validate(raw, context=_QUIET)
+        return kind.model_validate(raw, context=_quiet())
     except ValidationError:
         return salvage(kind, raw)[0] if isinstance(raw, dict) else Partial(kind, {})
 
@@ -113,7 +118,7 @@ def _item(kind: type[BaseModel], raw: Any) -> Any:
 def _value(model: type[BaseModel], name: str, raw: Any) -> tuple[Any, bool]:
     """``(value, whole)``: the validated value, a salvage of it, or ``_UNREAD``."""
     try:
-        return _adapter(model, name).validate_python(raw, context=_QUIET), True
+        return _adapter(model, name).validate_python(raw, context=_quiet()), True
     except ValidationError as exc:
         errors = exc.errors()
         inside = any(e["loc"] for e in errors)  # pydantic drops bad items, then counts
