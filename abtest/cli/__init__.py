@@ -48,8 +48,35 @@ def _available(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
+def installed_version() -> str:
+    """The installed distribution's version (``importlib.metadata``), or the source's own
+    ``abtest.__version__`` marked as not installed (run from a checkout on PYTHONPATH),
+    so that ``abtest --version`` never fails."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:
+        from abtest import __version__
+
+        return f"{__version__} (a source checkout, not installed)"
+
+
+def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"abtest ({DISTRIBUTION}) {installed_version()}")
+        ctx.exit()
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name=DISTRIBUTION)
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help=f"Show the version of abtest (the {DISTRIBUTION} distribution) and exit.",
+)
 def main() -> Any:
     """abtest: plan, check and analyse A/B tests of landing pages and funnels.
 

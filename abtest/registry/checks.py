@@ -77,7 +77,17 @@ def _ids(items: Sequence[Any], name: str, what: str) -> list[Finding]:
 
 def variant_findings(variants: Sequence[Variant]) -> list[Finding]:
     """Unique ids, exactly one control, weights summing to 1 (within 1e-9)."""
-    out = _ids(variants, "variants", "variant")
+    return [f for rule in VARIANT_RULES for f in rule(variants)]
+
+
+def variant_id_findings(variants: Sequence[Variant]) -> list[Finding]:
+    """Variant ids unique within the experiment."""
+    return _ids(variants, "variants", "variant")
+
+
+def control_findings(variants: Sequence[Variant]) -> list[Finding]:
+    """Exactly one variant is the control."""
+    out = []
     controls = [i for i, v in enumerate(variants) if v.control]
     if not controls:
         out.append(
@@ -98,7 +108,12 @@ def variant_findings(variants: Sequence[Variant]) -> list[Finding]:
                 "control",
             )
         )
-    return out + weight_findings([v.weight for v in variants])
+    return out
+
+
+def variant_weight_findings(variants: Sequence[Variant]) -> list[Finding]:
+    """The variants' weights sum to 1 (:func:`weight_findings`)."""
+    return weight_findings([v.weight for v in variants])
 
 
 def weight_findings(weights: Sequence[float]) -> list[Finding]:
@@ -116,14 +131,40 @@ def weight_findings(weights: Sequence[float]) -> list[Finding]:
     terms = " + ".join(f"{w:g}" for w in weights)
     message = (
         f"weights sum to {total:.10g} ({terms}), not 1; make the variants' weights "
-        "add up to 1 (e.g. 0.5 and 0.5)"
+        f"add up to 1 (e.g. {even_split(len(weights))})"
     )
     return [Finding(("variants", i, "weight"), message, "weights-sum") for i in range(len(weights))]
 
 
+def even_split(n: int) -> str:
+    """An equal split of traffic over ``n`` variants in hundredths that sums to exactly 1,
+    the remainder on the first ones (the suggestion of the weights-sum message).
+
+    >>> even_split(2), even_split(3), even_split(4)
+    ('0.5 and 0.5', '0.34, 0.33 and 0.33', '0.25, 0.25, 0.25 and 0.25')
+    >>> even_split(12)
+    '1/12 each'
+    """
+    if not 2 <= n <= 10:
+        return f"1/{n} each"
+    base, extra = divmod(100, n)
+    shares = [f"{(base + (i < extra)) / 100:g}" for i in range(n)]
+    return f"{', '.join(shares[:-1])} and {shares[-1]}"
+
+
 def goal_findings(goals: Sequence[Goal]) -> list[Finding]:
     """Unique ids and exactly one primary goal."""
-    out = _ids(goals, "goals", "goal")
+    return [f for rule in GOAL_RULES for f in rule(goals)]
+
+
+def goal_id_findings(goals: Sequence[Goal]) -> list[Finding]:
+    """Goal ids unique within the experiment."""
+    return _ids(goals, "goals", "goal")
+
+
+def primary_findings(goals: Sequence[Goal]) -> list[Finding]:
+    """Exactly one primary goal."""
+    out = []
     primaries = [i for i, g in enumerate(goals) if g.primary]
     if not primaries:
         out.append(
@@ -197,14 +238,7 @@ def _data_column_findings(columns: dict[str, Any]) -> list[Finding]:
 
 def experiment_findings(exp: Experiment) -> list[Finding]:
     """Rules across fields: dates, status, guardrails, decision, spend, analysis."""
-    return [f for rule, _ in RULES for f in rule(exp)]
-
-
-def partial_findings(fields: Any, parsed: set[str]) -> list[Finding]:
-    """The rules of :func:`experiment_findings` whose fields all parsed, on an object
-    holding those fields (when other parts of the file have schema errors, a user
-    still learns of every independent problem in one run)."""
-    return [f for rule, needs in RULES if needs <= parsed for f in rule(fields)]
+    return [f for rule in RULES for f in rule(exp)]
 
 
 def _dates(exp: Any) -> list[Finding]:
@@ -326,14 +360,17 @@ def _analysis(exp: Any) -> list[Finding]:
     return out
 
 
-# each cross-field rule and the fields it reads
-RULES: tuple[tuple[Any, frozenset[str]], ...] = (
-    (_dates, frozenset({"start", "end"})),
-    (_started, frozenset({"status", "start"})),
-    (_concluded, frozenset({"status", "decision"})),
-    (_decision_variant, frozenset({"decision", "variants"})),
-    (_guardrail_goals, frozenset({"guardrails", "goals"})),
-    (_spend_variants, frozenset({"spend", "variants"})),
-    (_data_columns, frozenset({"data"})),
-    (_analysis, frozenset({"analysis"})),
+# the rules, each independent of the others: on a file with schema errors, each runs on
+# the parts that parsed (abtest.registry.partial) unless it reads a part that did not
+VARIANT_RULES = (variant_id_findings, control_findings, variant_weight_findings)
+GOAL_RULES = (goal_id_findings, primary_findings)
+RULES = (
+    _dates,
+    _started,
+    _concluded,
+    _decision_variant,
+    _guardrail_goals,
+    _spend_variants,
+    _data_columns,
+    _analysis,
 )

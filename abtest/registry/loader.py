@@ -10,7 +10,9 @@ fault, with a hint that says what to fix.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from typing import Any
 import yaml
 from yaml.nodes import Node
 
+from abtest.registry.indent import misaligned
 from abtest.registry.yamldata import MAX_DEPTH, Document, build, make_loader
 
 MAX_BYTES = 1_000_000
@@ -71,7 +74,18 @@ def read_document(path: str | Path, display: str | None = None) -> Document:
 
 def _read_bytes(path: Path, doc: Document) -> bytes | None:
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(info.st_mode):  # opening a FIFO would wait for a writer forever
+            doc.fail(
+                1,
+                "not a regular file (a device, pipe or socket), so it is not read; "
+                "remove it from the registry folder or rename it without .yaml/.yml",
+                "unreadable",
+            )
+            return None
+        size = info.st_size
         if size > MAX_BYTES:
             doc.fail(
                 1,
@@ -84,6 +98,13 @@ def _read_bytes(path: Path, doc: Document) -> bytes | None:
             return fh.read(MAX_BYTES + 1)
     except IsADirectoryError:
         doc.fail(1, "is a folder, not an experiment file", "unreadable")
+    except FileNotFoundError:  # found while walking a folder: a link to nothing, or gone
+        if path.is_symlink():
+            message = f"a symbolic link to '{os.readlink(path)}', which does not exist; "
+            message += "fix or remove the link"
+        else:
+            message = "the file disappeared while it was being checked; run again"
+        doc.fail(1, message, "unreadable")
     except OSError as exc:
         doc.fail(1, f"cannot read the file: {exc.strerror or exc}", "unreadable")
     return None
@@ -139,19 +160,35 @@ class _Parsed:
     loader: Any
 
 
+MAX_REALIGNED = 10
+"""Most keys out of line lined up in one file before its syntax error is said as is."""
+
+
 def _parse(text: str, doc: Document) -> _Parsed | None:
-    loader = _Loader(text)
-    try:
-        root = loader.get_single_node()
-    except yaml.MarkedYAMLError as exc:
-        _syntax_problem(text, exc, doc)
-        return None
-    except yaml.YAMLError as exc:
-        doc.fail(1, f"YAML syntax error: {exc}", "yaml-syntax")
-        return None
-    except RecursionError:
-        doc.fail(1, f"the YAML is nested too deeply (more than {MAX_DEPTH} levels)", "too-deep")
-        return None
+    realigned: set[int] = set()
+    while True:
+        loader = _Loader(text)
+        try:
+            root = loader.get_single_node()
+            break
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark
+            found = None
+            if mark is not None and len(realigned) < MAX_REALIGNED:
+                found = misaligned(text, mark.line + 1, exc.problem or "")
+            if found is None or found.line in realigned:
+                _syntax_problem(text, exc, doc)
+                return None
+            # said at the key's own line; the rest of the file is read with the key lined up
+            realigned.add(found.line)
+            doc.fail(found.line, found.message, "yaml-syntax", found.column)
+            text = found.text
+        except yaml.YAMLError as exc:
+            doc.fail(1, f"YAML syntax error: {exc}", "yaml-syntax")
+            return None
+        except RecursionError:
+            doc.fail(1, f"the YAML is nested too deeply (more than {MAX_DEPTH} levels)", "too-deep")
+            return None
     if root is None:  # only '---' or comments: caught by _decode, but be safe
         doc.fail(1, "the file is empty: write an experiment or delete the file", "empty-file")
         return None
@@ -173,41 +210,17 @@ _SYNTAX_HINTS = [
         "a key is out of line; keys of one mapping start in the same column",
     ),
     ("did not find expected '-' indicator", "list items must line up, each starting with '- '"),
-    ("found undefined alias", "an alias (*name) refers to no anchor (&name)"),
+    (
+        "document start>",
+        "the lines above this one are indented more than it; the file's top-level keys "
+        "start in column 1",
+    ),
     ("did not find expected node content", "a value is missing or a bracket is never closed"),
     ("expected ',' or ']'", "a '[' list is not closed with ']' (or a ',' is missing)"),
     ("expected ',' or '}'", "a '{' mapping is not closed with '}' (or a ',' is missing)"),
     ("found unexpected end of stream", "a quote is never closed"),
 ]
 _UNCLOSED = ("while parsing a flow", "while scanning a quoted", "while scanning a double")
-
-
-_KEY_VALUE = re.compile(r"^(\s*)([A-Za-z_][\w-]*):\s+\S")
-
-
-def _dedented_key(lines: list[str], line: int) -> tuple[int, str, int] | None:
-    """A key dedented out of its mapping: the parser stops on the line after it (``a ':'
-    where a value was expected``), which is indented deeper than that key while the key
-    before it is indented like the line below. Returns (the key's line, its name, the
-    line the parser stopped on), or None."""
-
-    def indent(text: str) -> int:
-        return len(text) - len(text.lstrip())
-
-    def content(i: int) -> bool:
-        return bool(lines[i - 1].strip()) and not lines[i - 1].lstrip().startswith("#")
-
-    if not 2 <= line <= len(lines):
-        return None
-    above = [i for i in range(line - 1, 0, -1) if content(i)][:2]
-    if len(above) < 2:
-        return None
-    key_line, before = above
-    found = _KEY_VALUE.match(lines[key_line - 1])
-    here = indent(lines[line - 1])
-    if found and indent(lines[key_line - 1]) < here == indent(lines[before - 1]):
-        return key_line, found.group(2), line
-    return None
 
 
 def _syntax_problem(text: str, exc: yaml.MarkedYAMLError, doc: Document) -> None:
@@ -228,18 +241,23 @@ def _syntax_problem(text: str, exc: yaml.MarkedYAMLError, doc: Document) -> None
                  "replace the tab with spaces", "tab")  # fmt: skip
     if line in tab_lines or "'\\t'" in problem:
         return
-    dedented = _dedented_key(lines, line) if "mapping values are not allowed" in problem else None
-    if dedented is not None:
-        key_line, key, below = dedented
-        doc.fail(
-            key_line,
-            f"YAML syntax error: '{key}' is indented less than the keys of its mapping "
-            f"(line {below} below it is deeper): keys of one mapping start in the same column",
-            "yaml-syntax",
-            1 + len(lines[key_line - 1]) - len(lines[key_line - 1].lstrip()),
-        )
-        return
+    if "expected <block end>" in problem:  # PyYAML's words for libyaml's two below
+        block = "block mapping" in (exc.context or "")
+        problem = "did not find expected key" if block else "did not find expected '-' indicator"
     hint = next((h for key, h in _SYNTAX_HINTS if key in problem), None)
+    anchor = re.search(r"'([^']*)'", problem + " " + (exc.context or ""))
+    name = anchor.group(1) if anchor else "name"
+    if "found undefined alias" in problem:
+        hint = (
+            f"the alias *{name} refers to no anchor: write &{name} on a value above it "
+            "(an anchor comes before its aliases)"
+        )
+    elif "duplicate anchor" in (exc.context or ""):
+        first = exc.context_mark.line + 1 if exc.context_mark is not None else None
+        hint = (
+            f"the anchor &{name} is defined twice (first on line {first}); "
+            "give each anchor its own name"
+        )
     if "cannot start any token" in problem and mark is not None and line <= len(lines):
         char = lines[line - 1][mark.column : mark.column + 1]
         hint = f"a plain value cannot start with '{char}'; put the value in quotes"

@@ -267,3 +267,50 @@ def translate_all(errors: list[dict[str, Any]]) -> list[tuple[Loc, Loc, str, str
         point, message, code = translate(e)
         out.append((loc, point, message, code))
     return out
+
+
+def misplaced_key(loc: Loc, above: str | None, root: type[BaseModel] = Experiment) -> str | None:
+    """The message for an unknown key at ``loc`` that is out of its block: a key of the
+    block just above it (``above`` is the key before it in the same mapping), dedented out
+    of the end of that block, or a key of the enclosing mapping, indented into this one.
+    ``None`` when it belongs to neither.
+
+    >>> print(misplaced_key(("expected_daily_units",), "analysis"))
+    unknown key 'expected_daily_units' here; it is a key of 'analysis' above it: \
+indent it like the other keys of 'analysis'
+    >>> print(misplaced_key(("kind",), "goals"))
+    unknown key 'kind' here; it is a key of the last item of 'goals' above it: \
+indent it like the other keys of that item
+    >>> print(misplaced_key(("analysis", "data"), "mde"))
+    analysis: unknown key 'data' here; it is a key of the mapping that holds 'analysis': \
+indent it like 'analysis'
+    >>> misplaced_key(("colour",), "analysis") is None
+    True
+    """
+    if not loc:
+        return None
+    parent, key = loc[:-1], str(loc[-1])
+    prefix = f"{dotted(parent)}: " if parent else ""
+    # the block above, read where it is or (when it was itself pushed in) one level up
+    for block in [(*parent, above), (*parent[:-1], above)] if above is not None else []:
+        model = model_at(block, root)
+        if model is not None and key in model.model_fields:
+            where = f"'{dotted(block)}'"
+            return (
+                f"{prefix}unknown key '{key}' here; it is a key of {where} above it: "
+                f"indent it like the other keys of {where}"
+            )
+        model = model_at((*block, 0), root)
+        if model is not None and key in model.model_fields and block == (*parent, above):
+            return (
+                f"{prefix}unknown key '{key}' here; it is a key of the last item of "
+                f"'{dotted(block)}' above it: indent it like the other keys of that item"
+            )
+    if parent and isinstance(parent[-1], str):
+        outer = model_at(parent[:-1], root)
+        if outer is not None and key in outer.model_fields:
+            return (
+                f"{prefix}unknown key '{key}' here; it is a key of the mapping that holds "
+                f"'{dotted(parent)}': indent it like '{parent[-1]}'"
+            )
+    return None

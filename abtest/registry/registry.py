@@ -20,12 +20,13 @@ from abtest.registry import lint as _lint
 from abtest.registry.checks import Finding, did_you_mean
 from abtest.registry.lint import located
 from abtest.registry.loader import Document, read_document
-from abtest.registry.messages import describe, translate_all
+from abtest.registry.messages import describe, misplaced_key, translate_all
 from abtest.registry.partial import partial_findings
 from abtest.registry.problems import Problem, RegistryError, sort_problems
 from abtest.registry.schema import FINDINGS, Experiment
 
 SUFFIXES = (".yaml", ".yml")
+_READ_PAST = frozenset({"yaml-syntax", "duplicate-key"})  # errors the loader read past
 
 
 @dataclass
@@ -41,6 +42,15 @@ class FileResult:
     def ok(self) -> bool:
         """The file has no errors (warnings allowed)."""
         return self.experiment is not None and not any(p.is_error for p in self.problems)
+
+    @property
+    def lintable(self) -> bool:
+        """The content validated, rules included: its only errors, if any, are a key the
+        loader lined up or a duplicate key it dropped, so its sample size and warnings are
+        still news in the same run."""
+        return self.experiment is not None and all(
+            p.code in _READ_PAST for p in self.problems if p.is_error
+        )
 
 
 def find_experiment_files(path: str | os.PathLike[str]) -> list[Path]:
@@ -84,11 +94,25 @@ def find_experiment_files(path: str | os.PathLike[str]) -> list[Path]:
 
 def _place(doc: Document, finding: Finding) -> Problem:
     line, column = doc.mark(finding.loc)
-    return Problem(doc.path, line, located(finding), finding.severity, column, finding.code)
+    message = located(finding) + doc.origin(finding.loc)
+    return Problem(doc.path, line, message, finding.severity, column, finding.code)
 
 
 def _under(loc: tuple[Any, ...], broken: set[tuple[Any, ...]]) -> bool:
     return any(loc[: len(b)] == b for b in broken)
+
+
+def _key_above(doc: Document, loc: tuple[Any, ...]) -> str | None:
+    """The key just above ``loc``'s in the same mapping (by line), or None."""
+    here = doc.marks.get(loc)
+    if here is None:
+        return None
+    above = [
+        (mark, other[-1])
+        for other, mark in doc.marks.items()
+        if len(other) == len(loc) and other[:-1] == loc[:-1] and mark < here
+    ]
+    return str(max(above)[1]) if above else None
 
 
 def load_file(path: str | os.PathLike[str]) -> FileResult:
@@ -143,17 +167,31 @@ def _load_into(result: FileResult) -> None:
     except ValidationError as exc:
         exp = None
         failed = []
-        for loc, point, message, code in translate_all(exc.errors(include_url=False)):
+        said = translate_all(exc.errors(include_url=False))
+        # a key dedented out of the end of its block: said once, as such
+        moved = {
+            loc: (hint, (*loc[:-1], above), loc[-1])
+            for loc, _, _, code in said
+            if code == "unknown-key"
+            and (hint := misplaced_key(loc, above := _key_above(doc, loc))) is not None
+        }
+        for loc, point, message, code in said:
             failed.append(loc)
-            if _under(loc, doc.broken):
+            if _under(loc, doc.broken) or (
+                code == "missing-key"
+                and any(loc[-1] == key and _under(loc, {block}) for _, block, key in moved.values())
+            ):
                 continue
+            if loc in moved:
+                message = moved[loc][0]
+            message += doc.origin(loc)
             line, column = doc.mark(point)
             result.problems.append(Problem(doc.path, line, message, "error", column, code))
         # every independent problem in one run: the rules across fields on what parsed
         said = {(f.loc, f.code) for f in sink}
         sink += [
             f
-            for f in partial_findings(doc.data)
+            for f in partial_findings(doc.data, sink)
             if (f.loc, f.code) not in said and not _under(f.loc, {*failed})
         ]
     result.problems += [_place(doc, f) for f in sink if not _under(f.loc, doc.broken)]
@@ -167,7 +205,7 @@ def check_files(files: Iterable[Path]) -> tuple[list[FileResult], list[Problem]]
     """Load every file, then lint the ones that loaded; returns results and all problems."""
     results = [load_file(f) for f in files]
     problems = [p for r in results for p in r.problems]
-    problems += _lint.lint(r.experiment for r in results if r.ok and r.experiment is not None)
+    problems += _lint.lint(r.experiment for r in results if r.lintable)
     return results, sort_problems(problems)
 
 

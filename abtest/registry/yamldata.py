@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from yaml.composer import Composer, ComposerError
+from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from abtest.registry.checks import dotted
@@ -52,13 +54,49 @@ _YAML_1_2 = [
 ]
 
 
+class AliasRef:
+    """One use of an alias (``*name``): the anchored node, and where the alias is written
+    (problems inside the repeated value are said on the alias's line, not the anchor's)."""
+
+    __slots__ = ("mark", "name", "node")
+
+    def __init__(self, node: Node, mark: Any, name: str = "") -> None:
+        self.node = node
+        self.mark = mark
+        self.name = name
+
+    @property
+    def origin(self) -> str:
+        """`` (through the alias *name of line N)``: how a message says where the value
+        it complains about was written."""
+        line = self.node.start_mark.line + 1
+        return f" (the value of the alias *{self.name}, anchored on line {line})"
+
+
+class _AliasComposer(Composer):
+    """PyYAML's composer (over libyaml's events when ``base`` is the C loader) that keeps
+    each alias as an :class:`AliasRef` instead of the anchored node itself."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(AliasEvent):
+            event = self.get_event()
+            if event.anchor not in self.anchors:
+                raise ComposerError(
+                    None, None, f"found undefined alias {event.anchor!r}", event.start_mark
+                )
+            return AliasRef(self.anchors[event.anchor], event.start_mark, event.anchor)
+        return super().compose_node(parent, index)
+
+
 def make_loader(base: type) -> type:
     """A loader class: ``base`` (a safe loader) with YAML 1.2 core scalars.
 
     Starts from the safe resolvers, drops YAML 1.1's bool/int/float/value rules
     (yes/no/on/off booleans, sexagesimal and octal ints, '=' values), adds the
     YAML 1.2 core ones, and replaces ``resolve`` with a lean version (libyaml
-    calls it for every node; abtest has no path resolvers).
+    calls it for every node; abtest has no path resolvers). Nodes are composed by
+    PyYAML's composer (on libyaml's events with the C loader), which keeps where each
+    alias is written (:class:`AliasRef`).
     """
     rules = {
         first: [(tag, rx) for tag, rx in found if tag[len(_Y) :] not in {"bool", "int", "float",
@@ -81,14 +119,19 @@ def make_loader(base: type) -> type:
     def no_path(*args: Any) -> None:
         return None
 
+    def init(self: Any, stream: Any) -> None:
+        base.__init__(self, stream)
+        self.anchors = {}  # Composer's state: libyaml's loader never ran Composer.__init__
+
     namespace = {
+        "__init__": init,
         "yaml_implicit_resolvers": rules,
         "resolve": resolve,
         "descend_resolver": no_path,
         "ascend_resolver": no_path,
         "__doc__": f"{base.__name__} with YAML 1.2 core scalars.",
     }
-    return type(f"Abtest{base.__name__}", (base,), namespace)
+    return type(f"Abtest{base.__name__}", (_AliasComposer, base), namespace)
 
 
 class _Broken:
@@ -119,6 +162,20 @@ class Document:
     problems: list[Problem] = field(default_factory=list)
     broken: set[Loc] = field(default_factory=set)
     fatal: bool = False
+    aliases: dict[Loc, AliasRef] = field(default_factory=dict)
+
+    def origin(self, loc: Loc) -> str:
+        """`` (the value of the alias *name, ...)`` when ``loc`` is inside a value written
+        through an alias, else ``""``: a message about it says where the value came from.
+
+        >>> Document("a.yaml").origin(("owner",))
+        ''
+        """
+        for end in range(1, len(loc) + 1):
+            ref = self.aliases.get(loc[:end])
+            if ref is not None:
+                return ref.origin
+        return ""
 
     def mark(self, loc: Loc) -> tuple[int, int]:
         """``(line, column)`` of ``loc``, or of its closest marked parent (1, 1 at worst).
@@ -154,14 +211,31 @@ class _Builder:
         self.loader = loader
         self.count = 0
         self.active: set[int] = set()  # ids of nodes on the current path (recursion guard)
+        self.alias: Any = None  # inside an alias's value: where the (outermost) alias is
+
+    def at(self, node: Node | AliasRef) -> tuple[int, int]:
+        """1-based (line, column) where ``node`` is written: inside an alias's value, the
+        alias's own position (the anchor's lines are somewhere else in the file)."""
+        m = self.alias or (node.mark if isinstance(node, AliasRef) else node.start_mark)
+        return m.line + 1, m.column + 1
 
     def bad(self, node: Node, loc: Loc, message: str, code: str) -> None:
-        m = node.start_mark
+        line, column = self.at(node)
         where = dotted(loc)
-        self.doc.fail(m.line + 1, f"{where}: {message}" if where else message, code, m.column + 1)
+        if code != "recursive-alias":  # that message is about the alias already
+            message += self.doc.origin(loc)
+        self.doc.fail(line, f"{where}: {message}" if where else message, code, column)
         self.doc.broken.add(loc)
 
-    def build(self, node: Node, loc: Loc = ()) -> Any:
+    def build(self, node: Node | AliasRef, loc: Loc = ()) -> Any:
+        if isinstance(node, AliasRef):
+            self.doc.aliases.setdefault(loc, node)
+            outer = self.alias
+            self.alias = outer or node.mark
+            try:
+                return self.build(node.node, loc)
+            finally:
+                self.alias = outer
         self.count += 1
         if self.count > MAX_VALUES:
             if self.count == MAX_VALUES + 1:
@@ -203,10 +277,7 @@ class _Builder:
             if isinstance(node, SequenceNode):
                 out = []
                 for i, item in enumerate(node.value):
-                    self.doc.marks[(*loc, i)] = (
-                        item.start_mark.line + 1,
-                        item.start_mark.column + 1,
-                    )
+                    self.doc.marks[(*loc, i)] = self.at(item)
                     out.append(self.build(item, (*loc, i)))
                 return out
             return self.mapping(node, loc)
@@ -238,7 +309,8 @@ class _Builder:
             self.bad(node, loc, f"'{node.value}' is not a valid {what} ({exc}); {fix}", "type")
             return BROKEN
 
-    def key(self, node: Node, loc: Loc) -> str | None:
+    def key(self, node: Node | AliasRef, loc: Loc) -> str | None:
+        node = _target(node)
         if isinstance(node, ScalarNode) and node.tag in _SCALAR_TAGS:
             return node.value  # keys stay text: 'no', '1' or 'on' are names here
         what = "a list" if isinstance(node, SequenceNode) else "a mapping"
@@ -250,44 +322,62 @@ class _Builder:
     def mapping(self, node: MappingNode, loc: Loc) -> dict[str, Any]:
         merged: dict[str, Any] = {}
         for key_node, value_node in node.value:  # merges first: explicit keys (and marks) win
-            if key_node.tag == _MERGE:
+            if _target(key_node).tag == _MERGE:
                 self.merge(value_node, loc, merged)
         explicit: dict[str, Any] = {}
         first_line: dict[str, int] = {}
         for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
+            if _target(key_node).tag == _MERGE:
                 continue
             name = self.key(key_node, loc)
             if name is None:
                 continue
-            line = key_node.start_mark.line + 1
+            line, column = self.at(key_node)
             if name in first_line:
                 self.doc.fail(
                     line,
                     f"duplicate key '{name}' (first set on line {first_line[name]}): YAML would "
                     "silently keep the last one; remove one of them",
                     "duplicate-key",
-                    key_node.start_mark.column + 1,
+                    column,
                 )
                 continue
             first_line[name] = line
-            self.doc.marks[(*loc, name)] = (line, key_node.start_mark.column + 1)
+            self.doc.marks[(*loc, name)] = (line, column)
+            if name in merged and not isinstance(value_node, AliasRef):
+                self.doc.aliases.pop((*loc, name), None)  # written here, not merged
             explicit[name] = self.build(value_node, (*loc, name))
         return {**merged, **explicit}
 
-    def merge(self, value: Node, loc: Loc, into: dict[str, Any]) -> None:
-        sources = value.value if isinstance(value, SequenceNode) else [value]
-        for src in sources:
-            if not isinstance(src, MappingNode) or src.tag != _MAP:
-                self.bad(src, loc, "'<<' merges a mapping (or a list of mappings) only", "merge")
-                continue
-            if id(src) in self.active:
-                self.bad(
-                    src,
-                    loc,
-                    "'<<' merges a mapping into itself; write the keys out",
-                    "recursive-alias",
-                )
-                continue
-            for name, item in self.mapping(src, loc).items():
-                into.setdefault(name, item)
+    def merge(self, value: Node | AliasRef, loc: Loc, into: dict[str, Any]) -> None:
+        target = _target(value)
+        sources = target.value if isinstance(target, SequenceNode) else [value]
+        for ref in sources:
+            src = _target(ref)
+            outer = self.alias
+            # the merged keys are written where the '<<' (or its alias) is
+            self.alias = outer or (ref.mark if isinstance(ref, AliasRef) else None)
+            try:
+                if not isinstance(src, MappingNode) or src.tag != _MAP:
+                    self.bad(src, loc, "'<<' merges a mapping (or a list of mappings) only",
+                             "merge")  # fmt: skip
+                    continue
+                if id(src) in self.active:
+                    self.bad(
+                        src,
+                        loc,
+                        "'<<' merges a mapping into itself; write the keys out",
+                        "recursive-alias",
+                    )
+                    continue
+                for name, item in self.mapping(src, loc).items():
+                    into.setdefault(name, item)
+                    if isinstance(ref, AliasRef):
+                        self.doc.aliases.setdefault((*loc, name), ref)
+            finally:
+                self.alias = outer
+
+
+def _target(node: Node | AliasRef) -> Node:
+    """The node itself, or the anchored node an alias repeats."""
+    return node.node if isinstance(node, AliasRef) else node

@@ -95,3 +95,48 @@ def test_the_pre_commit_hook_runs_on_the_whole_registry(team_repo):
     assert re.search(hook["files"], "experiments/pricing-cta-wording.yaml")
     done = run_step(hook["entry"], team_repo)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_documented_wheel_is_the_one_pip_wheel_builds():
+    # a wheel's file name is the normalised distribution name and the version (PEP 427,
+    # PEP 503 normalisation with '_'): the doc's example must be what `pip wheel .` writes
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    wheel = f"{canonicalize_name(project['name']).replace('-', '_')}-{project['version']}"
+    assert f"{wheel}-py3-none-any.whl" in block_after("repository holds only `experiments/`")
+    assert project["scripts"]["abtest"] == "abtest.cli:main"  # the command stays abtest
+    import abtest
+
+    assert abtest.__version__ == project["version"]
+
+
+def test_the_readme_names_the_same_pinned_requirement():
+    readme = (REPO / "README.md").read_text()
+    specs = re.findall(r'pip install "([^"]+ @ git\+[^"]+)"', readme)
+    assert specs, "the README's install line for a repository of experiments only"
+    for spec in specs:
+        req = Requirement(spec)
+        assert req.name == DISTRIBUTION and req.url.startswith("git+https://")
+
+
+def test_version_names_the_distribution_and_never_fails(monkeypatch):
+    from importlib import metadata
+
+    from click.testing import CliRunner
+
+    from abtest.cli import main
+
+    run = CliRunner().invoke(main, ["--version"])
+    assert run.exit_code == 0
+    assert run.output.startswith(f"abtest ({DISTRIBUTION}) ")
+
+    # run from a source checkout that was never installed: click's version_option raised
+    # RuntimeError ("'abtest-cro' is not installed"), a traceback
+    def missing(name: str) -> str:
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", missing)
+    run = CliRunner().invoke(main, ["--version"])
+    assert run.exit_code == 0, run.output
+    assert run.output.strip().endswith("(a source checkout, not installed)")
