@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "analyze": "abtest.analysis",
+    "assign": "abtest.assignment",
     "Analysis": "abtest.analysis",
     "Summary": "abtest.data.summary",
     "summarize": "abtest.data.aggregate",

@@ -43,6 +43,7 @@ def generate(folder: Path, n: int, source: Path = REPO / "experiments") -> list[
         new_id = f"{old_id.group(1)}-{i:04d}"
         text = re.sub(r"^id: \S+", f"id: {new_id}", text, count=1, flags=re.M)
         text = re.sub(r"^page: (\S+)", rf"page: /bench/{i:04d}\1", text, count=1, flags=re.M)
+        text = re.sub(r"namespace: \{name: (\S+),", rf"namespace: {{name: \1-{i:04d},", text)
         path = folder / f"{new_id}.yaml"
         path.write_text(text, encoding="utf-8")
         paths.append(path)

@@ -18,7 +18,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "abtest"
 
 # lowest first; "base" is the standard-library-only vocabulary every station shares
-STATIONS = ["base", "stats", "registry", "data", "analysis", "report", "cli"]
+STATIONS = ["base", "stats", "registry", "assignment", "data", "analysis", "report", "cli"]
 BASE = {"abtest", "abtest.vocabulary", "abtest.formatting", "abtest.design", "abtest._io"}
 
 LAZY_UP = {
@@ -114,6 +114,23 @@ def test_stats_and_the_base_import_only_themselves_and_the_standard_library():
                 elif root not in sys.stdlib_module_names:
                     allowed = third_party_ok if station == "stats" else set()
                     assert root in allowed, f"{module} imports {name}"
+
+
+def test_assignment_imports_no_pandas_or_scipy():
+    """A web process imports abtest.assignment to serve variants: numpy and pyarrow
+    only (and the registry's pydantic models), never pandas, scipy or matplotlib."""
+    heavy = {"pandas", "scipy", "statsmodels", "matplotlib", "ibis", "duckdb"}
+    for module, tree in MODULES.items():
+        if _station(module) != "assignment":
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                roots = {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                roots = {node.module.split(".")[0]}
+            else:
+                continue
+            assert not roots & heavy, f"{module} imports {roots & heavy}"
 
 
 def test_no_import_circle():

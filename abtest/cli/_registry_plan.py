@@ -164,7 +164,7 @@ def plan_text(exp: Experiment) -> str:
     plan = plan_proportions(
         a.baseline, a.signed_mde, variants=len(exp.variants), weights=exp.weights, alpha=a.alpha,
         power=a.power, alternative=a.alternative, daily_units=a.expected_daily_units,
-        allocation=exp.traffic,
+        allocation=exp.share,
     )  # fmt: skip
     title = f"{exp.id}: {exp.name}\n({exp.path}; {exp.status}; {a.method}; primary goal {goal.id})"
     lines = [format_plan(plan, title=title), ""]
@@ -226,7 +226,7 @@ def _schedule_lines(
             f"more than scheduled: move end to {ready}, raise mde or send more traffic."
         ]
     assert a.baseline is not None and a.expected_daily_units is not None
-    total = a.expected_daily_units * exp.traffic * available
+    total = a.expected_daily_units * exp.share * available
     w = exp.weights
     k = len(w)
     alpha = a.alpha / (k - 1)

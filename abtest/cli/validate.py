@@ -80,7 +80,8 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool, quiet: bool) -> Non
     """
     from dataclasses import replace
 
-    from abtest.registry.registry import check_files, collect_files
+    from abtest.registry.problems import sort_problems
+    from abtest.registry.registry import check_files, collect_files, settings_problems
 
     try:
         files = collect_files(paths)
@@ -89,6 +90,7 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool, quiet: bool) -> Non
     if not files:
         fail_usage(f"no experiment files (*.yaml, *.yml) in {', '.join(paths)}")
     _, problems = check_files(files)
+    problems = sort_problems(problems + settings_problems(paths))
     if strict:
         problems = [replace(p, severity="error") for p in problems]
     if fmt == "json":

@@ -364,6 +364,28 @@ def _analysis(exp: Any) -> list[Finding]:
 # the parts that parsed (abtest.registry.partial) unless it reads a part that did not
 VARIANT_RULES = (variant_id_findings, control_findings, variant_weight_findings)
 GOAL_RULES = (goal_id_findings, primary_findings)
+
+
+def _namespace_room(exp: Any) -> list[Finding]:
+    """Without an explicit coverage, ``traffic`` is served from the namespace slice: it
+    cannot be more than the slice is wide."""
+    a = exp.assignment
+    if a.namespace is None or a.coverage is not None or "traffic" not in exp.model_fields_set:
+        return []
+    lo, hi = a.namespace.range
+    if exp.traffic <= hi - lo + 1e-12:
+        return []
+    return [
+        Finding(
+            ("traffic",),
+            f"{exp.traffic:.0%} of the page's units cannot come from the namespace slice "
+            f"[{lo:g}, {hi:g}) of '{a.namespace.name}', which holds {hi - lo:.0%} of them; "
+            "widen assignment.namespace.range or lower traffic",
+            "namespace-room",
+        )
+    ]
+
+
 RULES = (
     _dates,
     _started,
@@ -373,4 +395,5 @@ RULES = (
     _spend_variants,
     _data_columns,
     _analysis,
+    _namespace_room,
 )

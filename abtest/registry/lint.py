@@ -14,16 +14,12 @@ from collections.abc import Iterable, Sequence
 
 from abtest.registry import planning
 from abtest.registry.checks import Finding, dotted
-from abtest.registry.problems import Problem
+from abtest.registry.exclusion import interactions, namespace_overlaps
+from abtest.registry.problems import Problem, where
 from abtest.registry.schema import Experiment
 
 _BAYESIAN = ("prob_best", "loss_threshold", "prior")
 _SEQUENTIAL = ("looks", "spending")
-
-
-def where(exp: Experiment) -> str:
-    """How problems name the experiment's file (``<id>`` when built in Python)."""
-    return str(exp.path) if exp.path is not None else f"<{exp.id}>"
 
 
 def to_problem(exp: Experiment, finding: Finding) -> Problem:
@@ -47,7 +43,8 @@ def feasibility(exp: Experiment) -> list[Finding]:
 
     Only for draft and running experiments with ``baseline``, ``mde`` and
     ``expected_daily_units``; the plan is :func:`abtest.stats.plan_proportions`'
-    (see :mod:`abtest.registry.planning`), with ``traffic`` as the allocation.
+    (see :mod:`abtest.registry.planning`), with the share of the page the experiment
+    gets (``traffic``, or its namespace slice) as the allocation.
     """
     a = exp.analysis
     if exp.status not in ("draft", "running"):
@@ -86,13 +83,13 @@ def feasibility(exp: Experiment) -> list[Finding]:
         power=a.power,
         alternative=a.alternative,
         daily_units=a.expected_daily_units,
-        allocation=exp.traffic,
+        allocation=exp.share,
     )
     available = exp.scheduled_days
     if available is None or p.days is None or p.days <= available:
         return []
     assert exp.start is not None and exp.end is not None
-    daily = a.expected_daily_units * exp.traffic
+    daily = a.expected_daily_units * exp.share
     per = p.n_per_variant[0] if len(set(p.n_per_variant)) == 1 else max(p.n_per_variant)
     each = "per variant" if len(set(p.n_per_variant)) == 1 else "in the largest variant"
     needed_end = exp.start + dt.timedelta(days=p.days - 1)
@@ -195,12 +192,12 @@ def overlaps(experiments: Sequence[Experiment]) -> list[Problem]:
                 for e in group
                 if e.start is not None and e.start <= day and (e.end is None or day <= e.end)
             ]
-            total = sum(e.traffic for e in active)
+            total = sum(e.share for e in active)
             if total <= 1 + 1e-9:
                 continue
             ends = [e.end for e in active if e.end is not None]
             until = f"to {min(ends)}" if ends else "onwards"
-            shares = " + ".join(f"{e.traffic:.0%}" for e in active)
+            shares = " + ".join(f"{e.share:.0%}" for e in active)
             for exp in active:
                 if id(exp) in reported:
                     continue
@@ -256,5 +253,7 @@ def lint(experiments: Iterable[Experiment], *, registry_checks: bool = True) -> 
     for exp in exps:
         out += [to_problem(exp, f) for f in (*feasibility(exp), *warnings_for(exp))]
     if registry_checks:
-        out += duplicate_ids(exps) + overlaps(exps)
+        crowded = overlaps(exps)
+        out += duplicate_ids(exps) + crowded + namespace_overlaps(exps)
+        out += interactions(exps, skip={p.file for p in crowded})
     return out

@@ -240,7 +240,9 @@ def translate(error: dict[str, Any], root: type[BaseModel] = Experiment) -> tupl
     return loc, at(loc, f"{text} (got {describe(value)})"), "value"
 
 
-def translate_all(errors: list[dict[str, Any]]) -> list[tuple[Loc, Loc, str, str]]:
+def translate_all(
+    errors: list[dict[str, Any]], root: type[BaseModel] = Experiment
+) -> list[tuple[Loc, Loc, str, str]]:
     """Translate a ValidationError's errors, minus the ones that only echo another.
 
     Returns ``(error loc, loc to point at, message, code)``. Dropped: a missing
@@ -251,7 +253,7 @@ def translate_all(errors: list[dict[str, Any]]) -> list[tuple[Loc, Loc, str, str
     typos = set()
     for e, loc in zip(errors, locs, strict=True):
         if e["type"] == "extra_forbidden":
-            model = model_at(loc[:-1])
+            model = model_at(loc[:-1], root)
             if model is not None:
                 hint = did_you_mean(str(loc[-1]), list(model.model_fields))
                 if hint:
@@ -264,7 +266,7 @@ def translate_all(errors: list[dict[str, Any]]) -> list[tuple[Loc, Loc, str, str
             len(other) > len(loc) and other[: len(loc)] == loc for other in locs
         ):
             continue
-        point, message, code = translate(e)
+        point, message, code = translate(e, root)
         out.append((loc, point, message, code))
     return out
 

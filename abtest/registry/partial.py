@@ -47,11 +47,15 @@ class Partial:
     abtest.registry.partial.Unread: method
     """
 
-    __slots__ = ("_model", "_values")
+    __slots__ = ("_model", "_values", "model_fields_set")
 
-    def __init__(self, model: type[BaseModel], values: dict[str, Any]) -> None:
+    def __init__(
+        self, model: type[BaseModel], values: dict[str, Any], given: set[str] | None = None
+    ) -> None:
         self._model = model
         self._values = values
+        self.model_fields_set = set(values) if given is None else given
+        """The fields written in the file (as pydantic's ``model_fields_set``)."""
 
     def __getattr__(self, name: str) -> Any:
         values = self._values
@@ -180,7 +184,7 @@ def salvage(model: type[BaseModel], raw: dict[str, Any]) -> tuple[Partial, set[s
             k == name or did_you_mean(k, [name]) for k in unknown
         ):
             values[name] = field.get_default(call_default_factory=True)
-    return Partial(model, values), whole
+    return Partial(model, values, {n for n in model.model_fields if n in raw}), whole
 
 
 def _run(rules: Iterable[Callable[[Any], list[Finding]]], value: Any) -> list[Finding]:

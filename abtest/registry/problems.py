@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
 Loc = tuple[str | int, ...]
@@ -66,6 +66,11 @@ class Problem:
             "code": self.code,
             "message": self.message,
         }
+
+
+def where(exp: Any) -> str:
+    """How problems name an experiment's file (``<id>`` when built in Python)."""
+    return str(exp.path) if exp.path is not None else f"<{exp.id}>"
 
 
 def sort_problems(problems: Iterable[Problem]) -> list[Problem]:

@@ -24,6 +24,8 @@ from abtest.registry.messages import describe, misplaced_key, translate_all
 from abtest.registry.partial import partial_findings
 from abtest.registry.problems import Problem, RegistryError, sort_problems
 from abtest.registry.schema import FINDINGS, Experiment
+from abtest.registry.serving import SETTINGS_FILE, RegistrySettings
+from abtest.registry.settings import load_settings, settings_files
 
 SUFFIXES = (".yaml", ".yml")
 _READ_PAST = frozenset({"yaml-syntax", "duplicate-key"})  # errors the loader read past
@@ -61,7 +63,8 @@ def find_experiment_files(path: str | os.PathLike[str]) -> list[Path]:
     path : str or PathLike
         A file (returned as is, whatever its extension) or a folder, searched
         recursively for ``*.yaml`` and ``*.yml``; hidden files and folders
-        (``.github/``) are skipped.
+        (``.github/``) are skipped, and so is ``_registry.yaml`` (the registry's
+        settings, :mod:`abtest.registry.settings`).
 
     Returns
     -------
@@ -87,7 +90,9 @@ def find_experiment_files(path: str | os.PathLike[str]) -> list[Path]:
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         found += [
-            Path(dirpath, f) for f in filenames if f.endswith(SUFFIXES) and not f.startswith(".")
+            Path(dirpath, f)
+            for f in filenames
+            if f.endswith(SUFFIXES) and not f.startswith(".") and f != SETTINGS_FILE
         ]
     return sorted(found)
 
@@ -242,8 +247,14 @@ def validate_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Problem]:
     >>> problems[0].line, problems[0].message
     (1, "missing required key 'hypothesis' (What you expect to change, and why.)")
     """
+    paths = list(paths)
     _, problems = check_files(collect_files(paths))
-    return problems
+    return sort_problems(problems + settings_problems(paths))
+
+
+def settings_problems(paths: Iterable[str | os.PathLike[str]]) -> list[Problem]:
+    """The problems of the ``_registry.yaml`` in the folders ``paths``."""
+    return [p for f in settings_files(paths) for p in load_settings(f)[1]]
 
 
 class NotRegularFile(ValueError):
@@ -285,10 +296,15 @@ class Registry(Mapping[str, Experiment]):
 analysis.mde, analysis.expected_daily_units']
     """
 
-    def __init__(self, experiments: Iterable[Experiment] = ()) -> None:
+    def __init__(
+        self, experiments: Iterable[Experiment] = (), settings: RegistrySettings | None = None
+    ) -> None:
         self._all = list(experiments)
+        self.settings = settings
+        """The registry-wide settings (``_registry.yaml``: the holdout), or None."""
         self._by_id: dict[str, Experiment] = {}
         for exp in self._all:
+            exp._settings = settings
             self._by_id.setdefault(exp.id, exp)
 
     def __getitem__(self, experiment_id: str) -> Experiment:
@@ -324,6 +340,8 @@ def load_registry(path: str | os.PathLike[str]) -> Registry:
     ----------
     path : str or PathLike
         A folder (searched recursively for ``*.yaml`` and ``*.yml``) or one file.
+        A ``_registry.yaml`` in the folder holds the registry-wide settings (the
+        holdout; :class:`abtest.registry.serving.RegistrySettings`).
 
     Returns
     -------
@@ -347,6 +365,9 @@ def load_registry(path: str | os.PathLike[str]) -> Registry:
     ('control', 'free-trial')
     """
     results, problems = check_files(find_experiment_files(path))
+    found = settings_files([path])
+    settings, more = load_settings(found[0]) if found else (None, [])
+    problems = sort_problems(problems + more)
     if any(p.is_error for p in problems):
         raise RegistryError(problems)
-    return Registry(r.experiment for r in results if r.experiment is not None)
+    return Registry((r.experiment for r in results if r.experiment is not None), settings)

@@ -41,6 +41,7 @@ from abtest.design import Design
 from abtest.registry import checks
 from abtest.registry.checks import Finding
 from abtest.registry.problems import Loc
+from abtest.registry.serving import Assignment, Holdout, RegistrySettings
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
 DURATION_PATTERN = "(?i)" + vocabulary.DURATION_PATTERN  # abtest's one duration grammar
@@ -280,9 +281,14 @@ class Experiment(BaseModel):
     decision: Conclusion | None = Field(None, description="Required once status is concluded.")
     tags: tuple[Text, ...] = Field((), description="Free labels for filtering and reports.")
     data: DataSource | None = Field(None, description="Where the data lives, column mapping.")
+    assignment: Assignment = Field(
+        default_factory=Assignment,
+        description="How units are assigned: seed, hash_version, coverage, namespace.",
+    )
 
     _path: Path | None = PrivateAttr(None)
     _marks: dict[Loc, tuple[int, int]] | None = PrivateAttr(None)
+    _settings: RegistrySettings | None = PrivateAttr(None)
 
     @field_validator("variants")
     @classmethod
@@ -313,6 +319,37 @@ class Experiment(BaseModel):
     def path(self) -> Path | None:
         """The YAML file this experiment was loaded from, or ``None``."""
         return self._path
+
+    @property
+    def seed(self) -> str:
+        """The hash seed: ``assignment.seed``, else the experiment id."""
+        return self.assignment.seed or self.id
+
+    @property
+    def share(self) -> float:
+        """The share of the page's eligible units in the experiment: ``traffic`` when
+        written, else the width of the namespace slice (1 without a namespace)."""
+        ns = self.assignment.namespace
+        if "traffic" in self.model_fields_set or ns is None:
+            return self.traffic
+        return ns.range[1] - ns.range[0]
+
+    @property
+    def coverage(self) -> float:
+        """The share of the eligible units served, as GrowthBook's ``coverage``: of those
+        in the namespace slice, or of all the page's units without one.
+        ``assignment.coverage`` when set, else :attr:`share` over the slice's width."""
+        c = self.assignment.coverage
+        if c is not None:
+            return c
+        ns = self.assignment.namespace
+        width = ns.range[1] - ns.range[0] if ns is not None else 1.0
+        return min(self.share / width, 1.0)
+
+    @property
+    def holdout(self) -> Holdout | None:
+        """The registry's holdout (``_registry.yaml``), when loaded from a registry."""
+        return self._settings.holdout if self._settings is not None else None
 
     @property
     def control(self) -> Variant:

@@ -20,6 +20,7 @@ from abtest.registry import (
     Spend,
     Variant,
 )
+from abtest.registry.serving import Assignment, Holdout, Namespace, RegistrySettings
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "registry.md"
 
@@ -30,7 +31,11 @@ def text() -> str:
 
 
 @pytest.mark.parametrize(
-    "model", [Experiment, Variant, Goal, Guardrail, AnalysisConfig, Spend, Conclusion, DataSource]
+    "model",
+    [
+        *(Experiment, Variant, Goal, Guardrail, AnalysisConfig, Spend, Conclusion, DataSource),
+        *(Assignment, Namespace, Holdout, RegistrySettings),
+    ],
 )
 def test_every_field_is_in_a_table(model: type[BaseModel], text: str) -> None:
     for name in model.model_fields:

@@ -106,7 +106,9 @@ def test_three_concurrent_experiments_conflict_even_when_each_pair_fits(
 def test_overlap_rules(write, valid_text, tmp_path, second: dict, conflict: bool) -> None:
     _running(write, valid_text, "a", 0.5, "2026-11-02", "2026-11-30")
     _running(write, valid_text, "b", **second)
-    assert bool(validate_paths([tmp_path])) is conflict
+    # errors only: concurrent tests on one page within 100% still get the interaction
+    # warning (tests/registry/test_serving.py)
+    assert any(p.is_error for p in validate_paths([tmp_path])) is conflict
 
 
 def test_drafts_do_not_conflict(write, valid_text, tmp_path) -> None:
