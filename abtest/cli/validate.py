@@ -64,15 +64,26 @@ def _summary(problems: Sequence[Problem], n_files: int) -> str:
     help="text: FILE:LINE: message; github: Actions annotations; json: for tools.",
 )
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1).")
+@click.option(
+    "--base",
+    "base",
+    metavar="REF",
+    default=None,
+    help="A git revision (e.g. origin/main): also report running experiments whose "
+    "variants, weights, seed, hash version or namespace changed since REF.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No summary line on stderr.")
-def validate(paths: tuple[str, ...], fmt: str, strict: bool, quiet: bool) -> None:
+def validate(paths: tuple[str, ...], fmt: str, strict: bool, quiet: bool, base: str | None) -> None:
     """Check experiment YAML files (folders are searched for *.yaml and *.yml).
 
     \b
     Every problem of every file is reported, one per line:
       experiments/pricing.yaml:12: variants[1]: unknown key 'wieght' — did you mean 'weight'?
-    Files are checked together: experiment ids must be unique and running
-    experiments on one page must not share more than 100% of its traffic.
+    Files are checked together: experiment ids must be unique, running
+    experiments on one page must not share more than 100% of its traffic, and
+    experiments in one namespace must not overlap. With --base REF (CI: the
+    target branch), a running experiment whose assignment changed since REF is
+    an error (raising coverage alone is safe, and a note says so).
 
     \b
     Exit status: 0 no errors (warnings are printed), 1 errors found
@@ -89,8 +100,19 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool, quiet: bool) -> Non
         fail_usage(str(exc))
     if not files:
         fail_usage(f"no experiment files (*.yaml, *.yml) in {', '.join(paths)}")
-    _, problems = check_files(files)
+    results, problems = check_files(files)
     problems = sort_problems(problems + settings_problems(paths))
+    if base is not None:
+        from abtest.registry.reshuffle import BaseUnavailable, changes_since
+
+        try:
+            moved, notes = changes_since([r.experiment for r in results if r.ok], base)
+        except BaseUnavailable as exc:
+            fail_usage(str(exc))
+        problems = sort_problems(problems + moved)
+        if not quiet:
+            for note in notes:
+                click.echo(f"note: {note}", err=True)
     if strict:
         problems = [replace(p, severity="error") for p in problems]
     if fmt == "json":
