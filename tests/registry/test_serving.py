@@ -19,11 +19,8 @@ def _lines(folder: Path) -> list[str]:
 
 
 def _exp(write, valid_text, name: str, extra: str = "", page: str = "/pricing") -> Path:
-    text = valid_text(
-        name,
-        {"page: /pricing": f"page: {page}", "expected_daily_units: 6000": "expected_daily_units: 60000"},
-    ) + extra  # fmt: skip
-    return write(text, name=f"{name}.yaml")
+    edits = {"page: /pricing": f"page: {page}", "daily_units: 6000": "daily_units: 60000"}
+    return write(valid_text(name, edits) + extra, name=f"{name}.yaml")
 
 
 NS = "assignment:\n  namespace: {{name: pricing, range: [{lo}, {hi}]}}\n"
