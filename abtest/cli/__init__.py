@@ -21,6 +21,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "plan": ("abtest.cli.plan", "plan", "Sample size, MDE and duration for a design."),
     "analyze": ("abtest.cli.analyze", "analyze", "Analyse one experiment's data."),
     "report": ("abtest.cli.report", "report", "Weekly report over every running experiment."),
+    "assign": ("abtest.cli.serve", "assign", "Assign a file of unit ids to their variants."),
+    "export": ("abtest.cli.serve", "export", "Export running experiments for a website."),
     "demo": ("abtest.cli.demo", "demo", "The whole flow on the bundled example."),
 }
 

@@ -6,16 +6,19 @@ import os
 import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
 from abtest._io import write_atomic
 
 __all__ = [
+    "InputError",
+    "OneLineErrors",
     "UsageProblem",
     "check_output",
     "fail_usage",
+    "load_registry_or_fail",
     "one_line_warnings",
     "output_format",
     "write_atomic",
@@ -24,6 +27,41 @@ __all__ = [
 
 class UsageProblem(Exception):
     """Bad command-line input: reported in one line, exit status 2."""
+
+
+class OneLineErrors(click.Command):
+    """A command whose usage errors (bad option values, missing arguments) print one
+    line, ``abtest: error: ...``, and exit with status 2."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as e:
+            fail_usage(f"{e.format_message()} (see abtest {self.name} --help)")
+
+
+class InputError(Exception):
+    """Bad input data: reported in one line, exit status 2."""
+
+
+def load_registry_or_fail(path: str | os.PathLike[str]) -> Any:
+    """Load the registry, turning its errors into one-line :class:`InputError`."""
+    from abtest.registry import RegistryError, load_registry
+
+    if not Path(path).exists():
+        raise InputError(f"registry {path}: not found")
+    try:
+        return load_registry(path)
+    except RegistryError as e:
+        problems = [p for p in e.problems if p.is_error]
+        more = (
+            f" (and {len(problems) - 1} more; run abtest validate {path})"
+            if len(problems) > 1
+            else ""
+        )
+        raise InputError(f"registry has errors: {problems[0]}{more}") from None
+    except (OSError, ValueError) as e:
+        raise InputError(f"registry {path}: {str(e) or type(e).__name__}") from None
 
 
 def fail_usage(message: str) -> NoReturn:

@@ -23,28 +23,19 @@ from typing import Any
 import click
 
 from abtest import vocabulary
-from abtest.cli._common import fail_usage, write_atomic
+from abtest.cli._common import (
+    InputError,
+    OneLineErrors,
+    fail_usage,
+    load_registry_or_fail,
+    write_atomic,
+)
 from abtest.data.readers import read_counts, read_units
 
 FORMATS = ("text", "markdown", "json", "html", "csv")
 METHODS = vocabulary.METHODS
 CORRECTIONS = vocabulary.spellings(vocabulary.CORRECTIONS, vocabulary.CORRECTION_ALIASES)
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
-
-
-class OneLineErrors(click.Command):
-    """A command whose usage errors (bad option values, missing arguments) print one
-    line, ``abtest: error: ...``, and exit with status 2."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as e:
-            fail_usage(f"{e.format_message()} (see abtest {self.name} --help)")
-
-
-class InputError(Exception):
-    """Bad input data: reported in one line, exit status 2."""
 
 
 SUFFIXES = {
@@ -256,26 +247,6 @@ def load_experiment(registry: str | Path, experiment_id: str) -> Any:
         known = ", ".join(sorted(reg)) or "none"
         raise InputError(f"no experiment {experiment_id!r} in {registry} (it has: {known})")
     return reg[experiment_id]
-
-
-def load_registry_or_fail(path: str | Path) -> Any:
-    """Load the registry, turning its errors into one-line :class:`InputError`."""
-    from abtest.registry import RegistryError, load_registry
-
-    if not Path(path).exists():
-        raise InputError(f"registry {path}: not found")
-    try:
-        return load_registry(path)
-    except RegistryError as e:
-        problems = [p for p in e.problems if p.is_error]
-        more = (
-            f" (and {len(problems) - 1} more; run abtest validate {path})"
-            if len(problems) > 1
-            else ""
-        )
-        raise InputError(f"registry has errors: {problems[0]}{more}") from None
-    except (OSError, ValueError) as e:
-        raise InputError(f"registry {path}: {_message(e)}") from None
 
 
 def analyze_registry_experiment(
