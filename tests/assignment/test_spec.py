@@ -3,8 +3,9 @@
 The cases are GrowthBook's own (``growthbook_cases.json``: the ``hash``,
 ``getBucketRange``, ``chooseVariation`` and ``inNamespace`` sections of the SDK's
 ``packages/sdk-js/test/cases.json``, MIT licence, source and commit in the file). Ids
-outside ASCII: ``tests/references/growthbook_hash.json``, computed by GrowthBook's
-JavaScript hash itself (``tests/references/growthbook_hash.js``, run with Node.js).
+outside ASCII: ``tests/references/growthbook_hash.json``, computed in JavaScript, whose
+strings are UTF-16 as the SDK's (``tests/references/growthbook_hash.js``, the spec's hash
+written independently and checked there on the spec's own cases; run with Node.js).
 """
 
 from __future__ import annotations
