@@ -140,9 +140,25 @@ def traffic_spec(experiment: Any, scenario: Scenario) -> dict[str, Any]:
     }
 
 
+def registry_assignment(experiment: Any) -> Any:
+    """The unit ids -> variant index (in ``variant_ids`` order, the generator's) function
+    of :func:`abtest.assignment.variant_index`, -1 for units not in the experiment."""
+    import numpy as np
+
+    from abtest.assignment import variant_index
+
+    order = np.array([experiment.variant_ids.index(v.id) for v in experiment.variants])
+
+    def assign(unit_ids: Any) -> Any:
+        index = variant_index(unit_ids, experiment)
+        return np.where(index >= 0, order[index], -1)
+
+    return assign
+
+
 def simulate(experiment: Any, scenario: Scenario, folder: Path, as_of: dt.date) -> int:
     """Write ``exposures.parquet`` and ``conversions.parquet`` for one experiment;
-    returns the number of simulated units."""
+    returns the number of units exposed (those the registry's assignment let in)."""
     import numpy as np
 
     from abtest.data.synthetic import generate_traffic
@@ -150,8 +166,9 @@ def simulate(experiment: Any, scenario: Scenario, folder: Path, as_of: dt.date) 
     start = experiment.start or as_of - dt.timedelta(days=13)
     end = min(experiment.end or as_of, as_of)
     days = max((end - start).days + 1, 1)
-    daily = (experiment.analysis.expected_daily_units or 2000) * experiment.traffic
-    units = int(daily * days)
+    # the page's eligible visitors: the registry's assignment decides who enters (its
+    # coverage and namespace) and which variant each sees, as a site serving it would
+    units = int((experiment.analysis.expected_daily_units or 2000) * days)
     spec = traffic_spec(experiment, scenario)
     value_columns = spec.pop("_value_columns")
     seed = zlib.crc32(experiment.id.encode())
@@ -161,6 +178,7 @@ def simulate(experiment: Any, scenario: Scenario, folder: Path, as_of: dt.date) 
         days=days,
         seed=seed,
         start=str(start),
+        assign={experiment.id: registry_assignment(experiment)},
     )
     if scenario.lost_exposures is not None:
         variant, share = scenario.lost_exposures
@@ -175,7 +193,7 @@ def simulate(experiment: Any, scenario: Scenario, folder: Path, as_of: dt.date) 
     folder.mkdir(parents=True, exist_ok=True)
     exposures.to_parquet(folder / "exposures.parquet", index=False)
     conversions.to_parquet(folder / "conversions.parquet", index=False)
-    return units
+    return int(exposures["unit_id"].nunique())
 
 
 def default_registry() -> Path | None:

@@ -35,7 +35,7 @@ event, its events count in each, so observed rates exceed the given ones.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -162,6 +162,7 @@ def generate_traffic(
     pre_exposure: float = 0.01,
     covariate: bool = False,
     first_unit: int = 0,
+    assign: Mapping[str, Callable[[np.ndarray], np.ndarray]] | None = None,
 ) -> Traffic:
     """Seeded synthetic exposure and conversion logs with known true rates.
 
@@ -193,6 +194,13 @@ def generate_traffic(
         Also return a pre-period covariate per unit (``unit_id, value``).
     first_unit : int
         The first unit id (to generate large logs in chunks).
+    assign : mapping, optional
+        Experiment id -> a function of the unit ids (int64 array) giving each unit's
+        variant as an index into the spec's variants, or -1 when the unit is not in the
+        experiment; e.g. :func:`abtest.assignment.variant_index` on a registry
+        experiment. Then the assignment decides, as a site serving the registry would:
+        units it leaves out are never exposed, the others get its variant (the weights'
+        random draw is not used). Injected faults (contamination) stay.
 
     Returns
     -------
@@ -258,6 +266,17 @@ def generate_traffic(
         rows = pair_exp == j
         cum = np.cumsum(list(s.variants.values()))
         variant[rows] = np.searchsorted(cum / cum[-1], u[rows], side="right")
+    if assign:
+        keep = np.ones(n_pairs, dtype=bool)
+        for j, s in enumerate(specs):
+            if s.id not in assign:
+                continue
+            rows = np.flatnonzero(pair_exp == j)
+            index = np.asarray(assign[s.id](unit[pair_unit[rows]]), dtype=np.int64)
+            variant[rows] = np.maximum(index, 0)
+            keep[rows] = index >= 0
+        pair_unit, pair_exp, variant = pair_unit[keep], pair_exp[keep], variant[keep]
+        n_pairs = len(pair_unit)
     first = t0 + rng.integers(0, days * _DAY_US, n_pairs)
 
     # repeat exposures (same variant) and contamination (another variant, later)
