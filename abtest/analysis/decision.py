@@ -220,6 +220,19 @@ def decide(
     )
 
 
+def srm_decision(srm: SRMResult, checks: dict[str, str], cause: str | None = None) -> Decision:
+    """No winner on a sample ratio mismatch; ``cause``: what the exposure log says about
+    where the split broke (:class:`abtest.data.audit.AssignmentAudit`), when known."""
+    where = cause or "so the assignment or the logging is broken"
+    return Decision(
+        None,
+        f"no winner: sample ratio mismatch ({_srm_sentence(srm)}) — the split does not match "
+        f"the configured weights, {where}; investigate before reading any result",
+        checks,
+        code="srm",
+    )
+
+
 def _decide(
     ctx: Context,
     data: dict[str, MetricSums],
@@ -231,14 +244,7 @@ def _decide(
     checks: dict[str, str] = {}
     if bool(srm.mismatch):
         checks["srm"] = "mismatch"
-        return Decision(
-            None,
-            f"no winner: sample ratio mismatch ({_srm_sentence(srm)}) — "
-            "the split does not match the configured weights, so the assignment or the logging is "
-            "broken; investigate before reading any result",
-            checks,
-            code="srm",
-        )
+        return srm_decision(srm, checks)
     checks["srm"] = "ok"
     # Sequential designs are built to stop early: the planned sample is a maximum there.
     if progress is not None and progress.fraction < 1 and design.method != "sequential":

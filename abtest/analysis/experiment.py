@@ -103,6 +103,7 @@ def analyze_experiment(
                 "conversions; pass the data: experiment.analyze((exposures, conversions))"
             )
         source = (data_cfg.exposures, data_cfg.conversions, data_cfg.covariate)
+    logs: Any = None
     if isinstance(source, tuple | list) and len(source) in (2, 3):
         logs = (*source, None)[:3]
         data: Any = _summarize_logs(experiment, logs, as_of, columns)
@@ -116,13 +117,30 @@ def analyze_experiment(
                 f"{' and '.join(m + '.parquet or .csv' for m in missing)})"
             )
         cov = find_log(folder, "covariate")
-        paths = (str(logs["exposures"]), str(logs["conversions"]), cov and str(cov))
-        data = _summarize_logs(experiment, paths, as_of, columns)
+        logs = (str(logs["exposures"]), str(logs["conversions"]), cov and str(cov))
+        data = _summarize_logs(experiment, logs, as_of, columns)
     elif isinstance(source, str | Path):
         data = read_units(source, experiment.id)
     else:
         data = source
-    return analyze(data, design=design)
+    analysis = analyze(data, design=design)
+    if logs is not None and bool(analysis.srm.mismatch) and hasattr(experiment, "assignment"):
+        analysis = _with_audit(analysis, experiment, logs[0], as_of, columns)
+    return analysis
+
+
+def _with_audit(
+    analysis: Analysis, experiment: Any, exposures: Any, as_of: Any, columns: Any
+) -> Analysis:
+    """The SRM decision, with where the split broke: the logged variants against the
+    registry's assignment (:func:`abtest.data.audit.audit_assignment`)."""
+    from abtest.analysis.decision import srm_decision
+    from abtest.data.audit import audit_assignment
+
+    columns = _columns(experiment, columns, exposures)
+    audit = audit_assignment(experiment, exposures, columns=columns, as_of=as_of)
+    decision = srm_decision(analysis.srm, dict(analysis.decision.checks), audit.sentence())
+    return dataclasses.replace(analysis, decision=decision, assignment_audit=audit)
 
 
 def _summarize_logs(experiment: Any, logs: tuple, as_of: Any, columns: Any) -> Summary:
@@ -130,12 +148,19 @@ def _summarize_logs(experiment: Any, logs: tuple, as_of: Any, columns: Any) -> S
     the experiment's ``data.columns`` mapping is used when the logs have the mapped
     columns, else the canonical names (a local copy of the logs often has those)."""
     exposures, conversions, covariate = logs
-    if columns is None:
-        data_cfg = getattr(experiment, "data", None)
-        mapping = dict(data_cfg.columns) if data_cfg is not None else {}
-        if mapping and lacks_mapped_columns(mapping, exposures, conversions):
-            mapping = {}
-        columns = mapping or None
+    columns = _columns(experiment, columns, exposures, conversions)
     return summarize_experiment(
         experiment, exposures, conversions, as_of=as_of, columns=columns, covariate=covariate
     )
+
+
+def _columns(experiment: Any, columns: Any, *logs: Any) -> Any:
+    """``columns`` when given; else the experiment's ``data.columns`` mapping when the
+    logs have the mapped columns, else None (the canonical names)."""
+    if columns is not None:
+        return columns
+    data_cfg = getattr(experiment, "data", None)
+    mapping = dict(data_cfg.columns) if data_cfg is not None else {}
+    if mapping and lacks_mapped_columns(mapping, *logs):
+        mapping = {}
+    return mapping or None

@@ -42,6 +42,9 @@ class Analysis:
     correction: str = "holm"  # the correction the families were decided with
     # (label, text): the goals analysed and the columns left out, pooled segments
     notes: tuple[tuple[str, str], ...] = ()
+    # on an SRM alarm with exposure logs: each unit's logged variant against the registry's
+    # assignment (abtest.data.audit.AssignmentAudit), else None
+    assignment_audit: Any = None
 
     @property
     def winner(self) -> str | None:
@@ -143,6 +146,9 @@ class Analysis:
                 "p_value": clean(float(self.srm.p_value)),
                 "mismatch": bool(self.srm.mismatch),
                 "weights": list(d.weights) if d.weights else None,
+                "assignment_audit": None
+                if self.assignment_audit is None
+                else records(self.assignment_audit.table),
             },
             "guardrails": [
                 {

@@ -112,11 +112,14 @@ def _srm_check(analysis: Analysis) -> Check:
     planned = " / ".join(f"{w:.1%}" for w in shares(d))
     stat = f"χ² = {float(analysis.srm.statistic):.2f}, {fmt.p_equals(analysis.srm.p_value)}"
     if bool(analysis.srm.mismatch):
+        audit = analysis.assignment_audit
+        cause = (
+            "results are not trustworthy until the assignment is fixed"
+            if audit is None
+            else f"results are not trustworthy; {audit.sentence()}"
+        )
         return Check(
-            "SRM",
-            "alarm",
-            f"MISMATCH: split {observed} vs configured {planned} ({stat}); "
-            "results are not trustworthy until the assignment is fixed",
+            "SRM", "alarm", f"MISMATCH: split {observed} vs configured {planned} ({stat}); {cause}"
         )
     return Check("SRM", "ok", f"split {observed} vs configured {planned} ({stat})")
 
