@@ -45,6 +45,9 @@ class Analysis:
     # on an SRM alarm with exposure logs: each unit's logged variant against the registry's
     # assignment (abtest.data.audit.AssignmentAudit), else None
     assignment_audit: Any = None
+    # with one log for several experiments: this experiment's lift against each other
+    # experiment's variants (abtest.analysis.interactions), else None
+    interactions: pd.DataFrame | None = None
 
     @property
     def winner(self) -> str | None:
@@ -141,6 +144,7 @@ class Analysis:
             "decision": self.decision.code,
             "reason": self.reason,
             "checks": dict(self.decision.checks),
+            "interactions": records(self.interactions),
             "srm": {
                 "statistic": clean(float(self.srm.statistic)),
                 "p_value": clean(float(self.srm.p_value)),

@@ -153,6 +153,8 @@ def report(
         for exp in experiments:
             entries.append((exp, _analysis_or_reason(exp, data, parsed_week.end)))
             step(exp.id)
+    table = _interactions(experiments, data, parsed_week.end)
+    entries = [(e, _with_interactions(a, table, e.id)) for e, a in entries]
     with _progress(len(entries), "Rendering") as step:
         try:
             if fmt in ("csv", "json"):
@@ -167,6 +169,7 @@ def report(
                     out_path=out,
                     plots=not no_plots,
                     on_progress=step,
+                    interactions=table,
                 )
         except OSError as e:
             fail_usage(f"cannot write {out}: {e.strerror or e}")
@@ -259,6 +262,32 @@ def _analysis_or_reason(experiment: Any, data: Path, as_of: Any) -> Any:
         return analyze_registry_experiment(experiment, source, as_of=as_of)
     except InputError as e:  # bad data, or a method this build lacks: report, don't stop
         return str(e)
+
+
+def _interactions(experiments: list[Any], data: Path, as_of: Any) -> Any:
+    """With one shared log for the experiments (a folder with exposures and conversions):
+    the interactions between those that share units; else None."""
+    if not data.is_dir() or len(experiments) < 2:
+        return None
+    exposures, conversions = find_log(data, "exposures"), find_log(data, "conversions")
+    if exposures is None or conversions is None:
+        return None
+    from abtest.analysis.interactions import interactions
+
+    try:
+        return interactions(experiments, str(exposures), str(conversions), as_of=as_of)
+    except (ValueError, OSError) as e:
+        click.echo(f"abtest: warning: interactions not checked: {e}", err=True)
+        return None
+
+
+def _with_interactions(analysis: Any, table: Any, experiment_id: str) -> Any:
+    if table is None or isinstance(analysis, str | None):
+        return analysis
+    import dataclasses
+
+    mine = table[table["experiment"] == experiment_id].reset_index(drop=True)
+    return dataclasses.replace(analysis, interactions=mine)
 
 
 def locate_data(data: Path, experiment_id: str) -> Path | None:

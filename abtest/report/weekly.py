@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from abtest import formatting as fmt
+from abtest.report.interactions import interaction_view
 from abtest.report.markdown import escape, markdown_from_view, table_markdown
 from abtest.report.view import ReportView, Table, build_view
 
@@ -98,6 +99,7 @@ def weekly_report(
     image_format: str = "png",
     title: str = "Weekly experiment report",
     on_progress: Callable[[str], None] | None = None,
+    interactions: Any = None,
 ) -> str:
     """Render the weekly report over ``(experiment, analysis)`` pairs.
 
@@ -128,6 +130,10 @@ def weekly_report(
     on_progress
         Called with each experiment id as its section is rendered (the CLI
         drives a progress bar with it).
+    interactions
+        The table of :func:`abtest.analysis.interactions.interactions` over the
+        experiments (shared units in one log), shown in its own section; None or
+        empty: no section.
 
     Returns
     -------
@@ -139,10 +145,11 @@ def weekly_report(
     w = parse_week(week)
     items = list(entries)
     summaries = _unique_anchors([overview_line(item, analysis, w) for item, analysis in items])
+    inter = interaction_view(interactions)
     if fmt == "html":
-        text = _html(items, summaries, w, title, plots, image_format, on_progress)
+        text = _html(items, summaries, w, title, plots, image_format, on_progress, inter)
     else:
-        text = _markdown(items, summaries, w, title, plots, out_path, on_progress)
+        text = _markdown(items, summaries, w, title, plots, out_path, on_progress, inter)
     if out_path is not None:
         from abtest._io import write_atomic
 
@@ -264,6 +271,7 @@ def _html(
     plots: bool,
     image_format: str,
     on_progress: Callable[[str], None] | None,
+    interactions: dict[str, Any] | None = None,
 ) -> str:
     from abtest.report.html import figure_images, render_template
 
@@ -286,6 +294,7 @@ def _html(
         sections=sections,
         counts=_counts(summaries),
         generated=dt.date.today().isoformat(),
+        interactions=interactions,
     )
 
 
@@ -307,9 +316,23 @@ def _markdown(
     plots: bool,
     out_path: str | Path | None,
     on_progress: Callable[[str], None] | None,
+    interactions: dict[str, Any] | None = None,
 ) -> str:
     out = [f"# {escape(title)}: {week.label}", "", f"*{week.span}* · {_counts(summaries)}", ""]
     out += [*table_markdown(overview_table(summaries)), ""]
+    if interactions:
+        out += [
+            "## Interactions between concurrent experiments",
+            "",
+            escape(interactions["note"]),
+            "",
+        ]
+        out += [
+            *table_markdown(interactions["table"]),
+            "",
+            f"*{escape(interactions['method'])}*",
+            "",
+        ]
     for (_, analysis), s in zip(items, summaries, strict=True):
         if s.view is None:
             out += [
