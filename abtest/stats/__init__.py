@@ -25,6 +25,8 @@ _LAZY = {
     "MeanVar": "abtest.stats.results",
     "OmnibusResult": "abtest.stats.results",
     "Interval": "abtest.stats.intervals",
+    "InteractionResult": "abtest.stats.interaction",
+    "interaction_test": "abtest.stats.interaction",
     "Sums": "abtest.stats.sums",
     "CovariateSums": "abtest.stats.sums",
     "TwoArms": "abtest.stats.sums",
