@@ -25,6 +25,9 @@ class MetricSpec:
     kind: str = "macro"
     primary: bool = False
     name: str | None = None
+    # the attribution window ("7d"): units exposed less than this before the data's end
+    # have not finished converting (the baseline check leaves them out)
+    window: str | None = None
 
 
 @dataclass(frozen=True)

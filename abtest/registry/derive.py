@@ -21,7 +21,10 @@ def design_of(exp: Experiment) -> Design:
         experiment=exp.id,
         variants=exp.variant_ids,
         weights=tuple(float(w) for w in exp.weights),
-        metrics=tuple(MetricSpec(g.id, kind=g.kind, primary=g.primary) for g in exp.goals),
+        metrics=tuple(
+            MetricSpec(g.id, kind=g.kind, primary=g.primary, window=exp.attribution_window(g.id))
+            for g in exp.goals
+        ),
         method=a.method,
         alpha=a.alpha,
         power=a.power,
@@ -38,7 +41,7 @@ def design_of(exp: Experiment) -> Design:
         currency="USD" if spend is None else spend.currency,
         prob_best_threshold=a.prob_best,
         prior=tuple(float(x) for x in a.prior),
-        traffic=exp.traffic,
+        traffic=exp.share,
         loss_threshold=a.loss_threshold,
         looks=a.looks,
         spending=a.spending,
