@@ -81,6 +81,10 @@ _LAZY = {
     "welch_test_from_sums": "abtest.stats.means",
     "wald_test": "abtest.stats.wald",
     "compatible_levels": "abtest.stats.compatible",
+    "KaplanMeierResult": "abtest.stats.survival",
+    "LogrankResult": "abtest.stats.logrank",
+    "kaplan_meier": "abtest.stats.survival",
+    "logrank_test": "abtest.stats.logrank",
 }
 
 __all__ = sorted({*_LAZY, "bayes_decision"})
