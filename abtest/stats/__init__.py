@@ -78,6 +78,11 @@ _LAZY = {
     "welch_test": "abtest.stats.means",
     "welch_test_from_sums": "abtest.stats.means",
     "wald_test": "abtest.stats.wald",
+    "QuantileResult": "abtest.stats.quantiles",
+    "order_stat_ranks": "abtest.stats.quantiles",
+    "order_stats": "abtest.stats.quantiles",
+    "quantile_test": "abtest.stats.quantiles",
+    "quantile_test_from_order_stats": "abtest.stats.quantiles",
     "compatible_levels": "abtest.stats.compatible",
 }
 
