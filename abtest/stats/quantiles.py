@@ -242,7 +242,8 @@ def order_stats(values: ArrayLike, q: float = 0.5, *, name: str = "values") -> t
     n = arr.shape[-1]
     lower, upper = order_stat_ranks(n, q)
     quantile = np.quantile(arr, q, axis=-1)
-    return n, quantile, arr[..., int(lower) - 1], arr[..., int(upper) - 1]
+    s = _check.scalar_or_array
+    return n, s(quantile), s(arr[..., int(lower) - 1]), s(arr[..., int(upper) - 1])
 
 
 def quantile_test(
