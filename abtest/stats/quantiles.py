@@ -1,0 +1,280 @@
+"""Quantile metrics: the difference and relative lift of the q-quantile (median, p90).
+
+A quantile is not a mean of unit values, so its variance does not follow from sums;
+it follows from the order statistics around it (Deng, Knoblich & Lu 2018, "Applying
+the Delta Method in Metric Analytics: A Practical Guide with Novel Ideas", KDD, the
+quantile-metric section). The number of the ``n`` values below the true q-quantile is
+Binomial(n, q), so the order statistics at the ranks::
+
+    L, U = n q -+ z sqrt(n q (1 - q)),   z = the normal (1 - rank_alpha / 2) quantile
+
+bracket the quantile with probability about ``1 - rank_alpha``, and the half-width of
+that interval in units of ``z`` is the standard error of the sample quantile::
+
+    se = (X_(U) - X_(L)) / (2 z)
+
+(asymptotically ``sqrt(q (1 - q) / n) / f(xi_q)``, the density ``f`` estimated by the
+spacing of the order statistics; no density estimate, no bootstrap). The ranks are
+rounded to the nearest integer and clipped to ``[1, n]``. Large data never has to
+leave the engine: it returns ``n``, the quantile and the two values at the ranks that
+:func:`order_stat_ranks` names, and :func:`quantile_test_from_order_stats` does the
+rest; :func:`quantile_test` is that same path on arrays of values.
+
+The arms are independent, so ``diff = q_b - q_a`` has ``se = sqrt(se_a^2 + se_b^2)``
+and is tested with ``z = diff / se`` against the normal distribution; the interval of
+the difference is ``diff +- z_crit se``. The lift ``q_b / q_a - 1`` gets Fieller's
+interval at the same critical value (as :func:`abtest.stats.wald_test`), which
+excludes 0 exactly when the z-test rejects, so p-value, significance and both
+intervals never disagree; its delta-method standard error
+``sqrt(se_b^2 / q_a^2 + q_b^2 se_a^2 / q_a^4)`` is reported as ``lift_se``.
+
+The ranks are always those of the 95% order-statistic interval (``rank_alpha =
+0.05``), whatever the test's ``alpha``: the engine fetches two values once and any
+level can be tested with them. This is the convention of GrowthBook's gbstats
+(``QuantileStatistic``: bounds at ``q -+ 1.96 sqrt(q (1 - q) / n)``, variance from
+their spacing over ``2 * 1.96``), whose numbers the tests reproduce; gbstats
+multiplies the variance by ``(n - 1) / n`` and reads the statistic against Student's
+t with Welch's degrees of freedom (thousands of units: the normal to 4 digits), this
+module does neither.
+
+The approximation needs enough data around the quantile: when ``n`` is below
+``z^2 max(q / (1 - q), (1 - q) / q)`` (35 units for the 90th percentile) the rank
+interval is clipped at the sample's end and ``se`` is too small (gbstats refuses such
+arms). Ties at the quantile (a point mass, e.g. zero revenue at a low q) make
+``X_(U) == X_(L)``: ``se = 0``, and where both arms have it no test is possible (NaN
+with a :class:`DegenerateWarning`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import special
+
+from abtest.stats import _check
+from abtest.stats.proportions import _unbounded_interval, fieller_lift_interval
+from abtest.stats.results import _Result, warn_degenerate
+
+RANK_ALPHA = 0.05
+"""Level of the order-statistic interval whose width gives the standard error."""
+
+
+@dataclass(frozen=True)
+class QuantileResult(_Result):
+    """Arm b (treatment) against arm a (control) on the ``q``-quantile.
+
+    ``diff = quantile_b - quantile_a``, ``lift = quantile_b / quantile_a - 1``;
+    ``statistic`` is the z statistic of ``diff``, ``se_a`` / ``se_b`` the standard
+    errors of the arms' quantiles, ``lift_se`` the delta-method standard error of the
+    lift. Intervals are at confidence ``1 - alpha`` (one-sided alternatives give an
+    open end).
+    """
+
+    quantile_a: Any
+    quantile_b: Any
+    statistic: Any
+    p_value: Any
+    diff: Any
+    diff_ci: tuple[Any, Any]
+    lift: Any
+    lift_ci: tuple[Any, Any]
+    se_a: Any
+    se_b: Any
+    lift_se: Any
+    q: float
+    alternative: str
+    alpha: float
+
+
+def _rank_z(rank_alpha: float) -> float:
+    return float(-special.ndtri(rank_alpha / 2))
+
+
+def order_stat_ranks(
+    n: ArrayLike, q: float = 0.5, alpha: float = RANK_ALPHA
+) -> tuple[np.ndarray, np.ndarray]:
+    """The 1-based ranks ``(L, U)`` of the order statistics whose values give the
+    standard error of the ``q``-quantile of ``n`` values.
+
+    ``L, U = round(n q -+ z sqrt(n q (1 - q)))`` with ``z`` the normal
+    ``1 - alpha / 2`` quantile (1.96), clipped to ``[1, n]``: the binomial interval of
+    the quantile (Deng, Knoblich & Lu 2018). ``alpha`` is the level of that interval,
+    not of the test (keep the default). Integer arrays of the shape of ``n``.
+
+    >>> lo, hi = order_stat_ranks(200, 0.5)
+    >>> int(lo), int(hi)
+    (86, 114)
+    """
+    q = _check.unit_level("q", q, "e.g. 0.5 for the median, 0.9 for the 90th percentile")
+    z = _rank_z(_check.alpha_level(alpha))
+    n = _check.counts("n", n)
+    _check.fail_where("n", n, n < 2, "a quantile's standard error needs at least 2 values")
+    center, half = n * q, z * np.sqrt(n * q * (1 - q))
+    lower = np.clip(np.floor(center - half + 0.5), 1, n)
+    upper = np.clip(np.floor(center + half + 0.5), 1, n)
+    return lower.astype(np.int64), upper.astype(np.int64)
+
+
+def quantile_test_from_order_stats(
+    n_a: ArrayLike,
+    quantile_a: ArrayLike,
+    lower_a: ArrayLike,
+    upper_a: ArrayLike,
+    n_b: ArrayLike,
+    quantile_b: ArrayLike,
+    lower_b: ArrayLike,
+    upper_b: ArrayLike,
+    *,
+    q: float = 0.5,
+    alpha: float = 0.05,
+    alternative: str = "two-sided",
+    rank_alpha: float = RANK_ALPHA,
+) -> QuantileResult:
+    """Quantile test from per-arm order statistics, as an engine returns them.
+
+    Per arm: ``n`` values, the sample ``q``-quantile and ``lower`` / ``upper``, the
+    values of rank ``L`` / ``U`` of :func:`order_stat_ranks` ``(n, q, rank_alpha)``
+    (e.g. ``ORDER BY value`` and the rows at those 1-based positions). Then
+    ``se = (upper - lower) / (2 z)`` per arm, ``z = diff / sqrt(se_a^2 + se_b^2)`` on
+    the normal, the Wald interval of ``diff`` and Fieller's of the lift (module
+    docstring; Deng, Knoblich & Lu 2018; gbstats ``QuantileStatistic``). Arrays
+    broadcast: one call tests many experiments.
+
+    >>> r = quantile_test_from_order_stats(200, 10.0, 9.0, 11.0, 200, 12.0, 11.0, 13.0)
+    >>> round(float(r.se_a), 4), round(float(r.statistic), 3), round(float(r.p_value), 4)
+    (0.5102, 2.772, 0.0056)
+    """
+    q = _check.unit_level("q", q, "e.g. 0.5 for the median, 0.9 for the 90th percentile")
+    alpha = _check.alpha_level(alpha)
+    alternative = _check.alternative(alternative)
+    z_rank = _rank_z(_check.unit_level("rank_alpha", rank_alpha, "keep 0.05"))
+    arms = []
+    for arm, (n, qv, lo, hi) in (
+        ("a", (n_a, quantile_a, lower_a, upper_a)),
+        ("b", (n_b, quantile_b, lower_b, upper_b)),
+    ):
+        n = _check.counts(f"n_{arm}", n)
+        _check.fail_where(
+            f"n_{arm}", n, n < 2, "a quantile's standard error needs at least 2 values"
+        )
+        lo, hi = _check.as_float(f"lower_{arm}", lo), _check.as_float(f"upper_{arm}", hi)
+        _check.not_above(
+            f"lower_{arm}", lo, f"upper_{arm}", hi, "the value at rank L cannot exceed rank U's"
+        )
+        arms.append((n, _check.as_float(f"quantile_{arm}", qv), (hi - lo) / (2 * z_rank)))
+    (na, qa, sa), (nb, qb, sb) = arms
+    qa, sa, qb, sb, _, _ = np.broadcast_arrays(qa, sa, qb, sb, na, nb)
+
+    se = np.sqrt(sa**2 + sb**2)
+    degenerate = se == 0
+    warn_degenerate(
+        degenerate, "no test is possible: neither arm's order statistics around the quantile differ"
+    )
+    se = np.where(degenerate, np.nan, se)
+    diff = qb - qa
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = diff / se
+    if alternative == "two-sided":
+        p_value = 2 * special.ndtr(-np.abs(stat))
+    elif alternative == "larger":
+        p_value = special.ndtr(-stat)
+    else:
+        p_value = special.ndtr(stat)
+    crit = -special.ndtri(alpha / (2.0 if alternative == "two-sided" else 1.0))
+    diff_ci = _unbounded_interval(diff, crit * se, alternative)
+
+    zero = qa == 0
+    warn_degenerate(zero, "relative lift is undefined because the control quantile is 0")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        qa_safe = np.where(zero, np.nan, qa)
+        lift = qb / qa_safe - 1
+        lift_se = np.sqrt(sb**2 / qa_safe**2 + qb**2 * sa**2 / qa_safe**4)
+    lift_ci = fieller_lift_interval(qa, sa**2, 1.0, qb, sb**2, 1.0, crit, alternative)
+    lift_ci = tuple(np.where(np.isnan(lift) | degenerate, np.nan, end) for end in lift_ci)
+    if alternative == "smaller":  # the open lower end of a lift is its floor, -100%
+        floor = np.where((qa > 0) & (qb >= 0), -1.0, -np.inf)
+        lift_ci = (np.where(np.isnan(lift_ci[0]), np.nan, floor), lift_ci[1])
+
+    s = _check.scalar_or_array
+    return QuantileResult(
+        quantile_a=s(qa),
+        quantile_b=s(qb),
+        statistic=s(stat),
+        p_value=s(p_value),
+        diff=s(diff),
+        diff_ci=(s(diff_ci[0]), s(diff_ci[1])),
+        lift=s(lift),
+        lift_ci=(s(lift_ci[0]), s(lift_ci[1])),
+        se_a=s(sa),
+        se_b=s(sb),
+        lift_se=s(lift_se),
+        q=q,
+        alternative=alternative,
+        alpha=alpha,
+    )
+
+
+def _values(name: str, values: ArrayLike) -> np.ndarray:
+    arr = _check.as_float(name, values)
+    if arr.ndim == 0 or arr.shape[-1] < 2:
+        raise ValueError(
+            f"{name} has {1 if arr.ndim == 0 else arr.shape[-1]} value(s) per experiment: "
+            "a quantile's standard error needs at least 2"
+        )
+    return arr
+
+
+def order_stats(values: ArrayLike, q: float = 0.5, *, name: str = "values") -> tuple[Any, ...]:
+    """``(n, quantile, lower, upper)`` of values along the last axis: what an engine
+    returns for :func:`quantile_test_from_order_stats`. ``quantile`` is numpy's default
+    (linear interpolation, R's type 7); ``lower`` / ``upper`` are the sorted values at
+    the ranks of :func:`order_stat_ranks`.
+
+    >>> n, qv, lo, hi = order_stats([5.0, 1.0, 4.0, 2.0, 3.0], 0.5)
+    >>> int(n), float(qv), float(lo), float(hi)
+    (5, 3.0, 1.0, 5.0)
+    """
+    q = _check.unit_level("q", q, "e.g. 0.5 for the median, 0.9 for the 90th percentile")
+    arr = np.sort(_values(name, values), axis=-1)
+    n = arr.shape[-1]
+    lower, upper = order_stat_ranks(n, q)
+    quantile = np.quantile(arr, q, axis=-1)
+    s = _check.scalar_or_array
+    return n, s(quantile), s(arr[..., int(lower) - 1]), s(arr[..., int(upper) - 1])
+
+
+def quantile_test(
+    values_a: ArrayLike,
+    values_b: ArrayLike,
+    *,
+    q: float = 0.5,
+    alpha: float = 0.05,
+    alternative: str = "two-sided",
+) -> QuantileResult:
+    """Test the ``q``-quantile of arm b (treatment) against arm a (control).
+
+    ``values_a`` / ``values_b``: the unit values of each arm (1-D), or 2-D arrays
+    ``(experiments, units)`` whose leading axes broadcast (quantiles along the last
+    axis). Point estimates are numpy's default quantile (linear, R type 7); standard
+    errors from the order statistics at the ranks of :func:`order_stat_ranks`
+    (Deng, Knoblich & Lu 2018). Computed as :func:`order_stats` per arm followed by
+    :func:`quantile_test_from_order_stats`, so the two entries agree exactly.
+
+    ``alternative``: ``"two-sided"``, ``"larger"`` (b above a) or ``"smaller"``
+    (``"greater"`` / ``"less"`` are aliases). Returns a :class:`QuantileResult`:
+    ``.quantile_a .quantile_b .statistic .p_value .diff .diff_ci .lift .lift_ci``.
+
+    >>> r = quantile_test([1.0, 2.0, 3.0, 4.0, 5.0], [2.0, 3.0, 4.0, 5.0, 6.0])
+    >>> float(r.quantile_a), float(r.quantile_b), float(r.diff), round(float(r.lift), 4)
+    (3.0, 4.0, 1.0, 0.3333)
+    """
+    _check.alpha_level(alpha)
+    _check.alternative(alternative)
+    stats_a = order_stats(values_a, q, name="values_a")
+    stats_b = order_stats(values_b, q, name="values_b")
+    return quantile_test_from_order_stats(
+        *stats_a, *stats_b, q=q, alpha=alpha, alternative=alternative
+    )
