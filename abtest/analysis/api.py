@@ -12,6 +12,7 @@ import pandas as pd
 
 from abtest.analysis.business import cost_table, funnel_table
 from abtest.analysis.decision import Context, Progress, decide
+from abtest.analysis.funnel import lead_quality
 from abtest.analysis.metrics import MetricSums, metric_sums
 from abtest.analysis.result import Analysis
 from abtest.data.summary import KEYS as SUMMARY_KEYS
@@ -174,6 +175,9 @@ def analyze(
         decision=decision,
         progress=progress,
         funnel=funnel_table(design, data_by_metric),
+        lead_quality=lead_quality(design, data_by_metric, table, design.alpha)
+        if design.method != "bayesian"
+        else None,
         costs=cost_table(design, data_by_metric, design.alpha),
         looks=looks,
         timeline=timeline,

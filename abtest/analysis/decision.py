@@ -215,6 +215,13 @@ def decide(
         )
     if harms:
         d.checks["harms"] = "; ".join(f"{h.variant} worse on {h.metric}" for h in harms)
+    if design.funnel and d.code in ("winner", "guardrail"):
+        from abtest.analysis.funnel import lead_quality_note
+
+        note = lead_quality_note(design, ctx.table)
+        if note is not None:
+            reason += f"; {note}"
+            d.checks["funnel"] = "more leads, not more customers"
     return Decision(
         d.winner, reason, d.checks, tuple(guardrails) or d.guardrails, tuple(harms), d.code
     )

@@ -48,6 +48,9 @@ class Analysis:
     # with one log for several experiments: this experiment's lift against each other
     # experiment's variants (abtest.analysis.interactions), else None
     interactions: pd.DataFrame | None = None
+    # funnel step rates (descriptive, delta method) beside the per-exposed comparison
+    # (abtest.analysis.funnel.lead_quality), when the design has a funnel
+    lead_quality: pd.DataFrame | None = None
 
     @property
     def winner(self) -> str | None:
@@ -145,6 +148,7 @@ class Analysis:
             "reason": self.reason,
             "checks": dict(self.decision.checks),
             "interactions": records(self.interactions),
+            "lead_quality": records(self.lead_quality),
             "srm": {
                 "statistic": clean(float(self.srm.statistic)),
                 "p_value": clean(float(self.srm.p_value)),

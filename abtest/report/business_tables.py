@@ -59,3 +59,44 @@ def costs_table(analysis: Analysis) -> Table | None:
             )
         )
     return Table(header, tuple(rows), ("l", "l", "l", "r", "r", "r", "r"))
+
+
+LEAD_QUALITY_TITLE = "Lead quality"
+LEAD_QUALITY_NOTE = (
+    "Step rates (e.g. customers per lead) are descriptive: they condition on a step the "
+    "variant itself changed. The causal comparison is per exposed unit (right)."
+)
+
+
+def lead_quality_table(analysis: Analysis) -> Table | None:
+    """Step-to-step rates with their intervals beside the per-exposed-unit lift."""
+    f = analysis.lead_quality
+    if f is None or f.empty:
+        return None
+    header = ("step", "variant", "step rate", "interval", "change", "p (descriptive)",
+              "per exposed unit", "p (corrected)")  # fmt: skip
+    rows = []
+    for r in f.itertuples():
+        control = not fmt.missing(r.step_rate) and fmt.missing(r.lift)
+        rows.append(
+            (
+                f"{r.from_step} → {r.step}",
+                str(r.variant),
+                fmt.pct(r.step_rate),
+                fmt.interval(r.step_low, r.step_high, signed=False),
+                ""
+                if control
+                else f"{fmt.pct(r.lift, signed=True)} {fmt.interval(r.lift_low, r.lift_high)}",
+                "" if control else fmt.p_value(r.p_value),
+                ""
+                if fmt.missing(r.per_exposed_lift)
+                else f"{fmt.pct(r.per_exposed_lift, signed=True)} "
+                f"{fmt.interval(r.per_exposed_low, r.per_exposed_high)}",
+                "" if fmt.missing(r.per_exposed_p) else fmt.p_value(r.per_exposed_p),
+            )
+        )
+    return Table(header, tuple(rows), ("l", "l", "r", "r", "r", "r", "r", "r"))
+
+
+def _lift(lift: float, low: float, high: float) -> str:
+    return "" if fmt.missing(lift) else f"{fmt.pct(lift, signed=True)} {fmt.interval(low, high)}"

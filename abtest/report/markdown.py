@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from abtest.report.business_tables import LEAD_QUALITY_NOTE, LEAD_QUALITY_TITLE
 from abtest.report.view import ReportView, Table, build_view
 
 if TYPE_CHECKING:
@@ -83,9 +84,14 @@ def markdown_from_view(
         f"- {_ICONS.get(c.status, '')} **{escape(c.label)}:** {escape(c.text)}" for c in view.checks
     ]
     out.append("")
-    for title, table in (("Funnel", view.funnel), (f"Costs ({view.currency})", view.costs)):
+    for title, table in (
+        ("Funnel", view.funnel),
+        (LEAD_QUALITY_TITLE, view.lead_quality),
+        (f"Costs ({view.currency})", view.costs),
+    ):
         if table is not None:
-            out += [f"{h}# {escape(title)}", "", *table_markdown(table), ""]
+            note = [f"*{escape(LEAD_QUALITY_NOTE)}*", ""] if title == LEAD_QUALITY_TITLE else []
+            out += [f"{h}# {escape(title)}", "", *note, *table_markdown(table), ""]
     return "\n".join(out).rstrip() + "\n"
 
 

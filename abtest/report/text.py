@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from typing import TYPE_CHECKING
 
+from abtest.report.business_tables import LEAD_QUALITY_NOTE, LEAD_QUALITY_TITLE
 from abtest.report.view import ReportView, Table, build_view
 
 if TYPE_CHECKING:
@@ -66,7 +67,11 @@ def text_from_view(view: ReportView) -> str:
     for c in view.checks:
         prefix = f"  {c.label:<{label_w}}  [{_STATUS.get(c.status, c.status)}] "
         out += _wrap(c.text, initial_indent=prefix, subsequent_indent=" " * len(prefix))
-    for title, table in (("Funnel", view.funnel), (f"Costs ({view.currency})", view.costs)):
+    for title, table in (
+        ("Funnel", view.funnel),
+        (f"{LEAD_QUALITY_TITLE} — {LEAD_QUALITY_NOTE}", view.lead_quality),
+        (f"Costs ({view.currency})", view.costs),
+    ):
         if table is not None:
             out.append("")
             out.append(title)

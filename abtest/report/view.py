@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from abtest import formatting as fmt
 from abtest import vocabulary
-from abtest.report.business_tables import costs_table, funnel_table
+from abtest.report.business_tables import costs_table, funnel_table, lead_quality_table
 from abtest.report.checks import report_checks
 from abtest.report.view_model import (
     GroupView,
@@ -106,6 +106,7 @@ def build_view(analysis: Analysis) -> ReportView:
         funnel=funnel_table(analysis),
         costs=costs_table(analysis),
         currency=d.currency,
+        lead_quality=lead_quality_table(analysis),
     )
 
 

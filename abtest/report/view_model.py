@@ -74,6 +74,7 @@ class ReportView:
     funnel: Table | None
     costs: Table | None
     currency: str
+    lead_quality: Table | None = None
 
 
 def shares(d: Design) -> list[float]:

@@ -1,0 +1,68 @@
+"""Lead quality: step rates with delta-method intervals (descriptive) beside the
+per-exposed comparison, and the "more leads, not more customers" note."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from scipy import stats
+
+import abtest
+
+
+def funnel_summary(leads_b: int, customers_b: int):
+    # 10,000 exposed units per arm; control: 500 leads, 100 customers (nested: every
+    # customer was a lead)
+    import pandas as pd
+
+    lead = abtest.Summary.from_counts({"control": (500, 10_000), "b": (leads_b, 10_000)}, "lead")
+    customer = abtest.Summary.from_counts(
+        {"control": (100, 10_000), "b": (customers_b, 10_000)}, "customer"
+    )
+    return abtest.Summary(pd.concat([lead.frame, customer.frame], ignore_index=True))
+
+
+def analyze(summary):
+    return abtest.analyze(
+        summary, metrics=["lead", "customer"], funnel=["visitor", "lead", "customer"]
+    )
+
+
+def test_step_rate_and_its_interval_by_hand():
+    a = analyze(funnel_summary(650, 104))
+    lq = a.lead_quality
+    row = lq[(lq["step"] == "customer") & (lq["variant"] == "b")].iloc[0]
+    # customers per lead: 104 / 650 = 0.16; control 100 / 500 = 0.2. Delta method for a
+    # ratio of per-unit sums y/x with y, x binary and nested (xy = y), n = 10,000:
+    # var(R) = (var(y) - 2 R cov(x, y) + R^2 var(x)) / (n mean(x)^2)
+    n, x, y = 10_000, 650, 104
+    r = y / x
+    vy = (y - y * y / n) / (n - 1)
+    vx = (x - x * x / n) / (n - 1)
+    cxy = (y - x * y / n) / (n - 1)
+    se = math.sqrt((vy - 2 * r * cxy + r * r * vx) / (n * (x / n) ** 2))
+    z = stats.norm.ppf(0.975)
+    assert row["step_rate"] == pytest.approx(0.16, abs=1e-12)
+    assert row["step_low"] == pytest.approx(0.16 - z * se, rel=1e-9)
+    assert row["step_high"] == pytest.approx(0.16 + z * se, rel=1e-9)
+    assert row["lift"] == pytest.approx(0.16 / 0.2 - 1, rel=1e-9)  # -20% customers per lead
+    # beside it, the causal view: customers per exposed unit +4% (104 vs 100 of 10,000)
+    assert row["per_exposed_lift"] == pytest.approx(0.04, rel=1e-9)
+
+
+def test_more_leads_not_more_customers_is_said():
+    # leads +30% (650 vs 500: significant), customers per visitor +4% (not significant)
+    a = analyze(funnel_summary(650, 104))
+    assert a.winner == "b"
+    assert "more leads, not more customers: b lifts lead +30.0% but customer per exposed " \
+           "unit is not significantly up (+4.0%" in a.reason  # fmt: skip
+    assert a.decision.checks["funnel"] == "more leads, not more customers"
+    assert "Lead quality" in a.to_text() and a.to_dict()["lead_quality"][1]["step"] == "customer"
+
+
+def test_no_note_when_customers_rise_too():
+    # leads +30% and customers +60% (160 vs 100 of 10,000: significant)
+    a = analyze(funnel_summary(650, 160))
+    assert a.winner == "b" and "more leads" not in a.reason
+    assert "funnel" not in a.decision.checks
