@@ -80,6 +80,8 @@ def summarize(
     columns: ColumnMapping | Mapping[str, Any] | None = None,
     unknown_variants: str = "exclude",
     engine: Any = None,
+    time_to: Sequence[str] | None = None,
+    resolution: str | timedelta = "1h",
 ) -> Summary:
     """Per-(experiment, variant, metric[, segment][, day]) sufficient statistics.
 
@@ -122,6 +124,13 @@ def summarize(
     engine : "duckdb" or an Ibis backend, optional
         Where the query runs. Default: the backend of Ibis-table inputs, else
         an in-process DuckDB.
+    time_to : list of str, optional
+        Goals (metric ids) whose time from first exposure to conversion is counted
+        per (variant, time bucket, converted or censored) in the engine
+        (:mod:`abtest.data.time_to`): ``Summary.time_to``, the aggregated rows
+        :func:`abtest.stats.kaplan_meier` takes.
+    resolution : str or timedelta
+        The time buckets of ``time_to`` (``"1h"``, ``"1d"``); times are rounded up.
 
     Returns
     -------
@@ -237,6 +246,10 @@ def summarize(
                 plan = dataclasses.replace(plan, packed=False)
                 result = con.execute(query.build(ex.table, cv.table, arms_t, cov_table, plan))
         summary = assemble(result, arms, goal_list, exp_profile, conv_profile, plan)
+        if time_to:
+            summary.time_to = _time_to(
+                time_to, goal_list, windows, ex.table, cv.table, con, arms, resolution, plan
+            )
         if goals is not None:  # declared goals: their order says which one decides
             summary.goals = tuple(g.id for g in goal_list)
         errors.refuse_unusable_values(summary, goal_list, cv.table, con, conversions, mapping)
@@ -245,6 +258,47 @@ def summarize(
         if not sources.from_engine(err):
             raise
         raise errors.explain(err, logs) from None
+
+
+def _time_to(
+    wanted: Sequence[str],
+    goal_list: Sequence[EventMetric],
+    windows: Mapping[int, timedelta | None],
+    exposures: Any,
+    conversions: Any,
+    con: Any,
+    arms: pd.DataFrame,
+    resolution: str | timedelta,
+    plan: query.QueryPlan,
+) -> pd.DataFrame:
+    """The time-to-conversion counts of the goals ``wanted`` (:mod:`abtest.data.time_to`),
+    for the analysed experiments' configured variants."""
+    from abtest.data.time_to import time_to_counts
+
+    by_id = {g.id: i for i, g in enumerate(goal_list)}
+    unknown = [m for m in wanted if m not in by_id]
+    if unknown:
+        raise ValueError(
+            f"time_to: no goal {', '.join(map(repr, unknown))} (goals: {', '.join(by_id)})"
+        )
+    from abtest.vocabulary import parse_duration
+
+    if isinstance(resolution, timedelta):
+        step = resolution
+    elif isinstance(resolution, str):
+        step = parse_duration(resolution, "resolution")
+    else:
+        raise ValueError(f"resolution = {resolution!r}: give a bucket width such as '1h' or '1d'")
+    goals = [(m, goal_list[by_id[m]].event, windows[by_id[m]]) for m in wanted]
+    known = arms[arms["known"]] if "known" in arms.columns else arms
+    counts = time_to_counts(
+        exposures, conversions, con, goals, resolution=step, start=plan.start, end=plan.end,
+        as_of=plan.conversions_end, analysis_end=plan.analysis_end,
+        experiments=sorted(set(known["experiment"])),
+    )  # fmt: skip
+    pairs = set(zip(known["experiment"], known["variant"], strict=True))
+    keep = [(e, v) in pairs for e, v in zip(counts["experiment"], counts["variant"], strict=True)]
+    return counts[keep].reset_index(drop=True)
 
 
 def _overflowed(err: Exception) -> bool:

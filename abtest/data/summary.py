@@ -58,6 +58,9 @@ class Summary:
         if missing:
             raise ValueError(f"exclusions is missing the columns {sorted(missing)}")
         self.exclusions = exclusions[EXCLUSION_COLUMNS].reset_index(drop=True)
+        # summarize(time_to=...): units per (experiment, variant, metric, time in hours,
+        # event 1 converted / 0 censored), the rows abtest.stats.kaplan_meier takes
+        self.time_to: pd.DataFrame | None = None
 
     # -- construction -------------------------------------------------------------
     @classmethod

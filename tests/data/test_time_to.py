@@ -1,0 +1,95 @@
+"""Time to conversion counted in the engine (summarize(time_to=...)) equals the same
+counts from unit rows (a pandas oracle written from the definition), on DuckDB, SQLite
+and Spark; Kaplan-Meier on the aggregated rows equals Kaplan-Meier on the unit rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from abtest.data import generate_traffic, summarize
+from abtest.stats import kaplan_meier
+
+SPEC = {"id": "form", "variants": {"long": 1, "short": 1},
+        "goals": [{"event": "customer", "rates": {"long": 0.2, "short": 0.3}}]}  # fmt: skip
+AS_OF = pd.Timestamp("2024-01-15")
+WINDOW = pd.Timedelta(days=7)
+
+
+def oracle(ex: pd.DataFrame, cv: pd.DataFrame, hours: float = 1.0) -> pd.DataFrame:
+    """The definition, unit by unit: first exposure and variant (single-variant units),
+    first goal event in [first, first + window) before as_of, else censored at
+    min(as_of - first, window); the time rounded up to the resolution, in hours."""
+    ex = ex[ex["timestamp"] < AS_OF]
+    g = ex.groupby("unit_id")
+    units = pd.DataFrame({"first": g["timestamp"].min(), "variant": g["variant"].first(),
+                          "nvar": g["variant"].nunique()})  # fmt: skip
+    units = units[units["nvar"] == 1]
+    ev = cv[(cv["event"] == "customer") & (cv["timestamp"] < AS_OF)].merge(
+        units, left_on="unit_id", right_index=True
+    )
+    ev = ev[(ev["timestamp"] >= ev["first"]) & (ev["timestamp"] < ev["first"] + WINDOW)]
+    hit = ev.groupby("unit_id")["timestamp"].min()
+    units["t"] = hit
+    converted = units["t"].notna()
+    seconds = np.where(
+        converted,
+        (units["t"] - units["first"]).dt.total_seconds(),
+        np.minimum((AS_OF - units["first"]).dt.total_seconds(), WINDOW.total_seconds()),
+    )
+    step = hours * 3600.0
+    units["time"] = np.ceil(np.round(seconds, 3) / step) * step / 3600.0
+    units["event"] = converted.astype(int)
+    return (
+        units.groupby(["variant", "time", "event"]).size().rename("count").reset_index()
+        .sort_values(["variant", "time", "event"]).reset_index(drop=True)
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def traffic():
+    ex, cv, _ = generate_traffic([SPEC], units=3000, seed=7, start="2024-01-01", days=12)
+    # seconds-precision times (Spark reads whole seconds), so all engines agree exactly
+    return ex.assign(timestamp=ex["timestamp"].dt.floor("s")), cv.assign(
+        timestamp=cv["timestamp"].dt.floor("s")
+    )
+
+
+def test_engine_counts_equal_the_unit_rows(engine, traffic):
+    ex, cv = traffic
+    s = summarize(
+        engine.put(ex), engine.put(cv), goals=[{"event": "customer", "window": "7d"}],
+        as_of="2024-01-14", time_to=["customer"], resolution="1h",
+        **({"engine": engine.con} if engine.con is not None else {}),
+    )  # fmt: skip
+    got = s.time_to.drop(columns=["experiment", "metric"]).reset_index(drop=True)
+    want = oracle(ex, cv)
+    pd.testing.assert_frame_equal(
+        got.astype({"time": float, "event": int, "count": int}),
+        want.astype({"time": float, "event": int, "count": int}),
+        check_dtype=False,
+    )
+    # units: the analysed units of the main summary (single-variant, before as_of)
+    n = s.frame.groupby("variant")["n"].first()
+    assert got.groupby("variant")["count"].sum().to_dict() == n.to_dict()
+
+
+def test_kaplan_meier_on_rows_equals_on_units(traffic):
+    ex, cv = traffic
+    s = summarize(ex, cv, goals=[{"event": "customer", "window": "7d"}], as_of="2024-01-14",
+                  time_to=["customer"], resolution="1h")  # fmt: skip
+    rows = s.time_to[s.time_to["variant"] == "short"]
+    agg = kaplan_meier(rows["time"], rows["event"], count=rows["count"])
+    units = rows.loc[rows.index.repeat(rows["count"])]
+    one = kaplan_meier(units["time"], units["event"])
+    np.testing.assert_allclose(agg.survival, one.survival, rtol=1e-12)
+    assert agg.median == one.median or (np.isnan(agg.median) and np.isnan(one.median))
+
+
+def test_unknown_goal_and_bad_resolution(traffic):
+    ex, cv = traffic
+    with pytest.raises(ValueError, match="time_to: no goal 'lead'"):
+        summarize(ex, cv, goals=["customer"], time_to=["lead"])
+    with pytest.raises(ValueError, match="resolution"):
+        summarize(ex, cv, goals=["customer"], time_to=["customer"], resolution="0h")
