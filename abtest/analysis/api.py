@@ -15,6 +15,7 @@ from abtest.analysis.decision import Context, Progress, decide
 from abtest.analysis.funnel import lead_quality
 from abtest.analysis.metrics import MetricSums, metric_sums
 from abtest.analysis.result import Analysis
+from abtest.analysis.time_to import time_to_table
 from abtest.data.summary import KEYS as SUMMARY_KEYS
 from abtest.data.summary import STATS as SUMMARY_STATS
 from abtest.data.summary import Summary
@@ -175,6 +176,7 @@ def analyze(
         decision=decision,
         progress=progress,
         funnel=funnel_table(design, data_by_metric),
+        time_to_conversion=time_to_table(design, getattr(summary, "time_to", None)),
         lead_quality=lead_quality(design, data_by_metric, table, design.alpha)
         if design.method != "bayesian"
         else None,

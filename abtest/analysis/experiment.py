@@ -65,6 +65,7 @@ def summarize_experiment(
         columns=columns,
         engine=engine,
         covariate=covariate,
+        time_to=[g.id for g in experiment.goals if getattr(g, "time_to_conversion", False)] or None,
     )
 
 

@@ -51,6 +51,9 @@ class Analysis:
     # funnel step rates (descriptive, delta method) beside the per-exposed comparison
     # (abtest.analysis.funnel.lead_quality), when the design has a funnel
     lead_quality: pd.DataFrame | None = None
+    # per (goal, variant): Kaplan-Meier median hours to conversion with its interval and
+    # the goal's log-rank test (abtest.analysis.time_to), for goals with time-to data
+    time_to_conversion: pd.DataFrame | None = None
 
     @property
     def winner(self) -> str | None:
@@ -149,6 +152,7 @@ class Analysis:
             "checks": dict(self.decision.checks),
             "interactions": records(self.interactions),
             "lead_quality": records(self.lead_quality),
+            "time_to_conversion": records(self.time_to_conversion),
             "srm": {
                 "statistic": clean(float(self.srm.statistic)),
                 "p_value": clean(float(self.srm.p_value)),

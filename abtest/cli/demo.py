@@ -42,6 +42,7 @@ class Scenario:
     rates: dict[str, float] = field(default_factory=dict)
     values: dict[str, float] = field(default_factory=dict)
     lost_exposures: tuple[str, float] | None = None
+    delay: dict[str, dict[str, float]] = field(default_factory=dict)  # goal id -> variant
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -63,7 +64,7 @@ SCENARIOS: dict[str, Scenario] = {
         values={"revenue": 64.0},
     ),
     "demo-request-form": Scenario(
-        "short form +30% leads, but later funnel steps do not follow",
+        "short form +30% leads, but customers do not follow, and come later",
         lift={"short-form": 0.30},
         goal_lift={
             "form_start": {"short-form": 0.45},
@@ -72,6 +73,7 @@ SCENARIOS: dict[str, Scenario] = {
             "customer": {"short-form": 0.0},
         },
         rates={"form_start": 0.20, "mql": 0.035, "sql": 0.016, "customer": 0.006},
+        delay={"customer": {"short-form": 3.0}},
     ),
     "onboarding-checklist": Scenario(
         "checklist +15% activation and 10% fewer support tickets",
@@ -117,19 +119,22 @@ def traffic_spec(experiment: Any, scenario: Scenario) -> dict[str, Any]:
             base = scenario.rates.get(g.id, 0.20 if g.kind == "micro" else 0.04)
         lifts = scenario.goal_lift.get(g.id, scenario.lift)
         entry = by_event.setdefault(
-            g.event, {"event": g.event, "rates": None, "values": None, "value_columns": []}
+            g.event,
+            {"event": g.event, "rates": None, "values": None, "value_columns": [], "delay": None},
         )
         if entry["rates"] is None:  # a value goal shares its event with the binary goal
             entry["rates"] = {
                 v: min(base * (1 + lifts.get(v, 0.0)), 0.95) if v != control else base
                 for v in experiment.variant_ids
             }
+        if g.id in scenario.delay:
+            entry["delay"] = scenario.delay[g.id]
         if g.value:
             mean = scenario.values.get(g.id, 50.0)
             entry["values"] = {v: mean for v in experiment.variant_ids}
             entry["value_columns"].append(g.value)
     goals = [
-        {k: e[k] for k in ("event", "rates", "values") if e[k] is not None}
+        {k: e[k] for k in ("event", "rates", "values", "delay") if e[k] is not None}
         for e in by_event.values()
     ]
     return {

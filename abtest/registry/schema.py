@@ -126,6 +126,11 @@ class Goal(BaseModel):
     attribution_window: Duration | None = Field(
         None, description="Overrides analysis.attribution_window for this goal (7d, 48h, 2w)."
     )
+    time_to_conversion: Flag = Field(
+        False,
+        description="Also analyse the time from first exposure to this goal (Kaplan-Meier "
+        "median per variant, log-rank test).",
+    )
     description: str | None = Field(None, description="Free-text notes for reviewers.")
 
 

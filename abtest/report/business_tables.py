@@ -100,3 +100,36 @@ def lead_quality_table(analysis: Analysis) -> Table | None:
 
 def _lift(lift: float, low: float, high: float) -> str:
     return "" if fmt.missing(lift) else f"{fmt.pct(lift, signed=True)} {fmt.interval(low, high)}"
+
+
+TIME_TO_TITLE = "Time to conversion"
+
+
+def time_to_table(analysis: Analysis) -> Table | None:
+    """Median hours from first exposure to each goal per variant (Kaplan-Meier, 95%
+    interval; "not reached" when fewer than half converted) and the log-rank p."""
+    f = analysis.time_to_conversion
+    if f is None or f.empty:
+        return None
+    header = ("goal", "variant", "units", "conversions", "median time", "95% interval",
+              "log-rank p")  # fmt: skip
+    rows = []
+    for r in f.itertuples():
+        rows.append(
+            (
+                str(r.metric),
+                str(r.variant),
+                fmt.count(r.units),
+                fmt.count(r.conversions),
+                _hours(r.median_hours),
+                f"[{_hours(r.median_low)}, {_hours(r.median_high)}]",
+                fmt.p_value(r.logrank_p_value),
+            )
+        )
+    return Table(header, tuple(rows), ("l", "l", "r", "r", "r", "r", "r"))
+
+
+def _hours(h: float) -> str:
+    if fmt.missing(h):
+        return "not reached"
+    return f"{h:.0f} h" if h < 48 else f"{h / 24:.1f} d"

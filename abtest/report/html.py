@@ -26,6 +26,7 @@ PLOT_CAPTIONS = {
     "posterior": "Posterior densities of the primary goal's conversion rate.",
     "timeline": "Cumulative conversion rate and lift over time.",
     "funnel": "Share of exposed units reaching each funnel step.",
+    "time": "Share of units converted by time since first exposure (Kaplan-Meier, 95% band).",
 }
 _BADGES = {"ok": "ok", "warn": "check", "alarm": "alarm", "info": "info"}
 

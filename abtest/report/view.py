@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from abtest import formatting as fmt
 from abtest import vocabulary
-from abtest.report.business_tables import costs_table, funnel_table, lead_quality_table
+from abtest.report.business_tables import (
+    costs_table,
+    funnel_table,
+    lead_quality_table,
+    time_to_table,
+)
 from abtest.report.checks import report_checks
 from abtest.report.view_model import (
     GroupView,
@@ -107,6 +112,7 @@ def build_view(analysis: Analysis) -> ReportView:
         costs=costs_table(analysis),
         currency=d.currency,
         lead_quality=lead_quality_table(analysis),
+        time_to=time_to_table(analysis),
     )
 
 

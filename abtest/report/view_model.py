@@ -75,6 +75,7 @@ class ReportView:
     costs: Table | None
     currency: str
     lead_quality: Table | None = None
+    time_to: Table | None = None
 
 
 def shares(d: Design) -> list[float]:

@@ -66,3 +66,38 @@ def test_no_note_when_customers_rise_too():
     a = analyze(funnel_summary(650, 160))
     assert a.winner == "b" and "more leads" not in a.reason
     assert "funnel" not in a.decision.checks
+
+
+def test_time_to_conversion_table_report_and_plot():
+    # the registry goal option: time from first exposure counted in the engine, then
+    # Kaplan-Meier medians and the log-rank test per goal (values checked against R in
+    # tests/stats/test_survival.py; here: the wiring, and one number by definition)
+    from abtest.data import generate_traffic
+    from abtest.registry import Experiment
+    from abtest.stats import kaplan_meier
+
+    exp = Experiment(
+        id="form", name="F", hypothesis="h", owner="o", status="running", page="/",
+        start="2024-01-01",
+        variants=[{"id": "long", "name": "L", "weight": 0.5, "control": True},
+                  {"id": "short", "name": "S", "weight": 0.5}],
+        goals=[{"id": "lead", "event": "lead", "kind": "macro", "primary": True,
+                "time_to_conversion": True}],
+    )  # fmt: skip
+    spec = {"id": "form", "variants": {"long": 1, "short": 1},
+            "goals": [{"event": "lead", "rates": {"long": 0.6, "short": 0.6},
+                       "delay": {"short": 3.0}}]}  # fmt: skip
+    ex, cv, _ = generate_traffic([spec], units=4000, seed=2, start="2024-01-01", days=10)
+    a = exp.analyze((ex, cv), as_of="2024-01-20")
+    t = a.time_to_conversion.set_index("variant")
+    rows = a.summary.time_to[a.summary.time_to["variant"] == "short"]
+    km = kaplan_meier(rows["time"], rows["event"], count=rows["count"])
+    assert t.loc["short", "median_hours"] == km.median
+    # the short form's conversions come later (delay 3): its median is longer and the
+    # log-rank test finds the difference on 2,000 units per arm
+    assert t.loc["short", "median_hours"] > t.loc["long", "median_hours"]
+    assert t.loc["short", "logrank_p_value"] < 0.001
+    assert "Time to conversion" in a.to_text() and "time" in __import__(
+        "abtest.report.plots", fromlist=["available_plots"]
+    ).available_plots(a)
+    assert a.to_dict()["time_to_conversion"][0]["metric"] == "lead"
