@@ -15,6 +15,7 @@ from abtest.analysis.decision import Context, Progress, decide
 from abtest.analysis.funnel import lead_quality
 from abtest.analysis.metrics import MetricSums, metric_sums
 from abtest.analysis.result import Analysis
+from abtest.analysis.segments import segment_note, segment_table
 from abtest.analysis.time_to import time_to_table
 from abtest.data.summary import KEYS as SUMMARY_KEYS
 from abtest.data.summary import STATS as SUMMARY_STATS
@@ -131,14 +132,6 @@ def analyze(
     if not notes and design.metrics and len(design.metrics) > 1:
         shown = [f"{m.id} (primary)" if m.id == design.primary else m.id for m in design.metrics]
         notes.append(("Goals", ", ".join(shown)))
-    if summary.segments:
-        notes.append(
-            (
-                "Segments",
-                f"pooled: the data is split by {', '.join(summary.segments)}, and this "
-                "analysis pools the segments (a per-segment analysis is not available yet)",
-            )
-        )
     variants = list(design.variants)
     data_by_metric = metric_sums(
         summary, design.experiment, variants, [m.id for m in design.metrics or ()]
@@ -166,6 +159,11 @@ def analyze(
         applied = sequential_correction(design.correction)
     applied = applied or design.correction
     progress = _progress(design, summary, first)
+    segments = segment_table(design, summary, applied if applied != "none" else "holm")
+    note = segment_note(segments, design.alpha)
+    if note is not None:
+        by = ", ".join(summary.segments)
+        notes.append(("Segments", f"the overall results pool the {by} segments; by {by}: {note}"))
     ctx = Context(design, table, test, applied)
     decision = decide(ctx, data_by_metric, srm, progress)
     return Analysis(
@@ -177,6 +175,7 @@ def analyze(
         progress=progress,
         funnel=funnel_table(design, data_by_metric),
         time_to_conversion=time_to_table(design, getattr(summary, "time_to", None)),
+        segments=segments,
         lead_quality=lead_quality(design, data_by_metric, table, design.alpha)
         if design.method != "bayesian"
         else None,

@@ -54,6 +54,9 @@ class Analysis:
     # per (goal, variant): Kaplan-Meier median hours to conversion with its interval and
     # the goal's log-rank test (abtest.analysis.time_to), for goals with time-to data
     time_to_conversion: pd.DataFrame | None = None
+    # with segments in the Summary: the primary goal's lift per segment (corrected across
+    # segments) and each segment column's heterogeneity test (abtest.analysis.segments)
+    segments: pd.DataFrame | None = None
 
     @property
     def winner(self) -> str | None:
@@ -153,6 +156,7 @@ class Analysis:
             "interactions": records(self.interactions),
             "lead_quality": records(self.lead_quality),
             "time_to_conversion": records(self.time_to_conversion),
+            "segments": records(self.segments),
             "srm": {
                 "statistic": clean(float(self.srm.statistic)),
                 "p_value": clean(float(self.srm.p_value)),

@@ -133,3 +133,31 @@ def _hours(h: float) -> str:
     if fmt.missing(h):
         return "not reached"
     return f"{h:.0f} h" if h < 48 else f"{h / 24:.1f} d"
+
+
+SEGMENTS_TITLE = "Segments"
+
+
+def segments_table(analysis: Analysis) -> Table | None:
+    """The primary goal's lift per segment value, corrected across the segment's values,
+    with the segment's heterogeneity test."""
+    f = analysis.segments
+    if f is None or f.empty:
+        return None
+    header = ("segment", "variant", "units", "lift", "interval", "p (corrected)",
+              "result", "differs? (Cochran's Q p)")  # fmt: skip
+    rows = []
+    for r in f.itertuples():
+        rows.append(
+            (
+                f"{r.segment}: {r.value}",
+                str(r.variant),
+                f"{fmt.count(r.n_control)} / {fmt.count(r.n)}",
+                fmt.pct(r.lift, signed=True),
+                fmt.interval(r.lift_low, r.lift_high),
+                fmt.p_value(r.p_adjusted),
+                "significant" if r.significant else "",
+                fmt.p_value(r.heterogeneity_p),
+            )
+        )
+    return Table(header, tuple(rows), ("l", "l", "r", "r", "r", "r", "l", "r"))

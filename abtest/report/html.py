@@ -27,6 +27,7 @@ PLOT_CAPTIONS = {
     "timeline": "Cumulative conversion rate and lift over time.",
     "funnel": "Share of exposed units reaching each funnel step.",
     "time": "Share of units converted by time since first exposure (Kaplan-Meier, 95% band).",
+    "segments": "Primary-goal lift per segment; filled = significant after correction.",
 }
 _BADGES = {"ok": "ok", "warn": "check", "alarm": "alarm", "info": "info"}
 

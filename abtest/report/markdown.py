@@ -6,7 +6,12 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from abtest.report.business_tables import LEAD_QUALITY_NOTE, LEAD_QUALITY_TITLE, TIME_TO_TITLE
+from abtest.report.business_tables import (
+    LEAD_QUALITY_NOTE,
+    LEAD_QUALITY_TITLE,
+    SEGMENTS_TITLE,
+    TIME_TO_TITLE,
+)
 from abtest.report.view import ReportView, Table, build_view
 
 if TYPE_CHECKING:
@@ -87,6 +92,7 @@ def markdown_from_view(
     for title, table in (
         ("Funnel", view.funnel),
         (TIME_TO_TITLE, view.time_to),
+        (SEGMENTS_TITLE, view.segments),
         (LEAD_QUALITY_TITLE, view.lead_quality),
         (f"Costs ({view.currency})", view.costs),
     ):

@@ -38,6 +38,7 @@ from abtest.report.figure_style import (
     _style,
     variant_colors,
 )
+from abtest.report.plot_segments import has_segments, segments_plot
 from abtest.report.plot_survival import has_time_to, time_plot
 from abtest.report.plot_timeline import _has_timeline, timeline_plot
 
@@ -46,19 +47,20 @@ if TYPE_CHECKING:
 
     from abtest.analysis import Analysis
 
-KINDS = ("lift", "posterior", "timeline", "funnel", "time")
+KINDS = ("lift", "posterior", "timeline", "funnel", "time", "segments")
 
 
 def plot(analysis: Analysis, kind: str = "lift", **kwargs: Any) -> Figure:
     """The figure ``kind`` (``"lift"``, ``"posterior"``, ``"timeline"``, ``"funnel"``,
-    ``"time"``: time to conversion) of ``analysis``; keyword arguments go to that plot's
-    function."""
+    ``"time"``: time to conversion, ``"segments"``: lift by segment) of ``analysis``;
+    keyword arguments go to that plot's function."""
     funcs = {
         "lift": lift_plot,
         "posterior": posterior_plot,
         "timeline": timeline_plot,
         "funnel": funnel_plot,
         "time": time_plot,
+        "segments": segments_plot,
     }
     if kind not in funcs:
         raise ValueError(f"unknown plot kind {kind!r}; choose one of {', '.join(KINDS)}")
@@ -76,6 +78,8 @@ def available_plots(analysis: Analysis) -> list[str]:
         kinds.append("funnel")
     if has_time_to(analysis):
         kinds.append("time")
+    if has_segments(analysis):
+        kinds.append("segments")
     return kinds
 
 

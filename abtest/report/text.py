@@ -5,7 +5,12 @@ from __future__ import annotations
 import textwrap
 from typing import TYPE_CHECKING
 
-from abtest.report.business_tables import LEAD_QUALITY_NOTE, LEAD_QUALITY_TITLE, TIME_TO_TITLE
+from abtest.report.business_tables import (
+    LEAD_QUALITY_NOTE,
+    LEAD_QUALITY_TITLE,
+    SEGMENTS_TITLE,
+    TIME_TO_TITLE,
+)
 from abtest.report.view import ReportView, Table, build_view
 
 if TYPE_CHECKING:
@@ -70,6 +75,7 @@ def text_from_view(view: ReportView) -> str:
     for title, table in (
         ("Funnel", view.funnel),
         (TIME_TO_TITLE, view.time_to),
+        (SEGMENTS_TITLE, view.segments),
         (f"{LEAD_QUALITY_TITLE} — {LEAD_QUALITY_NOTE}", view.lead_quality),
         (f"Costs ({view.currency})", view.costs),
     ):

@@ -17,6 +17,7 @@ from abtest.report.business_tables import (
     costs_table,
     funnel_table,
     lead_quality_table,
+    segments_table,
     time_to_table,
 )
 from abtest.report.checks import report_checks
@@ -113,6 +114,7 @@ def build_view(analysis: Analysis) -> ReportView:
         currency=d.currency,
         lead_quality=lead_quality_table(analysis),
         time_to=time_to_table(analysis),
+        segments=segments_table(analysis),
     )
 
 

@@ -76,6 +76,7 @@ class ReportView:
     currency: str
     lead_quality: Table | None = None
     time_to: Table | None = None
+    segments: Table | None = None
 
 
 def shares(d: Design) -> list[float]:

@@ -63,8 +63,10 @@ def test_pooled_segments_are_said():
     a = abtest.analyze(abtest.Summary(pd.DataFrame(rows), segments=["device"]))
     assert a.results.loc[1, "n"] == 2000  # pooled
     said = dict(a.notes)["Segments"]
-    assert said.startswith("pooled: the data is split by device")
-    assert "Segments" in a.to_text() and "pooled: the data is split by device" in a.to_markdown()
+    # the pooled overall result, then what the per-segment analysis says (#17 item 3)
+    assert said.startswith("the overall results pool the device segments; by device: ")
+    assert "Segments" in a.to_text() and "pool the device segments" in a.to_markdown()
+    assert set(a.segments["value"]) == {"mobile", "desktop"}
 
 
 def test_guardrails_are_checked_for_every_treatment_even_under_an_srm_alarm():
