@@ -10,6 +10,7 @@ not depend on the registry's models.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ def summarize_experiment(
     *,
     as_of: Any = None,
     daily: bool = True,
-    by: str | None = None,
+    by: str | Sequence[str] | None = None,
     columns: dict[str, Any] | None = None,
     engine: Any = None,
     covariate: Any = None,
@@ -56,7 +57,7 @@ def summarize_experiment(
         exposures,
         conversions,
         window=experiment.analysis.attribution_window,
-        by=by,
+        by=by if by is not None else _segments(experiment),
         daily=daily,
         goals=goals,
         variants={experiment.id: list(experiment.variant_ids)},
@@ -165,3 +166,10 @@ def _columns(experiment: Any, columns: Any, *logs: Any) -> Any:
     if mapping and lacks_mapped_columns(mapping, *logs):
         mapping = {}
     return mapping or None
+
+
+def _segments(experiment: Any) -> list[str] | None:
+    """The registry's ``data.segments`` (exposure columns to break the results down by)."""
+    data_cfg = getattr(experiment, "data", None)
+    segments = getattr(data_cfg, "segments", None) if data_cfg is not None else None
+    return list(segments) if segments else None

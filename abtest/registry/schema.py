@@ -242,6 +242,11 @@ class DataSource(BaseModel):
         description="Pre-period covariate per unit, for CUPED: a CSV/Parquet path or a table "
         "name with unit_id and value (and optionally experiment).",
     )
+    segments: tuple[Text, ...] = Field(
+        (),
+        description="Exposure columns to break the primary goal's lift down by, e.g. "
+        "[source] for lead sources (per-segment tests and a heterogeneity test).",
+    )
     columns: dict[str, str | dict[str, str]] = Field(
         default_factory=dict,
         description="Canonical column name (unit_id, experiment, variant, timestamp, event, "
