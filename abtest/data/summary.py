@@ -27,7 +27,9 @@ class Summary:
     ``frame`` holds one row per group with the columns ``experiment, variant,
     metric, kind, n, sum, sum_sq`` (``kind`` is ``"binary"`` or ``"value"``),
     optional ``day`` (cumulative statistics up to and including that day),
-    optional segment columns named in ``segments``, and optional CUPED sums.
+    optional segment columns named in ``segments``, optional CUPED sums, and for
+    capped value goals ``cap`` (the threshold) and ``capped`` (units cut; NaN on the
+    rows of other goals).
     ``exclusions`` lists units or events left out and why (``experiment,
     variant, metric, reason, units``; ``metric`` is empty for unit-level
     exclusions such as units seen in several variants).
@@ -151,7 +153,12 @@ class Summary:
             rows = rows[rows["day"] == rows["day"].max()]
         if self.segments:
             cols = [c for c in (*STATS, *COVARIATE) if c in rows.columns]
-            rows = rows.groupby([*KEYS, "kind"], sort=False, as_index=False)[cols].sum()
+            how = {c: "sum" for c in cols}
+            if "cap" in rows.columns:  # capped goals: one cap per experiment and goal
+                how |= {"cap": "max", "capped": "sum"}
+            rows = rows.groupby([*KEYS, "kind"], sort=False, as_index=False).agg(how)
+            if "cap" in rows.columns:
+                rows.loc[rows["cap"].isna(), "capped"] = np.nan
         return rows.reset_index(drop=True)
 
     def arrays(

@@ -130,6 +130,10 @@ def test_segments_share_the_experiment_cap(engine, logs):
     got = rows(s, "revenue", "device")
     assert got[("hero", "b", "mobile")] == (2, 32.0, 674.0, 25.0, 0.0)
     assert got[("hero", "b", "desktop")] == (1, 25.0, 625.0, 25.0, 1.0)
+    # totals merge the segments: the one cap, the units cut added up
+    t = s.totals().set_index(["variant", "metric"])
+    assert t.loc[("b", "revenue"), ["sum", "cap", "capped"]].tolist() == [57.0, 25.0, 1.0]
+    assert t.loc[("b", "raw"), ["cap", "capped"]].isna().all()
 
 
 @pytest.mark.parametrize("daily", [False, True])
@@ -215,3 +219,69 @@ def test_matches_numpy_quantile_on_synthetic_traffic(engine):
     np.testing.assert_array_equal(got["capped"], want["capped"])
     # the cap is a real percentile here: some units are cut, not all
     assert 0 < got.loc[got["metric"] == "p95", "capped"].sum() < (want["n"].sum() / 3) * 0.06
+
+
+EXPERIMENT = """\
+id: checkout-cap
+name: Checkout capped revenue
+hypothesis: Express pay raises revenue per visitor
+owner: growth@example.com
+status: running
+start: 2024-01-01
+page: /checkout
+variants:
+  - {id: control, name: Card form, weight: 0.5, control: true}
+  - {id: b, name: Express pay, weight: 0.5}
+goals:
+  - {id: purchase, event: purchase, kind: macro, primary: true}
+  - id: revenue
+    event: purchase
+    kind: macro
+    value: value
+    capping: {percentile: 0.75}
+"""
+
+
+def _write(tmp_path, text: str):
+    path = tmp_path / "checkout-cap.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_registry_capping_is_validated_with_lines(tmp_path, monkeypatch):
+    from abtest.registry import validate_paths
+
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path, EXPERIMENT)
+    assert [p for p in validate_paths(["checkout-cap.yaml"]) if p.is_error] == []
+    bad = EXPERIMENT.replace("capping: {percentile: 0.75}", "capping: {percentile: 99}")
+    _write(tmp_path, bad)
+    assert [str(p) for p in validate_paths(["checkout-cap.yaml"])] == [
+        "checkout-cap.yaml:17: goals[1].capping.percentile: must be less than 1, got 99"
+    ]
+    bad = EXPERIMENT.replace("capping: {percentile: 0.75}", "capping: {percentile: 0.9, value: 5}")
+    _write(tmp_path, bad)
+    (problem,) = validate_paths(["checkout-cap.yaml"])
+    assert str(problem).startswith("checkout-cap.yaml:17: goals[1].capping: give exactly one of")
+    bad = EXPERIMENT.replace("capping: {percentile: 0.75}", "capping: {value: -1}")
+    _write(tmp_path, bad)
+    (problem,) = validate_paths(["checkout-cap.yaml"])
+    assert str(problem).startswith("checkout-cap.yaml:17: goals[1].capping.value:")
+    bad = EXPERIMENT.replace("primary: true}", "primary: true, capping: {value: 10}}")
+    _write(tmp_path, bad)
+    assert [str(p) for p in validate_paths(["checkout-cap.yaml"])] == [
+        "checkout-cap.yaml:12: goals[0].capping: goal 'purchase' is a conversion (no value "
+        "column): capping applies to value goals; add 'value: <column>' or remove capping"
+    ]
+
+
+def test_registry_capping_reaches_summarize(tmp_path, logs):
+    from abtest.analysis.experiment import summarize_experiment
+    from abtest.registry import load_registry
+
+    _write(tmp_path, EXPERIMENT)
+    exp = load_registry(tmp_path)["checkout-cap"]
+    exposures = logs[0][logs[0]["experiment"] == "hero"].assign(experiment="checkout-cap")
+    # hero's units as checkout-cap: the cap is 25 (test_percentile_cap_by_hand)
+    s = summarize_experiment(exp, exposures, logs[1], daily=False)
+    assert rows(s)[("checkout-cap", "b")] == (3, 57.0, 1299.0, 25.0, 1.0)
