@@ -157,10 +157,17 @@ class Capping:
     ignore_zeros: bool = False
 
     def describe(self) -> str:
-        """``"p99"``, ``"p99 of nonzero units"`` or ``"fixed 1000"``."""
+        """How the cap is set, in words.
+
+        >>> Capping(0.99).describe(), Capping(0.95, ignore_zeros=True).describe()
+        ('p99 of all units', 'p95 of the units with a value')
+        >>> Capping(value=1000).describe()
+        'a fixed cap'
+        """
         if self.value is not None:
-            return f"fixed {self.value:g}"
-        return f"p{100 * self.percentile:g}" + (" of nonzero units" if self.ignore_zeros else "")
+            return "a fixed cap"
+        pct = f"p{100 * self.percentile:.10g}"
+        return f"{pct} of the units with a value" if self.ignore_zeros else f"{pct} of all units"
 
 
 def parse_capping(goal: str, spec: Any, value: str | None) -> Capping | None:

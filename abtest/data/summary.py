@@ -53,6 +53,8 @@ class Summary:
         # the goals in the order they were declared (summarize(goals=...), a counts file,
         # from_counts): the first decides; None when the metrics came from the events
         self.goals: tuple[str, ...] | None = None if goals is None else tuple(goals)
+        # capped goals: metric id -> how its cap was set ("p99 of all units", ...)
+        self.capping: dict[str, str] = {}
         self.frame = _validated(frame, self.segments)
         if exclusions is None:
             exclusions = pd.DataFrame(columns=EXCLUSION_COLUMNS)
@@ -239,6 +241,28 @@ class Summary:
                 f"no experiment {experiment!r} in the data; it has {', '.join(self.experiments)}"
             )
         return rows
+
+    def cap_note(self, metric: str, variants: list[str], experiment: str | None = None) -> str:
+        """The cap of a capped goal in words ("" when it is not capped), e.g.
+        ``"revenue capped at 412.50 (p99 of all units): 31 control / 29 b units"``.
+
+        >>> import pandas as pd
+        >>> f = pd.DataFrame({"experiment": "e", "variant": ["a", "b"], "metric": "rev",
+        ...                   "kind": "value", "n": 100, "sum": [900.0, 950.0],
+        ...                   "sum_sq": [9e4, 9e4], "cap": 412.5, "capped": [31.0, 29.0]})
+        >>> Summary(f).cap_note("rev", ["a", "b"])
+        'rev capped at 412.50 (cap): 31 a / 29 b units'
+        """
+        if "cap" not in self.frame.columns:
+            return ""
+        rows = self.totals(experiment)
+        rows = rows[rows["metric"] == metric].set_index("variant")
+        if rows.empty or rows["cap"].isna().all():
+            return ""
+        cap = float(rows["cap"].max())
+        cut = " / ".join(f"{int(rows.loc[v, 'capped'])} {v}" for v in variants if v in rows.index)
+        how = self.capping.get(metric, "cap")
+        return f"{metric} capped at {cap:,.2f} ({how}): {cut} units"
 
     def warnings(self) -> list[str]:
         """The exclusions in words, one line per (experiment, reason), largest first.

@@ -285,3 +285,16 @@ def test_registry_capping_reaches_summarize(tmp_path, logs):
     # hero's units as checkout-cap: the cap is 25 (test_percentile_cap_by_hand)
     s = summarize_experiment(exp, exposures, logs[1], daily=False)
     assert rows(s)[("checkout-cap", "b")] == (3, 57.0, 1299.0, 25.0, 1.0)
+
+
+def test_the_analysis_says_where_the_goal_was_capped(logs):
+    from abtest import analyze
+
+    s = summarize(*logs, goals=revenue({"percentile": 0.75}), experiments=["hero"])
+    assert s.capping == {"revenue": "p75 of all units"}
+    a = analyze(s, metrics=["revenue", "raw"], control="control")
+    notes = dict(a.notes)
+    assert notes["Capping"] == "revenue capped at 25.00 (p75 of all units): 0 control / 1 b units"
+    assert "revenue capped at 25.00 (p75 of all units)" in a.to_text()
+    assert "revenue capped at 25.00" in a.to_markdown()
+    assert a.to_dict()["notes"]["Capping"] == notes["Capping"]
