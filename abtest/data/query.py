@@ -17,6 +17,8 @@ Plan (one pass over each log):
    side by side as "slots"); the single-variant units of step 1 ⋈ those events
    on unit_id → per (exp, vi, event, unit): per goal, converted in window (0/1),
    in-window value and the exclusion flags.
+   A capped value goal's cap is computed from those per-unit values and each value
+   cut at it before the sums (:mod:`abtest.data.capping`).
 3. Sum per (exp, vi, event[, segment][, day]), then one row per goal (metric);
    count units per (exp, vi) from step 1. Both parts are stacked (``part`` =
    "units" | "multi" | "metric") into one result. Which variants are configured
