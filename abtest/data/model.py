@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -202,7 +203,7 @@ def parse_capping(goal: str, spec: Any, value: str | None) -> Capping | None:
             f"{where}: give exactly one of percentile (e.g. 0.99) or value (a fixed cap)"
         )
     for name, x in (("percentile", pct), ("value", cap)):
-        if x is not None and (isinstance(x, bool) or not isinstance(x, int | float)):
+        if x is not None and (isinstance(x, bool) or not isinstance(x, numbers.Real)):
             raise ValueError(f"{where}.{name} = {x!r}: expected a number")
         if x is not None and not math.isfinite(x):
             raise ValueError(f"{where}.{name} = {x!r}: expected a finite number")
