@@ -3,6 +3,7 @@
     python benchmarks/bench_aggregate.py                      # 1M and 10M units
     python benchmarks/bench_aggregate.py --units 1e6 1e7 3e7  # add 30M
     python benchmarks/bench_aggregate.py --units 1e7 --no-pandas --repeat 5
+    python benchmarks/bench_aggregate.py --units 1e7 --capped     # + a capped goal
 
 For each size it generates (once, cached under --out, default ./bench_out)
 Parquet logs with the seeded synthetic generator: 20 experiments with 2-4
@@ -21,6 +22,11 @@ abtest and the floor run --repeat times, interleaved, and the best run counts;
 before each run the script waits (up to --wait-idle seconds) for the machine to
 be idle, and after it prints how many cores other processes used meanwhile, so
 that a ratio taken on a shared machine can be judged.
+
+--capped adds a run of abtest with one more goal, revenue capped at its 99th
+percentile (abtest.data.capping: the threshold computed in the same query), and
+prints its time over the uncapped run's (target <= 1.3x); the goals both runs
+share are checked equal.
 """
 
 from __future__ import annotations
@@ -40,6 +46,12 @@ GOALS = [
     {"event": "purchase"},
     {"event": "purchase", "metric": "revenue", "value": "value"},
 ]
+CAPPED = {
+    "event": "purchase",
+    "metric": "revenue_p99",
+    "value": "value",
+    "capping": {"percentile": 0.99},
+}
 CHUNK = 1_000_000
 
 # The straightforward hand-written DuckDB query of the same totals (the issue quotes
@@ -144,7 +156,7 @@ def child(kind: str, folder: Path) -> dict:
     from abtest.data._pandas_reference import summarize_pandas
     from abtest.data.model import parse_goals
 
-    if kind == "abtest":
+    if kind in ("abtest", "capped"):
         import ibis.backends.duckdb  # noqa: F401
 
     t0, r0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
@@ -155,6 +167,10 @@ def child(kind: str, folder: Path) -> dict:
         s = summarize(exposures, conversions, goals=GOALS)
         frame = s.frame[["experiment", "variant", "metric", "n", "sum", "sum_sq"]]
         excl = s.exclusions
+    elif kind == "capped":
+        s = summarize(exposures, conversions, goals=[*GOALS, CAPPED])
+        frame = s.frame[["experiment", "variant", "metric", "n", "sum", "sum_sq", "cap", "capped"]]
+        excl = None
     elif kind == "pandas":
         cols = ["unit_id", "experiment", "variant", "timestamp"]
         e = pd.concat(
@@ -290,6 +306,22 @@ def check_equal(folder: Path, other: str, *, exclusions: bool = True) -> None:
         pd.testing.assert_frame_equal(ea, eb, check_dtype=False)
 
 
+def check_capped(folder: Path) -> None:
+    """The capped run's statistics of the goals it shares with abtest's run are equal,
+    and its capped goal is cut somewhere and never above the uncapped revenue."""
+    import pandas as pd
+
+    keys = ["experiment", "variant", "metric"]
+    a = pd.read_parquet(folder / "_result_abtest.parquet").sort_values(keys, ignore_index=True)
+    c = pd.read_parquet(folder / "_result_capped.parquet").sort_values(keys, ignore_index=True)
+    shared = c[c["metric"] != CAPPED["metric"]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, shared[a.columns], check_dtype=False, rtol=1e-9)
+    cut = c[c["metric"] == CAPPED["metric"]].set_index(["experiment", "variant"])
+    raw = a[a["metric"] == "revenue"].set_index(["experiment", "variant"])
+    assert (cut["sum"] <= raw.loc[cut.index, "sum"] * (1 + 1e-12)).all()
+    assert cut["capped"].sum() > 0 and cut["cap"].notna().all()
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--units", nargs="+", type=float, default=[1e6, 1e7])
@@ -325,6 +357,11 @@ def main() -> None:
     p.add_argument(
         "--clean", action="store_true", help="delete each size's generated logs after its run"
     )
+    p.add_argument(
+        "--capped",
+        action="store_true",
+        help="also run abtest with a goal capped at its 99th percentile; print the ratio",
+    )
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -346,10 +383,15 @@ def main() -> None:
         runs: dict[str, list[dict]] = {"floor": [], "groups": [], "abtest": []}
         if not args.no_sql and units <= args.sql_max:
             runs["sql"] = []
+        if args.capped:
+            runs["capped"] = []
         for _ in range(max(1, args.repeat)):
             for kind in runs:
                 wait_idle(args.wait_idle)
                 runs[kind].append(run_child(kind, folder))
+        if "capped" in runs:
+            check_capped(folder)
+            print("  outputs identical: the capped run's uncapped goals == abtest's")
         if "sql" in runs:
             check_equal(folder, "sql", exclusions=False)
             print("  outputs identical: abtest == plain SQL (n, conversions, revenue to 1e-9)")
@@ -389,6 +431,11 @@ def main() -> None:
             speedup = best["pandas"]["seconds"] / ab["seconds"]
             line += f";  pandas / abtest = {speedup:.1f}x (target >= 4)"
         line += f";  abtest peak RSS {ab['rss_gb']:.2f} GB (target < 3.5)"
+        if "capped" in best:
+            line += (
+                f";  capped / abtest = {best['capped']['seconds'] / ab['seconds']:.2f}x "
+                "(target <= 1.3)"
+            )
         print(line, flush=True)
         if args.clean:
             shutil.rmtree(folder)

@@ -133,6 +133,9 @@ def analyze(
         shown = [f"{m.id} (primary)" if m.id == design.primary else m.id for m in design.metrics]
         notes.append(("Goals", ", ".join(shown)))
     variants = list(design.variants)
+    caps = [summary.cap_note(m.id, variants, design.experiment) for m in design.metrics or ()]
+    if any(caps):  # capped value goals (summarize's goal option): the cap and the units cut
+        notes.append(("Capping", "; ".join(c for c in caps if c)))
     data_by_metric = metric_sums(
         summary, design.experiment, variants, [m.id for m in design.metrics or ()]
     )

@@ -40,7 +40,9 @@ def summarize_experiment(
     exposures before the experiment's ``start`` are left out; ``daily`` gives
     cumulative per-day rows for sequential looks and time plots. ``columns``
     maps canonical column names to the logs' names (see :func:`abtest.summarize`);
-    ``covariate``, a pre-period value per unit, adds the CUPED sums.
+    ``covariate``, a pre-period value per unit, adds the CUPED sums. A goal's
+    ``capping`` caps its per-unit values (the cap is over the whole period, also
+    when ``daily``; see :mod:`abtest.data.capping`).
     """
     from abtest.data.aggregate import summarize
 
@@ -50,6 +52,7 @@ def summarize_experiment(
             "metric": g.id,
             "value": g.value,
             "window": experiment.attribution_window(g.id),
+            "capping": _capping(g),
         }
         for g in experiment.goals
     ]
@@ -68,6 +71,15 @@ def summarize_experiment(
         covariate=covariate,
         time_to=[g.id for g in experiment.goals if getattr(g, "time_to_conversion", False)] or None,
     )
+
+
+def _capping(goal: Any) -> dict[str, Any] | None:
+    """The goal's capping option as summarize takes it (None: not capped)."""
+    cap = getattr(goal, "capping", None)
+    if cap is None:
+        return None
+    keys = ("percentile", "value", "ignore_zeros")
+    return {k: getattr(cap, k) for k in keys if getattr(cap, k, None) not in (None, False)}
 
 
 def analyze_experiment(

@@ -21,6 +21,12 @@ Semantics (each tested on hand-built logs in ``tests/data``):
   (``sum == sum_sq ==`` converted units); a value goal sums the unit's
   in-window values (``sum``, ``sum_sq`` over units, where units without an
   event contribute 0). ``n`` is every kept exposed unit for every metric.
+- **Capping.** A value goal with ``capping`` (``{"percentile": 0.99}``, optionally
+  ``"ignore_zeros": True``, or ``{"value": 1000}``) has each unit's in-window value
+  cut to ``min(value, cap)`` before ``sum`` and ``sum_sq`` (and ``sum_xy``); the
+  percentile is of the per-unit values over the experiment's analysed units of all
+  variants and segments and the whole period, also when ``daily`` (R type 7,
+  :mod:`abtest.data.capping`). The frame gets ``cap`` and ``capped`` (units cut).
 - **Segments and days.** ``by`` names dimension columns of the exposures; a
   unit's segment is its value at the first exposure (empty → ``"(missing)"``).
   ``daily=True`` gives cumulative statistics as of the end of each day (UTC):
@@ -101,8 +107,8 @@ def summarize(
         Cumulative statistics per day (a ``day`` column) instead of totals.
     goals : list or dict, optional
         The metrics (see :func:`abtest.data.model.parse_goals`): event name,
-        metric id, value column (None: binary) and window per goal. Default:
-        every event name becomes a binary metric.
+        metric id, value column (None: binary), window and ``capping`` per goal.
+        Default: every event name becomes a binary metric.
     variants : dict, optional
         ``{experiment: [variant ids]}``: analyse these experiments only; other
         variants in the data are unknown (see ``unknown_variants``).
@@ -136,8 +142,8 @@ def summarize(
     -------
     Summary
         ``frame`` with ``experiment, variant, metric, kind, n, sum, sum_sq``
-        (+ segments, ``day``, CUPED sums) and ``exclusions`` with the reasons
-        in :data:`abtest.data.checks.REASONS`.
+        (+ segments, ``day``, CUPED sums, ``cap`` and ``capped`` for capped goals)
+        and ``exclusions`` with the reasons in :data:`abtest.data.checks.REASONS`.
 
     Examples
     --------
@@ -227,6 +233,10 @@ def summarize(
             # the join of units and goal events hashes the events unless they outnumber the
             # exposure rows (more than the (experiment, unit) pairs they group into)
             hash_events=int(conv_profile["rows"].sum()) <= int(exp_profile["rows"].sum()),
+            caps={i: g.capping for i, g in enumerate(goal_list) if g.capping is not None},
+            unknown_arms=tuple(
+                (int(e), int(v)) for e, v in arms.loc[~arms["known"], ["exp", "vi"]].to_numpy()
+            ),
         )
         import ibis
 
@@ -252,6 +262,7 @@ def summarize(
             )
         if goals is not None:  # declared goals: their order says which one decides
             summary.goals = tuple(g.id for g in goal_list)
+        summary.capping = {g.id: g.capping.describe() for g in goal_list if g.capping}
         errors.refuse_unusable_values(summary, goal_list, cv.table, con, conversions, mapping)
         return summary
     except Exception as err:

@@ -46,7 +46,7 @@ def assemble(
 
     # the grid: every known arm (of an experiment with data) x segment x day x metric
     ucols = ["n", "sum_x", "sum_x_sq"]
-    mcols = ["conv", "vsum", "vsq", "sum_xy"]
+    mcols = ["conv", "vsum", "vsq", "sum_xy", "capped"]
     u_known = units[units["arm"].isin(known["arm"])]
     if plan.daily:
         u_known = u_known.dropna(subset=["day"])
@@ -90,6 +90,8 @@ def assemble(
         frame["sum_x"] = grid["sum_x"].to_numpy(float)
         frame["sum_x_sq"] = grid["sum_x_sq"].to_numpy(float)
         frame["sum_xy"] = grid["sum_xy"].to_numpy(float)
+    if plan.caps:
+        _add_caps(frame, grid, metric, arm_info, goals)
     var_order = {
         (e, v): i for i, (e, v) in enumerate(zip(arms["experiment"], arms["variant"], strict=True))
     }
@@ -100,6 +102,34 @@ def assemble(
     frame = frame.sort_values(order, kind="stable").drop(columns=["_v", "_m"])
     exclusions = _exclusions(per_arm, metric, arm_info, goals, exp_profile, conv_profile)
     return Summary(frame.reset_index(drop=True), exclusions=exclusions, segments=segs)
+
+
+def _add_caps(
+    frame: pd.DataFrame,
+    grid: pd.DataFrame,
+    metric: pd.DataFrame,
+    arm_info: pd.DataFrame,
+    goals: list[EventMetric],
+) -> None:
+    """``cap`` (the threshold of the row's experiment and goal, carried on the query's
+    metric rows) and ``capped`` (units whose value was cut) on the rows of capped goals;
+    NaN on the others. An experiment without a metric row for the goal has no unit with
+    a value: its cap is the fixed value, else 0 (NaN with ignore_zeros: no values)."""
+    rows = metric.assign(exp=arm_info.loc[metric["arm"], "exp"].to_numpy())
+    cap_of = rows.groupby(["exp", "metric"])["cap"].max().to_dict()
+    exp = arm_info.loc[grid["arm"], "exp"].to_numpy()
+    caps = []
+    for e, m in zip(exp, grid["metric"], strict=True):
+        c = goals[int(m)].capping
+        if c is None:
+            caps.append(np.nan)
+        elif c.value is not None:
+            caps.append(c.value)
+        else:
+            caps.append(cap_of.get((e, m), np.nan if c.ignore_zeros else 0.0))
+    is_capped = np.array([goals[int(m)].capping is not None for m in grid["metric"]], bool)
+    frame["cap"] = np.array(caps, float)
+    frame["capped"] = np.where(is_capped, grid["capped"].to_numpy(float), np.nan)
 
 
 def _with_days(

@@ -22,6 +22,9 @@ canonical name to the user's column.
 
 from __future__ import annotations
 
+import dataclasses
+import math
+import numbers
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -117,12 +120,17 @@ class EventMetric:
         Attribution window after the unit's first exposure (``"7d"``,
         ``"36h"``, ``"30m"``); None counts events until the analysis end; left
         out, the ``window`` given to :func:`abtest.summarize` applies.
+    capping : dict or Capping, optional
+        Caps (winsorizes) each unit's in-window value of a value goal:
+        ``{"percentile": 0.99}`` (optionally ``"ignore_zeros": True``) or
+        ``{"value": 1000}``; see :class:`Capping`.
     """
 
     event: str
     metric: str | None = None
     value: str | None = None
     window: Any = INHERIT
+    capping: Any = None
 
     @property
     def id(self) -> str:
@@ -131,6 +139,83 @@ class EventMetric:
     @property
     def kind(self) -> str:
         return "binary" if self.value is None else "value"
+
+
+@dataclass(frozen=True)
+class Capping:
+    """The cap of a value goal: each unit's in-window value becomes ``min(value, cap)``
+    before it is summed (winsorization of the upper tail).
+
+    ``percentile``: the cap is that quantile of the per-unit values over the
+    experiment's analysed units of all variants (units without an event count as 0
+    unless ``ignore_zeros``), by linear interpolation (R type 7, numpy's default
+    ``np.quantile``, DuckDB's ``quantile_cont``); ``value``: a fixed cap. The
+    threshold is computed in the engine (:mod:`abtest.data.capping`).
+    """
+
+    percentile: float | None = None
+    value: float | None = None
+    ignore_zeros: bool = False
+
+    def describe(self) -> str:
+        """How the cap is set, in words.
+
+        >>> Capping(0.99).describe(), Capping(0.95, ignore_zeros=True).describe()
+        ('p99 of all units', 'p95 of the units with a value')
+        >>> Capping(value=1000).describe()
+        'a fixed cap'
+        """
+        if self.value is not None:
+            return "a fixed cap"
+        pct = f"p{100 * self.percentile:.10g}"
+        return f"{pct} of the units with a value" if self.ignore_zeros else f"{pct} of all units"
+
+
+def parse_capping(goal: str, spec: Any, value: str | None) -> Capping | None:
+    """The goal's capping option as a :class:`Capping` (None: no cap); a ValueError
+    naming ``goal`` for a binary goal, unknown keys, both or neither of percentile and
+    value, a percentile outside (0, 1) or a negative cap.
+
+    >>> parse_capping("revenue", {"percentile": 0.99}, "value")
+    Capping(percentile=0.99, value=None, ignore_zeros=False)
+    """
+    if spec is None:
+        return None
+    where = f"goal {goal!r}: capping"
+    if value is None:
+        raise ValueError(
+            f"{where} applies to value goals; this goal is binary (it names no value column)"
+        )
+    if isinstance(spec, Capping):
+        spec = dataclasses.asdict(spec)
+    if not isinstance(spec, Mapping):
+        raise ValueError(f"{where} = {spec!r}: give {{'percentile': 0.99}} or {{'value': 1000}}")
+    unknown = sorted(map(str, set(spec) - {"percentile", "value", "ignore_zeros"}))
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown key(s) {', '.join(unknown)}; allowed: percentile, value, "
+            "ignore_zeros"
+        )
+    pct, cap = spec.get("percentile"), spec.get("value")
+    zeros = spec.get("ignore_zeros", False)
+    if (pct is None) == (cap is None):
+        raise ValueError(
+            f"{where}: give exactly one of percentile (e.g. 0.99) or value (a fixed cap)"
+        )
+    for name, x in (("percentile", pct), ("value", cap)):
+        if x is not None and (isinstance(x, bool) or not isinstance(x, numbers.Real)):
+            raise ValueError(f"{where}.{name} = {x!r}: expected a number")
+        if x is not None and not math.isfinite(x):
+            raise ValueError(f"{where}.{name} = {x!r}: expected a finite number")
+    if not isinstance(zeros, bool):
+        raise ValueError(f"{where}.ignore_zeros = {zeros!r}: expected true or false")
+    if pct is not None and not 0 < pct < 1:
+        raise ValueError(f"{where}.percentile = {pct!r}: must lie in (0, 1), e.g. 0.99")
+    if cap is not None and cap < 0:
+        raise ValueError(f"{where}.value = {cap!r}: a cap cannot be negative")
+    if cap is not None and zeros:
+        raise ValueError(f"{where}: ignore_zeros applies to a percentile cap, not a fixed value")
+    return Capping(None if pct is None else float(pct), None if cap is None else float(cap), zeros)
 
 
 def parse_window(window: Window) -> timedelta | None:
@@ -189,9 +274,7 @@ def parse_goals(
                 items.append(EventMetric(str(event), value=spec))
             elif isinstance(spec, EventMetric):
                 items.append(
-                    spec
-                    if spec.event == event
-                    else EventMetric(str(event), spec.metric, spec.value, spec.window)
+                    spec if spec.event == event else dataclasses.replace(spec, event=str(event))
                 )
             elif isinstance(spec, Mapping):
                 items.append(_goal_from_dict({"event": event, **spec}))
@@ -216,16 +299,26 @@ def parse_goals(
     for g in items:
         if g.window is not INHERIT:
             parse_window(g.window)
-    return items
+    return [
+        g
+        if g.capping is None or (isinstance(g.capping, Capping) and g.value is not None)
+        else dataclasses.replace(g, capping=parse_capping(g.id, g.capping, g.value))
+        for g in items
+    ]
 
 
 def _goal_from_dict(spec: Mapping[str, Any]) -> EventMetric:
-    unknown = set(spec) - {"event", "metric", "id", "value", "window", "attribution_window"}
-    if unknown or "event" not in spec:
+    allowed = {"event", "metric", "id", "value", "window", "attribution_window", "capping"}
+    if set(spec) - allowed or "event" not in spec:
         raise ValueError(
-            f"goal {dict(spec)!r}: expected the keys event (required), metric, value, window"
+            f"goal {dict(spec)!r}: expected the keys event (required), metric, value, "
+            "window, capping"
         )
     window = spec.get("window", spec.get("attribution_window", INHERIT))
     return EventMetric(
-        str(spec["event"]), spec.get("metric", spec.get("id")), spec.get("value"), window
+        str(spec["event"]),
+        spec.get("metric", spec.get("id")),
+        spec.get("value"),
+        window,
+        spec.get("capping"),
     )

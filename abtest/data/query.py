@@ -17,6 +17,8 @@ Plan (one pass over each log):
    side by side as "slots"); the single-variant units of step 1 ⋈ those events
    on unit_id → per (exp, vi, event, unit): per goal, converted in window (0/1),
    in-window value and the exclusion flags.
+   A capped value goal's cap is computed from those per-unit values and each value
+   cut at it before the sums (:mod:`abtest.data.capping`).
 3. Sum per (exp, vi, event[, segment][, day]), then one row per goal (metric);
    count units per (exp, vi) from step 1. Both parts are stacked (``part`` =
    "units" | "multi" | "metric") into one result. Which variants are configured
@@ -37,18 +39,19 @@ events (a fifth as many rows as the units of step 1 there; see ``QueryPlan.hash_
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from abtest.data import capping
 from abtest.data import clock as times
 from abtest.data import slots as slots_mod
 
 STATS_COLUMNS = [
     "n", "multi", "sum_x", "sum_x_sq",
-    "conv", "vsum", "vsq", "before", "negative", "null_value", "sum_xy",
+    "conv", "vsum", "vsq", "before", "negative", "null_value", "sum_xy", "capped", "cap",
 ]  # fmt: skip
-_FLOATS = {"sum_x", "sum_x_sq", "vsum", "vsq", "sum_xy"}
+_FLOATS = {"sum_x", "sum_x_sq", "vsum", "vsq", "sum_xy", "cap"}
 
 #: The most variant bits :func:`_assign` packs beside a DuckDB time (256 variants per
 #: experiment; more, or times too far from 1970 for the bits, take the portable path).
@@ -72,6 +75,8 @@ class QueryPlan:
     covariate: bool
     packed: bool = False  # DuckDB: first exposure packed with its variant (see _assign)
     hash_events: bool = True  # the events are the hash-table side of their join (fewer)
+    caps: dict[int, Any] = field(default_factory=dict)  # metric code -> model.Capping
+    unknown_arms: tuple[tuple[int, int], ...] = ()  # (exp, vi) of variants not configured
 
     @property
     def n_slots(self) -> int:
@@ -136,24 +141,31 @@ def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: Que
         "ev",
         t=clock.of(c.timestamp),
         **{sl.m: c[sl.m] for sl in slots},
-        **{sl.val: _value(c, c[sl.m], plan) for sl in slots if sl.values},
+        **{sl.val: slots_mod.value(c, c[sl.m], plan) for sl in slots if sl.values},
     )
     # the smaller side on the right: summarize runs the query with DuckDB building hash
     # tables from the right side (sources.joins_as_written)
     j = kept.join(c, "unit_id") if plan.hash_events else c.join(kept, "unit_id")
     after = j.t >= j.first
-    inw = {sl.i: after & _in_window(j, j[sl.m], plan, clock) for sl in slots}
+    inw = {sl.i: after & slots_mod.in_window(j, j[sl.m], plan, clock) for sl in slots}
     unit_keys = ["exp", "vi", "ev", "unit_id", *plan.segments]
     if not plan.daily:
         u = j.group_by(unit_keys).aggregate(
             **slots_mod.unit_aggs(j, after, inw, slots),
             **({"x": j.x.max()} if plan.covariate else {}),
         )
+        if plan.caps:  # the caps from the per-unit values, then each value capped
+            u = capping.attach(u, capping.thresholds(u, units, plan), plan)
         sums = {"before": u.before.sum()}
         for sl in slots:
             sums[sl.conv] = u[sl.conv].sum()
+            v = None
             if sl.values:
                 v = u[sl.v]
+                cap = capping.slot_cap(u, sl.i, plan)
+                if cap is not None:
+                    sums |= {sl.capped: capping.cut(v, cap).sum(), sl.cap: cap.max()}
+                    v = capping.least(v, cap)
                 sums |= {
                     sl.vsum: v.sum(),
                     sl.vsq: (v * v).sum(),
@@ -161,11 +173,10 @@ def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: Que
                     sl.null_value: u[sl.null_value].sum(),
                 }
             if plan.covariate:
-                y = sl.y(u.ev, u[sl.conv], u[sl.v] if sl.values else None)
-                sums[sl.sum_xy] = (u.x * y).sum()
+                sums[sl.sum_xy] = (u.x * sl.y(u.ev, u[sl.conv], v)).sum()
         per_event = u.group_by(["exp", "vi", "ev", *keys]).aggregate(**sums)
     else:
-        per_event = _daily_per_event(j, after, inw, slots, unit_keys, plan, clock)
+        per_event = _daily_per_event(j, after, inw, slots, unit_keys, plan, clock, units)
     metric = _unpivot(per_event, slots, plan, keys)
 
     # 3. stack the parts into one result ---------------------------------------------------
@@ -244,14 +255,16 @@ def _unpivot(per_event: Any, slots: list, plan: QueryPlan, keys: list) -> Any:
     t = per_event.join(slot_of, "ev")
 
     def pick(name: str, typ: str) -> Any:
-        """Column ``name`` of the row's slot (0 for a binary slot's value columns)."""
-        have = [sl for sl in slots if name in ("conv", "sum_xy") or sl.values]
+        """Column ``name`` of the row's slot (0 where the slot has none: a binary slot's
+        value columns, an uncapped slot's ``capped``)."""
+        have = [sl for sl in slots if getattr(sl, name) in t.columns]
         cases = [(t.slot == sl.i, t[getattr(sl, name)]) for sl in have]
         zero = ibis.literal(0, typ)
         return ibis.cases(*cases, else_=zero) if cases else zero
 
     cols = {"exp": t.exp, "vi": t.vi, "metric": t.metric, **{k: t[k] for k in keys}}
-    for name in ("conv", "vsum", "vsq", "negative", "null_value"):
+    capped = ("capped", "cap") if plan.caps else ()
+    for name in ("conv", "vsum", "vsq", "negative", "null_value", *capped):
         cols[name] = pick(name, "float64" if name in _FLOATS else "int64")
     cols["before"] = t.before
     if plan.covariate:
@@ -260,7 +273,14 @@ def _unpivot(per_event: Any, slots: list, plan: QueryPlan, keys: list) -> Any:
 
 
 def _daily_per_event(
-    j: Any, after: Any, inw: dict, slots: list, unit_keys: list, plan: QueryPlan, clock: times.Clock
+    j: Any,
+    after: Any,
+    inw: dict,
+    slots: list,
+    unit_keys: list,
+    plan: QueryPlan,
+    clock: times.Clock,
+    units: Any,
 ) -> Any:
     """Per (exp, vi, event[, segment], conversion day) increments of the cumulative sums.
 
@@ -268,7 +288,9 @@ def _daily_per_event(
     its contribution to ``sum_sq`` grows on day d by cum_d**2 - cum_{d-1}**2,
     and it counts as converted from the day of its first in-window event. Flags
     (events before exposure, negative or missing values) count once per unit, on
-    its first row.
+    its first row. A capped goal's cap is computed on the units' values over the
+    whole period (:mod:`abtest.data.capping`); its value as of day d is
+    min(cum_d, cap), and the unit counts as cut from the day cum_d first exceeds it.
     """
     import ibis
 
@@ -280,6 +302,11 @@ def _daily_per_event(
         **slots_mod.unit_aggs(j, after, inw, slots),
         **({"x": j.x.max()} if plan.covariate else {}),
     )
+    if plan.caps:
+        whole_period = ud.group_by(unit_keys).aggregate(
+            **{sl.v: ud[sl.v].sum() for sl in slots if sl.values}
+        )
+        ud = capping.attach(ud, capping.thresholds(whole_period, units, plan), plan)
     w = ibis.cumulative_window(group_by=unit_keys, order_by="cday")
     whole = ibis.window(group_by=unit_keys)
     first_row = ibis.row_number().over(ibis.window(group_by=unit_keys, order_by="cday")) == 0
@@ -293,20 +320,31 @@ def _daily_per_event(
         new[f"d{sl.conv}"] = ibis.cases(((ud[sl.conv] == 1) & (seen == 1), one), else_=zero)
         if sl.values:
             cum = ud[sl.v].sum().over(w)
-            new[f"d{sl.vsq}"] = cum * cum - (cum - ud[sl.v]) * (cum - ud[sl.v])
+            prev = cum - ud[sl.v]
+            cap = capping.slot_cap(ud, sl.i, plan)
+            if cap is not None:
+                new[sl.cap] = cap
+                new[f"d{sl.capped}"] = capping.cut(cum, cap) - capping.cut(prev, cap)
+                cum, prev = capping.least(cum, cap), capping.least(prev, cap)
+                new[f"d{sl.vsum}"] = cum - prev
+            else:
+                new[f"d{sl.vsum}"] = ud[sl.v]
+            new[f"d{sl.vsq}"] = cum * cum - prev * prev
     ud = ud.mutate(**new)
     sums = {"before": ud.before.sum()}
     for sl in slots:
         sums[sl.conv] = ud[f"d{sl.conv}"].sum()
         if sl.values:
             sums |= {
-                sl.vsum: ud[sl.v].sum(),
+                sl.vsum: ud[f"d{sl.vsum}"].sum(),
                 sl.vsq: ud[f"d{sl.vsq}"].sum(),
                 sl.negative: ud[sl.negative].sum(),
                 sl.null_value: ud[sl.null_value].sum(),
             }
+            if sl.cap in ud.columns:
+                sums |= {sl.capped: ud[f"d{sl.capped}"].sum(), sl.cap: ud[sl.cap].max()}
         if plan.covariate:
-            y = sl.y(ud.ev, ud[f"d{sl.conv}"], ud[sl.v] if sl.values else None)
+            y = sl.y(ud.ev, ud[f"d{sl.conv}"], ud[f"d{sl.vsum}"] if sl.values else None)
             sums[sl.sum_xy] = (ud.x * y).sum()
     per_day = ud.group_by(["exp", "vi", "ev", *plan.segments, "cday"]).aggregate(**sums)
     return per_day.rename(day="cday")
@@ -336,37 +374,6 @@ def _stack(parts: list[tuple[str, Any]], keys: list) -> Any:
 
     padded = [pad(t, part) for part, t in parts if t is not None]
     return ibis.union(*padded)
-
-
-def _value(c: Any, metric: Any, plan: QueryPlan) -> Any:
-    """The value column of the goal with code ``metric`` (NULL for binary goals)."""
-    import ibis
-
-    if not plan.value_columns:
-        return ibis.null("float64")
-    cases = [(metric == code, c[col].cast("float64")) for code, col in plan.value_columns.items()]
-    return ibis.cases(*cases, else_=ibis.null("float64"))
-
-
-def _in_window(j: Any, metric: Any, plan: QueryPlan, clock: times.Clock) -> Any:
-    """``t < first + window`` of the goal with code ``metric`` (window None: before the
-    analysis end; no goal: false)."""
-    import ibis
-
-    by_window: dict[timedelta | None, list[int]] = {}
-    for code, w in plan.windows.items():
-        by_window.setdefault(w, []).append(code)
-    conds = []
-    for w, codes in by_window.items():
-        if w is None:
-            end = plan.analysis_end
-            cond = ibis.literal(True) if end is None else j.t < clock.at(end)
-        else:
-            cond = clock.within(j.t, j.first, w)
-        conds.append((metric.isin(codes), cond))
-    if len(conds) == 1:  # one window for every goal (rows of other codes are never read)
-        return conds[0][1]
-    return ibis.cases(*conds, else_=ibis.literal(False))
 
 
 def _covariate_keys(covariate: Any) -> list[str]:

@@ -1,13 +1,16 @@
 """The goal slots of the query: per event, the goals it feeds (its metric codes, value
-columns and windows), and the per-unit aggregates each slot computes — in-window
-conversion, value sums, and the flags of values that cannot be summed."""
+columns and windows), the value and in-window expressions of a goal code, and the
+per-unit aggregates each slot computes — in-window conversion, value sums, and the
+flags of values that cannot be summed."""
 
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from abtest.data.clock import Clock
     from abtest.data.query import QueryPlan
 
 
@@ -27,6 +30,7 @@ class Slot:
         self.val, self.v, self.conv = f"val{i}", f"v{i}", f"conv{i}"
         self.vsum, self.vsq, self.sum_xy = f"vsum{i}", f"vsq{i}", f"sum_xy{i}"
         self.negative, self.null_value = f"negative{i}", f"null_value{i}"
+        self.cap, self.capped = f"cap{i}", f"capped{i}"  # capping.attach; per-unit cut 0/1
         here = {ev: ms[i] for ev, (_, ms) in enumerate(plan.events) if len(ms) > i}
         self.value_events = [ev for ev, m in here.items() if m in plan.value_columns]
         self.value_codes = [here[ev] for ev in self.value_events]
@@ -84,3 +88,34 @@ def unit_aggs(j: Any, after: Any, inw: dict, slots: list) -> dict:
             unusable = is_value & (val.isnull() | ~(val < 0) & ~(val <= _LARGEST))
             aggs[sl.null_value] = ibis.cases((w & unusable, one), else_=zero).max()
     return aggs
+
+
+def value(c: Any, metric: Any, plan: QueryPlan) -> Any:
+    """The value column of the goal with code ``metric`` (NULL for binary goals)."""
+    import ibis
+
+    if not plan.value_columns:
+        return ibis.null("float64")
+    cases = [(metric == code, c[col].cast("float64")) for code, col in plan.value_columns.items()]
+    return ibis.cases(*cases, else_=ibis.null("float64"))
+
+
+def in_window(j: Any, metric: Any, plan: QueryPlan, clock: Clock) -> Any:
+    """``t < first + window`` of the goal with code ``metric`` (window None: before the
+    analysis end; no goal: false)."""
+    import ibis
+
+    by_window: dict[timedelta | None, list[int]] = {}
+    for code, w in plan.windows.items():
+        by_window.setdefault(w, []).append(code)
+    conds = []
+    for w, codes in by_window.items():
+        if w is None:
+            end = plan.analysis_end
+            cond = ibis.literal(True) if end is None else j.t < clock.at(end)
+        else:
+            cond = clock.within(j.t, j.first, w)
+        conds.append((metric.isin(codes), cond))
+    if len(conds) == 1:  # one window for every goal (rows of other codes are never read)
+        return conds[0][1]
+    return ibis.cases(*conds, else_=ibis.literal(False))

@@ -27,7 +27,9 @@ class Summary:
     ``frame`` holds one row per group with the columns ``experiment, variant,
     metric, kind, n, sum, sum_sq`` (``kind`` is ``"binary"`` or ``"value"``),
     optional ``day`` (cumulative statistics up to and including that day),
-    optional segment columns named in ``segments``, and optional CUPED sums.
+    optional segment columns named in ``segments``, optional CUPED sums, and for
+    capped value goals ``cap`` (the threshold) and ``capped`` (units cut; NaN on the
+    rows of other goals).
     ``exclusions`` lists units or events left out and why (``experiment,
     variant, metric, reason, units``; ``metric`` is empty for unit-level
     exclusions such as units seen in several variants).
@@ -51,6 +53,8 @@ class Summary:
         # the goals in the order they were declared (summarize(goals=...), a counts file,
         # from_counts): the first decides; None when the metrics came from the events
         self.goals: tuple[str, ...] | None = None if goals is None else tuple(goals)
+        # capped goals: metric id -> how its cap was set ("p99 of all units", ...)
+        self.capping: dict[str, str] = {}
         self.frame = _validated(frame, self.segments)
         if exclusions is None:
             exclusions = pd.DataFrame(columns=EXCLUSION_COLUMNS)
@@ -154,7 +158,12 @@ class Summary:
             rows = rows[rows["day"] == rows["day"].max()]
         if self.segments:
             cols = [c for c in (*STATS, *COVARIATE) if c in rows.columns]
-            rows = rows.groupby([*KEYS, "kind"], sort=False, as_index=False)[cols].sum()
+            how = {c: "sum" for c in cols}
+            if "cap" in rows.columns:  # capped goals: one cap per experiment and goal
+                how |= {"cap": "max", "capped": "sum"}
+            rows = rows.groupby([*KEYS, "kind"], sort=False, as_index=False).agg(how)
+            if "cap" in rows.columns:
+                rows.loc[rows["cap"].isna(), "capped"] = np.nan
         return rows.reset_index(drop=True)
 
     def arrays(
@@ -235,6 +244,28 @@ class Summary:
                 f"no experiment {experiment!r} in the data; it has {', '.join(self.experiments)}"
             )
         return rows
+
+    def cap_note(self, metric: str, variants: list[str], experiment: str | None = None) -> str:
+        """The cap of a capped goal in words ("" when it is not capped), e.g.
+        ``"revenue capped at 412.50 (p99 of all units): 31 control / 29 b units"``.
+
+        >>> import pandas as pd
+        >>> f = pd.DataFrame({"experiment": "e", "variant": ["a", "b"], "metric": "rev",
+        ...                   "kind": "value", "n": 100, "sum": [900.0, 950.0],
+        ...                   "sum_sq": [9e4, 9e4], "cap": 412.5, "capped": [31.0, 29.0]})
+        >>> Summary(f).cap_note("rev", ["a", "b"])
+        'rev capped at 412.50 (cap): 31 a / 29 b units'
+        """
+        if "cap" not in self.frame.columns:
+            return ""
+        rows = self.totals(experiment)
+        rows = rows[rows["metric"] == metric].set_index("variant")
+        if rows.empty or rows["cap"].isna().all():
+            return ""
+        cap = float(rows["cap"].max())
+        cut = " / ".join(f"{int(rows.loc[v, 'capped'])} {v}" for v in variants if v in rows.index)
+        how = self.capping.get(metric, "cap")
+        return f"{metric} capped at {cap:,.2f} ({how}): {cut} units"
 
     def warnings(self) -> list[str]:
         """The exclusions in words, one line per (experiment, reason), largest first.

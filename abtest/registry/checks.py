@@ -363,7 +363,23 @@ def _analysis(exp: Any) -> list[Finding]:
 # the rules, each independent of the others: on a file with schema errors, each runs on
 # the parts that parsed (abtest.registry.partial) unless it reads a part that did not
 VARIANT_RULES = (variant_id_findings, control_findings, variant_weight_findings)
-GOAL_RULES = (goal_id_findings, primary_findings)
+
+
+def capping_findings(goals: Sequence[Goal]) -> list[Finding]:
+    """Capping only on value goals (a conversion is 0 or 1: nothing to cap)."""
+    return [
+        Finding(
+            ("goals", i, "capping"),
+            f"goal '{g.id}' is a conversion (no value column): capping applies to value "
+            "goals; add 'value: <column>' or remove capping",
+            "capping-binary",
+        )
+        for i, g in enumerate(goals)
+        if g.capping is not None and g.value is None
+    ]
+
+
+GOAL_RULES = (goal_id_findings, primary_findings, capping_findings)
 
 
 def _namespace_room(exp: Any) -> list[Finding]:

@@ -107,6 +107,33 @@ class Variant(BaseModel):
     description: str | None = Field(None, description="Free-text notes for reviewers.")
 
 
+class Capping(BaseModel):
+    """Winsorization of a value goal: each unit's value is cut at a cap before it is
+    summed, so a few very large orders do not decide the test (abtest.data.capping)."""
+
+    model_config = _CONFIG
+
+    percentile: Rate | None = Field(
+        None,
+        description="Cap at this quantile of the per-unit values over all the experiment's "
+        "units, every variant (0.99 = p99; linear interpolation, R type 7).",
+    )
+    value: NonNegative | None = Field(None, description="A fixed cap instead, e.g. 1000.")
+    ignore_zeros: Flag = Field(
+        False,
+        description="With percentile: the quantile of the units with a positive value "
+        "only (units without the event left out).",
+    )
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Capping:
+        if (self.percentile is None) == (self.value is None):
+            raise ValueError("give exactly one of percentile (e.g. 0.99) or value (a fixed cap)")
+        if self.value is not None and self.ignore_zeros:
+            raise ValueError("ignore_zeros applies to a percentile cap, not to a fixed value")
+        return self
+
+
 class Goal(BaseModel):
     """A conversion (micro or macro) or a continuous metric measured per unit."""
 
@@ -130,6 +157,11 @@ class Goal(BaseModel):
         False,
         description="Also analyse the time from first exposure to this goal (Kaplan-Meier "
         "median per variant, log-rank test).",
+    )
+    capping: Capping | None = Field(
+        None,
+        description="Value goals: cut each unit's value at a cap, {percentile: 0.99} "
+        "(optionally ignore_zeros: true) or {value: 1000}.",
     )
     description: str | None = Field(None, description="Free-text notes for reviewers.")
 
