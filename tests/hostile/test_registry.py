@@ -165,7 +165,7 @@ def test_an_alias_of_a_mapping_where_text_is_expected_is_said_at_the_alias(
     tmp_path, abtest_cli, unchanged
 ):
     # #21 item 5: an alias of a mapping (the first variant) used as a tag: said on the
-    # alias's line (32), naming the anchor's line (15), never '_Broken' nor the anchor's line
+    # alias's line (34), naming the anchor's line (15), never '_Broken' nor the anchor's line
     path = _aliased(
         tmp_path,
         [
@@ -177,7 +177,7 @@ def test_an_alias_of_a_mapping_where_text_is_expected_is_said_at_the_alias(
         run = abtest_cli("validate", "-q", path)
     assert run.code == 1 and "Traceback" not in run.err and "_Broken" not in run.out
     assert run.out.splitlines() == [
-        f"{path}:32: tags[1]: expected text, got a mapping "
+        f"{path}:34: tags[1]: expected text, got a mapping "
         "(the value of the alias *first, anchored on line 15)"
     ]
 
