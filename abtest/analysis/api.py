@@ -14,6 +14,7 @@ from abtest.analysis.business import cost_table, funnel_table
 from abtest.analysis.decision import Context, Progress, decide
 from abtest.analysis.funnel import lead_quality
 from abtest.analysis.metrics import MetricSums, metric_sums
+from abtest.analysis.novelty import novelty_checks
 from abtest.analysis.result import Analysis
 from abtest.analysis.segments import segment_note, segment_table
 from abtest.analysis.time_to import time_to_table
@@ -169,6 +170,14 @@ def analyze(
         notes.append(("Segments", f"the overall results pool the {by} segments; by {by}: {note}"))
     ctx = Context(design, table, test, applied)
     decision = decide(ctx, data_by_metric, srm, progress)
+    novelty = novelty_checks(design, getattr(summary, "cohorts", None))
+    fading = [n for n in novelty if n.fading]
+    if fading and decision.code not in ("srm", "untestable"):
+        checks = dict(decision.checks) | {
+            "novelty": "; ".join(f"{n.variant} fading" for n in fading)
+        }
+        reason = decision.reason + "".join(f"; {n.sentence}" for n in fading)
+        decision = dataclasses.replace(decision, reason=reason, checks=checks)
     return Analysis(
         design=design,
         summary=summary,
@@ -179,6 +188,7 @@ def analyze(
         funnel=funnel_table(design, data_by_metric),
         time_to_conversion=time_to_table(design, getattr(summary, "time_to", None)),
         segments=segments,
+        novelty=tuple(novelty),
         lead_quality=lead_quality(design, data_by_metric, table, design.alpha)
         if design.method != "bayesian"
         else None,

@@ -70,6 +70,7 @@ def summarize_experiment(
         engine=engine,
         covariate=covariate,
         time_to=[g.id for g in experiment.goals if getattr(g, "time_to_conversion", False)] or None,
+        cohorts=experiment.primary_goal.id,
     )
 
 

@@ -57,6 +57,9 @@ class Analysis:
     # with segments in the Summary: the primary goal's lift per segment (corrected across
     # segments) and each segment column's heterogeneity test (abtest.analysis.segments)
     segments: pd.DataFrame | None = None
+    # from exposure-day cohorts of the primary goal: each treatment's lift trend
+    # (abtest.analysis.novelty.Novelty), flagged when it fades
+    novelty: tuple[Any, ...] = ()
 
     @property
     def winner(self) -> str | None:
@@ -157,6 +160,16 @@ class Analysis:
             "lead_quality": records(self.lead_quality),
             "time_to_conversion": records(self.time_to_conversion),
             "segments": records(self.segments),
+            "novelty": [
+                {
+                    "variant": n.variant,
+                    "fading": n.fading,
+                    "slope_per_day": None if n.trend is None else clean(n.trend.slope),
+                    "p_value": None if n.trend is None else clean(n.trend.p_value),
+                    "sentence": n.sentence,
+                }
+                for n in self.novelty
+            ],
             "srm": {
                 "statistic": clean(float(self.srm.statistic)),
                 "p_value": clean(float(self.srm.p_value)),

@@ -88,6 +88,7 @@ def summarize(
     engine: Any = None,
     time_to: Sequence[str] | None = None,
     resolution: str | timedelta = "1h",
+    cohorts: str | None = None,
 ) -> Summary:
     """Per-(experiment, variant, metric[, segment][, day]) sufficient statistics.
 
@@ -137,6 +138,10 @@ def summarize(
         :func:`abtest.stats.kaplan_meier` takes.
     resolution : str or timedelta
         The time buckets of ``time_to`` (``"1h"``, ``"1d"``); times are rounded up.
+    cohorts : str, optional
+        A goal (metric id) counted per day of first exposure (units and conversions in
+        the window; :mod:`abtest.data.cohorts`): ``Summary.cohorts``, what the novelty
+        check reads.
 
     Returns
     -------
@@ -256,6 +261,9 @@ def summarize(
                 plan = dataclasses.replace(plan, packed=False)
                 result = con.execute(query.build(ex.table, cv.table, arms_t, cov_table, plan))
         summary = assemble(result, arms, goal_list, exp_profile, conv_profile, plan)
+        if cohorts is not None:
+            summary.cohorts = _cohorts(cohorts, goal_list, windows, ex.table, cv.table, con,
+                                       arms, plan)  # fmt: skip
         if time_to:
             summary.time_to = _time_to(
                 time_to, goal_list, windows, ex.table, cv.table, con, arms, resolution, plan
@@ -269,6 +277,35 @@ def summarize(
         if not sources.from_engine(err):
             raise
         raise errors.explain(err, logs) from None
+
+
+def _cohorts(
+    metric: str,
+    goal_list: Sequence[EventMetric],
+    windows: Mapping[int, timedelta | None],
+    exposures: Any,
+    conversions: Any,
+    con: Any,
+    arms: pd.DataFrame,
+    plan: query.QueryPlan,
+) -> pd.DataFrame:
+    """The exposure-day cohorts of goal ``metric`` (:mod:`abtest.data.cohorts`), for the
+    analysed experiments' configured variants."""
+    from abtest.data.cohorts import cohort_counts
+
+    by_id = {g.id: i for i, g in enumerate(goal_list)}
+    if metric not in by_id:
+        raise ValueError(f"cohorts: no goal {metric!r} (goals: {', '.join(by_id)})")
+    i = by_id[metric]
+    known = arms[arms["known"]] if "known" in arms.columns else arms
+    counts = cohort_counts(
+        exposures, conversions, con, metric, goal_list[i].event, windows[i], start=plan.start,
+        end=plan.end, as_of=plan.conversions_end, analysis_end=plan.analysis_end,
+        experiments=sorted(set(known["experiment"])),
+    )  # fmt: skip
+    pairs = set(zip(known["experiment"], known["variant"], strict=True))
+    keep = [(e, v) in pairs for e, v in zip(counts["experiment"], counts["variant"], strict=True)]
+    return counts[keep].reset_index(drop=True)
 
 
 def _time_to(

@@ -65,6 +65,9 @@ class Summary:
         # summarize(time_to=...): units per (experiment, variant, metric, time in hours,
         # event 1 converted / 0 censored), the rows abtest.stats.kaplan_meier takes
         self.time_to: pd.DataFrame | None = None
+        # summarize(cohorts=goal): units and in-window conversions per (experiment, variant,
+        # day of first exposure), and whether that day's windows have closed
+        self.cohorts: pd.DataFrame | None = None
 
     # -- construction -------------------------------------------------------------
     @classmethod

@@ -64,6 +64,20 @@ def report_checks(analysis: Analysis) -> tuple[Check, ...]:
     seq = _sequential_check(analysis)
     if seq is not None:
         out.append(seq)
+    for n in analysis.novelty:
+        if n.trend is None:
+            continue
+        if n.fading:
+            out.append(Check("Novelty", "warn", n.sentence or ""))
+        else:
+            out.append(
+                Check(
+                    "Novelty",
+                    "ok",
+                    f"{n.variant}'s lift does not fall detectably across exposure-day "
+                    f"cohorts (trend {fmt.p_equals(n.trend.p_value)})",
+                )
+            )
     return tuple(out)
 
 

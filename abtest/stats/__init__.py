@@ -26,6 +26,8 @@ _LAZY = {
     "OmnibusResult": "abtest.stats.results",
     "Interval": "abtest.stats.intervals",
     "InteractionResult": "abtest.stats.interaction",
+    "TrendResult": "abtest.stats.trend",
+    "trend_test": "abtest.stats.trend",
     "interaction_test": "abtest.stats.interaction",
     "Sums": "abtest.stats.sums",
     "CovariateSums": "abtest.stats.sums",
