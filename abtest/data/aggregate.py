@@ -297,15 +297,25 @@ def _cohorts(
     if metric not in by_id:
         raise ValueError(f"cohorts: no goal {metric!r} (goals: {', '.join(by_id)})")
     i = by_id[metric]
-    known = arms[arms["known"]] if "known" in arms.columns else arms
     counts = cohort_counts(
         exposures, conversions, con, metric, goal_list[i].event, windows[i], start=plan.start,
         end=plan.end, as_of=plan.conversions_end, analysis_end=plan.analysis_end,
-        experiments=sorted(set(known["experiment"])),
+        experiments=_configured(arms)[0],
     )  # fmt: skip
+    return _configured(arms)[1](counts)
+
+
+def _configured(arms: pd.DataFrame) -> tuple[list[str], Any]:
+    """The analysed experiments, and a filter keeping a frame's rows of their configured
+    (experiment, variant) pairs (the side queries count every variant they see)."""
+    known = arms[arms["known"]] if "known" in arms.columns else arms
     pairs = set(zip(known["experiment"], known["variant"], strict=True))
-    keep = [(e, v) in pairs for e, v in zip(counts["experiment"], counts["variant"], strict=True)]
-    return counts[keep].reset_index(drop=True)
+
+    def keep(frame: pd.DataFrame) -> pd.DataFrame:
+        rows = zip(frame["experiment"], frame["variant"], strict=True)
+        return frame[[(e, v) in pairs for e, v in rows]].reset_index(drop=True)
+
+    return sorted(set(known["experiment"])), keep
 
 
 def _time_to(
@@ -338,15 +348,12 @@ def _time_to(
     else:
         raise ValueError(f"resolution = {resolution!r}: give a bucket width such as '1h' or '1d'")
     goals = [(m, goal_list[by_id[m]].event, windows[by_id[m]]) for m in wanted]
-    known = arms[arms["known"]] if "known" in arms.columns else arms
+    experiments, keep = _configured(arms)
     counts = time_to_counts(
         exposures, conversions, con, goals, resolution=step, start=plan.start, end=plan.end,
-        as_of=plan.conversions_end, analysis_end=plan.analysis_end,
-        experiments=sorted(set(known["experiment"])),
+        as_of=plan.conversions_end, analysis_end=plan.analysis_end, experiments=experiments,
     )  # fmt: skip
-    pairs = set(zip(known["experiment"], known["variant"], strict=True))
-    keep = [(e, v) in pairs for e, v in zip(counts["experiment"], counts["variant"], strict=True)]
-    return counts[keep].reset_index(drop=True)
+    return keep(counts)
 
 
 def _overflowed(err: Exception) -> bool:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from abtest.data.time_to import _seconds
+from abtest.data.time_to import analysed_units, with_first_conversion
 
 COLUMNS = ("experiment", "variant", "metric", "day", "n", "converted", "closed")
 
@@ -39,29 +39,10 @@ def cohort_counts(
     """``COLUMNS`` for one goal (module docstring); prepared Ibis tables on ``con``."""
     import ibis
 
-    backend = con.name
-    e = exposures.filter(exposures.unit_id.notnull(), exposures.timestamp.notnull())
-    if start is not None:
-        e = e.filter(e.timestamp >= ibis.timestamp(start))
-    if end is not None:
-        e = e.filter(e.timestamp < ibis.timestamp(end))
-    if experiments is not None:
-        e = e.filter(e.experiment.isin(experiments))
-    units = e.group_by(["experiment", "unit_id"]).aggregate(
-        first=e.timestamp.min(), variant=e.variant.min(), other=e.variant.max()
-    )
-    units = units.filter(units.variant == units.other).drop("other")
-    c = conversions.filter(conversions.event == event, conversions.timestamp.notnull())
-    if as_of is not None:
-        c = c.filter(c.timestamp < ibis.timestamp(as_of))
-    j = units.join(c.select("unit_id", t=c.timestamp), "unit_id")
-    j = j.filter(j.t >= j.first)
-    if window is not None:
-        j = j.filter(_seconds(j.t, j.first, backend) < window.total_seconds())
-    hit = j.group_by(["experiment", "unit_id"]).aggregate(hit=j.t.min())
-    u = units.left_join(hit, ["experiment", "unit_id"])
+    units = analysed_units(exposures, start, end, experiments)
+    u = with_first_conversion(units, conversions, event, window, as_of, con.name)
     rows = u.select(
-        "experiment", "variant", day=u.first.date(), conv=ibis.cases((u.hit.notnull(), 1), else_=0)
+        "experiment", "variant", day=u.first.date(), conv=ibis.cases((u.t.notnull(), 1), else_=0)
     )
     counted = rows.group_by(["experiment", "variant", "day"]).aggregate(
         n=rows.count(), converted=rows.conv.sum()

@@ -43,6 +43,49 @@ def _seconds(t: Any, first: Any, backend: str) -> Any:
     return (t.epoch_seconds() - first.epoch_seconds()).cast("float64")
 
 
+def analysed_units(
+    exposures: Any, start: datetime | None, end: datetime | None, experiments: Any
+) -> Any:
+    """Per (experiment, unit): the first exposure and the variant, for units that saw one
+    variant only and were exposed between ``start`` and ``end`` (summarize's units)."""
+    import ibis
+
+    e = exposures.filter(exposures.unit_id.notnull(), exposures.timestamp.notnull())
+    if start is not None:
+        e = e.filter(e.timestamp >= ibis.timestamp(start))
+    if end is not None:
+        e = e.filter(e.timestamp < ibis.timestamp(end))
+    if experiments is not None:
+        e = e.filter(e.experiment.isin(list(experiments)))
+    units = e.group_by(["experiment", "unit_id"]).aggregate(
+        first=e.timestamp.min(), variant=e.variant.min(), other=e.variant.max()
+    )
+    return units.filter(units.variant == units.other).drop("other")
+
+
+def with_first_conversion(
+    units: Any,
+    conversions: Any,
+    event: str,
+    window: timedelta | None,
+    as_of: datetime | None,
+    backend: str,
+) -> Any:
+    """``units`` with ``t``: each unit's first ``event`` at or after its first exposure,
+    inside ``window`` and before ``as_of`` (null when none)."""
+    import ibis
+
+    c = conversions.filter(conversions.event == event, conversions.timestamp.notnull())
+    if as_of is not None:
+        c = c.filter(c.timestamp < ibis.timestamp(as_of))
+    j = units.join(c.select("unit_id", t=c.timestamp), "unit_id")
+    j = j.filter(j.t >= j.first)
+    if window is not None:
+        j = j.filter(_seconds(j.t, j.first, backend) < window.total_seconds())
+    hit = j.group_by(["experiment", "unit_id"]).aggregate(t=j.t.min())
+    return units.left_join(hit, ["experiment", "unit_id"])
+
+
 def time_to_counts(
     exposures: Any,
     conversions: Any,
@@ -68,32 +111,14 @@ def time_to_counts(
     res = resolution.total_seconds()
     if res <= 0:
         raise ValueError(f"resolution = {resolution}: must be longer than nothing, e.g. '1h'")
-    e = exposures.filter(exposures.unit_id.notnull(), exposures.timestamp.notnull())
-    if start is not None:
-        e = e.filter(e.timestamp >= ibis.timestamp(start))
-    if end is not None:
-        e = e.filter(e.timestamp < ibis.timestamp(end))
-    if experiments is not None:
-        e = e.filter(e.experiment.isin(list(experiments)))
-    units = e.group_by(["experiment", "unit_id"]).aggregate(
-        first=e.timestamp.min(), variant=e.variant.min(), other=e.variant.max()
-    )
-    units = units.filter(units.variant == units.other).drop("other")
+    units = analysed_units(exposures, start, end, experiments)
     if analysis_end is None:
         latest = [con.execute(exposures.timestamp.max()), con.execute(conversions.timestamp.max())]
         analysis_end = max(pd.Timestamp(x).to_pydatetime() for x in latest if x is not None)
     stop = ibis.timestamp(analysis_end)
     frames = []
     for metric, event, window in goals:
-        c = conversions.filter(conversions.event == event, conversions.timestamp.notnull())
-        if as_of is not None:
-            c = c.filter(c.timestamp < ibis.timestamp(as_of))
-        j = units.join(c.select("unit_id", t=c.timestamp), "unit_id")
-        j = j.filter(j.t >= j.first)
-        if window is not None:
-            j = j.filter(_seconds(j.t, j.first, backend) < window.total_seconds())
-        hit = j.group_by(["experiment", "unit_id"]).aggregate(t=j.t.min())
-        u = units.left_join(hit, ["experiment", "unit_id"])
+        u = with_first_conversion(units, conversions, event, window, as_of, backend)
         seen = _seconds(stop, u.first, backend)
         limit = seen if window is None else ibis.least(seen, window.total_seconds())
         converted = u.t.notnull()
