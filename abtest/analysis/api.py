@@ -12,12 +12,8 @@ import pandas as pd
 
 from abtest.analysis.business import cost_table, funnel_table
 from abtest.analysis.decision import Context, Progress, decide
-from abtest.analysis.funnel import lead_quality
 from abtest.analysis.metrics import MetricSums, metric_sums
-from abtest.analysis.novelty import novelty_checks
 from abtest.analysis.result import Analysis
-from abtest.analysis.segments import segment_note, segment_table
-from abtest.analysis.time_to import time_to_table
 from abtest.data.summary import KEYS as SUMMARY_KEYS
 from abtest.data.summary import STATS as SUMMARY_STATS
 from abtest.data.summary import Summary
@@ -163,14 +159,13 @@ def analyze(
         applied = sequential_correction(design.correction)
     applied = applied or design.correction
     progress = _progress(design, summary, first)
-    segments = segment_table(design, summary, applied if applied != "none" else "holm")
-    note = segment_note(segments, design.alpha)
+    segments, note = _segments(design, summary, applied)
     if note is not None:
         by = ", ".join(summary.segments)
         notes.append(("Segments", f"the overall results pool the {by} segments; by {by}: {note}"))
     ctx = Context(design, table, test, applied)
     decision = decide(ctx, data_by_metric, srm, progress)
-    novelty = novelty_checks(design, getattr(summary, "cohorts", None))
+    novelty = _novelty(design, summary)
     fading = [n for n in novelty if n.fading]
     if fading and decision.code not in ("srm", "untestable"):
         checks = dict(decision.checks) | {
@@ -186,10 +181,10 @@ def analyze(
         decision=decision,
         progress=progress,
         funnel=funnel_table(design, data_by_metric),
-        time_to_conversion=time_to_table(design, getattr(summary, "time_to", None)),
+        time_to_conversion=_time_to(design, summary),
         segments=segments,
         novelty=tuple(novelty),
-        lead_quality=lead_quality(design, data_by_metric, table, design.alpha)
+        lead_quality=_lead_quality(design, data_by_metric, table)
         if design.method != "bayesian"
         else None,
         costs=cost_table(design, data_by_metric, design.alpha),
@@ -199,6 +194,41 @@ def analyze(
         correction=applied,
         notes=tuple(notes),
     )
+
+
+# The views below need scipy (ratio, survival, trend tests): imported only when the data
+# has what they read, so `abtest analyze --counts` does not pay for scipy.stats.
+def _segments(design: Design, summary: Summary, applied: str) -> tuple[Any, str | None]:
+    if not summary.segments:
+        return None, None
+    from abtest.analysis.segments import segment_note, segment_table
+
+    table = segment_table(design, summary, applied if applied != "none" else "holm")
+    return table, segment_note(table, design.alpha)
+
+
+def _novelty(design: Design, summary: Summary) -> list[Any]:
+    if getattr(summary, "cohorts", None) is None:
+        return []
+    from abtest.analysis.novelty import novelty_checks
+
+    return novelty_checks(design, summary.cohorts)
+
+
+def _time_to(design: Design, summary: Summary) -> Any:
+    if getattr(summary, "time_to", None) is None:
+        return None
+    from abtest.analysis.time_to import time_to_table
+
+    return time_to_table(design, summary.time_to)
+
+
+def _lead_quality(design: Design, data: dict[str, MetricSums], table: pd.DataFrame) -> Any:
+    if not design.funnel:
+        return None
+    from abtest.analysis.funnel import lead_quality
+
+    return lead_quality(design, data, table, design.alpha)
 
 
 def _check_units(design: Design, data: dict[str, MetricSums]) -> None:
