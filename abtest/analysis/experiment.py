@@ -10,6 +10,7 @@ not depend on the registry's models.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,7 @@ def summarize_experiment(
         engine=engine,
         covariate=covariate,
         time_to=[g.id for g in experiment.goals if getattr(g, "time_to_conversion", False)] or None,
-        cohorts=experiment.primary_goal.id,
+        cohorts=experiment.primary_goal.id if _cohorts_can_close(experiment, as_of) else None,
     )
 
 
@@ -186,3 +187,24 @@ def _segments(experiment: Any) -> list[str] | None:
     data_cfg = getattr(experiment, "data", None)
     segments = getattr(data_cfg, "segments", None) if data_cfg is not None else None
     return list(segments) if segments else None
+
+
+def _cohorts_can_close(experiment: Any, as_of: Any) -> bool:
+    """Whether the period can hold the two weeks of closed exposure-day cohorts the
+    novelty check needs (:data:`abtest.analysis.novelty.MIN_DAYS`); without them the
+    cohort query is skipped (it would be read by nothing). Unknown dates: True."""
+    import datetime as dt
+
+    from abtest.analysis.novelty import MIN_DAYS
+    from abtest.vocabulary import parse_duration
+
+    start = getattr(experiment, "start", None)
+    end = as_of if as_of is not None else getattr(experiment, "end", None)
+    if start is None or end is None:
+        return True
+    end_day = end if isinstance(end, dt.date) else dt.date.fromisoformat(str(end)[:10])
+    if isinstance(end_day, dt.datetime):
+        end_day = end_day.date()
+    window = parse_duration(experiment.attribution_window(experiment.primary_goal.id))
+    closed_days = (end_day - start).days + 1 - math.ceil(window / dt.timedelta(days=1))
+    return closed_days >= MIN_DAYS
