@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -273,16 +273,13 @@ def _html(
     on_progress: Callable[[str], None] | None,
     interactions: dict[str, Any] | None = None,
 ) -> str:
-    from abtest.report.html import figure_images, render_template
+    from abtest.report.html import render_template
 
+    wanted = [plots and s.view is not None for s in summaries]
+    rendered = _all_images([a for (_, a), w in zip(items, wanted, strict=True) if w], image_format)
     sections = []
-    for (_, analysis), s in zip(items, summaries, strict=True):
-        images = []
-        if plots and s.view is not None:
-            from abtest.report.plots import available_plots
-
-            images = figure_images(analysis, available_plots(analysis), image_format)
-        sections.append({"summary": s, "images": images})
+    for want, s in zip(wanted, summaries, strict=True):
+        sections.append({"summary": s, "images": next(rendered) if want else []})
         if on_progress is not None:
             on_progress(s.id)
     return render_template(
@@ -296,6 +293,37 @@ def _html(
         generated=dt.date.today().isoformat(),
         interactions=interactions,
     )
+
+
+def _images_of(analysis: Analysis, image_format: str) -> list[Any]:
+    from abtest.report.html import figure_images
+    from abtest.report.plots import available_plots
+
+    return figure_images(analysis, available_plots(analysis), image_format)
+
+
+def _all_images(analyses: list[Analysis], image_format: str) -> Iterator[list[Any]]:
+    """Each analysis' inline plots, in order. Drawing is most of a report's time and
+    matplotlib holds the GIL, so with several experiments and cores the figures are
+    drawn in forked worker processes (the analyses are sent by pickle); anywhere that
+    cannot fork or pickle, one after the other here."""
+    import multiprocessing
+    import os
+
+    workers = min(len(analyses), os.cpu_count() or 1)
+    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+        from pickle import PicklingError
+
+        try:
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                done = list(pool.map(_images_of, analyses, [image_format] * len(analyses)))
+            return iter(done)
+        except (BrokenProcessPool, PicklingError, OSError, TypeError, AttributeError):
+            pass
+    return (_images_of(a, image_format) for a in analyses)
 
 
 def _counts(summaries: Sequence[OverviewLine]) -> str:
