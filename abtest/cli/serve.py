@@ -103,7 +103,12 @@ def assign(experiment_id: str, registry: str, ids_path: str, column: str, out: s
     from abtest.assignment import variant_index
 
     if not Path(ids_path).is_file():
-        fail_usage(f"--ids {ids_path}: no such file")
+        what = (
+            "not a regular file (a device, pipe or folder)"
+            if Path(ids_path).exists()
+            else ("no such file")
+        )
+        fail_usage(f"--ids {ids_path}: {what}; give a CSV or Parquet file of ids")
     in_kind, out_kind = _kind(ids_path, "--ids"), _kind(out, "--out")
     check_output(out, [ids_path])
     try:

@@ -118,6 +118,8 @@ def test_assign_bad_input_is_one_line(registry, tmp_path):
          "line 3: column 'user_id' is empty"),
         (["checkout-express-pay", "--ids", ids, "--out", tmp_path / "v.txt"], "give a .csv"),
         (["checkout-express-pay", "--ids", ids, "--out", ids], "is an input of this command"),
+        (["checkout-express-pay", "--ids", "/dev/null", "--out", out], "not a regular file"),
+        (["checkout-express-pay", "--ids", tmp_path / "none.csv", "--out", out], "no such file"),
     ]  # fmt: skip
     for args, message in cases:
         result = run("assign", "--registry", registry, *args)
