@@ -32,6 +32,7 @@ def summarize_experiment(
     columns: dict[str, Any] | None = None,
     engine: Any = None,
     covariate: Any = None,
+    views: bool = True,
 ) -> Summary:
     """Sufficient statistics of one experiment from its exposure and conversion logs.
 
@@ -43,7 +44,9 @@ def summarize_experiment(
     maps canonical column names to the logs' names (see :func:`abtest.summarize`);
     ``covariate``, a pre-period value per unit, adds the CUPED sums. A goal's
     ``capping`` caps its per-unit values (the cap is over the whole period, also
-    when ``daily``; see :mod:`abtest.data.capping`).
+    when ``daily``; see :mod:`abtest.data.capping`). ``views`` also counts the
+    time-to-conversion and exposure-cohort rows the analysis shows (False: the
+    statistics alone, for callers that read nothing else).
     """
     from abtest.data.aggregate import summarize
 
@@ -70,9 +73,16 @@ def summarize_experiment(
         columns=columns,
         engine=engine,
         covariate=covariate,
-        time_to=[g.id for g in experiment.goals if getattr(g, "time_to_conversion", False)] or None,
-        cohorts=experiment.primary_goal.id if _cohorts_can_close(experiment, as_of) else None,
+        time_to=_time_to_goals(experiment) if views else None,
+        cohorts=experiment.primary_goal.id
+        if views and _cohorts_can_close(experiment, as_of)
+        else None,
     )
+
+
+def _time_to_goals(experiment: Any) -> list[str] | None:
+    """The goals with ``time_to_conversion: true`` (None: none)."""
+    return [g.id for g in experiment.goals if getattr(g, "time_to_conversion", False)] or None
 
 
 def _capping(goal: Any) -> dict[str, Any] | None:

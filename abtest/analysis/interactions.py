@@ -13,6 +13,7 @@ at (:func:`abtest.stats.compatible_levels`), so flag, p-value and interval agree
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import permutations
 from typing import Any
 
@@ -48,9 +49,19 @@ def interactions(
     logs (empty when none do): ``COLUMNS``, one row per (experiment, treatment, other
     experiment, other treatment). ``exposures``, ``conversions``, ``as_of`` and
     ``columns`` as for :func:`abtest.summarize` (one log for all the experiments)."""
+    mapping = ColumnMapping.parse(columns)
+    con = sources.resolve_engine(None, exposures, conversions)
+    logs = _Logs(
+        con,
+        sources.open_table(exposures, con, "exposures", (mapping.name("exposures", "timestamp"),)),
+        sources.open_table(
+            conversions, con, "conversions", (mapping.name("conversions", "timestamp"),)
+        ),
+        mapping,
+    )  # opened once for every pair (DataFrames are registered on the engine once)
     rows = []
     for a, b in permutations(experiments, 2):
-        rows += _pair(a, b, exposures, conversions, as_of, columns)
+        rows += _pair(a, b, logs, as_of, columns)
     frame = pd.DataFrame(rows)
     if frame.empty:
         return pd.DataFrame(columns=list(COLUMNS))
@@ -65,11 +76,19 @@ def interactions(
     return frame[list(COLUMNS)]
 
 
-def _pair(a: Any, b: Any, exposures: Any, conversions: Any, as_of: Any, columns: Any) -> list:
-    mapping = ColumnMapping.parse(columns)
-    con = sources.resolve_engine(None, exposures, conversions)
-    ts = mapping.name("exposures", "timestamp")
-    raw = sources.open_table(exposures, con, "exposures", (ts,))
+@dataclass(frozen=True)
+class _Logs:
+    """The shared logs on their engine: raw tables (the user's column names) and the
+    column mapping."""
+
+    con: Any
+    exposures: Any
+    conversions: Any
+    mapping: ColumnMapping
+
+
+def _pair(a: Any, b: Any, logs: _Logs, as_of: Any, columns: Any) -> list:
+    con, raw, mapping = logs.con, logs.exposures, logs.mapping
     canon = checks.prepare(raw, "exposures", mapping, EXPOSURE_COLUMNS).table
     first_b = (
         canon.filter(canon.experiment == b.id)
@@ -81,12 +100,10 @@ def _pair(a: Any, b: Any, exposures: Any, conversions: Any, as_of: Any, columns:
     both = in_a.inner_join(first_b, in_a[uid] == first_b.unit_id).select(*in_a.columns, OTHER)
     if int(con.execute(both.count())) == 0:
         return []
-    conv = sources.open_table(
-        conversions, con, "conversions", (mapping.name("conversions", "timestamp"),)
-    )
     summary = summarize_experiment(
-        a, both, conv, as_of=as_of, daily=False, by=OTHER, columns=columns, engine=con
-    )
+        a, both, logs.conversions, as_of=as_of, daily=False, by=OTHER, columns=columns,
+        engine=con, views=False,
+    )  # fmt: skip
     f = summary.frame
     f = f[f["metric"] == a.primary_goal.id]
     # one Sums per (A's variant, B's variant): a handful of aggregate rows
