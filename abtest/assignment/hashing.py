@@ -236,7 +236,7 @@ def _units(chunk: Any) -> tuple[np.ndarray, np.ndarray]:
         return np.frombuffer(data_buf, dtype=np.uint8)[first:last], offsets - first
     text = np.asarray(chunk.to_numpy(zero_copy_only=False), dtype=str)
     # code units per id: one per code point, two for those beyond the BMP (a surrogate pair)
-    points = text.view(np.uint32).reshape(len(text), -1) if text.dtype.itemsize else None
+    points = text.view(np.uint32).reshape(len(text), -1)  # a non-ASCII chunk: width >= 1
     lengths = np.char.str_len(text) + (points > 0xFFFF).sum(axis=1)
     encoded = np.char.encode(text, "utf-16-be")
     width = max(int(lengths.max()), 1)

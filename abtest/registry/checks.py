@@ -388,14 +388,14 @@ def _namespace_room(exp: Any) -> list[Finding]:
     a = exp.assignment
     if a.namespace is None or a.coverage is not None or "traffic" not in exp.model_fields_set:
         return []
-    lo, hi = a.namespace.range
-    if exp.traffic <= hi - lo + 1e-12:
+    (lo, hi), width = a.namespace.range, a.namespace.width
+    if exp.traffic <= width + 1e-12:
         return []
     return [
         Finding(
             ("traffic",),
             f"{exp.traffic:.0%} of the page's units cannot come from the namespace slice "
-            f"[{lo:g}, {hi:g}) of '{a.namespace.name}', which holds {hi - lo:.0%} of them; "
+            f"[{lo:g}, {hi:g}) of '{a.namespace.name}', which holds {width:.0%} of them; "
             "widen assignment.namespace.range or lower traffic",
             "namespace-room",
         )

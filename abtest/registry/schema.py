@@ -374,7 +374,7 @@ class Experiment(BaseModel):
         ns = self.assignment.namespace
         if "traffic" in self.model_fields_set or ns is None:
             return self.traffic
-        return ns.range[1] - ns.range[0]
+        return ns.width
 
     @property
     def coverage(self) -> float:
@@ -385,8 +385,7 @@ class Experiment(BaseModel):
         if c is not None:
             return c
         ns = self.assignment.namespace
-        width = ns.range[1] - ns.range[0] if ns is not None else 1.0
-        return min(self.share / width, 1.0)
+        return min(self.share / (ns.width if ns is not None else 1.0), 1.0)
 
     @property
     def holdout(self) -> Holdout | None:

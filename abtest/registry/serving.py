@@ -37,6 +37,11 @@ class Namespace(BaseModel):
         description="[lo, hi): this experiment's slice of the namespace, 0 <= lo < hi <= 1."
     )
 
+    @property
+    def width(self) -> float:
+        """The share of all units in the slice, ``hi - lo``."""
+        return self.range[1] - self.range[0]
+
     @model_validator(mode="after")
     def _ordered(self) -> Namespace:
         lo, hi = self.range
