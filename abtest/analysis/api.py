@@ -164,15 +164,8 @@ def analyze(
         by = ", ".join(summary.segments)
         notes.append(("Segments", f"the overall results pool the {by} segments; by {by}: {note}"))
     ctx = Context(design, table, test, applied)
-    decision = decide(ctx, data_by_metric, srm, progress)
     novelty = _novelty(design, summary)
-    fading = [n for n in novelty if n.fading]
-    if fading and decision.code not in ("srm", "untestable"):
-        checks = dict(decision.checks) | {
-            "novelty": "; ".join(f"{n.variant} fading" for n in fading)
-        }
-        reason = decision.reason + "".join(f"; {n.sentence}" for n in fading)
-        decision = dataclasses.replace(decision, reason=reason, checks=checks)
+    decision = decide(ctx, data_by_metric, srm, progress, novelty)
     return Analysis(
         design=design,
         summary=summary,

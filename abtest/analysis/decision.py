@@ -17,8 +17,10 @@ is shown to break.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -190,8 +192,10 @@ def decide(
     data: dict[str, MetricSums],
     srm: SRMResult,
     progress: Progress | None,
+    novelty: Sequence[Any] = (),
 ) -> Decision:
-    """The :class:`Decision` of one analysis (module docstring)."""
+    """The :class:`Decision` of one analysis (module docstring); ``novelty``: the
+    treatments' :class:`abtest.analysis.novelty.Novelty` checks, a fading lift said."""
     design = ctx.design
     harms = find_harms(ctx)
     guardrails = check_all_guardrails(design, data) if design.guardrails else []
@@ -222,6 +226,10 @@ def decide(
         if note is not None:
             reason += f"; {note}"
             d.checks["funnel"] = "more leads, not more customers"
+    fading = [n for n in novelty if n.fading]
+    if fading and d.code not in ("srm", "untestable"):
+        reason += "".join(f"; {n.sentence}" for n in fading)
+        d.checks["novelty"] = "; ".join(f"{n.variant} fading" for n in fading)
     return Decision(
         d.winner, reason, d.checks, tuple(guardrails) or d.guardrails, tuple(harms), d.code
     )

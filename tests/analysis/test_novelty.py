@@ -82,3 +82,21 @@ def test_cohorts_are_counted_in_the_engine():
     assert s.cohorts["day"].min() == first.min()
     # a 7-day window: days up to 2024-01-12 have closed by 2024-01-20
     assert s.cohorts.loc[s.cohorts["day"] <= "2024-01-12", "closed"].all()
+
+
+def test_a_fading_lift_is_said_in_the_reason_and_checks():
+    # the decision names the fading lift (decide() reads the novelty checks), whatever
+    # the verdict on the totals; the same seeded decaying cohorts as above
+    import abtest
+
+    rng = np.random.default_rng(4)
+    c = cohorts(np.linspace(0.30, 0.02, 21), rng).assign(experiment="experiment")
+    totals = c.groupby("variant")[["converted", "n"]].sum()
+    s = abtest.Summary.from_counts(
+        {v: (int(r.converted), int(r.n)) for v, r in totals.iterrows()}, metric="lead"
+    )
+    s.cohorts = c
+    a = abtest.analyze(s)
+    assert "novelty: b's lift fell from +" in a.reason
+    assert a.decision.checks["novelty"] == "b fading"
+    assert a.novelty[0].fading
