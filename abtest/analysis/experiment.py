@@ -10,7 +10,6 @@ not depend on the registry's models.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -206,15 +205,16 @@ def _cohorts_can_close(experiment: Any, as_of: Any) -> bool:
     import datetime as dt
 
     from abtest.analysis.novelty import MIN_DAYS
+    from abtest.data.aggregate import time_bound
     from abtest.vocabulary import parse_duration
 
     start = getattr(experiment, "start", None)
     end = as_of if as_of is not None else getattr(experiment, "end", None)
     if start is None or end is None:
         return True
-    end_day = end if isinstance(end, dt.date) else dt.date.fromisoformat(str(end)[:10])
-    if isinstance(end_day, dt.datetime):
-        end_day = end_day.date()
+    stop = time_bound(end, "as_of", end_of_day=True)  # as summarize reads it
     window = parse_duration(experiment.attribution_window(experiment.primary_goal.id))
-    closed_days = (end_day - start).days + 1 - math.ceil(window / dt.timedelta(days=1))
+    first = dt.datetime.combine(start, dt.time())
+    # day d's windows have closed when d + 1 day + window <= stop (abtest.data.cohorts)
+    closed_days = (stop - window - first) // dt.timedelta(days=1)
     return closed_days >= MIN_DAYS

@@ -171,9 +171,9 @@ def summarize(
     default_window = parse_window(window)
     goal_list = parse_goals(goals)
     mapping = ColumnMapping.parse(columns)
-    start_b = _bound(start, "start", end_of_day=False)
-    end_b = _bound(end, "end", end_of_day=True)
-    as_of_b = _bound(as_of, "as_of", end_of_day=True)
+    start_b = time_bound(start, "start", end_of_day=False)
+    end_b = time_bound(end, "end", end_of_day=True)
+    as_of_b = time_bound(as_of, "as_of", end_of_day=True)
     exp_end = min((b for b in (end_b, as_of_b) if b is not None), default=None)
     if start_b is not None and exp_end is not None and start_b >= exp_end:
         raise ValueError(f"start ({start}) must be before end / as_of ({end or as_of})")
@@ -367,7 +367,7 @@ def _code_dtype(n: int) -> str:
     return "int16" if n <= np.iinfo(np.int16).max else "int32"
 
 
-def _bound(value: Any, name: str, *, end_of_day: bool) -> datetime | None:
+def time_bound(value: Any, name: str, *, end_of_day: bool) -> datetime | None:
     """A naive UTC datetime; a date alone means its start (or the end of it)."""
     if value is None:
         return None

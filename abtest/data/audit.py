@@ -21,7 +21,7 @@ import pandas as pd
 
 from abtest.assignment import variant_index
 from abtest.data import checks, sources
-from abtest.data.aggregate import _bound
+from abtest.data.aggregate import time_bound
 from abtest.data.model import EXPOSURE_COLUMNS, ColumnMapping
 
 
@@ -83,7 +83,7 @@ def audit_assignment(
     raw = sources.open_table(exposures, con, "exposures", (mapping.name("exposures", "timestamp"),))
     t = checks.prepare(raw, "exposures", mapping, EXPOSURE_COLUMNS).table
     t = t.filter(t.experiment == experiment.id)
-    cut = _bound(as_of, "as_of", end_of_day=True)
+    cut = time_bound(as_of, "as_of", end_of_day=True)
     if cut is not None:
         t = t.filter(t.timestamp <= cut)
     first = t.group_by("unit_id").aggregate(variant=t.variant.argmin(t.timestamp))
