@@ -77,12 +77,12 @@ def _check(design: Design, v: str, days, na, xa, nb, xb) -> Novelty:
         first = days[ok] < 7
         last_week = int(days[ok].max() // 7)
         last = days[ok] >= 7 * last_week
-        early = (xb[ok][first].sum() / nb[ok][first].sum()) / (
-            xa[ok][first].sum() / na[ok][first].sum()
-        ) - 1
-        late = (xb[ok][last].sum() / nb[ok][last].sum()) / (
-            xa[ok][last].sum() / na[ok][last].sum()
-        ) - 1
+
+        def pooled(days_in: np.ndarray) -> float:  # the lift of those cohorts together
+            rate_b = xb[ok][days_in].sum() / nb[ok][days_in].sum()
+            return float(rate_b / (xa[ok][days_in].sum() / na[ok][days_in].sum()) - 1)
+
+        early, late = pooled(first), pooled(last)
         sentence = (
             f"novelty: {v}'s lift fell from {fmt.pct(early, signed=True)} in week 1 to "
             f"{fmt.pct(late, signed=True)} in week {last_week + 1} of exposure cohorts "

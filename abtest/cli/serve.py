@@ -37,11 +37,11 @@ def _kind(path: str, what: str) -> str:
     fail_usage(f"{what} {path}: give a .csv or .parquet file")
 
 
-def _batches(path: str, column: str) -> Any:
+def _batches(path: str, kind: str, column: str) -> Any:
     """The id column of ``path`` in batches (strings from CSV keep leading zeros)."""
     import pyarrow as pa
 
-    if _kind(path, "--ids") == "parquet":
+    if kind == "parquet":
         import pyarrow.parquet as pq
 
         file = pq.ParquetFile(path)
@@ -126,7 +126,7 @@ def assign(experiment_id: str, registry: str, ids_path: str, column: str, out: s
             schema, writer = _writer(tmp, out_kind, column)
             row = 0
             with writer:
-                for ids in _batches(ids_path, column):
+                for ids in _batches(ids_path, in_kind, column):
                     if ids.null_count:
                         at = row + int(pc.index(pc.is_null(ids), True).as_py())
                         line = f"line {at + 2}" if in_kind == "csv" else f"row {at + 1}"
