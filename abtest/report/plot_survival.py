@@ -37,14 +37,13 @@ def time_plot(analysis: Analysis, *, figsize: tuple[float, float] | None = None)
     fig = ReportFigure(figsize=figsize or (7.5, 3.2 * len(metrics)), layout="constrained")
     for i, metric in enumerate(metrics):
         ax = fig.add_subplot(len(metrics), 1, i + 1)
-        days = False
-        for v in d.variants:
-            km = curves.get((metric, v))
-            if km is None or len(km.time) == 0:
-                continue
+        drawn = {v: km for v in d.variants if (km := curves.get((metric, v))) is not None}
+        drawn = {v: km for v, km in drawn.items() if len(km.time)}
+        # one unit for every curve of the axis: days once any curve passes 72 hours
+        days = any(float(np.max(km.time)) > 72 for km in drawn.values())
+        scale = 24.0 if days else 1.0
+        for v, km in drawn.items():
             t = np.concatenate([[0.0], np.asarray(km.time, dtype=float)])
-            days = days or t.max() > 72
-            scale = 24.0 if t.max() > 72 else 1.0
             share = 1 - np.concatenate([[1.0], np.asarray(km.survival, dtype=float)])
             low = 1 - np.concatenate([[1.0], np.asarray(km.upper, dtype=float)])
             high = 1 - np.concatenate([[1.0], np.asarray(km.lower, dtype=float)])

@@ -101,3 +101,32 @@ def test_time_to_conversion_table_report_and_plot():
         "abtest.report.plots", fromlist=["available_plots"]
     ).available_plots(a)
     assert a.to_dict()["time_to_conversion"][0]["metric"] == "lead"
+
+
+def test_time_plot_draws_every_curve_in_one_unit():
+    # a's last conversion is at 10 hours, b's at 100: both curves are drawn in days
+    # (each curve once chose its own unit, hours and days on the same axis)
+    import pandas as pd
+
+    from abtest.analysis.time_to import time_to_table
+    from abtest.design import Design, MetricSpec
+
+    rows = pd.DataFrame({
+        "experiment": "x", "metric": "lead", "variant": ["a", "a", "b", "b"],
+        "time": [10.0, 50.0, 100.0, 120.0], "event": [1, 0, 1, 0], "count": [5, 5, 5, 5],
+    })  # fmt: skip
+    design = Design(
+        experiment="x", variants=("a", "b"), metrics=(MetricSpec("lead", primary=True),)
+    )
+    table = time_to_table(design, rows)
+    from abtest.report.plot_survival import time_plot
+
+    class A:  # the two attributes the plot reads
+        time_to_conversion = table
+
+    A.design = design
+    ax = time_plot(A()).axes[0]
+    assert ax.get_xlabel() == "days"
+    # a's only event time, 10 hours, is at 10/24 of a day on the x axis
+    xs = ax.get_lines()[0].get_xdata()
+    assert xs[1] == pytest.approx(10 / 24)
