@@ -27,6 +27,11 @@ Semantics (each tested on hand-built logs in ``tests/data``):
   percentile is of the per-unit values over the experiment's analysed units of all
   variants and segments and the whole period, also when ``daily`` (R type 7,
   :mod:`abtest.data.capping`). The frame gets ``cap`` and ``capped`` (units cut).
+- **Quantiles.** A value goal with ``statistic`` (``{"quantile": 0.5}``, optionally
+  ``"among": "units"``) keeps its frame rows (kind ``"quantile"``) and gets, per
+  variant (and segment), the population size, the quantile and the values at the ranks
+  :func:`abtest.stats.order_stat_ranks` names, in ``Summary.quantiles``: computed in the
+  query over the whole period (:mod:`abtest.data.order_stats`).
 - **Segments and days.** ``by`` names dimension columns of the exposures; a
   unit's segment is its value at the first exposure (empty → ``"(missing)"``).
   ``daily=True`` gives cumulative statistics as of the end of each day (UTC):
@@ -108,7 +113,8 @@ def summarize(
         Cumulative statistics per day (a ``day`` column) instead of totals.
     goals : list or dict, optional
         The metrics (see :func:`abtest.data.model.parse_goals`): event name,
-        metric id, value column (None: binary), window and ``capping`` per goal.
+        metric id, value column (None: binary), window, ``capping`` and ``statistic``
+        (``{"quantile": 0.5}``) per goal.
         Default: every event name becomes a binary metric.
     variants : dict, optional
         ``{experiment: [variant ids]}``: analyse these experiments only; other
@@ -239,6 +245,7 @@ def summarize(
             # exposure rows (more than the (experiment, unit) pairs they group into)
             hash_events=int(conv_profile["rows"].sum()) <= int(exp_profile["rows"].sum()),
             caps={i: g.capping for i, g in enumerate(goal_list) if g.capping is not None},
+            quantiles={i: g.statistic for i, g in enumerate(goal_list) if g.statistic},
             unknown_arms=tuple(
                 (int(e), int(v)) for e, v in arms.loc[~arms["known"], ["exp", "vi"]].to_numpy()
             ),

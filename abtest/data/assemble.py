@@ -101,7 +101,35 @@ def assemble(
     order = ["_v", "_m", *segs, *(["day"] if plan.daily else [])]
     frame = frame.sort_values(order, kind="stable").drop(columns=["_v", "_m"])
     exclusions = _exclusions(per_arm, metric, arm_info, goals, exp_profile, conv_profile)
-    return Summary(frame.reset_index(drop=True), exclusions=exclusions, segments=segs)
+    summary = Summary(frame.reset_index(drop=True), exclusions=exclusions, segments=segs)
+    if plan.quantiles:
+        summary.quantiles = _quantiles(result, arm_info, goals, segs)
+    return summary
+
+
+def _quantiles(
+    result: pd.DataFrame, arm_info: pd.DataFrame, goals: list[EventMetric], segs: list[str]
+) -> pd.DataFrame:
+    """The quantile goals' order statistics (:mod:`abtest.data.order_stats`) per known
+    (experiment, variant[, segments]): the overall rows (segments empty) first."""
+    rows = result[result["part"].isin(["quantile", "quantile_segment"]) & result["known"]]
+    rows = rows.sort_values(["part", "arm", "metric", *segs], kind="stable")
+    spec = [goals[int(m)].statistic for m in rows["metric"]]
+    out = pd.DataFrame(
+        {
+            "experiment": arm_info.loc[rows["arm"], "experiment"].to_numpy(),
+            "variant": arm_info.loc[rows["arm"], "variant"].to_numpy(),
+            "metric": [goals[int(m)].id for m in rows["metric"]],
+            **{k: np.where(rows["part"] == "quantile", None, rows[k].astype(object)) for k in segs},
+            "q": [s.q for s in spec],
+            "among": [s.among for s in spec],
+            "n": rows["n"].to_numpy(dtype="int64"),
+            "quantile": rows["qv"].to_numpy(dtype=float),
+            "lower": rows["qlo"].to_numpy(dtype=float),
+            "upper": rows["qhi"].to_numpy(dtype=float),
+        }
+    )
+    return out.reset_index(drop=True)
 
 
 def _add_caps(

@@ -29,18 +29,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from abtest.data import slots
+
 if TYPE_CHECKING:
     from abtest.data.query import QueryPlan
-
-
-def where(plan: QueryPlan) -> dict[int, tuple[int, int]]:
-    """Capped goal code -> (event code, slot) of its per-unit value column ``v{slot}``."""
-    out = {}
-    for ev, (_, ms) in enumerate(plan.events):
-        for i, m in enumerate(ms):
-            if m in plan.caps:
-                out[m] = (ev, i)
-    return out
 
 
 def thresholds(per_unit: Any, units: Any, plan: QueryPlan) -> Any:
@@ -55,7 +47,7 @@ def thresholds(per_unit: Any, units: Any, plan: QueryPlan) -> Any:
     import ibis
     import pandas as pd
 
-    loc = where(plan)
+    loc = slots.locate(plan, plan.caps)
     codes = sorted(plan.caps)
     per_unit, units = _known(per_unit, plan), _known(units, plan)
     total = units.group_by("exp").aggregate(nn=units.n.sum())
@@ -136,7 +128,8 @@ def slot_cap(t: Any, i: int, plan: QueryPlan) -> Any:
     slot ``i`` is capped."""
     import ibis
 
-    cases = [(t.ev == ev, t[f"cap_m{m}"]) for m, (ev, slot) in where(plan).items() if slot == i]
+    here = slots.locate(plan, plan.caps).items()
+    cases = [(t.ev == ev, t[f"cap_m{m}"]) for m, (ev, slot) in here if slot == i]
     if not cases:
         return None
     return ibis.cases(*cases, else_=ibis.null("float64"))

@@ -124,6 +124,10 @@ class EventMetric:
         Caps (winsorizes) each unit's in-window value of a value goal:
         ``{"percentile": 0.99}`` (optionally ``"ignore_zeros": True``) or
         ``{"value": 1000}``; see :class:`Capping`.
+    statistic : dict or Quantile, optional
+        What a value goal compares: the mean per unit (default) or a quantile of the
+        per-unit values, ``{"quantile": 0.5}`` (optionally ``"among": "units"``);
+        see :class:`Quantile`.
     """
 
     event: str
@@ -131,6 +135,7 @@ class EventMetric:
     value: str | None = None
     window: Any = INHERIT
     capping: Any = None
+    statistic: Any = None
 
     @property
     def id(self) -> str:
@@ -138,6 +143,8 @@ class EventMetric:
 
     @property
     def kind(self) -> str:
+        if self.statistic is not None:
+            return "quantile"
         return "binary" if self.value is None else "value"
 
 
@@ -169,6 +176,74 @@ class Capping:
             return "a fixed cap"
         pct = f"p{100 * self.percentile:.10g}"
         return f"{pct} of the units with a value" if self.ignore_zeros else f"{pct} of all units"
+
+
+AMONG = ("converters", "units")
+
+
+@dataclass(frozen=True)
+class Quantile:
+    """A quantile goal: the ``q``-quantile of the per-unit in-window values (each unit's
+    values summed over its in-window events, as a value goal sums them).
+
+    ``among="converters"`` (default): of the units with an in-window event of the goal
+    (median order value: what a buyer spends); ``among="units"``: of every analysed
+    unit, those without an event counting 0 (median revenue per visitor, mostly 0 at
+    low conversion rates). The order statistics are computed in the engine
+    (:mod:`abtest.data.order_stats`) and tested by
+    :func:`abtest.stats.quantile_test_from_order_stats`.
+    """
+
+    q: float
+    among: str = "converters"
+
+    def describe(self) -> str:
+        """The statistic in words.
+
+        >>> Quantile(0.5).describe(), Quantile(0.9, "units").describe()
+        ('p50 among converters', 'p90 among all units')
+        """
+        who = "converters" if self.among == "converters" else "all units"
+        return f"p{100 * self.q:.10g} among {who}"
+
+
+def parse_statistic(goal: str, spec: Any, value: str | None, capping: Any) -> Quantile | None:
+    """The goal's ``statistic`` option as a :class:`Quantile` (None or ``"mean"``: the
+    mean per unit); a ValueError naming ``goal`` for a goal without a value column,
+    unknown keys, ``q`` outside (0, 1), an unknown ``among`` or capping beside it.
+
+    >>> parse_statistic("aov", {"quantile": 0.5}, "value", None)
+    Quantile(q=0.5, among='converters')
+    """
+    if spec is None or spec == "mean":
+        return None
+    where = f"goal {goal!r}: statistic"
+    if isinstance(spec, Quantile):
+        spec = {"quantile": spec.q, "among": spec.among}
+    if not isinstance(spec, Mapping):
+        raise ValueError(f"{where} = {spec!r}: give 'mean' or {{'quantile': 0.5}}")
+    unknown = sorted(map(str, set(spec) - {"quantile", "among"}))
+    if unknown or "quantile" not in spec:
+        raise ValueError(
+            f"{where}: expected {{'quantile': q}} with optionally 'among' "
+            f"(converters | units){'; unknown key(s) ' + ', '.join(unknown) if unknown else ''}"
+        )
+    if value is None:
+        raise ValueError(
+            f"{where}: a quantile goal needs a value column (e.g. value: order_value); "
+            "this goal names none"
+        )
+    q, among = spec["quantile"], spec.get("among", "converters")
+    if isinstance(q, bool) or not isinstance(q, numbers.Real) or not 0 < q < 1:
+        raise ValueError(f"{where}.quantile = {q!r}: must lie in (0, 1), e.g. 0.5 or 0.9")
+    if among not in AMONG:
+        raise ValueError(f"{where}.among = {among!r}: expected 'converters' or 'units'")
+    if capping is not None:
+        raise ValueError(
+            f"{where}: a quantile is not moved by a few large values, so it takes no "
+            "capping; remove capping from this goal"
+        )
+    return Quantile(float(q), str(among))
 
 
 def parse_capping(goal: str, spec: Any, value: str | None) -> Capping | None:
@@ -299,20 +374,26 @@ def parse_goals(
     for g in items:
         if g.window is not INHERIT:
             parse_window(g.window)
-    return [
-        g
-        if g.capping is None or (isinstance(g.capping, Capping) and g.value is not None)
-        else dataclasses.replace(g, capping=parse_capping(g.id, g.capping, g.value))
-        for g in items
-    ]
+    return [_parsed(g) for g in items]
+
+
+def _parsed(g: EventMetric) -> EventMetric:
+    """``g`` with its statistic and capping options parsed (errors name the goal)."""
+    if g.statistic is not None:
+        g = dataclasses.replace(g, statistic=parse_statistic(g.id, g.statistic, g.value, g.capping))
+    if g.capping is not None:
+        g = dataclasses.replace(g, capping=parse_capping(g.id, g.capping, g.value))
+    return g
 
 
 def _goal_from_dict(spec: Mapping[str, Any]) -> EventMetric:
-    allowed = {"event", "metric", "id", "value", "window", "attribution_window", "capping"}
+    allowed = {
+        "event", "metric", "id", "value", "window", "attribution_window", "capping", "statistic",
+    }  # fmt: skip
     if set(spec) - allowed or "event" not in spec:
         raise ValueError(
             f"goal {dict(spec)!r}: expected the keys event (required), metric, value, "
-            "window, capping"
+            "window, capping, statistic"
         )
     window = spec.get("window", spec.get("attribution_window", INHERIT))
     return EventMetric(
@@ -321,4 +402,5 @@ def _goal_from_dict(spec: Mapping[str, Any]) -> EventMetric:
         spec.get("value"),
         window,
         spec.get("capping"),
+        spec.get("statistic"),
     )

@@ -43,15 +43,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from abtest.data import capping
+from abtest.data import capping, order_stats
 from abtest.data import clock as times
 from abtest.data import slots as slots_mod
 
 STATS_COLUMNS = [
     "n", "multi", "sum_x", "sum_x_sq",
     "conv", "vsum", "vsq", "before", "negative", "null_value", "sum_xy", "capped", "cap",
+    "qv", "qlo", "qhi",
 ]  # fmt: skip
-_FLOATS = {"sum_x", "sum_x_sq", "vsum", "vsq", "sum_xy", "cap"}
+_FLOATS = {"sum_x", "sum_x_sq", "vsum", "vsq", "sum_xy", "cap", "qv", "qlo", "qhi"}
 
 #: The most variant bits :func:`_assign` packs beside a DuckDB time (256 variants per
 #: experiment; more, or times too far from 1970 for the bits, take the portable path).
@@ -76,6 +77,7 @@ class QueryPlan:
     packed: bool = False  # DuckDB: first exposure packed with its variant (see _assign)
     hash_events: bool = True  # the events are the hash-table side of their join (fewer)
     caps: dict[int, Any] = field(default_factory=dict)  # metric code -> model.Capping
+    quantiles: dict[int, Any] = field(default_factory=dict)  # metric code -> model.Quantile
     unknown_arms: tuple[tuple[int, int], ...] = ()  # (exp, vi) of variants not configured
 
     @property
@@ -177,10 +179,25 @@ def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: Que
         per_event = u.group_by(["exp", "vi", "ev", *keys]).aggregate(**sums)
     else:
         per_event = _daily_per_event(j, after, inw, slots, unit_keys, plan, clock, units)
+        u = None
     metric = _unpivot(per_event, slots, plan, keys)
+    parts = [("units", units), ("multi", multi), ("metric", metric)]
+    if plan.quantiles:  # over the whole period (daily: the last day's), overall and by segment
+        if u is None:
+            u = _whole_period(j, after, inw, slots, unit_keys)
+        parts.append(("quantile", order_stats.per_arm(u, units, plan, [])))
+        if plan.segments:
+            seg = order_stats.per_arm(u, units, plan, list(plan.segments))
+            parts.append(("quantile_segment", seg))
 
     # 3. stack the parts into one result ---------------------------------------------------
-    return _stack([("units", units), ("multi", multi), ("metric", metric)], keys)
+    return _stack(parts, keys)
+
+
+def _whole_period(j: Any, after: Any, inw: dict, slots: list, unit_keys: list) -> Any:
+    """Per (exp, vi, event, unit[, segments]): each slot's in-window conversion and value
+    over the whole period (what the daily path splits by day)."""
+    return j.group_by(unit_keys).aggregate(**slots_mod.unit_aggs(j, after, inw, slots))
 
 
 def _assign(e: Any, plan: QueryPlan, clock: times.Clock, backend: str) -> tuple[Any, Any]:

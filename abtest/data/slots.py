@@ -45,6 +45,16 @@ class Slot:
         return ibis.cases((ev.isin(self.value_events), v), else_=conv.cast("float64"))
 
 
+def locate(plan: QueryPlan, codes: Any) -> dict[int, tuple[int, int]]:
+    """Goal code (of ``codes``) -> (event code, slot) of its per-unit columns."""
+    out = {}
+    for ev, (_, ms) in enumerate(plan.events):
+        for i, m in enumerate(ms):
+            if m in codes:
+                out[m] = (ev, i)
+    return out
+
+
 def goals_table(plan: QueryPlan) -> Any:
     """``event, ev, m0, m1, ...``: each goal event, its code and its goals' metric codes."""
     import ibis

@@ -17,7 +17,7 @@ import pandas as pd
 KEYS = ["experiment", "variant", "metric"]
 STATS = ["n", "sum", "sum_sq"]
 COVARIATE = ["sum_x", "sum_x_sq", "sum_xy"]
-KINDS = ("binary", "value")
+KINDS = ("binary", "value", "quantile")
 EXCLUSION_COLUMNS = ["experiment", "variant", "metric", "reason", "units"]
 
 
@@ -65,6 +65,10 @@ class Summary:
         # summarize(time_to=...): units per (experiment, variant, metric, time in hours,
         # event 1 converted / 0 censored), the rows abtest.stats.kaplan_meier takes
         self.time_to: pd.DataFrame | None = None
+        # quantile goals (summarize's statistic option): per (experiment, variant[,
+        # segments]) the population size n, the quantile and the values at the ranks
+        # of abtest.stats.order_stat_ranks (lower, upper); overall rows have no segment
+        self.quantiles: pd.DataFrame | None = None
         # summarize(cohorts=goal): units and in-window conversions per (experiment, variant,
         # day of first exposure), and whether that day's windows have closed
         self.cohorts: pd.DataFrame | None = None
@@ -351,7 +355,9 @@ def _validated(frame: pd.DataFrame, segments: tuple[str, ...]) -> pd.DataFrame:
     bad_kind = ~df["kind"].isin(KINDS)
     if bad_kind.any():
         i = int(np.flatnonzero(bad_kind)[0])
-        raise ValueError(f"row {i}: kind = {df['kind'].iloc[i]!r}, expected 'binary' or 'value'")
+        raise ValueError(
+            f"row {i}: kind = {df['kind'].iloc[i]!r}, expected 'binary', 'value' or 'quantile'"
+        )
     for col in [c for c in (*STATS, *COVARIATE) if c in df.columns]:
         values = pd.to_numeric(df[col], errors="coerce")
         bad = values.isna() | ~np.isfinite(values)

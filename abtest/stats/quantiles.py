@@ -86,7 +86,7 @@ class QuantileResult(_Result):
     lift_se: Any
     q: float
     alternative: str
-    alpha: float
+    alpha: Any
 
 
 def _rank_z(rank_alpha: float) -> float:
@@ -129,7 +129,7 @@ def quantile_test_from_order_stats(
     upper_b: ArrayLike,
     *,
     q: float = 0.5,
-    alpha: float = 0.05,
+    alpha: ArrayLike = 0.05,
     alternative: str = "two-sided",
     rank_alpha: float = RANK_ALPHA,
 ) -> QuantileResult:
@@ -141,14 +141,16 @@ def quantile_test_from_order_stats(
     ``se = (upper - lower) / (2 z)`` per arm, ``z = diff / sqrt(se_a^2 + se_b^2)`` on
     the normal, the Wald interval of ``diff`` and Fieller's of the lift (module
     docstring; Deng, Knoblich & Lu 2018; gbstats ``QuantileStatistic``). Arrays
-    broadcast: one call tests many experiments.
+    broadcast: one call tests many experiments; ``alpha`` may differ per comparison
+    (the intervals' levels, e.g. Holm's step-down levels).
 
     >>> r = quantile_test_from_order_stats(200, 10.0, 9.0, 11.0, 200, 12.0, 11.0, 13.0)
     >>> round(float(r.se_a), 4), round(float(r.statistic), 3), round(float(r.p_value), 4)
     (0.5102, 2.772, 0.0056)
     """
     q = _check.unit_level("q", q, "e.g. 0.5 for the median, 0.9 for the 90th percentile")
-    alpha = _check.alpha_level(alpha)
+    a = _check.as_float("alpha", alpha)
+    _check.fail_where("alpha", a, (a <= 0) | (a >= 1), "must be strictly between 0 and 1")
     alternative = _check.alternative(alternative)
     z_rank = _rank_z(_check.unit_level("rank_alpha", rank_alpha, "keep 0.05"))
     arms = []
@@ -166,7 +168,7 @@ def quantile_test_from_order_stats(
         )
         arms.append((n, _check.as_float(f"quantile_{arm}", qv), (hi - lo) / (2 * z_rank)))
     (na, qa, sa), (nb, qb, sb) = arms
-    qa, sa, qb, sb, _, _ = np.broadcast_arrays(qa, sa, qb, sb, na, nb)
+    qa, sa, qb, sb, a, _, _ = np.broadcast_arrays(qa, sa, qb, sb, a, na, nb)
 
     se = np.sqrt(sa**2 + sb**2)
     degenerate = se == 0
@@ -183,7 +185,7 @@ def quantile_test_from_order_stats(
         p_value = special.ndtr(-stat)
     else:
         p_value = special.ndtr(stat)
-    crit = -special.ndtri(alpha / (2.0 if alternative == "two-sided" else 1.0))
+    crit = -special.ndtri(a / (2.0 if alternative == "two-sided" else 1.0))
     diff_ci = _unbounded_interval(diff, crit * se, alternative)
 
     zero = qa == 0
@@ -213,7 +215,7 @@ def quantile_test_from_order_stats(
         lift_se=s(lift_se),
         q=q,
         alternative=alternative,
-        alpha=alpha,
+        alpha=float(a.flat[0]) if a.size and np.all(a == a.flat[0]) else a,
     )
 
 
