@@ -111,7 +111,8 @@ def _quantiles(
     result: pd.DataFrame, arm_info: pd.DataFrame, goals: list[EventMetric], segs: list[str]
 ) -> pd.DataFrame:
     """The quantile goals' order statistics (:mod:`abtest.data.order_stats`) per known
-    (experiment, variant[, segments]): the overall rows (segments empty) first."""
+    (experiment, variant): the overall rows (segments empty) first, then per value of
+    each segment column (the other segment columns empty)."""
     rows = result[result["part"].isin(["quantile", "quantile_segment"]) & result["known"]]
     rows = rows.sort_values(["part", "arm", "metric", *segs], kind="stable")
     spec = [goals[int(m)].statistic for m in rows["metric"]]
@@ -120,7 +121,7 @@ def _quantiles(
             "experiment": arm_info.loc[rows["arm"], "experiment"].to_numpy(),
             "variant": arm_info.loc[rows["arm"], "variant"].to_numpy(),
             "metric": [goals[int(m)].id for m in rows["metric"]],
-            **{k: np.where(rows["part"] == "quantile", None, rows[k].astype(object)) for k in segs},
+            **{k: rows[k].to_numpy(dtype=object) for k in segs},
             "q": [s.q for s in spec],
             "among": [s.among for s in spec],
             "n": rows["n"].to_numpy(dtype="int64"),

@@ -182,13 +182,12 @@ def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: Que
         u = None
     metric = _unpivot(per_event, slots, plan, keys)
     parts = [("units", units), ("multi", multi), ("metric", metric)]
-    if plan.quantiles:  # over the whole period (daily: the last day's), overall and by segment
+    if plan.quantiles:  # over the whole period (daily: the last day's), overall, by segment
         if u is None:
             u = _whole_period(j, after, inw, slots, unit_keys)
         parts.append(("quantile", order_stats.per_arm(u, units, plan, [])))
-        if plan.segments:
-            seg = order_stats.per_arm(u, units, plan, list(plan.segments))
-            parts.append(("quantile_segment", seg))
+        for s in plan.segments:  # each segment column on its own (others NULL)
+            parts.append(("quantile_segment", order_stats.per_arm(u, units, plan, [s])))
 
     # 3. stack the parts into one result ---------------------------------------------------
     return _stack(parts, keys)

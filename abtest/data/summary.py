@@ -66,8 +66,9 @@ class Summary:
         # event 1 converted / 0 censored), the rows abtest.stats.kaplan_meier takes
         self.time_to: pd.DataFrame | None = None
         # quantile goals (summarize's statistic option): per (experiment, variant[,
-        # segments]) the population size n, the quantile and the values at the ranks
-        # of abtest.stats.order_stat_ranks (lower, upper); overall rows have no segment
+        # segment]) the population size n, the quantile and the values at the ranks
+        # of abtest.stats.order_stat_ranks (lower, upper); overall rows have no segment,
+        # a segment row one segment column set (each column on its own)
         self.quantiles: pd.DataFrame | None = None
         # summarize(cohorts=goal): units and in-window conversions per (experiment, variant,
         # day of first exposure), and whether that day's windows have closed

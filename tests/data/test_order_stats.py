@@ -58,8 +58,8 @@ def test_median_among_converters_by_hand(engine, logs):
         ("cta", "a"): (1, 10.0, 10.0, 10.0),
         ("cta", "b"): (1, 5.0, 5.0, 5.0),
     }
-    # the frame's row of a quantile goal: kind quantile, n its population (the
-    # converters), sum and sum_sq of their values
+    # the frame's row of a quantile goal is a value goal's (every analysed unit, the
+    # sums of their values: revenue per visitor) with kind quantile
     f = s.frame.set_index(["experiment", "variant"])
     assert f.loc[("hero", "b"), ["kind", "n", "sum", "sum_sq"]].tolist() == [
         "quantile",
@@ -67,7 +67,7 @@ def test_median_among_converters_by_hand(engine, logs):
         62.0,
         625.0 + 49.0 + 900.0,
     ]
-    assert f.loc[("hero", "control"), "n"] == 1
+    assert f.loc[("hero", "control"), ["n", "sum"]].tolist() == [2, 10.0]
 
 
 def test_quantiles_among_all_units_by_hand(engine, logs):
@@ -122,23 +122,27 @@ def test_engine_equals_numpy_on_generated_traffic(engine, among):
     }  # fmt: skip
     units = 2000 if engine.name == "pyspark" else 12_000
     e, c, _ = generate_traffic([spec], units=units, seed=5, days=10)
-    e = e.assign(source=np.where(np.arange(len(e)) % 3 == 0, "email", "search"))
+    i = np.arange(len(e))
+    e = e.assign(source=np.where(i % 3 == 0, "email", "search"), tier=np.where(i % 2, "x", "y"))
     gl = [
         {"event": "purchase", "metric": f"q{q}", "value": "value",
          "statistic": {"quantile": q, "among": among}}
         for q in (0.5, 0.9)
     ]  # fmt: skip
-    s = summarize(engine.put(e), engine.put(c), goals=gl, by="source")
+    s = summarize(engine.put(e), engine.put(c), goals=gl, by=["source", "tier"])
     per_unit = _unit_values(e, c, window=pd.Timedelta(days=7))
     for _, r in s.quantiles.iterrows():
         arm = per_unit[per_unit["variant"] == r["variant"]]
-        if not pd.isna(r["source"]):
-            arm = arm[arm["source"] == r["source"]]
+        for col in ("source", "tier"):  # a segment row sets one column, the others empty
+            if not pd.isna(r[col]):
+                arm = arm[arm[col] == r[col]]
         y = arm["value"] if among == "units" else arm.loc[arm["converted"], "value"]
         want = order_stats(y.to_numpy(), r["q"])
         got = (r["n"], r["quantile"], r["lower"], r["upper"])
         np.testing.assert_allclose(np.array(got, float), np.array(want, float), rtol=1e-12)
-    assert len(s.quantiles) == 2 * 2 * 3  # goals x variants x (overall + 2 sources)
+    # goals x variants x (overall + 2 sources + 2 tiers)
+    assert len(s.quantiles) == 2 * 2 * 5
+    assert (s.quantiles[["source", "tier"]].notna().sum(axis=1) <= 1).all()
 
 
 def _unit_values(e: pd.DataFrame, c: pd.DataFrame, window: pd.Timedelta) -> pd.DataFrame:
@@ -146,7 +150,7 @@ def _unit_values(e: pd.DataFrame, c: pd.DataFrame, window: pd.Timedelta) -> pd.D
     value and whether it converted, by pandas (the definition, not the engine)."""
     e = e.sort_values("timestamp", kind="stable")
     one = e.groupby("unit_id")["variant"].nunique() == 1
-    first = e.groupby("unit_id").first()[["variant", "timestamp", "source"]][one]
+    first = e.groupby("unit_id").first()[["variant", "timestamp", "source", "tier"]][one]
     j = c[c["event"] == "purchase"].merge(first, left_on="unit_id", right_index=True)
     inw = j[(j["timestamp_x"] >= j["timestamp_y"]) & (j["timestamp_x"] < j["timestamp_y"] + window)]
     value = inw.groupby("unit_id")["value"].sum()
