@@ -137,6 +137,9 @@ def analyze(
         summary, design.experiment, variants, [m.id for m in design.metrics or ()]
     )
     _check_units(design, data_by_metric)
+    quantile_note = _quantile_note(design, data_by_metric)
+    if quantile_note:
+        notes.append(("Quantiles", quantile_note))
     k = len(design.variants)
     weights_arr = np.array(design.weights) if design.weights else np.full(k, 1 / k)
     first = data_by_metric[design.primary]
@@ -224,11 +227,49 @@ def _lead_quality(design: Design, data: dict[str, MetricSums], table: pd.DataFra
     return lead_quality(design, data, table, design.alpha)
 
 
+def _quantile_note(design: Design, data: dict[str, MetricSums]) -> str | None:
+    """What each quantile goal compares and how; a ValueError where a design cannot
+    test one (only the fixed-horizon test exists, and a guardrail's margin is a mean's)."""
+    goals = {k: m for k, m in data.items() if m.order is not None}
+    if not goals:
+        return None
+    if design.method != "frequentist":
+        raise ValueError(
+            f"goal(s) {', '.join(map(repr, goals))} of experiment {design.experiment!r} "
+            f"compare a quantile, which abtest tests with the fixed-horizon order-statistic "
+            f"test only; use method: frequentist or leave the goal out of this "
+            f"{design.method} design"
+        )
+    guarded = [g.metric for g in design.guardrails if g.metric in goals]
+    if guarded:
+        raise ValueError(
+            f"guardrail(s) {', '.join(map(repr, guarded))} of experiment "
+            f"{design.experiment!r} are quantile goals; a guardrail compares means: "
+            "guard the goal's mean (a value goal) instead"
+        )
+    parts = []
+    for metric, m in goals.items():
+        part = f"{metric} is the {m.order.describe()}"
+        who = "converters" if m.order.among == "converters" else "units"
+        thin = [v for v, n in zip(design.variants, m.order.n, strict=True) if n < 2]
+        if thin:
+            part += f" (fewer than 2 {who} with a value in {', '.join(thin)}: no test yet)"
+        parts.append(part)
+    return (
+        "; ".join(parts) + ": z-test of the quantiles, intervals from the order statistics "
+        "(Deng, Knoblich & Lu 2018); among converters it compares who bought, not every "
+        "visitor"
+    )
+
+
 def _check_units(design: Design, data: dict[str, MetricSums]) -> None:
-    """Every variant needs units (two for a value goal): say which variant has none."""
+    """Every variant needs units (two for a value goal, two values for a quantile goal):
+    say which variant has none."""
     for metric, m in data.items():
-        need = 2 if m.kind == "value" else 1
-        short = [v for v, n in zip(design.variants, m.sums.n, strict=True) if n < need]
+        if m.order is not None:  # a quantile with too few values: its rows say so
+            continue
+        need = 1 if m.kind == "binary" else 2
+        short = [v for v, n in zip(design.variants, m.size, strict=True) if n < need]
         if short:
             what = "no units" if need == 1 else "fewer than 2 units (a variance needs 2)"
             raise ValueError(

@@ -56,6 +56,7 @@ def summarize_experiment(
             "value": g.value,
             "window": experiment.attribution_window(g.id),
             "capping": _capping(g),
+            "statistic": _statistic(g),
         }
         for g in experiment.goals
     ]
@@ -91,6 +92,12 @@ def _capping(goal: Any) -> dict[str, Any] | None:
         return None
     keys = ("percentile", "value", "ignore_zeros")
     return {k: getattr(cap, k) for k in keys if getattr(cap, k, None) not in (None, False)}
+
+
+def _statistic(goal: Any) -> dict[str, Any] | None:
+    """The goal's statistic option as summarize takes it (None: the mean)."""
+    stat = getattr(goal, "statistic", None)
+    return None if stat is None else {"quantile": stat.quantile, "among": stat.among}
 
 
 def analyze_experiment(

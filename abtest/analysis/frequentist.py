@@ -3,8 +3,10 @@
 Each comparison is decided by one test, and shows the two intervals that invert it
 (:func:`abtest.stats.wald.wald_test`): the unpooled z-test for a conversion rate,
 Welch's t for a value, both on CUPED-adjusted means where the Summary has the
-covariate sums. Within a family (:func:`abtest.analysis.table.families`) the
-correction decides, and each row's intervals are at the level that decided it
+covariate sums; a quantile goal's z-test on the order statistics with Fieller's
+interval of the lift (:func:`abtest.stats.quantile_test_from_order_stats`). Within a
+family (:func:`abtest.analysis.table.families`) the correction decides, and each row's
+intervals are at the level that decided it
 (:func:`abtest.stats.compatible.compatible_levels`: ``alpha / m`` under Bonferroni,
 the step-down level of the row under Holm), so a row's significance flag, its
 corrected p-value and both intervals always agree.
@@ -12,7 +14,9 @@ corrected p-value and both intervals always agree.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +32,7 @@ from abtest.analysis.table import families, finish, look_frames, metric_rows
 from abtest.data.summary import Summary
 from abtest.design import Design
 from abtest.stats.compatible import compatible_levels
+from abtest.stats.quantiles import QuantileResult, quantile_test_from_order_stats
 from abtest.stats.results import TwoSampleResult
 from abtest.stats.wald import wald_test
 
@@ -37,22 +42,60 @@ def compare(arms: Arms, alpha: float | np.ndarray, alternative: str) -> TwoSampl
     return wald_test(*arms.args, reference=arms.reference, alternative=alternative, alpha=alpha)
 
 
+def compare_goal(
+    m: MetricSums, arms: Arms | None, alpha: float | np.ndarray, alternative: str
+) -> TwoSampleResult | QuantileResult:
+    """Every treatment against the control on goal ``m``: its quantile's order-statistic
+    test for a quantile goal, else :func:`compare` on ``arms``."""
+    if m.order is None:
+        return compare(arms, alpha, alternative)
+    o = m.order
+    n, q, lo, hi = o.arrays
+    # an arm with fewer than 2 values has no interval yet: NaN comparisons (the analysis
+    # notes say so), tested on placeholders so the other arms keep theirs
+    thin = (n[1:] < 2) | (n[0] < 2)
+    n, q, lo, hi = np.maximum(n, 2), *(np.nan_to_num(x) for x in (q, lo, hi))
+    r = quantile_test_from_order_stats(
+        n[0], q[0], lo[0], hi[0], n[1:], q[1:], lo[1:], hi[1:],
+        q=o.q, alpha=alpha, alternative=alternative,
+    )  # fmt: skip
+    if not thin.any():
+        return r
+
+    def blank(x: Any) -> Any:
+        return np.where(thin, np.nan, x)
+
+    return dataclasses.replace(
+        r,
+        statistic=blank(r.statistic),
+        p_value=blank(r.p_value),
+        diff=blank(r.diff),
+        diff_ci=(blank(r.diff_ci[0]), blank(r.diff_ci[1])),
+        lift=blank(r.lift),
+        lift_ci=(blank(r.lift_ci[0]), blank(r.lift_ci[1])),
+    )
+
+
 def frequentist_table(design: Design, data: dict[str, MetricSums]) -> pd.DataFrame:
     """Rows per (metric, variant): estimates, intervals, raw and corrected p-values,
     the significance flag and each row's interval level (``ci_level``)."""
-    arms = {metric: comparison_arms(m) for metric, m in data.items()}
+    arms = {metric: comparison_arms(m) for metric, m in data.items() if m.order is None}
     rows: dict[str, dict[str, np.ndarray]] = {}
     for family, metrics in families(design, data).items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # said once, by the pass that is kept below
-            p = [np.atleast_1d(compare(arms[m], design.alpha, design.alternative).p_value)
-                 for m in metrics]  # fmt: skip
+            p = [
+                np.atleast_1d(
+                    compare_goal(data[m], arms.get(m), design.alpha, design.alternative).p_value
+                )
+                for m in metrics
+            ]
         levels = compatible_levels(np.concatenate(p), design.correction, design.alpha)
         start = 0
         for metric, p_metric in zip(metrics, p, strict=True):
             at = slice(start, start + p_metric.size)
             start += p_metric.size
-            r = compare(arms[metric], levels.level[at], design.alternative)
+            r = compare_goal(data[metric], arms.get(metric), levels.level[at], design.alternative)
             columns = {
                 "diff": r.diff,
                 "diff_low": r.diff_ci[0],
@@ -65,7 +108,7 @@ def frequentist_table(design: Design, data: dict[str, MetricSums]) -> pd.DataFra
                 "p_adjusted": levels.p_adjusted[at],
                 "ci_level": 1 - levels.level[at],
             }
-            if arms[metric].variance_reduction is not None:
+            if metric in arms and arms[metric].variance_reduction is not None:
                 columns["variance_reduction"] = arms[metric].variance_reduction
             rows[metric] = metric_rows(design, data[metric], family, columns)
     return finish([rows[m] for m in data])
@@ -80,7 +123,10 @@ def timeline_table(design: Design, summary: Summary, table: pd.DataFrame) -> pd.
         return None
     frames = []
     variants = list(design.variants)
+    quantiles = set(table.loc[table["kind"] == "quantile", "metric"])
     for metric in dict.fromkeys(table["metric"]):
+        if metric in quantiles:  # order statistics of the whole period only
+            continue
         days, arr = summary.cumulative(metric, variants, design.experiment)
         n = arr["n"]
         days, arr = only_looks(days, arr, (n[0] >= 2) & np.all(n[1:] >= 2, axis=0))

@@ -19,17 +19,59 @@ from abtest.stats.sums import CovariateSums, Sums
 
 
 @dataclass(frozen=True)
+class OrderStats:
+    """A quantile goal's order statistics per variant (control first), as
+    :func:`abtest.stats.quantile_test_from_order_stats` takes them: the population size
+    ``n``, the ``q``-quantile and the values at the ranks L and U (``lower``, ``upper``)."""
+
+    q: float
+    among: str  # "converters" | "units"
+    n: np.ndarray
+    quantile: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+
+    def take(self, index: list[int]) -> OrderStats:
+        return OrderStats(self.q, self.among, *(x[index] for x in self.arrays))
+
+    @property
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        return self.n, self.quantile, self.lower, self.upper
+
+    def describe(self) -> str:
+        """``"p50 among converters"`` (:meth:`abtest.data.model.Quantile.describe`)."""
+        from abtest.data.model import Quantile
+
+        return Quantile(self.q, self.among).describe()
+
+
+@dataclass(frozen=True)
 class MetricSums:
     """One metric's sums per variant (control first): ``sums`` is a
-    :class:`abtest.stats.sums.CovariateSums` when the Summary has the covariate sums."""
+    :class:`abtest.stats.sums.CovariateSums` when the Summary has the covariate sums.
+    A quantile goal's ``sums`` are a value goal's (every exposed unit) and ``order``
+    holds what its test reads (its ``n`` the population the quantile is of)."""
 
     metric: str
-    kind: str  # "binary" | "value"
+    kind: str  # "binary" | "value" | "quantile"
     sums: Sums
+    order: OrderStats | None = None
 
     def take(self, index: list[int]) -> MetricSums:
         """The arms at ``index`` (e.g. ``[0, j]``: the control and treatment j)."""
-        return MetricSums(self.metric, self.kind, self.sums[index])
+        order = None if self.order is None else self.order.take(index)
+        return MetricSums(self.metric, self.kind, self.sums[index], order)
+
+    @property
+    def size(self) -> np.ndarray:
+        """Per variant, the units the compared statistic is of: every exposed unit, or a
+        quantile goal's population (its converters, or every unit)."""
+        return self.sums.n if self.order is None else self.order.n
+
+    @property
+    def center(self) -> np.ndarray:
+        """Per variant, what the goal compares: the rate or mean, or the quantile."""
+        return self.sums.mean if self.order is None else self.order.quantile
 
 
 def sums_of(arrays: dict[str, np.ndarray]) -> Sums:
@@ -62,10 +104,31 @@ def metric_sums(
                 f"the data has {', '.join(map(str, have)) or 'no variants'}"
             )
         idx = np.array([position[(metric, v)] for v in variants])
-        out[metric] = MetricSums(
-            metric, str(kinds[metric]), sums_of({c: values[c][idx] for c in cols})
-        )
+        kind = str(kinds[metric])
+        order = _order_stats(summary, experiment, variants, metric) if kind == "quantile" else None
+        out[metric] = MetricSums(metric, kind, sums_of({c: values[c][idx] for c in cols}), order)
     return out
+
+
+def _order_stats(summary: Summary, experiment: str, variants: list[str], metric: str) -> OrderStats:
+    """The overall order statistics of quantile goal ``metric`` (``Summary.quantiles``)."""
+    q = getattr(summary, "quantiles", None)
+    if q is None:
+        raise ValueError(
+            f"goal {metric!r} is a quantile goal, but this Summary has no order statistics "
+            "(Summary.quantiles; a frame read back from to_frame() does not carry them): "
+            "analyze the Summary that abtest.summarize returned"
+        )
+    rows = q[(q["experiment"] == experiment) & (q["metric"] == metric)]
+    if summary.segments:
+        rows = rows[rows[list(summary.segments)].isna().all(axis=1)]
+    rows = rows.set_index("variant").reindex(variants)
+    return OrderStats(
+        float(rows["q"].dropna().iloc[0]),
+        str(rows["among"].dropna().iloc[0]),
+        rows["n"].fillna(0).to_numpy(dtype=float),
+        *(rows[c].to_numpy(dtype=float) for c in ("quantile", "lower", "upper")),
+    )
 
 
 def only_looks(days: list, arr: dict[str, np.ndarray], keep: np.ndarray) -> tuple[list, dict]:

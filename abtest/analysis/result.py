@@ -89,6 +89,8 @@ class Analysis:
         lift_high, p_value, significant`` (+ ``prob_beat_control, prob_best,
         expected_loss`` for the Bayesian method), then, with ``extra``,
         ``p_adjusted, kind, family, ci_level`` (+ ``variance_reduction`` with CUPED,
+        ``statistic`` with quantile goals: what the row compares, e.g. "p50 among
+        converters", its ``n`` that population and its ``mean`` the quantile;
         ``look_day`` and ``mean_control`` for the sequential method: the day of the look
         a treatment's row is read at, and the control's mean at that look). The
         control's comparison columns are empty (NaN) because it is the reference.
@@ -111,6 +113,7 @@ class Analysis:
                     "family",
                     "ci_level",
                     "variance_reduction",
+                    "statistic",
                     "look_day",
                     "mean_control",
                 )

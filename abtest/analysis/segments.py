@@ -13,9 +13,12 @@ Whether the effect differs: Cochran's Q on the per-segment log ratios
 ``var_b/(n_b m_b^2) + var_a/(n_a m_a^2)``: ``Q = sum w_i (y_i - ybar_w)^2`` against
 chi-square with (segments - 1) degrees of freedom (Cochran 1954; the test a
 meta-analysis runs on study estimates, e.g. R ``metafor::rma(method="FE")``'s ``QE``).
-Segments without conversions in an arm have no log ratio and are left out of Q (and
-said so). A segment that "wins" while Q is not significant is most likely noise: the
-reports warn against crowning it.
+Segments without conversions in an arm have no log ratio and are left out of Q (and said
+so). A quantile goal is compared on each segment value's order statistics from the
+engine (``Summary.quantiles``; values with fewer than 2 in an arm left out), its log
+ratio's variance by the delta method on the order-statistic standard errors. A segment
+that "wins" while Q is not significant is most likely noise: the reports warn against
+crowning it.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from scipy import stats
 from abtest.design import Design
 from abtest.stats.compatible import compatible_levels
 from abtest.stats.means import mean_var_from_sums
+from abtest.stats.quantiles import quantile_test_from_order_stats
 from abtest.stats.wald import wald_test
 
 COLUMNS = (
@@ -78,9 +82,16 @@ def _segment_tables(
     if summary.has_daily:
         f = f[f["day"] == f["day"].max()]
     control, treatments = design.variants[0], list(design.variants[1:])
+    quantile = (f["kind"] == "quantile").any()
     rows, het = [], []
     for col in summary.segments:
-        g = f.groupby([col, "variant"], observed=True)[["n", "sum", "sum_sq"]].sum()
+        if quantile:  # the order statistics of each segment value, from the engine
+            qt = summary.quantiles
+            qt = qt[(qt["experiment"] == design.experiment) & (qt["metric"] == design.primary)]
+            g = qt[qt[col].notna()].groupby([col, "variant"])[list(ORDER)].first()
+            g = g[g["n"] >= 2]  # a quantile's interval needs 2 values
+        else:
+            g = f.groupby([col, "variant"], observed=True)[["n", "sum", "sum_sq"]].sum()
         values = sorted({v for v, _ in g.index}, key=str)
         binary = (f["kind"] == "binary").all()
         for t in treatments:
@@ -89,6 +100,11 @@ def _segment_tables(
                 continue
             a = g.loc[[(v, control) for v in have]].to_numpy(float).T
             b = g.loc[[(v, t) for v in have]].to_numpy(float).T
+            if quantile:
+                q = float(qt["q"].iloc[0])
+                rows += _quantile_rows(col, have, t, a, b, q, design.alpha, correction)
+                het.append(_quantile_heterogeneity(col, t, a, b, q))
+                continue
             rows += _rows(col, have, t, a, b, binary, design.alpha, correction)
             het.append(_heterogeneity(col, t, a, b))
     if not rows:
@@ -126,6 +142,41 @@ def _rows(col, have, t, a, b, binary, alpha, correction) -> list[dict]:
                  significant=bool(levels.significant[i]), ci_level=float(1 - levels.level[i]))
         )  # fmt: skip
     return out
+
+
+ORDER = ("n", "quantile", "lower", "upper")  # a quantile goal's order statistics per arm
+
+
+def _quantile_rows(col, have, t, a, b, q, alpha, correction) -> list[dict]:
+    """:func:`_rows` for a quantile goal: the order-statistic test of each segment's
+    quantiles (:func:`abtest.stats.quantile_test_from_order_stats`), ``mean`` the
+    quantile and ``n`` its population."""
+    first = quantile_test_from_order_stats(*a, *b, q=q, alpha=alpha)
+    p = np.asarray(first.p_value, dtype=float)
+    levels = compatible_levels(np.where(np.isfinite(p), p, np.nan), correction, alpha)
+    r = quantile_test_from_order_stats(*a, *b, q=q, alpha=levels.level)
+    lift = np.atleast_1d(r.lift)
+    low, high = (np.atleast_1d(end) for end in r.lift_ci)
+    return [
+        dict(segment=col, value=value, variant=t, n_control=int(a[0, i]), n=int(b[0, i]),
+             mean_control=float(a[1, i]), mean=float(b[1, i]), lift=float(lift[i]),
+             lift_low=float(low[i]), lift_high=float(high[i]), p_value=float(p[i]),
+             p_adjusted=float(levels.p_adjusted[i]), significant=bool(levels.significant[i]),
+             ci_level=float(1 - levels.level[i]))
+        for i, value in enumerate(have)
+    ]  # fmt: skip
+
+
+def _quantile_heterogeneity(col: str, t: str, a: np.ndarray, b: np.ndarray, q: float) -> dict:
+    """Cochran's Q on the log ratios of the segments' quantiles, variance by the delta
+    method ``se_b^2 / q_b^2 + se_a^2 / q_a^2`` (the order-statistic standard errors)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = quantile_test_from_order_stats(*a, *b, q=q)
+        y = np.log(b[1] / a[1])
+        var = np.asarray(r.se_b) ** 2 / b[1] ** 2 + np.asarray(r.se_a) ** 2 / a[1] ** 2
+    qstat, df, p = cochran_q(y, var)
+    used = int(np.sum(np.isfinite(y) & np.isfinite(var) & (var > 0)))
+    return dict(segment=col, variant=t, q=qstat, df=df, p_value=p, segments_used=used)
 
 
 def _heterogeneity(col: str, t: str, a: np.ndarray, b: np.ndarray) -> dict:

@@ -53,20 +53,23 @@ def metric_rows(
     mean: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """One metric's rows as columns: ``n`` and ``mean`` per variant (default: the
-    metric's totals), and the treatments' values of ``treatment`` (columns such as
-    those of :data:`COMPARISON`, ``significant``, ``p_adjusted``, ``ci_level``; the
+    metric's totals; a quantile goal's population and quantile), and the treatments'
+        values of ``treatment`` (columns such as those of :data:`COMPARISON`, ``significant``,
+    ``p_adjusted``, ``ci_level``; the
     control's entry is NaN, or False for ``significant``, None for objects)."""
     k = len(design.variants)
     spec = design.metric(m.metric)
     columns: dict[str, np.ndarray] = {
         "metric": np.full(k, m.metric, dtype=object),
         "variant": np.array(design.variants, dtype=object),
-        "n": (m.sums.n if n is None else n).astype(np.int64),
-        "mean": np.asarray(m.sums.mean if mean is None else mean, dtype=float),
+        "n": (m.size if n is None else n).astype(np.int64),
+        "mean": np.asarray(m.center if mean is None else mean, dtype=float),
         "is_control": np.arange(k) == 0,
-        "kind": np.full(k, "value" if m.kind == "value" else spec.kind, dtype=object),
+        "kind": np.full(k, m.kind if m.kind != "binary" else spec.kind, dtype=object),
         "family": np.full(k, family, dtype=object),
     }
+    if m.order is not None:  # what a quantile goal compares, e.g. "p50 among converters"
+        columns["statistic"] = np.full(k, m.order.describe(), dtype=object)
     for col, values in treatment.items():
         values = np.broadcast_to(np.asarray(values), (k - 1,))
         if values.dtype == bool:

@@ -36,11 +36,12 @@ if TYPE_CHECKING:
 
     from abtest.analysis import Analysis, Design
 
-KIND_ORDER = ("micro", "macro", "value")
+KIND_ORDER = ("micro", "macro", "value", "quantile")
 KIND_TITLES = {
     "micro": "Micro-conversions",
     "macro": "Macro-conversions",
     "value": "Value goals",
+    "quantile": "Quantile goals",
 }
 METHOD_LABELS = {
     "frequentist": "frequentist",
@@ -174,7 +175,9 @@ def _interval_name(analysis: Analysis) -> str:
 
 def _metric_view(analysis: Analysis, metric: str, kind: str, rows: pd.DataFrame) -> MetricView:
     d = analysis.design
-    binary = kind != "value"
+    binary = kind not in ("value", "quantile")
+    # a quantile goal: "p50 among converters" -> the columns "converters" and "p50"
+    statistic = str(rows["statistic"].iloc[0]) if kind == "quantile" else ""
     bayes = "prob_best" in rows.columns
     control_mask = _is_control(rows, d)
     has_treatments = not all(control_mask)
@@ -190,8 +193,12 @@ def _metric_view(analysis: Analysis, metric: str, kind: str, rows: pd.DataFrame)
     )
     p_name = "always-valid p" if _is_sequence(analysis) else "p"
     at_look = _has_looks(rows)
-    header = ["variant", "units"]
-    header += ["conversions", "rate"] if binary else ["mean"]
+    if statistic:
+        who = "converters" if statistic.endswith("converters") else "units"
+        header = ["variant", who, statistic.split()[0]]
+    else:
+        header = ["variant", "units"]
+        header += ["conversions", "rate"] if binary else ["mean"]
     header += ["lift", ci_head] + (["level"] if len(levels) > 1 else [])
     if bayes:
         header += ["P(beat control)", "P(best)", "expected loss"]
@@ -240,6 +247,8 @@ def _metric_view(analysis: Analysis, metric: str, kind: str, rows: pd.DataFrame)
     notes = []
     if metric == analysis.primary:
         notes.append("primary goal")
+    if statistic:
+        notes.append(f"{statistic}, order-statistic intervals")
     if direction == "decrease":
         notes.append("guardrail: lower is better")
     elif any(g.metric == metric for g in d.guardrails):
