@@ -129,10 +129,12 @@ def traffic_spec(experiment: Any, scenario: Scenario) -> dict[str, Any]:
             }
         if g.id in scenario.delay:
             entry["delay"] = scenario.delay[g.id]
-        if g.value:
-            mean = scenario.values.get(g.id, 50.0)
-            entry["values"] = {v: mean for v in experiment.variant_ids}
-            entry["value_columns"].append(g.value)
+        if g.value:  # goals on one value column share its values (the first one's mean)
+            if entry["values"] is None or g.id in scenario.values:
+                mean = scenario.values.get(g.id, 50.0)
+                entry["values"] = {v: mean for v in experiment.variant_ids}
+            if g.value not in entry["value_columns"]:
+                entry["value_columns"].append(g.value)
     goals = [
         {k: e[k] for k in ("event", "rates", "values", "delay") if e[k] is not None}
         for e in by_event.values()

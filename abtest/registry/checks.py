@@ -310,6 +310,26 @@ def _guardrail_goals(exp: Any) -> list[Finding]:
     ]
 
 
+def _quantile_goals(exp: Any) -> list[Finding]:
+    """Quantile goals are tested fixed-horizon only, and a guardrail's margin is a mean's."""
+    quantiles = {g.id: i for i, g in enumerate(exp.goals) if g.statistic is not None}
+    out = []
+    if quantiles and exp.analysis.method != "frequentist":
+        out += [
+            Finding(("goals", i, "statistic"), f"goal '{goal}' compares a quantile, which "
+                    f"abtest tests fixed-horizon only; use method: frequentist or drop the "
+                    f"goal from this {exp.analysis.method} experiment", "quantile-method")
+            for goal, i in quantiles.items()
+        ]  # fmt: skip
+    out += [
+        Finding(("guardrails", i, "goal"), f"'{guard.goal}' is a quantile goal; a guardrail "
+                "compares means: guard a value goal on the same column", "quantile-guardrail")
+        for i, guard in enumerate(exp.guardrails)
+        if guard.goal in quantiles
+    ]  # fmt: skip
+    return out
+
+
 def _spend_variants(exp: Any) -> list[Finding]:
     if exp.spend is None:
         return []
@@ -379,7 +399,25 @@ def capping_findings(goals: Sequence[Goal]) -> list[Finding]:
     ]
 
 
-GOAL_RULES = (goal_id_findings, primary_findings, capping_findings)
+def statistic_findings(goals: Sequence[Goal]) -> list[Finding]:
+    """A quantile is of values: a quantile goal names a value column and is not capped
+    (a quantile is not moved by a few large values)."""
+    out = []
+    for i, g in enumerate(goals):
+        if g.statistic is None:
+            continue
+        if g.value is None:
+            why = "it names no value column; add 'value: <column>'"
+        elif g.capping is not None:
+            why = "a quantile is not moved by a few large values; remove capping"
+        else:
+            continue
+        out.append(Finding(("goals", i, "statistic"), f"goal '{g.id}' is a quantile "
+                           f"goal, but {why}", "quantile-goal"))  # fmt: skip
+    return out
+
+
+GOAL_RULES = (goal_id_findings, primary_findings, capping_findings, statistic_findings)
 
 
 def _namespace_room(exp: Any) -> list[Finding]:
@@ -408,6 +446,7 @@ RULES = (
     _concluded,
     _decision_variant,
     _guardrail_goals,
+    _quantile_goals,
     _spend_variants,
     _data_columns,
     _analysis,

@@ -107,6 +107,21 @@ class Variant(BaseModel):
     description: str | None = Field(None, description="Free-text notes for reviewers.")
 
 
+class Statistic(BaseModel):
+    """A quantile goal: the ``quantile`` of the per-unit values (median order value,
+    p90 time on page), tested on order statistics computed in the engine
+    (abtest.data.order_stats)."""
+
+    model_config = _CONFIG
+
+    quantile: Rate = Field(description="The quantile compared: 0.5 = median, 0.9 = p90.")
+    among: Literal["converters", "units"] = Field(
+        "converters",
+        description="converters: of the units with the event (median order value); "
+        "units: of every exposed unit, those without the event counting 0.",
+    )
+
+
 class Capping(BaseModel):
     """Winsorization of a value goal: each unit's value is cut at a cap before it is
     summed, so a few very large orders do not decide the test (abtest.data.capping)."""
@@ -162,6 +177,11 @@ class Goal(BaseModel):
         None,
         description="Value goals: cut each unit's value at a cap, {percentile: 0.99} "
         "(optionally ignore_zeros: true) or {value: 1000}.",
+    )
+    statistic: Statistic | None = Field(
+        None,
+        description="Value goals: compare a quantile of the per-unit values instead of "
+        "the mean, {quantile: 0.5} (median; among: converters, the default, or units).",
     )
     description: str | None = Field(None, description="Free-text notes for reviewers.")
 
