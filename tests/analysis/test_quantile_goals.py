@@ -179,9 +179,7 @@ def test_segments_of_a_quantile_primary_use_each_segments_order_statistics(traff
     s = summarize(e, c, goals=GOALS[:2], by="source")
     a = analyze(s, metrics=["aov", "purchase"], control="control")
     seg = a.segments.set_index("value")
-    units = _arm_values(e.drop(columns="source"), c).join(
-        e.groupby("unit_id")["source"].first()
-    )
+    units = _arm_values(e.drop(columns="source"), c).join(e.groupby("unit_id")["source"].first())
     buyers = units[units["converted"]]
     y, w = [], []
     for source in ("email", "search"):
