@@ -122,7 +122,8 @@ def lift_plot(
     def goal_label(metric: str) -> str:
         tag = " (primary)" if metric == analysis.primary else ""
         lv = _level_of(res, metric) if mixed_levels else ""
-        return f"{d.metric(metric).name or metric}{tag}{' · ' + lv if lv else ''}"
+        how = _method_tag(analysis, metric)
+        return f"{d.metric(metric).name or metric}{tag}{how}{' · ' + lv if lv else ''}"
 
     labels, bold = [], []
     lows, highs = [], []
@@ -216,6 +217,18 @@ def lift_plot(
         fontsize=8.5,
     )
     return fig
+
+
+def _method_tag(analysis: Analysis, metric: str) -> str:
+    """How a goal's row is measured when it is not a plain rate or mean: the quantile it
+    compares (" · p50 among converters") or its cap (" · capped, p99 of all units")."""
+    res = analysis.results
+    if "statistic" in res.columns:
+        stat = res.loc[res["metric"] == metric, "statistic"].dropna()
+        if len(stat):
+            return f" · {stat.iloc[0]}"
+    capping = getattr(analysis.summary, "capping", None) or {}
+    return f" · capped, {capping[metric]}" if metric in capping else ""
 
 
 def _level_of(res: pd.DataFrame, metric: str) -> str:

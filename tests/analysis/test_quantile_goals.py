@@ -196,3 +196,18 @@ def test_segments_of_a_quantile_primary_use_each_segments_order_statistics(traff
     q = float(np.sum(w * (y - np.sum(w * y) / np.sum(w)) ** 2))
     assert seg["heterogeneity_q"].iloc[0] == pytest.approx(q, rel=1e-9)
     assert seg["heterogeneity_p"].iloc[0] == pytest.approx(sps.chi2.sf(q, 1), rel=1e-9)
+
+
+def test_forest_plot_rows_name_the_statistic_and_the_cap(traffic):
+    e, c = traffic
+    goals = [*GOALS[:2], {"event": "purchase", "metric": "revenue", "value": "value",
+                          "capping": {"percentile": 0.99}}]  # fmt: skip
+    a = analyze(summarize(e, c, goals=goals), control="control")
+    fig = a.plot("lift")
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    # Holm's levels differ by row, so each label ends with its interval's level
+    assert labels == [
+        "purchase (primary) · 95%",
+        "aov · p50 among converters · 97.5%",
+        "revenue · capped, p99 of all units · 95%",
+    ]

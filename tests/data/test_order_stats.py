@@ -156,3 +156,21 @@ def _unit_values(e: pd.DataFrame, c: pd.DataFrame, window: pd.Timedelta) -> pd.D
     value = inw.groupby("unit_id")["value"].sum()
     out = first.assign(value=value.reindex(first.index).fillna(0.0))
     return out.assign(converted=first.index.isin(inw["unit_id"]))
+
+
+@pytest.mark.parametrize(
+    ("statistic", "extra", "message"),
+    [
+        ({"quantile": 1.5}, {}, "goal 'aov': statistic.quantile = 1.5: must lie in (0, 1)"),
+        ({"quantile": 0}, {}, "goal 'aov': statistic.quantile = 0: must lie in (0, 1)"),
+        ({"quantile": 0.5, "among": "buyers"}, {}, "statistic.among = 'buyers': expected"),
+        ({"q": 0.5}, {}, "unknown key(s) q"),
+        ({"quantile": 0.5}, {"value": None}, "a quantile goal needs a value column"),
+        ({"quantile": 0.5}, {"capping": {"value": 100}}, "takes no capping"),
+    ],
+)
+def test_bad_quantile_goals_are_refused_naming_the_goal(logs, statistic, extra, message):
+    goal = {"event": "purchase", "metric": "aov", "value": "value", "statistic": statistic}
+    with pytest.raises(ValueError) as err:
+        summarize(*logs, goals=[goal | extra])
+    assert message in str(err.value) and str(err.value).startswith("goal 'aov': statistic")
