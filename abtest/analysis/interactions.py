@@ -88,6 +88,8 @@ class _Logs:
 
 
 def _pair(a: Any, b: Any, logs: _Logs, as_of: Any, columns: Any) -> list:
+    if getattr(a.primary_goal, "statistic", None) is not None:
+        return []  # a quantile primary: the 2x2 contrast is of means (not tested)
     con, raw, mapping = logs.con, logs.exposures, logs.mapping
     canon = checks.prepare(raw, "exposures", mapping, EXPOSURE_COLUMNS).table
     first_b = (
