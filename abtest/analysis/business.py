@@ -95,7 +95,7 @@ def cost_table(design: Design, data: dict[str, MetricSums], alpha: float) -> pd.
                         "high": cost_high[j],
                     }
                 )
-        elif np.all(m.sums.n >= 2):
+        elif m.kind == "value" and np.all(m.sums.n >= 2):  # a quantile goal's ROI: its value goal's
             n, mean, var = mean_var_from_sums(*m.sums.outcome.arrays)
             per_unit = mean_interval(n, mean, var, alpha)
             for j, v in enumerate(design.variants):
