@@ -69,6 +69,25 @@ def _batches(path: str, kind: str, column: str) -> Any:
         yield batch.column(0)
 
 
+def _csv_line(path: str, row: int) -> int:
+    """The 1-based line of data row ``row`` (0-based) of a CSV file, as a text editor
+    counts: Arrow's reader skips blank lines and a quoted field may span lines, so the
+    row index alone does not say it. Only read to word an error."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8", errors="replace") as f:
+        reader = csv.reader(f)
+        next(reader, None)  # the header
+        start, seen = reader.line_num + 1, -1
+        for record in reader:
+            if record:  # a blank line is no row (Arrow's ignore_empty_lines)
+                seen += 1
+                if seen == row:
+                    return start
+            start = reader.line_num + 1
+    return row + 2
+
+
 def _writer(path: str, kind: str, column: str) -> Any:
     import pyarrow as pa
 
@@ -129,7 +148,11 @@ def assign(experiment_id: str, registry: str, ids_path: str, column: str, out: s
                 for ids in _batches(ids_path, in_kind, column):
                     if ids.null_count:
                         at = row + int(pc.index(pc.is_null(ids), True).as_py())
-                        line = f"line {at + 2}" if in_kind == "csv" else f"row {at + 1}"
+                        line = (
+                            f"line {_csv_line(ids_path, at)}"
+                            if in_kind == "csv"
+                            else (f"row {at + 1}")
+                        )
                         raise InputError(
                             f"--ids {ids_path}: {line}: column '{column}' is empty; every "
                             "unit needs an id (drop that row or give it one)"

@@ -127,3 +127,8 @@ def test_assign_bad_input_is_one_line(registry, tmp_path):
         assert message in result.output and "Traceback" not in result.output, result.output
         assert not out.exists()  # nothing half-written
     assert ids.read_text() == 'user_id\na\n""\nb\n'  # the input is never touched
+    # blank lines and a quoted id spanning two lines: Arrow's row 2 ("") is on line 8
+    ids.write_text('user_id\n\na\n"x\ny"\n\n\n""\nb\n')
+    result = run("assign", "--registry", registry, "checkout-express-pay", "--ids", ids,
+                 "--column", "user_id", "--out", out)  # fmt: skip
+    assert "line 8: column 'user_id' is empty" in result.output, result.output
