@@ -310,20 +310,11 @@ def _guardrail_goals(exp: Any) -> list[Finding]:
     ]
 
 
-def _spend_variants(exp: Any) -> list[Finding]:
-    if exp.spend is None:
-        return []
-    variant_ids = [v.id for v in exp.variants]
-    return [
-        Finding(
-            ("spend", "per_variant", name),
-            f"'{name}' is not a variant of this experiment "
-            f"({', '.join(variant_ids)})" + did_you_mean(name, variant_ids),
-            "spend",
-        )
-        for name in exp.spend.per_variant
-        if name not in variant_ids
-    ]
+def _spend(exp: Any) -> list[Finding]:
+    """Spend for known variants, per variant or per source (:mod:`.spend_rules`)."""
+    from abtest.registry.spend_rules import spend_findings  # it imports this module
+
+    return spend_findings(exp)
 
 
 def _data_columns(exp: Any) -> list[Finding]:
@@ -408,7 +399,7 @@ RULES = (
     _concluded,
     _decision_variant,
     _guardrail_goals,
-    _spend_variants,
+    _spend,
     _data_columns,
     _analysis,
     _namespace_room,

@@ -145,7 +145,7 @@ def warnings_for(exp: Experiment) -> list[Finding]:
                 "warning",
             )
         )
-    if exp.spend is not None:
+    if exp.spend is not None and exp.spend.per_variant is not None:
         unpaid = [v.id for v in exp.variants if v.id not in exp.spend.per_variant]
         if unpaid:
             out.append(
