@@ -13,8 +13,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from abtest.registry import planning
-from abtest.registry.checks import Finding, dotted
 from abtest.registry.exclusion import interactions, namespace_overlaps
+from abtest.registry.findings import Finding, dotted
 from abtest.registry.problems import Problem, where
 from abtest.registry.schema import Experiment
 

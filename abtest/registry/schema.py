@@ -39,7 +39,7 @@ from pydantic import (
 from abtest import vocabulary
 from abtest.design import Design
 from abtest.registry import checks
-from abtest.registry.checks import Finding
+from abtest.registry.findings import Finding, dotted
 from abtest.registry.problems import Loc
 from abtest.registry.serving import Assignment, Holdout, RegistrySettings
 
@@ -89,9 +89,7 @@ def _report(info: ValidationInfo, findings: list[Finding], prefix: Loc = ()) -> 
     if sink is not None:
         sink.extend(f._replace(loc=(*prefix, *f.loc)) for f in findings)
         return
-    raise ValueError(
-        "; ".join(f"{checks.dotted(f.loc) or 'experiment'}: {f.message}" for f in findings)
-    )
+    raise ValueError("; ".join(f"{dotted(f.loc) or 'experiment'}: {f.message}" for f in findings))
 
 
 class Variant(BaseModel):

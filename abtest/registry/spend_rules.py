@@ -1,15 +1,15 @@
 """The rules of an experiment's ``spend``: amounts per variant name its variants; amounts
 per traffic source (``spend.per_source``) need the source among ``data.segments``.
 
-Like every rule of :mod:`abtest.registry.checks`, each returns findings located at the
-key to fix (the loader turns them into ``FILE:LINE: message``).
+Like every rule of :mod:`abtest.registry.checks` (which runs these), each returns
+findings located at the key to fix (the loader turns them into ``FILE:LINE: message``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from abtest.registry.checks import Finding, did_you_mean
+from abtest.registry.findings import Finding, did_you_mean
 
 
 def spend_findings(exp: Any) -> list[Finding]:
