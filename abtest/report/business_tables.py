@@ -209,8 +209,11 @@ def cost_by_source_table(analysis: Analysis) -> Table | None:
 
 
 def _cost(r: pd.Series, currency: str) -> str:
-    """``$24.00 [$18.10, $31.90]``, or "no conversions" (never ∞ or a dash)."""
+    """``$24.00 [$18.10, $31.90]``; ``$0.00`` for a free source; "no conversions" (never
+    ∞ or a dash)."""
     if r["conversions"] == 0 or fmt.missing(r["cost"]):
         return "no conversions"
+    if r["spend"] == 0:
+        return fmt.money(0.0, currency)
     interval = fmt.money_interval(r["cost_low"], r["cost_high"], currency)
     return f"{fmt.money(r['cost'], currency)} {interval}"
