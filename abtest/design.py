@@ -63,6 +63,10 @@ class Design:
     guardrails: tuple[GuardrailSpec, ...] = ()
     funnel: tuple[str, ...] = ()
     spend: dict[str, float] | None = None
+    # spend per traffic source (a value of the segment column ``source_column``), shared
+    # across the variants by their units from that source; exclusive with ``spend``
+    spend_per_source: dict[str, float] | None = None
+    source_column: str | None = None
     currency: str = "USD"
     prob_best_threshold: float = vocabulary.DEFAULT_PROB_BEST
     loss_threshold: float | None = None
@@ -93,6 +97,18 @@ class Design:
         if self.weights is not None and self.variants is not None:
             if len(self.weights) != len(self.variants):
                 raise ValueError(f"{len(self.weights)} weights for {len(self.variants)} variants")
+        if self.spend is not None and self.spend_per_source is not None:
+            raise ValueError(
+                "give spend (per variant) or spend_per_source, not both: spend per source is "
+                "shared across the variants by their units, which gives the spend per variant"
+            )
+        for name in ("spend", "spend_per_source"):
+            negative = [k for k, v in (getattr(self, name) or {}).items() if not v >= 0]
+            if negative:
+                raise ValueError(
+                    f"{name} of {', '.join(map(repr, negative))} is not a number >= 0; "
+                    "write the amount spent (0 if it cost nothing)"
+                )
 
     @property
     def primary(self) -> str | None:
@@ -102,6 +118,13 @@ class Design:
             if m.primary:
                 return m.id
         return self.metrics[0].id
+
+    def spend_column(self, segments: tuple[str, ...] | list[str]) -> str | None:
+        """The segment column whose values ``spend_per_source`` names, among ``segments``
+        (the Summary's or the registry's ``data.segments``): ``source_column`` when given,
+        else the column named ``source``, else the only segment column; None when none
+        fits (:func:`source_column`)."""
+        return source_column(segments, self.source_column)
 
     def good_direction(self, metric_id: str) -> str:
         """``"decrease"`` for a guardrail whose good direction is down, or for a goal of
@@ -117,3 +140,20 @@ class Design:
             if m.id == metric_id:
                 return m
         return MetricSpec(metric_id)
+
+
+def source_column(segments: tuple[str, ...] | list[str], given: str | None = None) -> str | None:
+    """Which segment column holds the traffic source that spend per source is keyed by:
+    ``given`` if it is one of ``segments``, else ``source`` if present, else the only
+    segment column; None otherwise.
+
+    >>> source_column(["device", "source"]), source_column(["utm_source"])
+    ('source', 'utm_source')
+    >>> source_column(["device", "country"]) is None, source_column([], "source") is None
+    (True, True)
+    """
+    if given is not None:
+        return given if given in segments else None
+    if "source" in segments:
+        return "source"
+    return segments[0] if len(segments) == 1 else None

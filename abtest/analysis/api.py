@@ -166,6 +166,9 @@ def analyze(
     if note is not None:
         by = ", ".join(summary.segments)
         notes.append(("Segments", f"the overall results pool the {by} segments; by {by}: {note}"))
+    by_source = _source_costs(design, summary)
+    if by_source is not None:
+        notes.append(("Spend", "; ".join(by_source.notes)))
     ctx = Context(design, table, test, applied)
     novelty = _novelty(design, summary)
     decision = decide(ctx, data_by_metric, srm, progress, novelty)
@@ -183,7 +186,13 @@ def analyze(
         lead_quality=_lead_quality(design, data_by_metric, table)
         if design.method != "bayesian"
         else None,
-        costs=cost_table(design, data_by_metric, design.alpha),
+        costs=cost_table(
+            design,
+            data_by_metric,
+            design.alpha,
+            by_source.spend_per_variant if by_source is not None else None,
+        ),
+        cost_by_source=by_source.table if by_source is not None else None,
         looks=looks,
         timeline=timeline,
         test=test,
@@ -201,6 +210,14 @@ def _segments(design: Design, summary: Summary, applied: str) -> tuple[Any, str 
 
     table = segment_table(design, summary, applied if applied != "none" else "holm")
     return table, segment_note(table, design.alpha)
+
+
+def _source_costs(design: Design, summary: Summary) -> Any:
+    if design.spend_per_source is None:
+        return None
+    from abtest.analysis.source_costs import source_costs
+
+    return source_costs(design, summary)
 
 
 def _novelty(design: Design, summary: Summary) -> list[Any]:

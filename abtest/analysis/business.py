@@ -58,18 +58,26 @@ def funnel_table(design: Design, data: dict[str, MetricSums]) -> pd.DataFrame | 
     return frame
 
 
-def cost_table(design: Design, data: dict[str, MetricSums], alpha: float) -> pd.DataFrame | None:
+def cost_table(
+    design: Design,
+    data: dict[str, MetricSums],
+    alpha: float,
+    spend_per_variant: dict[str, float] | None = None,
+) -> pd.DataFrame | None:
     """Cost per conversion for every binary goal (CPL for leads, CAC for customers)
     and ROI for value goals, per variant, when spend is configured. Guardrail
-    goals whose good direction is ``decrease`` (bounce, refunds) are left out."""
-    if not design.spend:
+    goals whose good direction is ``decrease`` (bounce, refunds) are left out.
+    ``spend_per_variant`` stands in for ``design.spend`` (the spend per source shared
+    across the variants, :mod:`abtest.analysis.source_costs`)."""
+    amounts = spend_per_variant if spend_per_variant is not None else design.spend
+    if not amounts:
         return None
-    missing = [v for v in design.variants if v not in design.spend]
+    missing = [v for v in design.variants if v not in amounts]
     if missing:
         raise ValueError(
             f"spend is configured but has no amount for variant(s) {', '.join(missing)}"
         )
-    spend = np.array([design.spend[v] for v in design.variants], dtype=float)
+    spend = np.array([amounts[v] for v in design.variants], dtype=float)
     # a goal whose good direction is down (bounce) is not something one pays for
     unwanted = {g.metric for g in design.guardrails if g.direction == "decrease"}
     rows = []

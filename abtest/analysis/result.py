@@ -57,6 +57,10 @@ class Analysis:
     # with segments in the Summary: the primary goal's lift per segment (corrected across
     # segments) and each segment column's heterogeneity test (abtest.analysis.segments)
     segments: pd.DataFrame | None = None
+    # with spend per source (spend.per_source) and the source among the Summary's
+    # segments: cost per conversion per (goal, source, variant), the source's spend shared
+    # across the variants by their units (abtest.analysis.source_costs)
+    cost_by_source: pd.DataFrame | None = None
     # from exposure-day cohorts of the primary goal: each treatment's lift trend
     # (abtest.analysis.novelty.Novelty), flagged when it fades
     novelty: tuple[Any, ...] = ()
@@ -214,6 +218,7 @@ class Analysis:
             "results": records(self.table()),
             "funnel": records(self.funnel),
             "costs": records(self.costs),
+            "cost_by_source": records(self.cost_by_source),
             "looks": records(self.looks),
         }
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from abtest.cli._common import UsageProblem
 from abtest.cli.plan_text import format_plan, percent
-from abtest.registry.checks import did_you_mean
+from abtest.registry.findings import did_you_mean
 from abtest.registry.problems import RegistryError
 from abtest.registry.registry import FileResult, find_experiment_files, load_file
 from abtest.registry.schema import Experiment

@@ -1,7 +1,8 @@
 """Rules every experiment obeys (its invariants): one control, weights that sum
 to 1, one primary goal, unique ids, ordered dates, guardrails on known goals...
 
-Each rule returns :class:`Finding` objects (location, message, code) instead of
+Each rule returns :class:`~abtest.registry.findings.Finding` objects (location, message,
+code) instead of
 raising, so a file reports all of them at once. The models in
 :mod:`abtest.registry.schema` call these from their validators: when loading
 files the findings are collected with their line numbers; when an experiment
@@ -11,50 +12,15 @@ is built in Python they raise. Nothing here imports the models (no cycle).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
-from abtest.registry.problems import Loc, Severity
+from abtest.registry.findings import Finding, did_you_mean
+from abtest.registry.spend_rules import spend_findings
 
 if TYPE_CHECKING:  # pragma: no cover
     from abtest.registry.schema import Experiment, Goal, Variant
 
 WEIGHT_TOLERANCE = 1e-9
-
-
-class Finding(NamedTuple):
-    """A rule's verdict at a location inside one experiment (not yet tied to a file)."""
-
-    loc: Loc
-    message: str
-    code: str
-    severity: Severity = "error"
-
-
-def dotted(loc: Loc) -> str:
-    """``("variants", 1, "weight")`` -> ``"variants[1].weight"``.
-
-    >>> dotted(("variants", 1, "weight")), dotted(())
-    ('variants[1].weight', '')
-    """
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def did_you_mean(word: str, options: Sequence[str]) -> str:
-    """`` — did you mean 'x'?`` for a close match among ``options``, else ``""``.
-
-    >>> did_you_mean("wieght", ["id", "weight", "url"])
-    " — did you mean 'weight'?"
-    """
-    import difflib  # only when there is a typo to explain
-
-    lowered = {o.lower(): o for o in options}
-    if word.lower() in lowered:
-        return f" — did you mean '{lowered[word.lower()]}'?"
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f" — did you mean '{close[0]}'?" if close else ""
 
 
 def _ids(items: Sequence[Any], name: str, what: str) -> list[Finding]:
@@ -330,22 +296,6 @@ def _quantile_goals(exp: Any) -> list[Finding]:
     return out
 
 
-def _spend_variants(exp: Any) -> list[Finding]:
-    if exp.spend is None:
-        return []
-    variant_ids = [v.id for v in exp.variants]
-    return [
-        Finding(
-            ("spend", "per_variant", name),
-            f"'{name}' is not a variant of this experiment "
-            f"({', '.join(variant_ids)})" + did_you_mean(name, variant_ids),
-            "spend",
-        )
-        for name in exp.spend.per_variant
-        if name not in variant_ids
-    ]
-
-
 def _data_columns(exp: Any) -> list[Finding]:
     return _data_column_findings(exp.data.columns) if exp.data is not None else []
 
@@ -447,7 +397,7 @@ RULES = (
     _decision_variant,
     _guardrail_goals,
     _quantile_goals,
-    _spend_variants,
+    spend_findings,
     _data_columns,
     _analysis,
     _namespace_room,

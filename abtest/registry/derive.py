@@ -37,7 +37,9 @@ def design_of(exp: Experiment) -> Design:
             GuardrailSpec(g.goal, direction=g.direction, margin=g.margin) for g in exp.guardrails
         ),
         funnel=exp.funnel,
-        spend=None if spend is None else {k: float(v) for k, v in spend.per_variant.items()},
+        spend=_amounts(spend.per_variant if spend is not None else None),
+        spend_per_source=_amounts(spend.per_source if spend is not None else None),
+        source_column=spend.source_column if spend is not None else None,
         currency="USD" if spend is None else spend.currency,
         prob_best_threshold=a.prob_best,
         prior=tuple(float(x) for x in a.prior),
@@ -52,3 +54,7 @@ def design_of(exp: Experiment) -> Design:
         end=exp.end,
         variant_names={v.id: v.name for v in exp.variants if v.name},
     )
+
+
+def _amounts(amounts: dict[str, float] | None) -> dict[str, float] | None:
+    return None if amounts is None else {k: float(v) for k, v in amounts.items()}

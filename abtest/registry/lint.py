@@ -13,8 +13,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from abtest.registry import planning
-from abtest.registry.checks import Finding, dotted
 from abtest.registry.exclusion import interactions, namespace_overlaps
+from abtest.registry.findings import Finding, dotted
 from abtest.registry.problems import Problem, where
 from abtest.registry.schema import Experiment
 
@@ -145,7 +145,7 @@ def warnings_for(exp: Experiment) -> list[Finding]:
                 "warning",
             )
         )
-    if exp.spend is not None:
+    if exp.spend is not None and exp.spend.per_variant is not None:
         unpaid = [v.id for v in exp.variants if v.id not in exp.spend.per_variant]
         if unpaid:
             out.append(

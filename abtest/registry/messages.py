@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from abtest.registry.checks import did_you_mean, dotted
+from abtest.registry.findings import did_you_mean, dotted
 from abtest.registry.problems import Loc
 from abtest.registry.schema import DURATION_PATTERN, SLUG_PATTERN, Experiment
 

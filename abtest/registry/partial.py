@@ -23,7 +23,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
 from abtest.registry import checks, lint
-from abtest.registry.checks import Finding, did_you_mean
+from abtest.registry.findings import Finding, did_you_mean
 from abtest.registry.schema import _CONFIG, FINDINGS, Experiment
 
 

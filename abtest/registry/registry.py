@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from abtest.registry import lint as _lint
-from abtest.registry.checks import Finding, did_you_mean
+from abtest.registry.findings import Finding, did_you_mean
 from abtest.registry.lint import located
 from abtest.registry.loader import Document, read_document
 from abtest.registry.messages import describe, misplaced_key, translate_all

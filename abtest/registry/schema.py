@@ -39,7 +39,7 @@ from pydantic import (
 from abtest import vocabulary
 from abtest.design import Design
 from abtest.registry import checks
-from abtest.registry.checks import Finding
+from abtest.registry.findings import Finding, dotted
 from abtest.registry.problems import Loc
 from abtest.registry.serving import Assignment, Holdout, RegistrySettings
 
@@ -89,9 +89,7 @@ def _report(info: ValidationInfo, findings: list[Finding], prefix: Loc = ()) -> 
     if sink is not None:
         sink.extend(f._replace(loc=(*prefix, *f.loc)) for f in findings)
         return
-    raise ValueError(
-        "; ".join(f"{checks.dotted(f.loc) or 'experiment'}: {f.message}" for f in findings)
-    )
+    raise ValueError("; ".join(f"{dotted(f.loc) or 'experiment'}: {f.message}" for f in findings))
 
 
 class Variant(BaseModel):
@@ -256,15 +254,37 @@ class AnalysisConfig(BaseModel):
 
 
 class Spend(BaseModel):
-    """Acquisition spend per variant, for cost per lead / acquisition and ROI."""
+    """Acquisition spend, for cost per lead / acquisition and ROI: per variant, or per
+    traffic source (what ad platforms report), exactly one of the two.
+
+    Spend per source is shared across the variants by the units each got from that
+    source, ``spend[s, v] = per_source[s] * n[s, v] / sum_v n[s, v]``
+    (:mod:`abtest.analysis.source_costs`); the spend per variant is its sum over the
+    sources. The rules tying it to ``data.segments`` are in
+    :mod:`abtest.registry.spend_rules`.
+    """
 
     model_config = _CONFIG
 
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = Field(
-        description="ISO 4217 code, e.g. USD or EUR."
+        description="ISO 4217 code, e.g. USD or EUR (one currency for all amounts)."
     )
-    per_variant: dict[str, NonNegative] = Field(
-        min_length=1, description="Variant id -> amount spent on that variant's traffic."
+    per_variant: dict[str, NonNegative] | None = Field(
+        None,
+        min_length=1,
+        description="Variant id -> amount spent on that variant's traffic (or per_source).",
+    )
+    per_source: dict[str, NonNegative] | None = Field(
+        None,
+        min_length=1,
+        description="Traffic source (a value of the data.segments column source_column) -> "
+        "amount spent on it, shared across the variants by the units each got from that "
+        "source (or per_variant).",
+    )
+    source_column: Text | None = Field(
+        None,
+        description="With per_source: the data.segments column holding each unit's source "
+        "(default: source, or the only segment column).",
     )
 
 
@@ -336,7 +356,9 @@ class Experiment(BaseModel):
     analysis: AnalysisConfig = Field(
         default_factory=AnalysisConfig, description="Planning and decision rule."
     )
-    spend: Spend | None = Field(None, description="Spend per variant (CPL, CAC, ROI).")
+    spend: Spend | None = Field(
+        None, description="Spend per variant or per source (CPL, CAC, ROI)."
+    )
     funnel: tuple[Text, ...] = Field(
         (), description="Ordered funnel steps (event names), e.g. [visitor, lead, customer]."
     )

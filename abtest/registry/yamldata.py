@@ -25,7 +25,7 @@ from yaml.composer import Composer, ComposerError
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from abtest.registry.checks import dotted
+from abtest.registry.findings import dotted
 from abtest.registry.problems import Loc, Problem
 
 MAX_VALUES = 100_000

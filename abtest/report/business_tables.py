@@ -8,6 +8,8 @@ from abtest import formatting as fmt
 from abtest.report.view_model import Table
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from abtest.analysis import Analysis
 
 
@@ -161,3 +163,57 @@ def segments_table(analysis: Analysis) -> Table | None:
             )
         )
     return Table(header, tuple(rows), ("l", "l", "r", "r", "r", "r", "l", "r"))
+
+
+COST_BY_SOURCE_TITLE = "Cost by source"
+COST_BY_SOURCE_NOTE = (
+    "Each source's spend is shared across the variants by their units from it; cost per "
+    "conversion with its interval (Wilson, on the conversion rate). Descriptive: a "
+    "source's few conversions make wide intervals."
+)
+
+
+def cost_by_source_table(analysis: Analysis) -> Table | None:
+    """Per (source, variant): units, the shared spend, and for the primary goal and the
+    funnel's last step (cost per lead, cost per customer) the conversions and the cost
+    with its interval; "no conversions" where there are none. The other goals are in
+    ``Analysis.cost_by_source``."""
+    f = analysis.cost_by_source
+    if f is None or f.empty:
+        return None
+    d = analysis.design
+    cur = d.currency
+    level = f"{1 - d.alpha:.0%}"
+    goals = [analysis.primary]
+    if d.funnel and d.funnel[-1] in set(f["metric"]) and d.funnel[-1] != analysis.primary:
+        goals.append(d.funnel[-1])
+    goals = [g for g in goals if g in set(f["metric"])]
+    if not goals:
+        return None
+    first = f[f["metric"] == goals[0]].reset_index(drop=True)
+    parts = [f[f["metric"] == g].reset_index(drop=True) for g in goals]
+    header = [str(first["segment"].iloc[0]), "variant", "units", "spend"]
+    for g in goals:
+        header += [g, f"cost per {g} ({level} interval)"]
+    rows = []
+    for i, r in first.iterrows():
+        paid = not fmt.missing(r["spend"])
+        cells = [str(r["source"]), str(r["variant"]), fmt.count(r["units"]),
+                 fmt.money(r["spend"], cur) if paid else "not configured"]  # fmt: skip
+        for part in parts:
+            g = part.iloc[i]
+            cells += [fmt.count(g["conversions"]), _cost(g, cur) if paid else ""]
+        rows.append(tuple(cells))
+    align = ("l", "l") + ("r",) * (len(header) - 2)
+    return Table(tuple(header), tuple(rows), align)
+
+
+def _cost(r: pd.Series, currency: str) -> str:
+    """``$24.00 [$18.10, $31.90]``; ``$0.00`` for a free source; "no conversions" (never
+    ∞ or a dash)."""
+    if r["conversions"] == 0 or fmt.missing(r["cost"]):
+        return "no conversions"
+    if r["spend"] == 0:
+        return fmt.money(0.0, currency)
+    interval = fmt.money_interval(r["cost_low"], r["cost_high"], currency)
+    return f"{fmt.money(r['cost'], currency)} {interval}"

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from abtest.report.business_tables import (
+    COST_BY_SOURCE_NOTE,
+    COST_BY_SOURCE_TITLE,
     LEAD_QUALITY_NOTE,
     LEAD_QUALITY_TITLE,
     SEGMENTS_TITLE,
@@ -95,9 +97,12 @@ def markdown_from_view(
         (SEGMENTS_TITLE, view.segments),
         (LEAD_QUALITY_TITLE, view.lead_quality),
         (f"Costs ({view.currency})", view.costs),
+        (f"{COST_BY_SOURCE_TITLE} ({view.currency})", view.cost_by_source),
     ):
         if table is not None:
-            note = [f"*{escape(LEAD_QUALITY_NOTE)}*", ""] if title == LEAD_QUALITY_TITLE else []
+            said = {LEAD_QUALITY_TITLE: LEAD_QUALITY_NOTE,
+                    f"{COST_BY_SOURCE_TITLE} ({view.currency})": COST_BY_SOURCE_NOTE}  # fmt: skip
+            note = [f"*{escape(said[title])}*", ""] if title in said else []
             out += [f"{h}# {escape(title)}", "", *note, *table_markdown(table), ""]
     return "\n".join(out).rstrip() + "\n"
 

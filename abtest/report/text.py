@@ -6,6 +6,8 @@ import textwrap
 from typing import TYPE_CHECKING
 
 from abtest.report.business_tables import (
+    COST_BY_SOURCE_NOTE,
+    COST_BY_SOURCE_TITLE,
     LEAD_QUALITY_NOTE,
     LEAD_QUALITY_TITLE,
     SEGMENTS_TITLE,
@@ -78,10 +80,11 @@ def text_from_view(view: ReportView) -> str:
         (SEGMENTS_TITLE, view.segments),
         (f"{LEAD_QUALITY_TITLE} — {LEAD_QUALITY_NOTE}", view.lead_quality),
         (f"Costs ({view.currency})", view.costs),
+        (f"{COST_BY_SOURCE_TITLE} ({view.currency}) — {COST_BY_SOURCE_NOTE}", view.cost_by_source),
     ):
         if table is not None:
             out.append("")
-            out.append(title)
+            out += _wrap(title, subsequent_indent="  ")
             out += ["  " + line for line in table_lines(table)]
     return "\n".join(out).rstrip() + "\n"
 

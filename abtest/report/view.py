@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from abtest import formatting as fmt
 from abtest import vocabulary
 from abtest.report.business_tables import (
+    cost_by_source_table,
     costs_table,
     funnel_table,
     lead_quality_table,
@@ -116,6 +117,7 @@ def build_view(analysis: Analysis) -> ReportView:
         lead_quality=lead_quality_table(analysis),
         time_to=time_to_table(analysis),
         segments=segments_table(analysis),
+        cost_by_source=cost_by_source_table(analysis),
     )
 
 

@@ -77,6 +77,7 @@ class ReportView:
     lead_quality: Table | None = None
     time_to: Table | None = None
     segments: Table | None = None
+    cost_by_source: Table | None = None
 
 
 def shares(d: Design) -> list[float]:

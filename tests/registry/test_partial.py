@@ -33,7 +33,7 @@ def test_a_misspelled_key_is_never_followed_by_a_rule_on_its_default(
     # default ('no variant is the control', "'running' needs a start date") or a guess
     lines = path.read_text(encoding="utf-8").splitlines()
     marks = read_document(path).marks
-    free = {"columns", "per_variant"}  # names of the user's choosing, not schema keys
+    free = {"columns", "per_variant", "per_source"}  # names of the user's choosing, not schema keys
     keys = [
         loc
         for loc in marks
