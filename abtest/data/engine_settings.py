@@ -164,6 +164,7 @@ def applied(
         # there; abtest shows progress itself (abtest.data.progress), which needs DuckDB
         # to track it from the query's start
         wanted["enable_progress_bar_print"] = "false"
+        wanted["enable_progress_bar"] = "true" if progress else "false"  # else: not tracked
         if progress:
             wanted["progress_bar_time"] = "0"
     before = {k: _current(raw, k) for k in wanted} if not own else {}

@@ -121,10 +121,10 @@ def test_the_budget_holds_on_abtests_own_engine(logs, monkeypatch, tmp_path):
     (con,) = made
     assert con.con.execute(MEMORY).fetchall()[0][0] == _expected("3000000000B")
     assert con.con.execute(TEMP).fetchall()[0][0] == str(tmp_path / "spill")
-    # DuckDB's own progress bar (printed to stdout) is off on abtest's engine
-    assert con.con.execute("SELECT current_setting('enable_progress_bar_print')").fetchall()[0] == (
-        False,
-    )
+    # DuckDB's own progress bar (printed to stdout) is off on abtest's engine, and its
+    # tracking too when abtest shows none
+    for setting in ("enable_progress_bar_print", "enable_progress_bar"):
+        assert con.con.execute(f"SELECT current_setting('{setting}')").fetchall() == [(False,)]
     # the default: a quarter of the RAM, spilling under the system's temporary folder
     summarize(e, c)
     limit = int(es.total_memory() * es.DEFAULT_FRACTION)
