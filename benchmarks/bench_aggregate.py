@@ -117,7 +117,8 @@ def _write_chunk(job: tuple[int, int, int, str, int]) -> None:
         experiments_per_unit=(1, 3),
         days=28,
     )
-    con = duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     for name, df in (("exposures", e), ("conversions", c)):
         con.register("df", df)
         con.execute(f"COPY df TO '{folder}/{name}_{i:04d}.parquet' (FORMAT parquet)")
@@ -142,7 +143,8 @@ def generate(units: int, folder: Path, seed: int, jobs: int) -> None:
         for job in work:
             _write_chunk(job)
     seconds = time.perf_counter() - t0
-    con = duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     rows = con.execute(f"SELECT count(*) FROM '{folder}/exposures_*.parquet'").fetchone()[0]
     size = sum(f.stat().st_size for f in folder.glob("*.parquet")) / 1e9
     meta = {"units": units, "exposure_rows": rows, "generation_s": seconds, "jobs": jobs}
