@@ -282,6 +282,7 @@ def summarize(
                 # packed integer overflowed; DuckDB checks): the portable assignment instead
                 plan = dataclasses.replace(plan, packed=False)
                 result = con.execute(query.build(ex.table, cv.table, arms_t, cov_table, plan))
+        run.stage("finishing")
         summary = assemble(result, arms, goal_list, exp_profile, conv_profile, plan)
         if cohorts is not None:
             summary.cohorts = _cohorts(cohorts, goal_list, windows, ex.table, cv.table, con,

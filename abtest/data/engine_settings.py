@@ -52,6 +52,10 @@ _AMOUNT = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-zA-Z]*)\s*$")
 _COUNTER = itertools.count()
 
 
+# DuckDB's progress-bar settings (best effort: see applied)
+_DISPLAY = ("enable_progress_bar", "enable_progress_bar_print", "progress_bar_time")
+
+
 class MemoryBudgetError(MemoryError, ValueError):
     """abtest's DuckDB engine could not finish within its memory budget (a
     ``MemoryError``; also a ``ValueError``, a setting to change, as the CLI reports)."""
@@ -170,7 +174,14 @@ def applied(
     before = {k: _current(raw, k) for k in wanted} if not own else {}
     try:
         for key, value in wanted.items():
-            raw.execute(f"SET {key} = {_sql_str(value)}")
+            try:
+                raw.execute(f"SET {key} = {_sql_str(value)}")
+            except Exception:
+                # in Jupyter without ipywidgets DuckDB refuses any change to its progress
+                # bar: the display settings are a nicety, the memory ones are not
+                if key not in _DISPLAY:
+                    raise
+                before.pop(key, None)
         yield
     finally:
         for key, value in before.items():

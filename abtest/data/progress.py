@@ -1,9 +1,11 @@
 """Progress of a long ``summarize``: one line on a terminal, or in a Jupyter cell.
 
-A call that runs longer than :data:`DELAY` seconds shows what it is doing, the
-percentage DuckDB reports for the running query (``DuckDBPyConnection.query_progress``,
-read from a background thread while the query runs; other engines: the stage and the
-time only) and the time taken, e.g. ``abtest summarize: aggregating  62%  14 s``. It
+A call that runs longer than :data:`DELAY` seconds shows which stage runs (reading
+the logs, aggregating, finishing), the time taken and, where DuckDB can estimate it, the
+percentage of the running query (``DuckDBPyConnection.query_progress``, read from a
+background thread; DuckDB 2.0 reports 0 throughout for abtest's main query, whose small
+tables are Arrow scans, so that query shows the stage and the time only), e.g.
+``abtest summarize: aggregating  14 s``. It
 is silent when the output is not a terminal or a notebook, in CI (the ``CI``
 environment variable, as GitHub Actions, GitLab CI and most runners set it), with
 ``progress=False``, and inside :func:`quiet` (the CLI's ``--quiet``). On a terminal
@@ -141,7 +143,7 @@ class Progress:
                 pct = float(self._raw.query_progress())
         seconds = time.perf_counter() - self._t0
         bar = ""
-        if pct >= 0:
+        if pct > 0:  # -1: no query; 0 throughout where a source cannot tell (Arrow scans)
             filled = int(min(pct, 100.0) / 5)
             bar = f"  [{'#' * filled}{'.' * (20 - filled)}] {pct:3.0f}%"
         return f"{self.label}: {self._stage}{bar}  {seconds:.0f} s"

@@ -232,3 +232,30 @@ def test_too_small_a_budget_says_what_to_raise(parquet_logs, budget, monkeypatch
     monkeypatch.setenv(es.ENV_MEMORY, budget)
     with pytest.raises(es.MemoryBudgetError, match="raise memory_limit"):
         summarize(*parquet_logs, goals=GOALS)
+
+
+def test_a_refused_progress_bar_setting_does_not_stop_the_budget():
+    """In Jupyter without ipywidgets DuckDB refuses any change to its progress bar
+    (InvalidInputException); the memory settings still apply and are put back."""
+    import duckdb
+
+    real = duckdb.connect()
+    real.execute("SET memory_limit = '5GB'")
+
+    class Raw:
+        def execute(self, sql, *args):
+            if sql.startswith(("SET enable_progress_bar", "RESET enable_progress_bar")):
+                raise duckdb.InvalidInputException("required package 'ipywidgets' is missing")
+            return real.execute(sql, *args)
+
+    class Con:
+        name = "duckdb"
+        con = Raw()
+
+    before = real.execute(MEMORY).fetchall()
+    with es.applied(Con(), es.resolve("2GB"), own=False, progress=True):
+        assert real.execute(MEMORY).fetchall() == [(_expected("2000000000B"),)]
+        assert real.execute("SELECT current_setting('progress_bar_time')").fetchall() == [(0,)]
+    assert real.execute(MEMORY).fetchall() == before
+    with es.applied(Con(), es.resolve("2GB"), own=True):  # abtest's engine: no error either
+        pass

@@ -89,6 +89,7 @@ def test_the_line_shows_duckdbs_percentage():
     line = progress.Progress(_engine(62.5), "terminal").line()
     assert line.startswith("abtest summarize: reading the logs  [############........]  62%")
     assert "%" not in progress.Progress(_engine(-1.0), "terminal").line()  # no query
+    assert "%" not in progress.Progress(_engine(0.0), "terminal").line()  # no estimate
     assert "%" not in progress.Progress(_engine(None), "terminal").line()
 
 
