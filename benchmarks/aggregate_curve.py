@@ -34,7 +34,7 @@ def table(out: Path) -> str:
     """The recorded curve as a Markdown table."""
     rows = [
         "| units | exposure rows | generation | abtest | peak RSS | grouping floor | "
-        "abtest / grouping floor | memory budget |",
+        "abtest / grouping floor | with a smaller budget |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for units, e in load(out):
@@ -44,7 +44,14 @@ def table(out: Path) -> str:
             f"| {_units(units)} | {e['exposure_rows'] / 1e6:.1f}M | {gen} | "
             f"{e['abtest_s']:.1f} s | {e['abtest_rss_gb']:.2f} GB | "
             + (f"{groups:.2f} s | {e['abtest_s'] / groups:.1f}x" if groups else "— | —")
-            + f" | {e.get('budget', 'default')} |"
+            + " | "
+            + (
+                f"{e['budget']}: {e['budget_s']:.1f} s ({e['budget_s'] / e['abtest_s']:.2f}x), "
+                f"{e['budget_rss_gb']:.2f} GB"
+                if e.get("budget")
+                else "—"
+            )
+            + " |"
         )
     return "\n".join(rows)
 
@@ -69,9 +76,21 @@ def plot(out: Path, path: Path) -> None:
         left.loglog(*zip(*floors, strict=True), "s--", color="grey", label="DuckDB grouping floor")
     left.set(xlabel="units", ylabel="seconds", title="Time")
     left.legend(frameon=False)
-    right.semilogx(units, rss, "o-")
+    right.semilogx(units, rss, "o-", label="default budget")
+    budgets = [(u, e) for u, e in points if e.get("budget")]
+    for u, e in budgets:
+        left.loglog([u], [e["budget_s"]], "v", color="C3")
+        right.plot([u], [e["budget_rss_gb"]], "v", color="C3")
+        right.annotate(f"memory_limit={e['budget']}", (u, e["budget_rss_gb"]), fontsize=8,
+                       xytext=(-70, -14), textcoords="offset points", color="C3")  # fmt: skip
     right.axhline(8, color="grey", ls=":", lw=1)
     right.text(units[0], 8.1, "8 GB target at 100M", color="grey", fontsize=8)
+    from abtest.data.engine_settings import DEFAULT_FRACTION, total_memory
+
+    default = DEFAULT_FRACTION * (total_memory() or 0) / 1e9
+    if default:
+        right.axhline(default, color="C0", ls="--", lw=0.8)
+        right.text(units[0], default + 0.1, f"default budget {default:.1f} GB", fontsize=8)
     right.set(xlabel="units", ylabel="GB", title="Peak resident memory", ylim=(0, None))
     for ax in (left, right):
         ax.set_xticks(units, [_units(u) for u in units])

@@ -325,6 +325,15 @@ def run_size(units: int, args: argparse.Namespace) -> None:
             "abtest_rss_gb": best["abtest"]["rss_gb"],
             "groups_s": best["groups"]["seconds"],
             "floor_s": best["floor"]["seconds"],
+            **(
+                {
+                    "budget": args.budget,
+                    "budget_s": best["budget"]["seconds"],
+                    "budget_rss_gb": best["budget"]["rss_gb"],
+                }
+                if "budget" in best
+                else {}
+            ),
         },
     )
     if args.clean:
