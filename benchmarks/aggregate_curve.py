@@ -75,14 +75,15 @@ def plot(out: Path, path: Path) -> None:
     if floors:
         left.loglog(*zip(*floors, strict=True), "s--", color="grey", label="DuckDB grouping floor")
     left.set(xlabel="units", ylabel="seconds", title="Time")
-    left.legend(frameon=False)
     right.semilogx(units, rss, "o-", label="default budget")
     budgets = [(u, e) for u, e in points if e.get("budget")]
-    for u, e in budgets:
-        left.loglog([u], [e["budget_s"]], "v", color="C3")
+    for i, (u, e) in enumerate(budgets):
+        label = f"memory_limit={e['budget']}"
+        left.loglog([u], [e["budget_s"]], "v", color="C3", label=None if i else label)
         right.plot([u], [e["budget_rss_gb"]], "v", color="C3")
-        right.annotate(f"memory_limit={e['budget']}", (u, e["budget_rss_gb"]), fontsize=8,
-                       xytext=(-70, -14), textcoords="offset points", color="C3")  # fmt: skip
+        right.annotate(label, (u, e["budget_rss_gb"]), fontsize=8, xytext=(6, -12),
+                       textcoords="offset points", color="C3")  # fmt: skip
+    left.legend(frameon=False)
     right.axhline(8, color="grey", ls=":", lw=1)
     right.text(units[0], 8.1, "8 GB target at 100M", color="grey", fontsize=8)
     from abtest.data.engine_settings import DEFAULT_FRACTION, total_memory
