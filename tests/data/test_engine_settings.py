@@ -259,3 +259,20 @@ def test_a_refused_progress_bar_setting_does_not_stop_the_budget():
     assert real.execute(MEMORY).fetchall() == before
     with es.applied(Con(), es.resolve("2GB"), own=True):  # abtest's engine: no error either
         pass
+
+
+def test_tables_of_a_users_connection_count_as_the_users(parquet_logs, tmp_path):
+    """Ibis tables on the user's DuckDB connection: abtest runs there, the budget given
+    holds while it runs, and the connection gets its settings back."""
+    import ibis
+
+    user = ibis.duckdb.connect()
+    user.raw_sql("SET memory_limit = '5GB'")
+    before = _read(user)
+    e, c = (user.read_parquet(p) for p in parquet_logs)
+    assert not es.created_by_abtest(user, None, e, c)
+    seen: list[tuple[str, str]] = []
+    _spied(user, seen)  # the tables' backend: no engine= needed
+    summarize(e, c, goals=GOALS, memory_limit="3GB")
+    assert seen and {m for m, _ in seen} == {_expected("3000000000B")}
+    assert _read(user) == before
