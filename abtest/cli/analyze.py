@@ -85,6 +85,11 @@ SUFFIXES = {
     "--primary", help="The goal that decides (unit-level data or counts; default the first)."
 )
 @click.option("--no-plots", is_flag=True, help="HTML without the embedded plots.")
+@click.option(
+    "--quiet",
+    is_flag=True,
+    help="No progress on stderr while event logs are aggregated (shown only on a terminal).",
+)
 def analyze(
     experiment_id: str | None,
     counts_path: str | None,
@@ -99,6 +104,7 @@ def analyze(
     control: str | None,
     primary: str | None,
     no_plots: bool,
+    quiet: bool,
 ) -> None:
     """Analyse one experiment and print (or write) its report.
 
@@ -122,6 +128,10 @@ def analyze(
     from abtest.cli._common import check_output, one_line_warnings, output_format
 
     one_line_warnings()
+    if quiet:  # no progress from summarize (until the command ends)
+        from abtest.data.progress import quiet as no_progress
+
+        click.get_current_context().with_resource(no_progress())
     fmt = output_format(out, fmt, SUFFIXES, "text")
     check_output(out, [counts_path, source])
     cut = _as_of(as_of)

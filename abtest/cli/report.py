@@ -92,6 +92,9 @@ EXIT_CODES = {
     "not be analysed, or breaks a guardrail. Repeatable; for CI.",
 )
 @click.option("--no-plots", is_flag=True, help="Leave the plots out.")
+@click.option(
+    "--quiet", is_flag=True, help="No progress on stderr (it shows only on a terminal anyway)."
+)
 def report(
     registry: str,
     source: str,
@@ -101,6 +104,7 @@ def report(
     statuses: tuple[str, ...],
     fail_on: tuple[str, ...],
     no_plots: bool,
+    quiet: bool,
 ) -> None:
     """Weekly report over the running experiments of REGISTRY.
 
@@ -130,6 +134,10 @@ def report(
     from abtest.report.weekly import parse_week, weekly_report
 
     one_line_warnings()
+    if quiet:  # no progress bars, nor summarize's progress (until the command ends)
+        from abtest.data.progress import quiet as no_progress
+
+        click.get_current_context().with_resource(no_progress())
     try:
         parsed_week = parse_week(week)
     except ValueError as e:
@@ -306,8 +314,11 @@ def locate_data(data: Path, experiment_id: str) -> Path | None:
 
 @contextmanager
 def _progress(total: int, label: str) -> Iterator[Callable[[str], None]]:
-    """A progress bar on stderr when it is a terminal; silent otherwise."""
-    if not sys.stderr.isatty() or total < 2:
+    """A progress bar on stderr when it is a terminal; silent otherwise (also in CI and
+    with --quiet: :func:`abtest.data.progress.display_mode`)."""
+    from abtest.data.progress import display_mode
+
+    if total < 2 or not sys.stderr.isatty() or display_mode(None) != "terminal":
         yield lambda _item: None
         return
     with click.progressbar(length=total, label=label, file=sys.stderr) as bar:

@@ -57,7 +57,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from abtest.data import checks, errors, query, sources
+from abtest.data import checks, engine_settings, errors, query, sources
 from abtest.data.assemble import assemble
 from abtest.data.model import (
     CONVERSION_COLUMNS,
@@ -94,6 +94,9 @@ def summarize(
     time_to: Sequence[str] | None = None,
     resolution: str | timedelta = "1h",
     cohorts: str | None = None,
+    memory_limit: str | int | None = None,
+    temp_directory: str | None = None,
+    progress: bool | None = None,
 ) -> Summary:
     """Per-(experiment, variant, metric[, segment][, day]) sufficient statistics.
 
@@ -148,6 +151,21 @@ def summarize(
         A goal (metric id) counted per day of first exposure (units and conversions in
         the window; :mod:`abtest.data.cohorts`): ``Summary.cohorts``, what the novelty
         check reads.
+    memory_limit : str or int, optional
+        Memory budget of abtest's DuckDB engine (``"8GB"``, ``"512MB"``, bytes); past it
+        the aggregation spills to ``temp_directory`` instead of growing. Default: the
+        ``ABTEST_MEMORY_LIMIT`` environment variable, else a quarter of the machine's
+        RAM (:mod:`abtest.data.engine_settings`). Too small a budget is a
+        :class:`~abtest.data.engine_settings.MemoryBudgetError` saying what to raise.
+    temp_directory : str, optional
+        Folder DuckDB spills to (default ``ABTEST_TEMP_DIRECTORY``, else a new folder
+        in the system's temporary folder). On a DuckDB connection you pass, only a
+        budget or folder you give applies, and it is put back afterwards; other
+        engines manage their own memory.
+    progress : bool, optional
+        Show the progress of a call longer than about 2 s on a terminal or in Jupyter
+        (:mod:`abtest.data.progress`). Default: shown there, silent when the output is
+        not a terminal and in CI; False: never.
 
     Returns
     -------
@@ -181,6 +199,7 @@ def summarize(
     end_b = time_bound(end, "end", end_of_day=True)
     as_of_b = time_bound(as_of, "as_of", end_of_day=True)
     exp_end = min((b for b in (end_b, as_of_b) if b is not None), default=None)
+    settings = engine_settings.resolve(memory_limit, temp_directory)
     if start_b is not None and exp_end is not None and start_b >= exp_end:
         raise ValueError(f"start ({start}) must be before end / as_of ({end or as_of})")
 
@@ -199,6 +218,8 @@ def summarize(
     checks.check_compatible(ex, cv, mapping)
 
     logs = {"exposures": exposures, "conversions": conversions, "covariate": covariate}
+    own = engine_settings.created_by_abtest(con, engine, exposures, conversions, covariate)
+    run = engine_settings.Run(con, settings, own=own, progress=progress).start()
     try:  # the engine reads the files lazily: their errors surface here, said in user terms
         # profile: which (experiment, variant) pairs and events exist, and their empty fields
         exp_profile = checks.profile_exposures(ex.table, con)
@@ -257,6 +278,7 @@ def summarize(
         arms_t = ibis.memtable(
             arms[["experiment", "variant", "exp", "vi"]].astype({"exp": code, "vi": code})
         )
+        run.stage("aggregating")
         with sources.joins_as_written(con):
             try:
                 result = con.execute(query.build(ex.table, cv.table, arms_t, cov_table, plan))
@@ -267,6 +289,7 @@ def summarize(
                 # packed integer overflowed; DuckDB checks): the portable assignment instead
                 plan = dataclasses.replace(plan, packed=False)
                 result = con.execute(query.build(ex.table, cv.table, arms_t, cov_table, plan))
+        run.stage("finishing")
         summary = assemble(result, arms, goal_list, exp_profile, conv_profile, plan)
         if cohorts is not None:
             summary.cohorts = _cohorts(cohorts, goal_list, windows, ex.table, cv.table, con,
@@ -281,9 +304,13 @@ def summarize(
         errors.refuse_unusable_values(summary, goal_list, cv.table, con, conversions, mapping)
         return summary
     except Exception as err:
+        if engine_settings.out_of_memory(err):
+            raise engine_settings.budget_error(err, settings) from None
         if not sources.from_engine(err):
             raise
         raise errors.explain(err, logs) from None
+    finally:
+        run.stop()
 
 
 def _cohorts(
