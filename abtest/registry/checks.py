@@ -18,7 +18,8 @@ from abtest.registry.findings import Finding, did_you_mean
 from abtest.registry.spend_rules import spend_findings
 
 if TYPE_CHECKING:  # pragma: no cover
-    from abtest.registry.schema import Experiment, Goal, Variant
+    from abtest.registry.goal_schema import Goal
+    from abtest.registry.schema import Experiment, Variant
 
 WEIGHT_TOLERANCE = 1e-9
 

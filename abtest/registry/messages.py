@@ -17,7 +17,8 @@ from pydantic import BaseModel
 
 from abtest.registry.findings import did_you_mean, dotted
 from abtest.registry.problems import Loc
-from abtest.registry.schema import DURATION_PATTERN, SLUG_PATTERN, Experiment
+from abtest.registry.schema import Experiment
+from abtest.registry.schema_types import DURATION_PATTERN, SLUG_PATTERN
 
 _EXPECTED = {
     "string_type": "text",

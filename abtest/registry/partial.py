@@ -24,7 +24,8 @@ from pydantic.fields import FieldInfo
 
 from abtest.registry import checks, lint
 from abtest.registry.findings import Finding, did_you_mean
-from abtest.registry.schema import _CONFIG, FINDINGS, Experiment
+from abtest.registry.schema import Experiment
+from abtest.registry.schema_types import _CONFIG, FINDINGS
 
 
 class Unread(Exception):

@@ -23,7 +23,8 @@ from abtest.registry.loader import Document, read_document
 from abtest.registry.messages import describe, misplaced_key, translate_all
 from abtest.registry.partial import partial_findings
 from abtest.registry.problems import Problem, RegistryError, sort_problems
-from abtest.registry.schema import FINDINGS, Experiment
+from abtest.registry.schema import Experiment
+from abtest.registry.schema_types import FINDINGS
 from abtest.registry.serving import SETTINGS_FILE, RegistrySettings
 from abtest.registry.settings import load_settings, settings_files
 

@@ -23,10 +23,9 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -39,57 +38,27 @@ from pydantic import (
 from abtest import vocabulary
 from abtest.design import Design
 from abtest.registry import checks
-from abtest.registry.findings import Finding, dotted
+from abtest.registry.goal_schema import Goal, Guardrail
 from abtest.registry.problems import Loc
+from abtest.registry.schema_types import (
+    _CONFIG,
+    Alternative,
+    Correction,
+    Duration,
+    Flag,
+    Method,
+    NonNegative,
+    Positive,
+    Rate,
+    Share,
+    Slug,
+    Spending,
+    Status,
+    Text,
+    Unit,
+    _report,
+)
 from abtest.registry.serving import Assignment, Holdout, RegistrySettings
-
-SLUG_PATTERN = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
-DURATION_PATTERN = "(?i)" + vocabulary.DURATION_PATTERN  # abtest's one duration grammar
-
-Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=80)]
-Text = Annotated[str, Field(min_length=1)]
-Rate = Annotated[float, Field(strict=True, gt=0, lt=1)]
-Share = Annotated[float, Field(strict=True, gt=0, le=1)]
-Positive = Annotated[float, Field(strict=True, gt=0)]
-NonNegative = Annotated[float, Field(strict=True, ge=0)]
-Flag = Annotated[bool, Field(strict=True)]
-Duration = Annotated[
-    str, Field(pattern=DURATION_PATTERN), AfterValidator(lambda text: _positive_duration(text))
-]
-
-Status = Literal["draft", "running", "stopped", "concluded"]
-Unit = Literal["visitor", "user", "session", "account", "device"]
-# the words of abtest.vocabulary (with their aliases): a registry file, the library and the
-# command line accept the same ones
-Method = Literal.__getitem__(vocabulary.METHODS)
-Correction = Literal.__getitem__(
-    vocabulary.spellings(vocabulary.CORRECTIONS, vocabulary.CORRECTION_ALIASES)
-)
-Alternative = Literal.__getitem__(
-    vocabulary.spellings(vocabulary.ALTERNATIVES, vocabulary.ALTERNATIVE_ALIASES)
-)
-Spending = Literal.__getitem__(vocabulary.SPENDING)
-
-_CONFIG = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False)
-FINDINGS = "findings"
-"""Validation-context key: a list that collects rule findings instead of raising."""
-
-
-def _positive_duration(text: str) -> str:
-    """A duration in the grammar must also be longer than nothing (``0d`` is not)."""
-    vocabulary.parse_duration(text, "attribution_window")
-    return text
-
-
-def _report(info: ValidationInfo, findings: list[Finding], prefix: Loc = ()) -> None:
-    """Collect findings into the context's sink when there is one, else raise."""
-    if not findings:
-        return
-    sink = info.context.get(FINDINGS) if isinstance(info.context, dict) else None
-    if sink is not None:
-        sink.extend(f._replace(loc=(*prefix, *f.loc)) for f in findings)
-        return
-    raise ValueError("; ".join(f"{dotted(f.loc) or 'experiment'}: {f.message}" for f in findings))
 
 
 class Variant(BaseModel):
@@ -103,100 +72,6 @@ class Variant(BaseModel):
     control: Flag = Field(False, description="True for the one baseline variant.")
     url: str | None = Field(None, description="Where the variant is served, e.g. /pricing?v=b.")
     description: str | None = Field(None, description="Free-text notes for reviewers.")
-
-
-class Statistic(BaseModel):
-    """A quantile goal: the ``quantile`` of the per-unit values (median order value,
-    p90 time on page), tested on order statistics computed in the engine
-    (abtest.data.order_stats)."""
-
-    model_config = _CONFIG
-
-    quantile: Rate = Field(description="The quantile compared: 0.5 = median, 0.9 = p90.")
-    among: Literal["converters", "units"] = Field(
-        "converters",
-        description="converters: of the units with the event (median order value); "
-        "units: of every exposed unit, those without the event counting 0.",
-    )
-
-
-class Capping(BaseModel):
-    """Winsorization of a value goal: each unit's value is cut at a cap before it is
-    summed, so a few very large orders do not decide the test (abtest.data.capping)."""
-
-    model_config = _CONFIG
-
-    percentile: Rate | None = Field(
-        None,
-        description="Cap at this quantile of the per-unit values over all the experiment's "
-        "units, every variant (0.99 = p99; linear interpolation, R type 7).",
-    )
-    value: NonNegative | None = Field(None, description="A fixed cap instead, e.g. 1000.")
-    ignore_zeros: Flag = Field(
-        False,
-        description="With percentile: the quantile of the units with a positive value "
-        "only (units without the event left out).",
-    )
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> Capping:
-        if (self.percentile is None) == (self.value is None):
-            raise ValueError("give exactly one of percentile (e.g. 0.99) or value (a fixed cap)")
-        if self.value is not None and self.ignore_zeros:
-            raise ValueError("ignore_zeros applies to a percentile cap, not to a fixed value")
-        return self
-
-
-class Goal(BaseModel):
-    """A conversion (micro or macro) or a continuous metric measured per unit."""
-
-    model_config = _CONFIG
-
-    id: Slug = Field(description="Unique within the experiment; the metric name in results.")
-    event: Text = Field(description="Event name in the conversions data.")
-    kind: Literal["micro", "macro"] = Field(
-        description="micro: a step (CTA click, add-to-cart); macro: the outcome that pays."
-    )
-    primary: Flag = Field(False, description="True for the one goal that decides the test.")
-    value: str | None = Field(
-        None,
-        description="Column holding a value (e.g. revenue): makes the goal a continuous "
-        "metric (value per unit) instead of a conversion rate.",
-    )
-    attribution_window: Duration | None = Field(
-        None, description="Overrides analysis.attribution_window for this goal (7d, 48h, 2w)."
-    )
-    time_to_conversion: Flag = Field(
-        False,
-        description="Also analyse the time from first exposure to this goal (Kaplan-Meier "
-        "median per variant, log-rank test).",
-    )
-    capping: Capping | None = Field(
-        None,
-        description="Value goals: cut each unit's value at a cap, {percentile: 0.99} "
-        "(optionally ignore_zeros: true) or {value: 1000}.",
-    )
-    statistic: Statistic | None = Field(
-        None,
-        description="Value goals: compare a quantile of the per-unit values instead of "
-        "the mean, {quantile: 0.5} (median; among: converters, the default, or units).",
-    )
-    description: str | None = Field(None, description="Free-text notes for reviewers.")
-
-
-class Guardrail(BaseModel):
-    """A goal that must not get worse by more than ``margin`` (relative)."""
-
-    model_config = _CONFIG
-
-    goal: Slug = Field(description="Id of one of the experiment's goals.")
-    direction: Literal["increase", "decrease"] = Field(
-        description="Which way is good for this metric (bounce: decrease)."
-    )
-    margin: NonNegative = Field(
-        0.0,
-        description="Largest tolerated relative change in the bad direction (0.02 = 2%).",
-    )
 
 
 class AnalysisConfig(BaseModel):

@@ -20,7 +20,7 @@ from abtest.registry import (
     Spend,
     Variant,
 )
-from abtest.registry.schema import Capping
+from abtest.registry.goal_schema import Capping, Statistic
 from abtest.registry.serving import Assignment, Holdout, Namespace, RegistrySettings
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "registry.md"
@@ -35,7 +35,7 @@ def text() -> str:
     "model",
     [
         *(Experiment, Variant, Goal, Guardrail, AnalysisConfig, Spend, Conclusion, DataSource),
-        *(Assignment, Namespace, Holdout, RegistrySettings, Capping),
+        *(Assignment, Namespace, Holdout, RegistrySettings, Capping, Statistic),
     ],
 )
 def test_every_field_is_in_a_table(model: type[BaseModel], text: str) -> None:
