@@ -70,6 +70,7 @@ from abtest.data.model import (
     parse_window,
 )
 from abtest.data.summary import Summary
+from abtest.data.views import cohorts_view, time_to_view
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -292,10 +293,10 @@ def summarize(
         run.stage("finishing")
         summary = assemble(result, arms, goal_list, exp_profile, conv_profile, plan)
         if cohorts is not None:
-            summary.cohorts = _cohorts(cohorts, goal_list, windows, ex.table, cv.table, con,
-                                       arms, plan)  # fmt: skip
+            summary.cohorts = cohorts_view(cohorts, goal_list, windows, ex.table, cv.table,
+                                           con, arms, plan)  # fmt: skip
         if time_to:
-            summary.time_to = _time_to(
+            summary.time_to = time_to_view(
                 time_to, goal_list, windows, ex.table, cv.table, con, arms, resolution, plan
             )
         if goals is not None:  # declared goals: their order says which one decides
@@ -311,83 +312,6 @@ def summarize(
         raise errors.explain(err, logs) from None
     finally:
         run.stop()
-
-
-def _cohorts(
-    metric: str,
-    goal_list: Sequence[EventMetric],
-    windows: Mapping[int, timedelta | None],
-    exposures: Any,
-    conversions: Any,
-    con: Any,
-    arms: pd.DataFrame,
-    plan: query.QueryPlan,
-) -> pd.DataFrame:
-    """The exposure-day cohorts of goal ``metric`` (:mod:`abtest.data.cohorts`), for the
-    analysed experiments' configured variants."""
-    from abtest.data.cohorts import cohort_counts
-
-    by_id = {g.id: i for i, g in enumerate(goal_list)}
-    if metric not in by_id:
-        raise ValueError(f"cohorts: no goal {metric!r} (goals: {', '.join(by_id)})")
-    i = by_id[metric]
-    counts = cohort_counts(
-        exposures, conversions, con, metric, goal_list[i].event, windows[i], start=plan.start,
-        end=plan.end, as_of=plan.conversions_end, analysis_end=plan.analysis_end,
-        experiments=_configured(arms)[0],
-    )  # fmt: skip
-    return _configured(arms)[1](counts)
-
-
-def _configured(arms: pd.DataFrame) -> tuple[list[str], Any]:
-    """The analysed experiments, and a filter keeping a frame's rows of their configured
-    (experiment, variant) pairs (the side queries count every variant they see)."""
-    known = arms[arms["known"]] if "known" in arms.columns else arms
-    pairs = set(zip(known["experiment"], known["variant"], strict=True))
-
-    def keep(frame: pd.DataFrame) -> pd.DataFrame:
-        rows = zip(frame["experiment"], frame["variant"], strict=True)
-        return frame[[(e, v) in pairs for e, v in rows]].reset_index(drop=True)
-
-    return sorted(set(known["experiment"])), keep
-
-
-def _time_to(
-    wanted: Sequence[str],
-    goal_list: Sequence[EventMetric],
-    windows: Mapping[int, timedelta | None],
-    exposures: Any,
-    conversions: Any,
-    con: Any,
-    arms: pd.DataFrame,
-    resolution: str | timedelta,
-    plan: query.QueryPlan,
-) -> pd.DataFrame:
-    """The time-to-conversion counts of the goals ``wanted`` (:mod:`abtest.data.time_to`),
-    for the analysed experiments' configured variants."""
-    from abtest.data.time_to import time_to_counts
-
-    by_id = {g.id: i for i, g in enumerate(goal_list)}
-    unknown = [m for m in wanted if m not in by_id]
-    if unknown:
-        raise ValueError(
-            f"time_to: no goal {', '.join(map(repr, unknown))} (goals: {', '.join(by_id)})"
-        )
-    from abtest.vocabulary import parse_duration
-
-    if isinstance(resolution, timedelta):
-        step = resolution
-    elif isinstance(resolution, str):
-        step = parse_duration(resolution, "resolution")
-    else:
-        raise ValueError(f"resolution = {resolution!r}: give a bucket width such as '1h' or '1d'")
-    goals = [(m, goal_list[by_id[m]].event, windows[by_id[m]]) for m in wanted]
-    experiments, keep = _configured(arms)
-    counts = time_to_counts(
-        exposures, conversions, con, goals, resolution=step, start=plan.start, end=plan.end,
-        as_of=plan.conversions_end, analysis_end=plan.analysis_end, experiments=experiments,
-    )  # fmt: skip
-    return keep(counts)
 
 
 def _overflowed(err: Exception) -> bool:
