@@ -72,12 +72,10 @@ def cost_table(
     amounts = spend_per_variant if spend_per_variant is not None else design.spend
     if not amounts:
         return None
-    missing = [v for v in design.variants if v not in amounts]
-    if missing:
-        raise ValueError(
-            f"spend is configured but has no amount for variant(s) {', '.join(missing)}"
-        )
-    spend = np.array([amounts[v] for v in design.variants], dtype=float)
+    # a variant without an amount has no cost (abtest validate warns of it): its rows are
+    # left out, as is the ROI of a variant that cost nothing (a return on no spend)
+    paid = [v in amounts for v in design.variants]
+    spend = np.array([amounts.get(v, np.nan) for v in design.variants], dtype=float)
     # a goal whose good direction is down (bounce) is not something one pays for
     unwanted = {g.metric for g in design.guardrails if g.direction == "decrease"}
     rows = []
@@ -91,6 +89,8 @@ def cost_table(
                 cost_low = spend / (m.sums.n * high)
                 cost_high = np.where(low > 0, spend / (m.sums.n * np.maximum(low, 1e-300)), np.inf)
             for j, v in enumerate(design.variants):
+                if not paid[j]:
+                    continue
                 rows.append(
                     {
                         "metric": metric,
@@ -103,10 +103,12 @@ def cost_table(
                         "high": cost_high[j],
                     }
                 )
-        elif m.kind == "value" and np.all(m.sums.n >= 2):  # a quantile goal's ROI: its value goal's
+        elif m.kind == "value" and np.all(m.sums.n >= 2):  # (a quantile goal: no ROI row)
             n, mean, var = mean_var_from_sums(*m.sums.outcome.arrays)
             per_unit = mean_interval(n, mean, var, alpha)
             for j, v in enumerate(design.variants):
+                if not paid[j] or spend[j] <= 0:
+                    continue
                 rev = n[j] * mean[j]
                 rows.append(
                     {

@@ -183,3 +183,14 @@ def test_to_dict_carries_the_table(a) -> None:
     )
     assert nothing["cost"] is None and nothing["conversions"] == 0
     json.dumps(d, allow_nan=False)
+
+
+def test_a_variant_without_spend_has_no_cost_rather_than_no_analysis():
+    # abtest validate warns "no spend for b: cost per lead and CAC are computed only for
+    # variants with spend"; the analysis does just that: a's 100.0 over its 20 leads is
+    # 5.00 per lead, b has no row (it used to raise and stop the whole analysis)
+    s = abtest.Summary.from_counts({"a": (20, 1000), "b": (25, 1000)}, metric="lead")
+    a = abtest.analyze(s, spend={"a": 100.0})
+    costs = a.costs
+    assert costs["variant"].tolist() == ["a"]
+    assert costs["value"].iloc[0] == pytest.approx(100.0 / 20, rel=1e-12)
