@@ -47,6 +47,7 @@ with a :class:`DegenerateWarning`).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,8 +56,9 @@ from numpy.typing import ArrayLike
 from scipy import special
 
 from abtest.stats import _check
-from abtest.stats.proportions import _unbounded_interval, fieller_lift_interval
-from abtest.stats.results import _Result, warn_degenerate
+from abtest.stats.proportions import relative_lift
+from abtest.stats.results import DegenerateWarning, _Result, warn_degenerate
+from abtest.stats.wald import wald_test
 
 RANK_ALPHA = 0.05
 """Level of the order-statistic interval whose width gives the standard error."""
@@ -170,52 +172,36 @@ def quantile_test_from_order_stats(
     (na, qa, sa), (nb, qb, sb) = arms
     qa, sa, qb, sb, a, _, _ = np.broadcast_arrays(qa, sa, qb, sb, a, na, nb)
 
-    se = np.sqrt(sa**2 + sb**2)
-    degenerate = se == 0
+    # the normal-reference Wald test (abtest.stats.wald_test) of two means with known
+    # variances: the quantiles are the means, se^2 the variance of one "unit" each
+    # (n = 1); its degenerate cases are warned of here, in this test's words
     warn_degenerate(
-        degenerate, "no test is possible: neither arm's order statistics around the quantile differ"
+        (sa == 0) & (sb == 0),
+        "no test is possible: neither arm's order statistics around the quantile differ",
     )
-    se = np.where(degenerate, np.nan, se)
-    diff = qb - qa
-    with np.errstate(divide="ignore", invalid="ignore"):
-        stat = diff / se
-    if alternative == "two-sided":
-        p_value = 2 * special.ndtr(-np.abs(stat))
-    elif alternative == "larger":
-        p_value = special.ndtr(-stat)
-    else:
-        p_value = special.ndtr(stat)
-    crit = -special.ndtri(a / (2.0 if alternative == "two-sided" else 1.0))
-    diff_ci = _unbounded_interval(diff, crit * se, alternative)
-
-    zero = qa == 0
-    warn_degenerate(zero, "relative lift is undefined because the control quantile is 0")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        qa_safe = np.where(zero, np.nan, qa)
-        lift = qb / qa_safe - 1
-        lift_se = np.sqrt(sb**2 / qa_safe**2 + qb**2 * sa**2 / qa_safe**4)
-    lift_ci = fieller_lift_interval(qa, sa**2, 1.0, qb, sb**2, 1.0, crit, alternative)
-    lift_ci = tuple(np.where(np.isnan(lift) | degenerate, np.nan, end) for end in lift_ci)
-    if alternative == "smaller":  # the open lower end of a lift is its floor, -100%
-        floor = np.where((qa > 0) & (qb >= 0), -1.0, -np.inf)
-        lift_ci = (np.where(np.isnan(lift_ci[0]), np.nan, floor), lift_ci[1])
+    warn_degenerate(qa == 0, "relative lift is undefined because the control quantile is 0")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateWarning)
+        r = wald_test(1, qa, sa**2, 1, qb, sb**2, reference="normal", alternative=alternative,
+                      alpha=a)  # fmt: skip
+        lift_se = relative_lift(qa, sa**2, 1, qb, sb**2, 1).se
 
     s = _check.scalar_or_array
     return QuantileResult(
         quantile_a=s(qa),
         quantile_b=s(qb),
-        statistic=s(stat),
-        p_value=s(p_value),
-        diff=s(diff),
-        diff_ci=(s(diff_ci[0]), s(diff_ci[1])),
-        lift=s(lift),
-        lift_ci=(s(lift_ci[0]), s(lift_ci[1])),
+        statistic=r.statistic,
+        p_value=r.p_value,
+        diff=r.diff,
+        diff_ci=r.diff_ci,
+        lift=r.lift,
+        lift_ci=r.lift_ci,
         se_a=s(sa),
         se_b=s(sb),
         lift_se=s(lift_se),
         q=q,
         alternative=alternative,
-        alpha=float(a.flat[0]) if a.size and np.all(a == a.flat[0]) else a,
+        alpha=r.alpha,
     )
 
 
