@@ -111,17 +111,14 @@ def metric_sums(
 
 
 def _order_stats(summary: Summary, experiment: str, variants: list[str], metric: str) -> OrderStats:
-    """The overall order statistics of quantile goal ``metric`` (``Summary.quantiles``)."""
-    q = getattr(summary, "quantiles", None)
-    if q is None:
+    """The overall order statistics of quantile goal ``metric`` (``Summary.order_stats``)."""
+    rows = summary.order_stats(metric, experiment)
+    if rows is None:
         raise ValueError(
             f"goal {metric!r} is a quantile goal, but this Summary has no order statistics "
             "(Summary.quantiles; a frame read back from to_frame() does not carry them): "
             "analyze the Summary that abtest.summarize returned"
         )
-    rows = q[(q["experiment"] == experiment) & (q["metric"] == metric)]
-    if summary.segments:
-        rows = rows[rows[list(summary.segments)].isna().all(axis=1)]
     rows = rows.set_index("variant").reindex(variants)
     return OrderStats(
         float(rows["q"].dropna().iloc[0]),

@@ -86,9 +86,8 @@ def _segment_tables(
     rows, het = [], []
     for col in summary.segments:
         if quantile:  # the order statistics of each segment value, from the engine
-            qt = summary.quantiles
-            qt = qt[(qt["experiment"] == design.experiment) & (qt["metric"] == design.primary)]
-            g = qt[qt[col].notna()].groupby([col, "variant"])[list(ORDER)].first()
+            qt = summary.order_stats(design.primary, design.experiment, col)
+            g = qt.groupby([col, "variant"])[list(ORDER)].first()
             g = g[g["n"] >= 2]  # a quantile's interval needs 2 values
         else:
             g = f.groupby([col, "variant"], observed=True)[["n", "sum", "sum_sq"]].sum()

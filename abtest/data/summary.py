@@ -253,6 +253,19 @@ class Summary:
             )
         return rows
 
+    def order_stats(
+        self, metric: str, experiment: str, segment: str | None = None
+    ) -> pd.DataFrame | None:
+        """A quantile goal's rows of :attr:`quantiles`: the overall ones (every segment
+        column empty), or those of segment column ``segment``; None without any."""
+        q = self.quantiles
+        if q is None:
+            return None
+        rows = q[(q["experiment"] == experiment) & (q["metric"] == metric)]
+        if segment is not None:
+            return rows[rows[segment].notna()]
+        return rows[rows[list(self.segments)].isna().all(axis=1)] if self.segments else rows
+
     def cap_note(self, metric: str, variants: list[str], experiment: str | None = None) -> str:
         """The cap of a capped goal in words ("" when it is not capped), e.g.
         ``"revenue capped at 412.50 (p99 of all units): 31 control / 29 b units"``.
