@@ -178,25 +178,16 @@ def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: Que
                 sums[sl.sum_xy] = (u.x * sl.y(u.ev, u[sl.conv], v)).sum()
         per_event = u.group_by(["exp", "vi", "ev", *keys]).aggregate(**sums)
     else:
-        per_event = _daily_per_event(j, after, inw, slots, unit_keys, plan, clock, units)
-        u = None
+        per_event, u = _daily_per_event(j, after, inw, slots, unit_keys, plan, clock, units)
     metric = _unpivot(per_event, slots, plan, keys)
     parts = [("units", units), ("multi", multi), ("metric", metric)]
     if plan.quantiles:  # over the whole period (daily: the last day's), overall, by segment
-        if u is None:
-            u = _whole_period(j, after, inw, slots, unit_keys)
         parts.append(("quantile", order_stats.per_arm(u, units, plan, [])))
         for s in plan.segments:  # each segment column on its own (others NULL)
             parts.append(("quantile_segment", order_stats.per_arm(u, units, plan, [s])))
 
     # 3. stack the parts into one result ---------------------------------------------------
     return _stack(parts, keys)
-
-
-def _whole_period(j: Any, after: Any, inw: dict, slots: list, unit_keys: list) -> Any:
-    """Per (exp, vi, event, unit[, segments]): each slot's in-window conversion and value
-    over the whole period (what the daily path splits by day)."""
-    return j.group_by(unit_keys).aggregate(**slots_mod.unit_aggs(j, after, inw, slots))
 
 
 def _assign(e: Any, plan: QueryPlan, clock: times.Clock, backend: str) -> tuple[Any, Any]:
@@ -297,8 +288,10 @@ def _daily_per_event(
     plan: QueryPlan,
     clock: times.Clock,
     units: Any,
-) -> Any:
-    """Per (exp, vi, event[, segment], conversion day) increments of the cumulative sums.
+) -> tuple[Any, Any]:
+    """Per (exp, vi, event[, segment], conversion day) increments of the cumulative sums,
+    and (None unless goals are capped or quantiles) per unit over the whole period each
+    slot's conversion and value, what the caps and quantiles are of.
 
     A unit's value as of day d is the sum of its in-window values on days <= d;
     its contribution to ``sum_sq`` grows on day d by cum_d**2 - cum_{d-1}**2,
@@ -318,11 +311,15 @@ def _daily_per_event(
         **slots_mod.unit_aggs(j, after, inw, slots),
         **({"x": j.x.max()} if plan.covariate else {}),
     )
-    if plan.caps:
-        whole_period = ud.group_by(unit_keys).aggregate(
-            **{sl.v: ud[sl.v].sum() for sl in slots if sl.values}
+    # per unit over the whole period: the values the caps and quantiles are of
+    per_unit = None
+    if plan.caps or plan.quantiles:
+        per_unit = ud.group_by(unit_keys).aggregate(
+            **{sl.conv: ud[sl.conv].max() for sl in slots},
+            **{sl.v: ud[sl.v].sum() for sl in slots if sl.values},
         )
-        ud = capping.attach(ud, capping.thresholds(whole_period, units, plan), plan)
+    if plan.caps:
+        ud = capping.attach(ud, capping.thresholds(per_unit, units, plan), plan)
     w = ibis.cumulative_window(group_by=unit_keys, order_by="cday")
     whole = ibis.window(group_by=unit_keys)
     first_row = ibis.row_number().over(ibis.window(group_by=unit_keys, order_by="cday")) == 0
@@ -363,7 +360,7 @@ def _daily_per_event(
             y = sl.y(ud.ev, ud[f"d{sl.conv}"], ud[f"d{sl.vsum}"] if sl.values else None)
             sums[sl.sum_xy] = (ud.x * y).sum()
     per_day = ud.group_by(["exp", "vi", "ev", *plan.segments, "cday"]).aggregate(**sums)
-    return per_day.rename(day="cday")
+    return per_day.rename(day="cday"), per_unit
 
 
 def _stack(parts: list[tuple[str, Any]], keys: list) -> Any:
