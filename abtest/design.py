@@ -119,13 +119,6 @@ class Design:
                 return m.id
         return self.metrics[0].id
 
-    def spend_column(self, segments: tuple[str, ...] | list[str]) -> str | None:
-        """The segment column whose values ``spend_per_source`` names, among ``segments``
-        (the Summary's or the registry's ``data.segments``): ``source_column`` when given,
-        else the column named ``source``, else the only segment column; None when none
-        fits (:func:`source_column`)."""
-        return source_column(segments, self.source_column)
-
     def good_direction(self, metric_id: str) -> str:
         """``"decrease"`` for a guardrail whose good direction is down, or for a goal of
         a design that tests for a decrease (``alternative="smaller"``); else

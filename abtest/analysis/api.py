@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,9 @@ from abtest.data.summary import Summary
 from abtest.data.units import summary_from_units
 from abtest.design import Design, MetricSpec
 from abtest.stats import srm_test
+
+if TYPE_CHECKING:
+    from abtest.analysis.source_costs import SourceCosts
 
 _SUMMARY_COLUMNS = {*SUMMARY_KEYS, *SUMMARY_STATS, "kind"}  # what a Summary frame must have
 
@@ -212,7 +215,7 @@ def _segments(design: Design, summary: Summary, applied: str) -> tuple[Any, str 
     return table, segment_note(table, design.alpha)
 
 
-def _source_costs(design: Design, summary: Summary) -> Any:
+def _source_costs(design: Design, summary: Summary) -> SourceCosts | None:
     if design.spend_per_source is None:
         return None
     from abtest.analysis.source_costs import source_costs

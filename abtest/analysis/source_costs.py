@@ -23,7 +23,6 @@ not have are left out; both are said in :attr:`SourceCosts.notes`.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +30,7 @@ import pandas as pd
 
 from abtest import formatting as fmt
 from abtest.data.summary import Summary
-from abtest.design import Design
+from abtest.design import Design, source_column
 from abtest.stats.intervals import rate_interval
 
 COLUMNS = ("segment", "source", "metric", "variant", "units", "spend", "conversions",
@@ -49,10 +48,9 @@ class SourceCosts:
     notes: tuple[str, ...] = ()
 
 
-def source_costs(design: Design, summary: Summary) -> SourceCosts | None:
+def source_costs(design: Design, summary: Summary) -> SourceCosts:
     """Cost per conversion per (goal, source, variant) from ``design.spend_per_source``
-    and the Summary's source column (see the module docstring for the formulas); None
-    when the design has no spend per source.
+    and the Summary's source column (see the module docstring for the formulas).
 
     Examples
     --------
@@ -69,10 +67,8 @@ def source_costs(design: Design, summary: Summary) -> SourceCosts | None:
     >>> c.table[["variant", "spend", "cost"]].values.tolist()
     [['a', 720.0, 24.0], ['b', 480.0, 48.0]]
     """
-    amounts = design.spend_per_source
-    if amounts is None:
-        return None
-    column = design.spend_column(summary.segments)
+    amounts = design.spend_per_source or {}
+    column = source_column(summary.segments, design.source_column)
     if column is None:
         return SourceCosts(None, None, (_no_column(design, summary.segments),))
     f = summary.frame
@@ -98,8 +94,7 @@ def source_costs(design: Design, summary: Summary) -> SourceCosts | None:
     units = matrix(str(design.primary), "n")
     total = units.sum(axis=1, keepdims=True)
     budget = np.array([amounts.get(s, np.nan) for s in sources], dtype=float)[:, None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        spend = np.where(total > 0, budget * units / total, np.where(np.isnan(budget), np.nan, 0))
+    spend = budget * np.divide(units, total, out=np.zeros_like(units), where=total > 0)
     parts = [_goal_rows(matrix(g, "n"), matrix(g, "sum"), spend, design.alpha) for g in goals]
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS[4:])
     cells_per_goal = len(sources) * len(variants)
@@ -134,11 +129,11 @@ def _notes(amounts: dict[str, float], in_data: list[str], column: str) -> list[s
     out = []
     unknown = [s for s in amounts if s not in in_data]
     for s in unknown:
-        close = difflib.get_close_matches(s, in_data, n=1, cutoff=0.6)
-        hint = f" — did you mean '{close[0]}'?" if close else ""
+        from abtest.registry.findings import did_you_mean  # only on this rare path
+
         out.append(
             f"spend.per_source names '{s}', which is not a {column} in the data "
-            f"({', '.join(in_data)}); its amount is left out{hint}"
+            f"({', '.join(in_data)}); its amount is left out" + did_you_mean(s, in_data)
         )
     unpaid = [s for s in in_data if s not in amounts]
     if unpaid:

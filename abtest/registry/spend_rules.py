@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from abtest.design import source_column
 from abtest.registry.findings import Finding, did_you_mean
 
 
@@ -73,6 +74,8 @@ def spend_source_findings(exp: Any) -> list[Finding]:
         ]
     segments = list(exp.data.segments) if exp.data is not None else []
     column = spend.source_column
+    if source_column(segments, column) is not None:  # the analysis's own reading
+        return []
     if not segments:
         return [
             Finding(
@@ -91,13 +94,11 @@ def spend_source_findings(exp: Any) -> list[Finding]:
                 "spend-source",
             )
         ]
-    if column is None and "source" not in segments and len(segments) > 1:
-        return [
-            Finding(
-                ("spend", "per_source"),
-                f"which of data.segments ({', '.join(segments)}) holds the source? say it "
-                f"with 'source_column: {segments[0]}' (for example) under spend",
-                "spend-source",
-            )
-        ]
-    return []
+    return [
+        Finding(
+            ("spend", "per_source"),
+            f"which of data.segments ({', '.join(segments)}) holds the source? say it "
+            f"with 'source_column: {segments[0]}' (for example) under spend",
+            "spend-source",
+        )
+    ]

@@ -29,7 +29,7 @@ def test_spend_per_source_with_the_source_segment_is_valid(write, valid_text) ->
     design = load_registry(path.parent)["pricing-cta"].to_design()
     assert design.spend is None
     assert design.spend_per_source == {"google": 1800.0, "email": 600.0, "direct": 0.0}
-    assert design.spend_column(("device", "source")) == "source"
+    assert design.source_column is None  # the analysis then reads the 'source' segment
 
 
 def test_spend_needs_amounts(write, valid_text) -> None:
@@ -57,7 +57,10 @@ def test_several_segment_columns_need_source_column(write, valid_text) -> None:
         "spend"
     ]
     fixed = _with(valid_text, PER_SOURCE + "  source_column: utm_source\n", "[utm_source, device]")
-    assert validate_paths([write(fixed)]) == []
+    path = write(fixed)
+    assert validate_paths([path]) == []
+    # the registry hands the column to the analysis, which reads the same rule
+    assert load_registry(path.parent)["pricing-cta"].to_design().source_column == "utm_source"
 
 
 def test_a_negative_amount_is_a_schema_error_at_its_line(write, valid_text) -> None:
