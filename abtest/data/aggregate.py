@@ -220,8 +220,9 @@ def summarize(
 
     logs = {"exposures": exposures, "conversions": conversions, "covariate": covariate}
     own = engine_settings.created_by_abtest(con, engine, exposures, conversions, covariate)
-    run = engine_settings.Run(con, settings, own=own, progress=progress).start()
+    run = engine_settings.Run(con, settings, own=own, progress=progress)
     try:  # the engine reads the files lazily: their errors surface here, said in user terms
+        run.start()  # inside the try: what it applied is put back by run.stop() below
         # profile: which (experiment, variant) pairs and events exist, and their empty fields
         exp_profile = checks.profile_exposures(ex.table, con)
         if experiments is not None and variants is None:

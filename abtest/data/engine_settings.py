@@ -35,6 +35,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from abtest.data.sources import sql_str
+
 #: Environment variable of the default memory budget (e.g. ``8GB``).
 ENV_MEMORY = "ABTEST_MEMORY_LIMIT"
 #: Environment variable of the default spill folder.
@@ -163,11 +165,12 @@ def applied(
         wanted["memory_limit"] = f"{settings.memory_limit}B"
     if settings.temp_directory is not None and (own or settings.explicit_temp):
         wanted["temp_directory"] = settings.temp_directory
+    # DuckDB's own bar prints to stdout, even into a pipe or a report abtest writes there
+    # (on a user's connection too, where it is on by default): off while abtest runs
+    wanted["enable_progress_bar_print"] = "false"
     if own or progress:
-        # DuckDB's own bar prints to stdout, even into a pipe or a report abtest writes
-        # there; abtest shows progress itself (abtest.data.progress), which needs DuckDB
-        # to track it from the query's start
-        wanted["enable_progress_bar_print"] = "false"
+        # abtest shows progress itself (abtest.data.progress), which needs DuckDB to track
+        # it from the query's start
         wanted["enable_progress_bar"] = "true" if progress else "false"  # else: not tracked
         if progress:
             wanted["progress_bar_time"] = "0"
@@ -175,7 +178,7 @@ def applied(
     try:
         for key, value in wanted.items():
             try:
-                raw.execute(f"SET {key} = {_sql_str(value)}")
+                raw.execute(f"SET {key} = {sql_str(value)}")
             except Exception:
                 # in Jupyter without ipywidgets DuckDB refuses any change to its progress
                 # bar: the display settings are a nicety, the memory ones are not
@@ -189,7 +192,7 @@ def applied(
 
 
 def _current(raw: Any, key: str) -> str:
-    ((value,),) = raw.execute(f"SELECT current_setting({_sql_str(key)})").fetchall()
+    ((value,),) = raw.execute(f"SELECT current_setting({sql_str(key)})").fetchall()
     return str(value)
 
 
@@ -203,7 +206,7 @@ def _put_back(raw: Any, key: str, value: str) -> None:
         for candidate in (value, _middle(value)):
             if _current(raw, key) == value:
                 return
-            raw.execute(f"SET {key} = {_sql_str(candidate)}")
+            raw.execute(f"SET {key} = {sql_str(candidate)}")
 
 
 def _middle(shown: str) -> str:
@@ -275,7 +278,3 @@ def budget_error(err: BaseException, settings: EngineSettings) -> MemoryBudgetEr
         f"(or {ENV_MEMORY}), e.g. memory_limit='{suggestion}', or give temp_directory "
         f"(or {ENV_TEMP}) a folder with more free disk to spill to (DuckDB: {detail})"
     )
-
-
-def _sql_str(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

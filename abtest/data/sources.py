@@ -75,11 +75,11 @@ def joins_as_written(con: Any) -> Iterator[None]:
     disabled = dict.fromkeys(
         [*(n.strip() for n in before.split(",") if n.strip()), JOIN_SIDE_OPTIMIZER]
     )
-    raw.execute(f"SET disabled_optimizers = {_sql_str(','.join(disabled))}")
+    raw.execute(f"SET disabled_optimizers = {sql_str(','.join(disabled))}")
     try:
         yield
     finally:
-        raw.execute(f"SET disabled_optimizers = {_sql_str(before)}")
+        raw.execute(f"SET disabled_optimizers = {sql_str(before)}")
 
 
 def engine_threads() -> int:
@@ -219,7 +219,7 @@ def _path_table(path: str, con: Any, role: str, text_columns: tuple[str, ...]) -
     table_name = f"abtest_{role}_{next(_COUNTER)}"
     try:
         if reader == "read_csv" and text_columns and con.name == "duckdb":
-            header = con.con.sql(f"SELECT * FROM read_csv({_sql_str(path)}) LIMIT 0").columns
+            header = con.con.sql(f"SELECT * FROM read_csv({sql_str(path)}) LIMIT 0").columns
             types = {c: "VARCHAR" for c in text_columns if c in header}
             table = con.read_csv(path, table_name=table_name, types=types)
         else:
@@ -274,5 +274,5 @@ def _backend_name(table: Any) -> str:
         return "unbound"
 
 
-def _sql_str(text: str) -> str:
+def sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
