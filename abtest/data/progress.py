@@ -89,6 +89,9 @@ def _isatty(stream: Any) -> bool:
         return False
 
 
+LABEL = "abtest summarize"  # what the line starts with
+
+
 class Progress:
     """The progress display of one call (see the module docstring); ``stage`` names
     what runs now. Use as a context manager; nothing is shown for a short call."""
@@ -98,12 +101,11 @@ class Progress:
         con: Any,
         mode: str | None,
         *,
-        label: str = "abtest summarize",
         stream: TextIO | None = None,
         delay: float | None = None,
     ) -> None:
         self.mode = mode
-        self.label = label
+        self.label = LABEL
         self.stream = stream if stream is not None else sys.stderr
         self.delay = DELAY if delay is None else delay
         self._raw = con.con if getattr(con, "name", None) == "duckdb" else None
@@ -112,7 +114,7 @@ class Progress:
         self._thread: threading.Thread | None = None
         self._shown = 0  # characters of the line on the terminal
         self._handle: Any = None
-        self._t0 = time.perf_counter()
+        self._t0 = 0.0  # set on entering
 
     def stage(self, name: str) -> None:
         """Name the step that runs now (shown from the next update)."""

@@ -72,9 +72,10 @@ def test_bad_memory_amount_is_one_line_naming_the_argument(text):
 
 
 def test_environment_variables_and_defaults(monkeypatch, tmp_path):
+    monkeypatch.setattr(es, "total_memory", lambda: 16 * 10**9)
     default = es.resolve()
     assert not default.explicit_memory and not default.explicit_temp
-    assert default.memory_limit == int(es.total_memory() * es.DEFAULT_FRACTION)
+    assert default.memory_limit == 4 * 10**9  # a quarter of a 16 GB machine
     assert os.path.dirname(default.temp_directory) == tempfile.gettempdir()
     assert es.resolve().temp_directory != default.temp_directory  # one folder per call
     monkeypatch.setenv(es.ENV_MEMORY, "3GB")
@@ -97,10 +98,11 @@ def test_a_file_is_not_a_spill_folder(tmp_path):
         es.resolve(temp_directory=3)
 
 
-def test_summarize_checks_the_budget_before_reading(logs):
-    e, c = logs
+def test_summarize_checks_the_budget_before_reading(tmp_path):
+    # logs that do not exist: reading them first would fail on the files instead
+    e, c = tmp_path / "none" / "e.parquet", tmp_path / "none" / "c.parquet"
     with pytest.raises(ValueError, match=r"^memory_limit = 'big': give an amount of memory"):
-        summarize(e, c, memory_limit="big")
+        summarize(str(e), str(c), memory_limit="big")
 
 
 def _expected(setting: str) -> str:
@@ -126,9 +128,9 @@ def test_the_budget_holds_on_abtests_own_engine(logs, monkeypatch, tmp_path):
     for setting in ("enable_progress_bar_print", "enable_progress_bar"):
         assert con.con.execute(f"SELECT current_setting('{setting}')").fetchall() == [(False,)]
     # the default: a quarter of the RAM, spilling under the system's temporary folder
+    monkeypatch.setattr(es, "total_memory", lambda: 16 * 10**9)
     summarize(e, c)
-    limit = int(es.total_memory() * es.DEFAULT_FRACTION)
-    assert made[1].con.execute(MEMORY).fetchall()[0][0] == _expected(f"{limit}B")
+    assert made[1].con.execute(MEMORY).fetchall()[0][0] == _expected("4000000000B")
     assert made[1].con.execute(TEMP).fetchall()[0][0].startswith(tempfile.gettempdir())
 
 
@@ -157,12 +159,25 @@ def test_a_users_connection_gets_its_settings_back(logs, tmp_path):
     user.raw_sql("SET memory_limit = '5GB'")
     before = _read(user)
     seen: list[tuple[str, str]] = []
+    printing = "SELECT current_setting('enable_progress_bar_print')"
+    printed: list = []
+    raw_execute = user.con.execute
     summarize(e, c, engine=_spied(user, seen), memory_limit="2GB", temp_directory=tmp_path)
     assert set(seen) == {(_expected("2000000000B"), str(tmp_path))}  # while abtest ran
     assert _read(user) == before
+    # DuckDB's own bar, on by default, does not print into abtest's output, and is back on
+    execute = user.execute
+
+    def spy(expr, *args, **kwargs):
+        printed.append(raw_execute(printing).fetchall())
+        return execute(expr, *args, **kwargs)
+
+    user.execute = spy
+    summarize(e, c, engine=user)
+    assert printed and all(p == [(False,)] for p in printed)
+    assert raw_execute(printing).fetchall() == [(True,)]
     # without a budget given, the user's connection keeps its own, also during the query
     seen.clear()
-    summarize(e, c, engine=user)
     summarize(e, c, engine=_spied(user, seen))
     assert set(seen) == {before}
 
@@ -175,7 +190,6 @@ def test_duckdbs_default_comes_back_exactly(logs):
         "SELECT value FROM duckdb_settings() WHERE name = 'memory_limit'"
     ).fetchall()[0]
     summarize(*logs, engine=user, memory_limit="2GB")
-    user.con.execute("SET threads = 1")  # unrelated: the comparison reads the setting only
     assert (
         user.con.execute(
             "SELECT value FROM duckdb_settings() WHERE name = 'memory_limit'"
@@ -210,10 +224,19 @@ def test_other_engines_are_left_alone(logs, monkeypatch):
     pd.testing.assert_frame_equal(got, expected, check_dtype=False)
 
 
-def test_a_small_budget_spills_and_gives_the_same_answer(parquet_logs, tmp_path):
-    unbounded = summarize(*parquet_logs, goals=GOALS)
-    # about 40MB: below what this aggregation holds at once (20MB stops it, below)
-    spilled = summarize(*parquet_logs, goals=GOALS, memory_limit="40MB", temp_directory=tmp_path)
+def test_a_small_budget_spills_and_gives_the_same_answer(parquet_logs, tmp_path, monkeypatch):
+    # abtest's engines kept open, so that the spill folder DuckDB makes only when it
+    # spills (and removes when the engine closes) can be looked at after each call
+    made = []
+    make = sources.default_engine
+    monkeypatch.setattr(sources, "default_engine", lambda: made.append(make()) or made[-1])
+    unbounded = summarize(*parquet_logs, goals=GOALS, temp_directory=tmp_path / "unbounded")
+    assert not (tmp_path / "unbounded").exists()  # nothing to spill
+    # about 40MB: below what this aggregation holds at once (20MB stops it, below);
+    # measured on DuckDB 2.0.1 with these 300,000 units
+    spill = tmp_path / "spill"
+    spilled = summarize(*parquet_logs, goals=GOALS, memory_limit="40MB", temp_directory=spill)
+    assert spill.is_dir() and any(spill.iterdir())  # it did spill
     pd.testing.assert_frame_equal(spilled.frame, unbounded.frame, rtol=1e-12)
     pd.testing.assert_frame_equal(spilled.exclusions, unbounded.exclusions)
 

@@ -43,12 +43,10 @@ def test_where_progress_goes(monkeypatch):
     assert progress.display_mode(False, pipe) is None
 
 
-def test_a_terminal_shows_the_stage_and_the_query_progress_then_erases_it():
+def test_a_terminal_shows_the_stage_and_the_time_then_erases_it():
     import ibis
 
-    con = ibis.duckdb.connect()
-    con.raw_sql("SET enable_progress_bar_print = false")
-    con.raw_sql("SET progress_bar_time = 0")
+    con = ibis.duckdb.connect()  # no query runs: the line has no percentage
     tty = Terminal()
     shown = threading.Event()
     with progress.Progress(con, "terminal", stream=tty, delay=0) as bar:
@@ -116,7 +114,8 @@ def test_summarize_is_silent(logs, monkeypatch, capfd, how):
         summarize(*logs, **kwargs)
     out, err = capfd.readouterr()
     assert (out, err) == ("", "")
-    assert sys.stderr.getvalue() == "" if how != "not a terminal" else True
+    if how != "not a terminal":  # nothing on the terminal abtest saw either
+        assert sys.stderr.getvalue() == ""
 
 
 def test_a_notebook_gets_one_output_updated_in_place(logs, monkeypatch):
