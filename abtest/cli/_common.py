@@ -118,3 +118,11 @@ def one_line_warnings() -> None:
             click.echo(text, err=True)
 
     warnings.showwarning = show
+
+
+def silence_progress(quiet: bool) -> None:
+    """``--quiet``: no progress from summarize (nor report bars) until the command ends."""
+    if quiet:
+        from abtest.data.progress import quiet as no_progress
+
+        click.get_current_context().with_resource(no_progress())

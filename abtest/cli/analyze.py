@@ -125,13 +125,15 @@ def analyze(
       abtest analyze --data units.csv --primary signup
       abtest analyze homepage-headline --registry experiments/ --data events/ --as-of 2026-11-22
     """
-    from abtest.cli._common import check_output, one_line_warnings, output_format
+    from abtest.cli._common import (
+        check_output,
+        one_line_warnings,
+        output_format,
+        silence_progress,
+    )
 
     one_line_warnings()
-    if quiet:  # no progress from summarize (until the command ends)
-        from abtest.data.progress import quiet as no_progress
-
-        click.get_current_context().with_resource(no_progress())
+    silence_progress(quiet)
     fmt = output_format(out, fmt, SUFFIXES, "text")
     check_output(out, [counts_path, source])
     cut = _as_of(as_of)

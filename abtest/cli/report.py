@@ -130,14 +130,16 @@ def report(
       abtest report experiments/ --data events/ --week 2026-W47 --out report.html
       abtest report experiments/ --data events/ --out results.csv --fail-on srm
     """
-    from abtest.cli._common import check_output, one_line_warnings, output_format
+    from abtest.cli._common import (
+        check_output,
+        one_line_warnings,
+        output_format,
+        silence_progress,
+    )
     from abtest.report.weekly import parse_week, weekly_report
 
     one_line_warnings()
-    if quiet:  # no progress bars, nor summarize's progress (until the command ends)
-        from abtest.data.progress import quiet as no_progress
-
-        click.get_current_context().with_resource(no_progress())
+    silence_progress(quiet)
     try:
         parsed_week = parse_week(week)
     except ValueError as e:
@@ -316,10 +318,11 @@ def locate_data(data: Path, experiment_id: str) -> Path | None:
 def _progress(total: int, label: str) -> Iterator[Callable[[str], None]]:
     """A progress bar on stderr when it is a terminal; silent otherwise (also in CI and
     with --quiet: :func:`abtest.data.progress.display_mode`)."""
-    from abtest.data.progress import display_mode
+    from abtest.data.progress import display_mode, quiet
 
-    if total < 2 or not sys.stderr.isatty() or display_mode(None) != "terminal":
+    if total < 2 or display_mode(None) != "terminal":
         yield lambda _item: None
         return
-    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+    # one display at a time: summarize's own line would write over the bar
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar, quiet():
         yield lambda _item: bar.update(1)
