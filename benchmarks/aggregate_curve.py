@@ -96,7 +96,7 @@ def plot(out: Path, path: Path) -> None:
     for ax in (left, right):
         ax.set_xticks(units, [_units(u) for u in units])
         ax.grid(True, which="major", alpha=0.3)
-    fig.suptitle("abtest.summarize on Parquet logs (~3 exposure rows per unit), 2 cores, 24 GB")
+    fig.suptitle("abtest.summarize on Parquet logs (~3 exposure rows per unit), 2 cores, 25 GB")
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     print(f"wrote {path}")

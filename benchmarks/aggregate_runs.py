@@ -13,18 +13,18 @@ from pathlib import Path
 
 
 def peak_rss_gb() -> float:
-    """This process's peak resident memory in GB: VmHWM, the high-water mark of its own
-    address space. (``ru_maxrss`` would do elsewhere, but Linux carries the parent's
-    peak into it across fork and exec: every child would report at least the RSS the
-    benchmark itself had when it started the child.)"""
+    """This process's peak resident memory in GB (10^9 bytes, the targets' unit): VmHWM,
+    the high-water mark of its own address space. (``ru_maxrss`` would do elsewhere, but
+    Linux carries the parent's peak into it across fork and exec: every child would
+    report at least the RSS the benchmark itself had when it started the child.)"""
     try:
         with open("/proc/self/status") as f:
             for line in f:
                 if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024**2  # kB -> GB
+                    return int(line.split()[1]) * 1024 / 1e9  # KiB (as /proc says kB) -> GB
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KiB -> GiB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9  # KiB -> GB
 
 
 def run_child(script: str, kind: str, folder: Path, budget: str | None = None) -> dict:

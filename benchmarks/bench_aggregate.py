@@ -257,8 +257,10 @@ def main() -> None:
         curve.plot(args.out, args.plot)
         if not args.units_given:
             return
+    from abtest.data.engine_settings import total_memory
+
     print(
-        f"machine: {os.cpu_count()} cores, {_ram_gb():.0f} GB RAM, load average "
+        f"machine: {os.cpu_count()} cores, {total_memory() / 1e9:.0f} GB RAM, load average "
         f"{os.getloadavg()[0]:.2f}; each run in a fresh process; {args.repeat}x interleaved, "
         "best counts"
     )
@@ -377,10 +379,6 @@ def report_targets(best: dict[str, dict], units: int) -> None:
         )
     if "capped" in best:
         print(f"    capped / abtest = {best['capped']['seconds'] / ab:.2f}x (target <= 1.3)")
-
-
-def _ram_gb() -> float:
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
 
 
 def parse_args() -> argparse.Namespace:
