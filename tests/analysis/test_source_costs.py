@@ -194,3 +194,15 @@ def test_a_variant_without_spend_has_no_cost_rather_than_no_analysis():
     costs = a.costs
     assert costs["variant"].tolist() == ["a"]
     assert costs["value"].iloc[0] == pytest.approx(100.0 / 20, rel=1e-12)
+
+
+def test_a_variant_that_cost_nothing_has_no_roi():
+    # revenue per variant over spend: a spent 100.0, b nothing (a return on no spend is
+    # undefined, so b has no ROI row); a's ROI = (sum of revenue - 100) / 100
+    frame = pd.DataFrame({"experiment": "e", "variant": ["a", "b"], "metric": "revenue",
+                          "kind": "value", "n": [100, 100], "sum": [250.0, 300.0],
+                          "sum_sq": [2500.0, 3000.0]})  # fmt: skip
+    a = abtest.analyze(abtest.Summary(frame), spend={"a": 100.0, "b": 0.0})
+    roi = a.costs[a.costs["measure"] == "ROI"]
+    assert roi["variant"].tolist() == ["a"]
+    assert roi["value"].iloc[0] == pytest.approx((250.0 - 100.0) / 100.0, rel=1e-12)
