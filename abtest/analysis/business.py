@@ -58,6 +58,22 @@ def funnel_table(design: Design, data: dict[str, MetricSums]) -> pd.DataFrame | 
     return frame
 
 
+def cost_per_conversion(
+    spend: np.ndarray, n: np.ndarray, conversions: np.ndarray, alpha: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``spend / conversions`` with the Wilson interval of the rate carried to the cost,
+    ``[spend / (n p_high), spend / (n p_low)]`` (:func:`abtest.stats.rate_interval`; the
+    spend taken as known); NaN where there are no conversions (no cost to show)."""
+    n, c = np.asarray(n, dtype=float), np.asarray(conversions, dtype=float)
+    low, high = rate_interval(c, np.maximum(n, 1), alpha)
+    converted = c > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cost = np.where(converted, spend / c, np.nan)
+        cost_low = np.where(converted, spend / (n * high), np.nan)
+        cost_high = np.where(converted, spend / (n * low), np.nan)
+    return cost, cost_low, cost_high
+
+
 def cost_table(
     design: Design,
     data: dict[str, MetricSums],
@@ -83,11 +99,7 @@ def cost_table(
         if metric in unwanted:
             continue
         if m.kind == "binary":
-            low, high = rate_interval(m.sums.sum, m.sums.n, alpha)
-            with np.errstate(divide="ignore"):
-                cost = np.where(m.sums.sum > 0, spend / np.maximum(m.sums.sum, 1), np.inf)
-                cost_low = spend / (m.sums.n * high)
-                cost_high = np.where(low > 0, spend / (m.sums.n * np.maximum(low, 1e-300)), np.inf)
+            cost, cost_low, cost_high = cost_per_conversion(spend, m.sums.n, m.sums.sum, alpha)
             for j, v in enumerate(design.variants):
                 if not paid[j]:
                     continue

@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 
 from abtest import formatting as fmt
+from abtest.analysis.business import cost_per_conversion
 from abtest.data.summary import Summary
 from abtest.design import Design, source_column
-from abtest.stats.intervals import rate_interval
 
 COLUMNS = ("segment", "source", "metric", "variant", "units", "spend", "conversions",
            "cost", "cost_low", "cost_high")  # fmt: skip
@@ -112,12 +112,7 @@ def _goal_rows(
 ) -> pd.DataFrame:
     """One goal's numbers, (sources, variants) flattened in that order."""
     n, c, spend = n.ravel(), conversions.ravel(), spend.ravel()
-    low, high = rate_interval(c, np.maximum(n, 1), alpha)
-    converted = c > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cost = np.where(converted, spend / c, np.nan)
-        cost_low = np.where(converted, spend / (n * high), np.nan)
-        cost_high = np.where(converted, spend / (n * low), np.nan)
+    cost, cost_low, cost_high = cost_per_conversion(spend, n, c, alpha)
     return pd.DataFrame(
         {"units": n.astype(np.int64), "spend": spend,
          "conversions": c.astype(np.int64), "cost": cost, "cost_low": cost_low,

@@ -54,10 +54,12 @@ def costs_table(analysis: Analysis) -> Table | None:
                 str(r["variant"]),
                 fmt.money(r["spend"], cur),
                 "" if roi else fmt.count(r.get("conversions")),
-                fmt.pct(r["value"], signed=True) if roi else fmt.money(r["value"], cur),
+                fmt.pct(r["value"], signed=True) if roi else _money_or_none(r["value"], cur),
                 fmt.interval(r["low"], r["high"])
                 if roi
-                else fmt.money_interval(r["low"], r["high"], cur),
+                else (
+                    "" if fmt.missing(r["value"]) else fmt.money_interval(r["low"], r["high"], cur)
+                ),
             )
         )
     return Table(header, tuple(rows), ("l", "l", "l", "r", "r", "r", "r"))
@@ -206,6 +208,11 @@ def cost_by_source_table(analysis: Analysis) -> Table | None:
         rows.append(tuple(cells))
     align = ("l", "l") + ("r",) * (len(header) - 2)
     return Table(tuple(header), tuple(rows), align)
+
+
+def _money_or_none(value: float, currency: str) -> str:
+    """A cost, or "no conversions" where there is none (as in the cost by source)."""
+    return "no conversions" if fmt.missing(value) else fmt.money(value, currency)
 
 
 def _cost(r: pd.Series, currency: str) -> str:
