@@ -191,7 +191,7 @@ def analyze(
         else None,
         costs=cost_table(
             design,
-            data_by_metric,
+            data_by_metric if by_source is None else {**data_by_metric, **(by_source.paid or {})},
             design.alpha,
             by_source.spend_per_variant if by_source is not None else None,
         ),

@@ -19,6 +19,11 @@ the rate (:func:`abtest.stats.intervals.rate_interval`) carried to the cost,
 conversions has no cost (NaN, "no conversions" in the reports) and no interval. Sources
 in the data without an amount get NaN spend and cost; amounts for sources the data does
 not have are left out; both are said in :attr:`SourceCosts.notes`.
+
+The per-variant Costs table (:func:`abtest.analysis.business.cost_table`) then divides
+``spend[v]`` by the conversions (and, for ROI, the value) of the sources with an amount
+only (:attr:`SourceCosts.paid`): the units of a source without one were not paid for by
+that spend, and counting their conversions would make every conversion look cheaper.
 """
 
 from __future__ import annotations
@@ -30,8 +35,10 @@ import pandas as pd
 
 from abtest import formatting as fmt
 from abtest.analysis.business import cost_per_conversion
+from abtest.analysis.metrics import MetricSums
 from abtest.data.summary import Summary
 from abtest.design import Design, source_column
+from abtest.stats.sums import Sums
 
 COLUMNS = ("segment", "source", "metric", "variant", "units", "spend", "conversions",
            "cost", "cost_low", "cost_high")  # fmt: skip
@@ -41,11 +48,14 @@ COLUMNS = ("segment", "source", "metric", "variant", "units", "spend", "conversi
 class SourceCosts:
     """``table`` (:data:`COLUMNS`, one row per goal, source and variant; None when the
     data has no source column), ``spend_per_variant`` (in the design's variant order,
-    None without a table) and ``notes`` (what was left out, and the sharing)."""
+    None without a table), ``notes`` (what was left out, and the sharing) and ``paid``:
+    the binary and value goals' sums per variant over the units of the sources with an
+    amount, what that spend bought (None when every source in the data has one)."""
 
     table: pd.DataFrame | None
     spend_per_variant: dict[str, float] | None
     notes: tuple[str, ...] = ()
+    paid: dict[str, MetricSums] | None = None
 
 
 def source_costs(design: Design, summary: Summary) -> SourceCosts:
@@ -104,7 +114,25 @@ def source_costs(design: Design, summary: Summary) -> SourceCosts:
     table.insert(0, "segment", column)
     per_variant = dict(zip(variants, np.nansum(spend, axis=0).tolist(), strict=True))
     notes.append(_sharing_note(per_variant, design.currency, column))
-    return SourceCosts(table[list(COLUMNS)], per_variant, tuple(notes))
+    paid = _paid_sums(f, column, amounts, variants) if set(in_data) - set(amounts) else None
+    return SourceCosts(table[list(COLUMNS)], per_variant, tuple(notes), paid)
+
+
+def _paid_sums(
+    f: pd.DataFrame, column: str, amounts: dict[str, float], variants: list[str]
+) -> dict[str, MetricSums]:
+    """Each binary and value goal's ``n, sum, sum_sq`` per variant (0 where a variant has
+    no unit from a paid source) over the rows of the sources with an amount."""
+    f = f[f["kind"].isin(["binary", "value"])]
+    rows = f[f[column].isin(list(amounts))]
+    sums = rows.groupby(["metric", "variant"], observed=True)[["n", "sum", "sum_sq"]].sum()
+    out = {}
+    for metric, kind in f.groupby("metric", sort=False, observed=True)["kind"].first().items():
+        index = pd.MultiIndex.from_product([[metric], variants])
+        cells = sums.reindex(index, fill_value=0)
+        stats = (cells[c].to_numpy(float) for c in ("n", "sum", "sum_sq"))
+        out[str(metric)] = MetricSums(str(metric), str(kind), Sums(*stats))
+    return out
 
 
 def _goal_rows(
@@ -134,7 +162,8 @@ def _notes(amounts: dict[str, float], in_data: list[str], column: str) -> list[s
     if unpaid:
         out.append(
             f"no spend for {column} {', '.join(unpaid)} in spend.per_source: no cost is shown "
-            "for it and it adds nothing to the spend per variant (write 0 for a free source)"
+            "for it, it adds nothing to the spend per variant and its conversions are left "
+            "out of the Costs table (write 0 for a free source)"
         )
     return out
 

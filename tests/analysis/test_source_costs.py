@@ -118,12 +118,27 @@ def test_no_conversions_gives_no_cost_and_no_source_spend_gives_none(a) -> None:
 
 
 def test_the_costs_per_variant_use_the_shared_spend(a) -> None:
-    # a: 720 + 50 = 770 on 30 + 50 + 5 = 85 leads -> 9.0588; b: 480 + 50 = 530 on 56
+    # a: 720 + 50 = 770 on the 30 + 50 = 80 leads of the paid sources -> 9.625;
+    # b: 480 + 50 = 530 on 10 + 40 = 50. Organic has no amount: its 5 and 6 leads were not
+    # bought with that spend and are left out (counted, a's lead would cost 770/85 = 9.06)
     costs = a.costs.set_index(["metric", "variant"])
     assert costs.loc[("lead", "a"), "spend"] == pytest.approx(770.0, rel=1e-12)
+    assert costs.loc[("lead", "a"), "conversions"] == 80
+    assert costs.loc[("lead", "a"), "value"] == pytest.approx(770 / 80, rel=1e-12)
+    assert costs.loc[("lead", "b"), "value"] == pytest.approx(530 / 50, rel=1e-12)
+    # the interval is the Wilson interval of 80 leads in a's 600 + 500 paid units
+    low, high = wilson(80, 1100)
+    assert costs.loc[("lead", "a"), "low"] == pytest.approx(770 / (1100 * high), rel=1e-9)
+    assert costs.loc[("lead", "a"), "high"] == pytest.approx(770 / (1100 * low), rel=1e-9)
+    assert "a $770.00, b $530.00" in dict(a.notes)["Spend"]
+    assert "its conversions are left out of the Costs table" in dict(a.notes)["Spend"]
+
+
+def test_with_every_source_paid_the_costs_table_counts_every_conversion() -> None:
+    # organic written as free (0): a 770 on 30 + 50 + 5 = 85 leads, b 530 on 56
+    costs = analyze(summary(), SPEND | {"organic": 0.0}).costs.set_index(["metric", "variant"])
     assert costs.loc[("lead", "a"), "value"] == pytest.approx(770 / 85, rel=1e-12)
     assert costs.loc[("lead", "b"), "value"] == pytest.approx(530 / 56, rel=1e-12)
-    assert "a $770.00, b $530.00" in dict(a.notes)["Spend"]
 
 
 def test_other_segment_columns_are_summed_over() -> None:
