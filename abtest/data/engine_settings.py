@@ -10,8 +10,9 @@ memory themselves and are left alone.
 
 - On the engine abtest creates (:func:`abtest.data.sources.default_engine`) the
   budget is the argument, else :data:`ENV_MEMORY`, else :data:`DEFAULT_FRACTION` of
-  the machine's RAM (DuckDB's own default, 80%, leaves too little for Python and the
-  other programs of a shared machine); the spill folder is the argument, else
+  the machine's RAM, or of a container's memory limit when lower (DuckDB's own
+  default, 80%, leaves too little for Python and the other programs of a shared
+  machine); the spill folder is the argument, else
   :data:`ENV_TEMP`, else a new folder under the system's temporary folder (DuckDB's
   default, ``.tmp`` in the working directory, would write into the user's project).
   DuckDB deletes its spill files when the query ends and the folder when the engine
@@ -104,17 +105,66 @@ def format_bytes(size: int) -> str:
 
 
 def total_memory() -> int | None:
-    """The machine's RAM in bytes (``os.sysconf``, else psutil if installed), or None."""
+    """The memory this process may use, in bytes: the machine's RAM (``os.sysconf``, else
+    psutil if installed), or less when its control group caps it (a container's
+    ``--memory``, :func:`cgroup_limit`); None when neither says."""
+    ram = None
     try:
-        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+        ram = int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
     except (AttributeError, ValueError, OSError):
-        pass
-    try:
-        import psutil  # type: ignore[import-untyped]
+        try:
+            import psutil  # type: ignore[import-untyped]
 
-        return int(psutil.virtual_memory().total)
-    except Exception:  # not installed, or no answer
+            ram = int(psutil.virtual_memory().total)
+        except Exception:  # not installed, or no answer
+            pass
+    cap = cgroup_limit()
+    return min(x for x in (ram, cap) if x is not None) if ram or cap else None
+
+
+#: Above this a control group's limit means "no limit" (cgroup v1 writes 2^63 rounded down
+#: to a page).
+_NO_LIMIT = 1 << 60
+
+
+def cgroup_limit(proc: str = "/proc/self/cgroup", root: str = "/sys/fs/cgroup") -> int | None:
+    """The smallest memory limit of the process's control group and its ancestors, in
+    bytes, or None (no limit, not Linux). Linux kernel docs, "Control Group v2"
+    (``memory.max``, ``max`` when unlimited) and cgroup v1 "Memory Resource Controller"
+    (``memory.limit_in_bytes``); in a container the group is usually the root, and
+    Docker's ``--memory`` is written there. The machine's RAM (``SC_PHYS_PAGES``)
+    ignores it, so a budget taken from the RAM alone would let DuckDB grow until the
+    container is killed.
+    """
+    try:
+        with open(proc, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
         return None
+    files = []
+    for line in lines:
+        fields = line.split(":", 2)  # hierarchy-ID:controllers:path
+        if len(fields) != 3:
+            continue
+        _, controllers, path = fields
+        if controllers == "":  # v2: one unified hierarchy
+            base, name = root, "memory.max"
+        elif "memory" in controllers.split(","):
+            base, name = os.path.join(root, "memory"), "memory.limit_in_bytes"
+        else:
+            continue
+        parts = [p for p in path.strip().split("/") if p]
+        files += [os.path.join(base, *parts[:k], name) for k in range(len(parts), -1, -1)]
+    limits = []
+    for f in files:
+        try:
+            with open(f, encoding="utf-8") as fh:
+                text = fh.read().strip()
+        except OSError:
+            continue
+        if text.isdigit() and 0 < int(text) < _NO_LIMIT:
+            limits.append(int(text))
+    return min(limits) if limits else None
 
 
 def resolve(memory_limit: Any = None, temp_directory: Any = None) -> EngineSettings:

@@ -299,3 +299,52 @@ def test_tables_of_a_users_connection_count_as_the_users(parquet_logs, tmp_path)
     summarize(e, c, goals=GOALS, memory_limit="3GB")
     assert seen and {m for m, _ in seen} == {_expected("3000000000B")}
     assert _read(user) == before
+
+
+def _cgroup(tmp_path, proc_lines: list[str], files: dict[str, str]) -> tuple[str, str]:
+    """A fake /proc/self/cgroup and /sys/fs/cgroup tree; returns (proc, root)."""
+    proc = tmp_path / "cgroup"
+    proc.write_text("\n".join(proc_lines) + "\n")
+    root = tmp_path / "fs"
+    for rel, text in files.items():
+        f = root / rel
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(text + "\n")
+    return str(proc), str(root)
+
+
+def test_a_container_memory_limit_caps_the_default_budget(tmp_path, monkeypatch):
+    # cgroup v2 (Docker --memory 2g writes 2147483648 to the group's memory.max)
+    proc, root = _cgroup(tmp_path, ["0::/"], {"memory.max": "2147483648"})
+    assert es.cgroup_limit(proc, root) == 2147483648
+    monkeypatch.setattr(es, "cgroup_limit", lambda: 2147483648)
+    assert es.total_memory() == 2147483648  # this machine has more RAM than 2 GiB
+    assert es.resolve().memory_limit == 2147483648 // 4
+
+
+def test_cgroup_v1_nested_group_and_its_parents_smallest_limit_wins(tmp_path):
+    # v1: the group named in /proc/self/cgroup, and a parent with a lower limit
+    proc, root = _cgroup(
+        tmp_path,
+        ["4:memory:/jobs/a1", "3:cpuset:/"],
+        {
+            "memory/jobs/a1/memory.limit_in_bytes": str(8 * 2**30),
+            "memory/jobs/memory.limit_in_bytes": str(6 * 2**30),
+            "memory/memory.limit_in_bytes": "9223372036854771712",  # v1's "no limit"
+        },
+    )
+    assert es.cgroup_limit(proc, root) == 6 * 2**30
+
+
+@pytest.mark.parametrize(
+    "lines, files",
+    [
+        (["0::/"], {"memory.max": "max"}),  # v2 without a limit
+        (["4:memory:/"], {"memory/memory.limit_in_bytes": "9223372036854771712"}),
+        (["0::/user.slice"], {}),  # no memory controller files readable
+    ],
+)
+def test_no_cgroup_limit_is_none(tmp_path, lines, files):
+    proc, root = _cgroup(tmp_path, lines, files)
+    assert es.cgroup_limit(proc, root) is None
+    assert es.cgroup_limit(str(tmp_path / "absent"), root) is None  # not Linux
