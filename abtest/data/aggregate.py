@@ -156,8 +156,9 @@ def summarize(
         Memory budget of abtest's DuckDB engine (``"8GB"``, ``"512MB"``, bytes); past it
         the aggregation spills to ``temp_directory`` instead of growing. Default: the
         ``ABTEST_MEMORY_LIMIT`` environment variable, else a quarter of the machine's
-        RAM or of a container's lower memory limit (:mod:`abtest.data.engine_settings`). Too small a budget is a
-        :class:`~abtest.data.engine_settings.MemoryBudgetError` saying what to raise.
+        RAM or of a container's lower memory limit (:mod:`abtest.data.engine_settings`).
+        Too small a budget is a :class:`~abtest.data.engine_settings.MemoryBudgetError`
+        saying what to raise.
     temp_directory : str, optional
         Folder DuckDB spills to (default ``ABTEST_TEMP_DIRECTORY``, else a new folder
         in the system's temporary folder). On a DuckDB connection you pass, only a

@@ -36,7 +36,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from abtest.data.sources import sql_str
+from abtest.data import duckdb_settings
 
 #: Environment variable of the default memory budget (e.g. ``8GB``).
 ENV_MEMORY = "ABTEST_MEMORY_LIMIT"
@@ -224,50 +224,10 @@ def applied(
         wanted["enable_progress_bar"] = "true" if progress else "false"  # else: not tracked
         if progress:
             wanted["progress_bar_time"] = "0"
-    before = {k: _current(raw, k) for k in wanted} if not own else {}
-    try:
-        for key, value in wanted.items():
-            try:
-                raw.execute(f"SET {key} = {sql_str(value)}")
-            except Exception:
-                # in Jupyter without ipywidgets DuckDB refuses any change to its progress
-                # bar: the display settings are a nicety, the memory ones are not
-                if key not in _DISPLAY:
-                    raise
-                before.pop(key, None)
+    with duckdb_settings.temporarily(raw, wanted, restore=not own, optional=_DISPLAY):
+        # in Jupyter without ipywidgets DuckDB refuses any change to its progress bar: the
+        # display settings are a nicety (skipped then), the memory ones are not
         yield
-    finally:
-        for key, value in before.items():
-            _put_back(raw, key, value)
-
-
-def _current(raw: Any, key: str) -> str:
-    ((value,),) = raw.execute(f"SELECT current_setting({sql_str(key)})").fetchall()
-    return str(value)
-
-
-def _put_back(raw: Any, key: str, value: str) -> None:
-    """Set ``key`` back to ``value`` as DuckDB showed it. A RESET gives DuckDB's default
-    back exactly when that was it; a memory limit of the user's is shown cut to one
-    decimal ("4.6 GiB" for 5GB) and is set to the middle of what shows so ("4.65GiB",
-    within 0.05 of the unit of the original; DuckDB does not show the bytes)."""
-    with contextlib.suppress(Exception):  # the block's own error matters more
-        raw.execute(f"RESET {key}")
-        for candidate in (value, _middle(value)):
-            if _current(raw, key) == value:
-                return
-            raw.execute(f"SET {key} = {sql_str(candidate)}")
-
-
-def _middle(shown: str) -> str:
-    """The middle of the amounts DuckDB shows as ``shown`` ("4.6 GiB" -> "4.65GiB")."""
-    m = re.match(r"^(\d+)(?:\.(\d+))? ?([A-Za-z]+)$", shown.strip())
-    if not m:
-        return shown
-    whole, decimals, unit = m.groups()
-    places = len(decimals or "")
-    middle = float(f"{whole}.{decimals or 0}") + 10.0**-places / 2
-    return f"{round(middle, places + 1)}{unit}"
 
 
 def created_by_abtest(con: Any, engine: Any, *inputs: Any) -> bool:

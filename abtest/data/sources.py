@@ -20,7 +20,8 @@ from typing import Any
 
 import pandas as pd
 
-from abtest.data import errors
+from abtest.data import duckdb_settings, errors
+from abtest.data.duckdb_settings import sql_str
 
 _COUNTER = itertools.count()
 _CSV = (".csv", ".tsv", ".csv.gz", ".tsv.gz", ".txt")
@@ -71,15 +72,12 @@ def joins_as_written(con: Any) -> Iterator[None]:
         yield
         return
     raw = con.con
-    (before,) = raw.execute("SELECT current_setting('disabled_optimizers')").fetchone()
+    before = duckdb_settings.current(raw, "disabled_optimizers")
     disabled = dict.fromkeys(
         [*(n.strip() for n in before.split(",") if n.strip()), JOIN_SIDE_OPTIMIZER]
     )
-    raw.execute(f"SET disabled_optimizers = {sql_str(','.join(disabled))}")
-    try:
+    with duckdb_settings.temporarily(raw, {"disabled_optimizers": ",".join(disabled)}):
         yield
-    finally:
-        raw.execute(f"SET disabled_optimizers = {sql_str(before)}")
 
 
 def engine_threads() -> int:
@@ -272,7 +270,3 @@ def _backend_name(table: Any) -> str:
         return str(table.get_backend().name)
     except Exception:
         return "unbound"
-
-
-def sql_str(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

@@ -1,0 +1,76 @@
+"""Set DuckDB settings for the length of a block and put the user's back afterwards.
+
+abtest changes a few settings of the DuckDB engine it runs on: the join build side
+(:func:`abtest.data.sources.joins_as_written`), the memory budget, the spill folder and
+the progress display (:func:`abtest.data.engine_settings.applied`). On a connection
+the user passed, each is put back as it was when the block ends, error or not; that
+save-set-restore is written once, here. DuckDB has no "push/pop" of settings, and it
+shows some values rounded (a memory limit of 5GB reads "4.6 GiB"), which
+:func:`put_back` allows for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+
+def sql_str(text: str) -> str:
+    """``text`` as a SQL string literal (quotes doubled)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def current(raw: Any, key: str) -> str:
+    """The value of setting ``key`` as DuckDB shows it."""
+    ((value,),) = raw.execute(f"SELECT current_setting({sql_str(key)})").fetchall()
+    return str(value)
+
+
+@contextlib.contextmanager
+def temporarily(
+    raw: Any, wanted: dict[str, str], *, restore: bool = True, optional: Iterable[str] = ()
+) -> Iterator[None]:
+    """While the block runs, the settings ``wanted`` hold on the DuckDB connection
+    ``raw``; with ``restore`` each is put back afterwards, error or not. A setting in
+    ``optional`` that DuckDB refuses is skipped (not put back); any other refusal is
+    raised, after what was already set has been put back."""
+    before = {k: current(raw, k) for k in wanted} if restore else {}
+    skip = set(optional)
+    try:
+        for key, value in wanted.items():
+            try:
+                raw.execute(f"SET {key} = {sql_str(value)}")
+            except Exception:
+                if key not in skip:
+                    raise
+                before.pop(key, None)
+        yield
+    finally:
+        for key, value in before.items():
+            put_back(raw, key, value)
+
+
+def put_back(raw: Any, key: str, value: str) -> None:
+    """Set ``key`` back to ``value`` as DuckDB showed it. A RESET gives DuckDB's default
+    back exactly when that was it; a memory limit of the user's is shown cut to one
+    decimal ("4.6 GiB" for 5GB) and is set to the middle of what shows so ("4.65GiB",
+    within 0.05 of the unit of the original; DuckDB does not show the bytes)."""
+    with contextlib.suppress(Exception):  # the block's own error matters more
+        raw.execute(f"RESET {key}")
+        for candidate in (value, _middle(value)):
+            if current(raw, key) == value:
+                return
+            raw.execute(f"SET {key} = {sql_str(candidate)}")
+
+
+def _middle(shown: str) -> str:
+    """The middle of the amounts DuckDB shows as ``shown`` ("4.6 GiB" -> "4.65GiB")."""
+    m = re.match(r"^(\d+)(?:\.(\d+))? ?([A-Za-z]+)$", shown.strip())
+    if not m:
+        return shown
+    whole, decimals, unit = m.groups()
+    places = len(decimals or "")
+    middle = float(f"{whole}.{decimals or 0}") + 10.0**-places / 2
+    return f"{round(middle, places + 1)}{unit}"
