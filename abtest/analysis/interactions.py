@@ -50,7 +50,7 @@ def interactions(
     experiment, other treatment). ``exposures``, ``conversions``, ``as_of`` and
     ``columns`` as for :func:`abtest.summarize` (one log for all the experiments)."""
     mapping = ColumnMapping.parse(columns)
-    con = sources.resolve_engine(None, exposures, conversions)
+    con, _ = sources.resolve_engine(None, exposures, conversions)
     logs = _Logs(
         con,
         sources.open_table(exposures, con, "exposures", (mapping.name("exposures", "timestamp"),)),

@@ -205,7 +205,7 @@ def summarize(
     if start_b is not None and exp_end is not None and start_b >= exp_end:
         raise ValueError(f"start ({start}) must be before end / as_of ({end or as_of})")
 
-    con = sources.resolve_engine(engine, exposures, conversions, covariate)
+    con, own = sources.resolve_engine(engine, exposures, conversions, covariate)
     raw_e = sources.open_table(
         exposures, con, "exposures", (mapping.name("exposures", "timestamp"),)
     )
@@ -220,7 +220,6 @@ def summarize(
     checks.check_compatible(ex, cv, mapping)
 
     logs = {"exposures": exposures, "conversions": conversions, "covariate": covariate}
-    own = engine_settings.created_by_abtest(con, engine, exposures, conversions, covariate)
     run = engine_settings.Run(con, settings, own=own, progress=progress)
     try:  # the engine reads the files lazily: their errors surface here, said in user terms
         run.start()  # inside the try: what it applied is put back by run.stop() below

@@ -79,7 +79,7 @@ def audit_assignment(
     ``exposures``, ``columns``, ``as_of`` and ``engine`` as for :func:`abtest.summarize`.
     """
     mapping = ColumnMapping.parse(columns)
-    con = sources.resolve_engine(engine, exposures)
+    con, _ = sources.resolve_engine(engine, exposures)
     raw = sources.open_table(exposures, con, "exposures", (mapping.name("exposures", "timestamp"),))
     t = checks.prepare(raw, "exposures", mapping, EXPOSURE_COLUMNS).table
     t = t.filter(t.experiment == experiment.id)

@@ -230,18 +230,6 @@ def applied(
         yield
 
 
-def created_by_abtest(con: Any, engine: Any, *inputs: Any) -> bool:
-    """Whether ``con`` is the engine abtest made for this call (not ``engine``, nor the
-    backend of an Ibis table among ``inputs``)."""
-    if con is engine:
-        return False
-    for table in inputs:
-        with contextlib.suppress(Exception):  # not an Ibis table, or an unbound one
-            if table.get_backend() is con:
-                return False
-    return True
-
-
 class Run:
     """The settings and the progress display of one ``summarize`` call, opened by
     :meth:`start` and closed by :meth:`stop` (in a ``finally``)."""

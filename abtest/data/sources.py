@@ -93,9 +93,11 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def resolve_engine(engine: Any, *sources: Any) -> Any:
-    """The Ibis backend to run on: ``engine`` if given (``"duckdb"`` or a backend),
-    else the backend of the first Ibis table among ``sources``, else a new DuckDB."""
+def resolve_engine(engine: Any, *sources: Any) -> tuple[Any, bool]:
+    """The Ibis backend to run on, and whether abtest created it for this call: ``engine``
+    if given (``"duckdb"`` or a backend), else the backend of the first Ibis table among
+    ``sources`` (both the user's), else a new DuckDB (abtest's own: its settings need
+    not be put back, :mod:`abtest.data.engine_settings`)."""
     import ibis
 
     if engine is None or engine == "duckdb":
@@ -103,8 +105,8 @@ def resolve_engine(engine: Any, *sources: Any) -> Any:
             if isinstance(source, ibis.Table):
                 if engine == "duckdb" and _backend_name(source) != "duckdb":
                     break
-                return source.get_backend()
-        return default_engine()
+                return source.get_backend(), False
+        return default_engine(), True
     if isinstance(engine, str):
         raise ValueError(
             f"engine = {engine!r}: give 'duckdb' or an Ibis backend, e.g. "
@@ -112,7 +114,7 @@ def resolve_engine(engine: Any, *sources: Any) -> Any:
         )
     if not hasattr(engine, "execute") or not hasattr(engine, "name"):
         raise TypeError(f"engine = {engine!r} is not an Ibis backend (ibis.<engine>.connect())")
-    return engine
+    return engine, False
 
 
 def open_table(source: Any, con: Any, role: str, text_columns: tuple[str, ...] = ()) -> Any:

@@ -293,7 +293,7 @@ def test_tables_of_a_users_connection_count_as_the_users(parquet_logs, tmp_path)
     user.raw_sql("SET memory_limit = '5GB'")
     before = _read(user)
     e, c = (user.read_parquet(p) for p in parquet_logs)
-    assert not es.created_by_abtest(user, None, e, c)
+    assert sources.resolve_engine(None, e, c) == (user, False)
     seen: list[tuple[str, str]] = []
     _spied(user, seen)  # the tables' backend: no engine= needed
     summarize(e, c, goals=GOALS, memory_limit="3GB")
