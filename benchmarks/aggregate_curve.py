@@ -10,17 +10,41 @@ table docs/data.md shows.
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
 
 def record(out: Path, units: int, entry: dict) -> None:
-    """Add (or replace) the entry of ``units`` in ``out/curve.json``."""
+    """Add (or replace) the entry of ``units`` in ``out/curve.json``, with the machine it
+    was measured on."""
     path = out / "curve.json"
     curve = json.loads(path.read_text()) if path.exists() else {}
-    curve[str(units)] = {**entry, "recorded": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    curve[str(units)] = {
+        **entry,
+        **machine(),
+        "recorded": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
     out.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(curve, indent=2, sort_keys=True) + "\n")
+
+
+def machine() -> dict:
+    """``cores`` and ``ram_gb`` (GB of 10^9 bytes) of this machine."""
+    from abtest.data.engine_settings import total_memory
+
+    return {"cores": os.cpu_count(), "ram_gb": round((total_memory() or 0) / 1e9, 1)}
+
+
+def _machine_label(points: list[tuple[int, dict]]) -> str:
+    """``2 cores, 25 GB RAM``: the machine the entries record (this one for entries
+    recorded before machines were), or ``several machines``."""
+    here = machine()
+    seen = {(e.get("cores", here["cores"]), e.get("ram_gb", here["ram_gb"])) for _, e in points}
+    if len(seen) > 1:
+        return "several machines"
+    ((cores, ram),) = seen
+    return f"{cores} cores, {ram:.0f} GB RAM"
 
 
 def load(out: Path) -> list[tuple[int, dict]]:
@@ -96,7 +120,9 @@ def plot(out: Path, path: Path) -> None:
     for ax in (left, right):
         ax.set_xticks(units, [_units(u) for u in units])
         ax.grid(True, which="major", alpha=0.3)
-    fig.suptitle("abtest.summarize on Parquet logs (~3 exposure rows per unit), 2 cores, 25 GB")
+    fig.suptitle(
+        "abtest.summarize on Parquet logs (~3 exposure rows per unit), " + _machine_label(points)
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     print(f"wrote {path}")
