@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from markupsafe import Markup
 
-from abtest.report.business_tables import COST_BY_SOURCE_NOTE
-from abtest.report.view import ReportView, build_view
+from abtest.report.view import ReportView, build_view, sections
 
 if TYPE_CHECKING:
     from abtest.analysis import Analysis
@@ -56,7 +55,7 @@ def environment() -> jinja2.Environment:
     )
     env.globals["decision_class"] = decision_class
     env.globals["badge"] = lambda status: _BADGES.get(status, status)
-    env.globals["cost_by_source_note"] = COST_BY_SOURCE_NOTE
+    env.globals["sections"] = sections
     return env
 
 

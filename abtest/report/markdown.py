@@ -6,15 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from abtest.report.business_tables import (
-    COST_BY_SOURCE_NOTE,
-    COST_BY_SOURCE_TITLE,
-    LEAD_QUALITY_NOTE,
-    LEAD_QUALITY_TITLE,
-    SEGMENTS_TITLE,
-    TIME_TO_TITLE,
-)
-from abtest.report.view import ReportView, Table, build_view
+from abtest.report.view import ReportView, Table, build_view, sections
 
 if TYPE_CHECKING:
     from abtest.analysis import Analysis
@@ -91,19 +83,9 @@ def markdown_from_view(
         f"- {_ICONS.get(c.status, '')} **{escape(c.label)}:** {escape(c.text)}" for c in view.checks
     ]
     out.append("")
-    for title, table in (
-        ("Funnel", view.funnel),
-        (TIME_TO_TITLE, view.time_to),
-        (SEGMENTS_TITLE, view.segments),
-        (LEAD_QUALITY_TITLE, view.lead_quality),
-        (f"Costs ({view.currency})", view.costs),
-        (f"{COST_BY_SOURCE_TITLE} ({view.currency})", view.cost_by_source),
-    ):
-        if table is not None:
-            said = {LEAD_QUALITY_TITLE: LEAD_QUALITY_NOTE,
-                    f"{COST_BY_SOURCE_TITLE} ({view.currency})": COST_BY_SOURCE_NOTE}  # fmt: skip
-            note = [f"*{escape(said[title])}*", ""] if title in said else []
-            out += [f"{h}# {escape(title)}", "", *note, *table_markdown(table), ""]
+    for section in sections(view):
+        note = [f"*{escape(section.note)}*", ""] if section.note else []
+        out += [f"{h}# {escape(section.title)}", "", *note, *table_markdown(section.table), ""]
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -5,15 +5,7 @@ from __future__ import annotations
 import textwrap
 from typing import TYPE_CHECKING
 
-from abtest.report.business_tables import (
-    COST_BY_SOURCE_NOTE,
-    COST_BY_SOURCE_TITLE,
-    LEAD_QUALITY_NOTE,
-    LEAD_QUALITY_TITLE,
-    SEGMENTS_TITLE,
-    TIME_TO_TITLE,
-)
-from abtest.report.view import ReportView, Table, build_view
+from abtest.report.view import ReportView, Table, build_view, sections
 
 if TYPE_CHECKING:
     from abtest.analysis import Analysis
@@ -74,18 +66,11 @@ def text_from_view(view: ReportView) -> str:
     for c in view.checks:
         prefix = f"  {c.label:<{label_w}}  [{_STATUS.get(c.status, c.status)}] "
         out += _wrap(c.text, initial_indent=prefix, subsequent_indent=" " * len(prefix))
-    for title, table in (
-        ("Funnel", view.funnel),
-        (TIME_TO_TITLE, view.time_to),
-        (SEGMENTS_TITLE, view.segments),
-        (f"{LEAD_QUALITY_TITLE} — {LEAD_QUALITY_NOTE}", view.lead_quality),
-        (f"Costs ({view.currency})", view.costs),
-        (f"{COST_BY_SOURCE_TITLE} ({view.currency}) — {COST_BY_SOURCE_NOTE}", view.cost_by_source),
-    ):
-        if table is not None:
-            out.append("")
-            out += _wrap(title, subsequent_indent="  ")
-            out += ["  " + line for line in table_lines(table)]
+    for section in sections(view):
+        title = f"{section.title} — {section.note}" if section.note else section.title
+        out.append("")
+        out += _wrap(title, subsequent_indent="  ")
+        out += ["  " + line for line in table_lines(section.table)]
     return "\n".join(out).rstrip() + "\n"
 
 

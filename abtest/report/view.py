@@ -14,6 +14,12 @@ from typing import TYPE_CHECKING, Any
 from abtest import formatting as fmt
 from abtest import vocabulary
 from abtest.report.business_tables import (
+    COST_BY_SOURCE_NOTE,
+    COST_BY_SOURCE_TITLE,
+    LEAD_QUALITY_NOTE,
+    LEAD_QUALITY_TITLE,
+    SEGMENTS_TITLE,
+    TIME_TO_TITLE,
     cost_by_source_table,
     costs_table,
     funnel_table,
@@ -26,6 +32,7 @@ from abtest.report.view_model import (
     GroupView,
     MetricView,
     ReportView,
+    Section,
     Table,
     day_text,
     shares,
@@ -347,3 +354,21 @@ def _present(x: Any) -> bool:
 def _has_looks(rows: pd.DataFrame) -> bool:
     """Whether the rows come from dated sequential looks (a ``look_day`` column)."""
     return "look_day" in rows.columns and any(_present(x) for x in rows["look_day"])
+
+
+def sections(view: ReportView) -> tuple[Section, ...]:
+    """The tables after the checks that the view has, in reading order, with their titles
+    and notes: the one list the text, Markdown and HTML reports render."""
+    cur = view.currency
+    candidates = (
+        Section("Funnel", "", "funnel", view.funnel),
+        Section(TIME_TO_TITLE, "", "time-to", view.time_to),
+        Section(SEGMENTS_TITLE, "", "segments", view.segments),
+        Section(LEAD_QUALITY_TITLE, LEAD_QUALITY_NOTE, "lead-quality", view.lead_quality),
+        Section(f"Costs ({cur})", "", "costs", view.costs),
+        Section(
+            f"{COST_BY_SOURCE_TITLE} ({cur})", COST_BY_SOURCE_NOTE, "cost-by-source",
+            view.cost_by_source,
+        ),
+    )  # fmt: skip
+    return tuple(s for s in candidates if s.table is not None)

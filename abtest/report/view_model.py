@@ -59,6 +59,17 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Section:
+    """A table after the checks: its ``title``, the ``note`` shown under it ('' for
+    none), ``css`` (its HTML class) and the ``table``."""
+
+    title: str
+    note: str
+    css: str
+    table: Table
+
+
+@dataclass(frozen=True)
 class ReportView:
     """Everything a one-experiment report shows, in reading order."""
 
