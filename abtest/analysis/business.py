@@ -74,6 +74,14 @@ def cost_per_conversion(
     return cost, cost_low, cost_high
 
 
+def costed_goals(design: Design) -> list[str]:
+    """The goals a cost is shown for, in the design's order: every goal but the
+    guardrails whose good direction is down (bounce, refunds), which are not something
+    one pays for."""
+    unwanted = {g.metric for g in design.guardrails if g.direction == "decrease"}
+    return [m.id for m in design.metrics or () if m.id not in unwanted]
+
+
 def cost_table(
     design: Design,
     data: dict[str, MetricSums],
@@ -92,11 +100,10 @@ def cost_table(
     # left out, as is the ROI of a variant that cost nothing (a return on no spend)
     paid = [v in amounts for v in design.variants]
     spend = np.array([amounts.get(v, np.nan) for v in design.variants], dtype=float)
-    # a goal whose good direction is down (bounce) is not something one pays for
-    unwanted = {g.metric for g in design.guardrails if g.direction == "decrease"}
+    costed = set(costed_goals(design))
     rows = []
     for metric, m in data.items():
-        if metric in unwanted:
+        if metric not in costed:
             continue
         if m.kind == "binary":
             cost, cost_low, cost_high = cost_per_conversion(spend, m.sums.n, m.sums.sum, alpha)

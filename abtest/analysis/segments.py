@@ -77,10 +77,8 @@ def _segment_tables(
     segments in the Summary."""
     if not summary.segments:
         return None
-    f = summary.frame
-    f = f[(f["experiment"] == design.experiment) & (f["metric"] == design.primary)]
-    if summary.has_daily:
-        f = f[f["day"] == f["day"].max()]
+    f = summary.latest(design.experiment)
+    f = f[f["metric"] == design.primary]
     control, treatments = design.variants[0], list(design.variants[1:])
     quantile = (f["kind"] == "quantile").any()
     rows, het = [], []

@@ -12,10 +12,10 @@ that its units are of the source's units. For source ``s`` with amount ``S_s`` a
 
 so within a source the variants' costs differ only by their conversion rates (cost per
 lead, CPL, for a lead goal; cost per customer, CAC, for the customer goal). Every
-conversion goal is costed, except guardrails whose good direction is down (bounce), as
-in :func:`abtest.analysis.business.cost_table`. The interval is the Wilson interval of
-the rate (:func:`abtest.stats.intervals.rate_interval`) carried to the cost,
-``[spend / (n p_high), spend / (n p_low)]``, the spend taken as known. A cell without
+conversion goal is costed, except guardrails whose good direction is down (bounce):
+:func:`abtest.analysis.business.costed_goals`, as for the Costs table. The interval is
+the Wilson interval of the rate (:func:`abtest.stats.intervals.rate_interval`) carried
+to the cost, ``[spend / (n p_high), spend / (n p_low)]``, the spend taken as known. A cell without
 conversions has no cost (NaN, "no conversions" in the reports) and no interval. Sources
 in the data without an amount get NaN spend and cost; amounts for sources the data does
 not have are left out; both are said in :attr:`SourceCosts.notes`.
@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from abtest import formatting as fmt
-from abtest.analysis.business import cost_per_conversion
+from abtest.analysis.business import cost_per_conversion, costed_goals
 from abtest.analysis.metrics import MetricSums
 from abtest.data.summary import Summary
 from abtest.design import Design, source_column
@@ -81,31 +81,28 @@ def source_costs(design: Design, summary: Summary) -> SourceCosts:
     column = source_column(summary.segments, design.source_column)
     if column is None:
         return SourceCosts(None, None, (_no_column(design, summary.segments),))
-    f = summary.frame
-    f = f[f["experiment"] == design.experiment]
-    if summary.has_daily:
-        f = f[f["day"] == f["day"].max()]
+    f = summary.latest(design.experiment)
     variants = list(design.variants or ())
-    unwanted = {g.metric for g in design.guardrails if g.direction == "decrease"}
-    goals = [m.id for m in design.metrics or () if m.id not in unwanted]
     binary = set(f.loc[f["kind"] == "binary", "metric"])
-    goals = [g for g in goals if g in binary]
+    goals = [g for g in costed_goals(design) if g in binary]
     f = f.assign(**{column: f[column].astype(str)})
     cells = f.groupby(["metric", column, "variant"], observed=True)[["n", "sum"]].sum()
     in_data = sorted(set(f[column]), key=str)
     sources = [s for s in amounts if s in in_data] + [s for s in in_data if s not in amounts]
     notes = _notes(amounts, in_data, column)
 
-    def matrix(metric: str, stat: str) -> np.ndarray:
-        index = pd.MultiIndex.from_product([[metric], sources, variants])
-        values = cells[stat].reindex(index, fill_value=0).to_numpy(float)
-        return values.reshape(len(sources), len(variants))
-
-    units = matrix(str(design.primary), "n")
+    # (goal, source, variant) cubes of units and conversions, the primary goal first
+    wanted = list(dict.fromkeys([str(design.primary), *goals]))
+    index = pd.MultiIndex.from_product([wanted, sources, variants])
+    shape = (len(wanted), len(sources), len(variants))
+    cube = cells.reindex(index, fill_value=0)
+    n, conversions = (cube[c].to_numpy(float).reshape(shape) for c in ("n", "sum"))
+    units = n[0]
     total = units.sum(axis=1, keepdims=True)
     budget = np.array([amounts.get(s, np.nan) for s in sources], dtype=float)[:, None]
     spend = budget * np.divide(units, total, out=np.zeros_like(units), where=total > 0)
-    parts = [_goal_rows(matrix(g, "n"), matrix(g, "sum"), spend, design.alpha) for g in goals]
+    at = {g: k for k, g in enumerate(wanted)}
+    parts = [_goal_rows(n[at[g]], conversions[at[g]], spend, design.alpha) for g in goals]
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS[4:])
     cells_per_goal = len(sources) * len(variants)
     table.insert(0, "variant", np.tile(variants, len(sources) * len(goals)))

@@ -159,11 +159,21 @@ class Summary:
     def has_daily(self) -> bool:
         return "day" in self.frame.columns
 
-    def totals(self, experiment: str | None = None) -> pd.DataFrame:
-        """Overall rows (the last day when daily, all segments merged)."""
+    def latest(self, experiment: str | None = None) -> pd.DataFrame:
+        """The rows as of the end: without days, the rows; with daily (cumulative) rows,
+        each (variant, metric[, segment]) row of its last day. A day without a row carries
+        the previous day's sums forward, as in :meth:`cumulative`, so these are its last
+        look (summarize writes every day; a frame built by hand may skip some)."""
         rows = self._rows(experiment)
-        if self.has_daily:
-            rows = rows[rows["day"] == rows["day"].max()]
+        if not self.has_daily:
+            return rows
+        keys = ["experiment", "variant", "metric", *self.segments]
+        rows = rows.sort_values("day", kind="stable")
+        return rows.groupby(keys, sort=False, observed=True, dropna=False).tail(1)
+
+    def totals(self, experiment: str | None = None) -> pd.DataFrame:
+        """Overall rows (as of the end, :meth:`latest`; all segments merged)."""
+        rows = self.latest(experiment)
         if self.segments:
             cols = [c for c in (*STATS, *COVARIATE) if c in rows.columns]
             how = {c: "sum" for c in cols}

@@ -704,3 +704,28 @@ def test_sequential_cuped_skips_the_looks_before_it_is_well_posed():
     assert "variance_reduction" not in a.looks.columns
     assert "variance_reduction" not in a.table().columns
     assert len(a.looks) == 8
+
+
+def test_a_daily_summary_with_a_day_missing_for_a_variant_ends_on_its_last_row() -> None:
+    """Cumulative daily rows: b has none on day 2 (a hand-built frame; summarize writes
+    every day), so b's sums as of the end are its day-1 sums, carried forward as
+    Summary.cumulative does. The totals, the last look and the analysis agree."""
+    f = pd.DataFrame(
+        {
+            "experiment": "e",
+            "variant": ["a", "b", "a"],
+            "metric": "m",
+            "kind": "binary",
+            "n": [100, 120, 200],
+            "sum": [10.0, 12.0, 20.0],
+            "sum_sq": [10.0, 12.0, 20.0],
+            "day": pd.to_datetime(["2026-11-01", "2026-11-01", "2026-11-02"]),
+        }
+    )
+    s = abtest.Summary(f)
+    totals = s.totals().set_index("variant")
+    assert totals.loc["a", "n"] == 200 and totals.loc["b", "n"] == 120
+    _, last = s.cumulative("m", ["a", "b"])
+    assert last["n"][:, -1].tolist() == [200.0, 120.0]
+    row = abtest.analyze(s).results.set_index("variant").loc["b"]
+    assert row["n"] == 120 and row["mean"] == pytest.approx(12 / 120, rel=1e-12)
