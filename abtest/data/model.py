@@ -197,6 +197,11 @@ class Quantile:
     q: float
     among: str = "converters"
 
+    @property
+    def label(self) -> str:
+        """``p50``, ``p99.5``: the quantile as a percentile."""
+        return f"p{100 * self.q:.10g}"
+
     def describe(self) -> str:
         """The statistic in words.
 
@@ -204,7 +209,7 @@ class Quantile:
         ('p50 among converters', 'p90 among all units')
         """
         who = "converters" if self.among == "converters" else "all units"
-        return f"p{100 * self.q:.10g} among {who}"
+        return f"{self.label} among {who}"
 
 
 def parse_statistic(goal: str, spec: Any, value: str | None, capping: Any) -> Quantile | None:

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from abtest.analysis import Analysis, Design
+    from abtest.data.model import Quantile
 
 KIND_ORDER = ("micro", "macro", "value", "quantile")
 KIND_TITLES = {
@@ -182,11 +183,20 @@ def _interval_name(analysis: Analysis) -> str:
     return "CS" if _is_sequence(analysis) else "CI"
 
 
+def _quantile(analysis: Analysis, metric: str) -> Quantile:
+    """The quantile goal's statistic, from the order statistics it was tested on."""
+    from abtest.data.model import Quantile
+
+    rows = analysis.summary.order_stats(metric, analysis.design.experiment)
+    return Quantile(float(rows["q"].iloc[0]), str(rows["among"].iloc[0]))
+
+
 def _metric_view(analysis: Analysis, metric: str, kind: str, rows: pd.DataFrame) -> MetricView:
     d = analysis.design
     binary = kind not in ("value", "quantile")
-    # a quantile goal: "p50 among converters" -> the columns "converters" and "p50"
-    statistic = str(rows["statistic"].iloc[0]) if kind == "quantile" else ""
+    # a quantile goal (e.g. p50 among converters): the columns "converters" and "p50"
+    quantile = _quantile(analysis, metric) if kind == "quantile" else None
+    statistic = quantile.describe() if quantile is not None else ""
     bayes = "prob_best" in rows.columns
     control_mask = _is_control(rows, d)
     has_treatments = not all(control_mask)
@@ -202,9 +212,8 @@ def _metric_view(analysis: Analysis, metric: str, kind: str, rows: pd.DataFrame)
     )
     p_name = "always-valid p" if _is_sequence(analysis) else "p"
     at_look = _has_looks(rows)
-    if statistic:
-        who = "converters" if statistic.endswith("converters") else "units"
-        header = ["variant", who, statistic.split()[0]]
+    if quantile is not None:
+        header = ["variant", quantile.among, quantile.label]
     else:
         header = ["variant", "units"]
         header += ["conversions", "rate"] if binary else ["mean"]
