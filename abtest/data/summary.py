@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from abtest.data import frame_exclusions
+
 KEYS = ["experiment", "variant", "metric"]
 STATS = ["n", "sum", "sum_sq"]
 COVARIATE = ["sum_x", "sum_x_sq", "sum_xy"]
@@ -55,9 +57,9 @@ class Summary:
         self.goals: tuple[str, ...] | None = None if goals is None else tuple(goals)
         # capped goals: metric id -> how its cap was set ("p99 of all units", ...)
         self.capping: dict[str, str] = {}
+        if exclusions is None:  # a frame from to_frame(): its excluded_<reason> columns
+            frame, exclusions = frame_exclusions.narrow(frame, EXCLUSION_COLUMNS)
         self.frame = _validated(frame, self.segments)
-        if exclusions is None:
-            exclusions = pd.DataFrame(columns=EXCLUSION_COLUMNS)
         missing = set(EXCLUSION_COLUMNS) - set(exclusions.columns)
         if missing:
             raise ValueError(f"exclusions is missing the columns {sorted(missing)}")
@@ -119,24 +121,9 @@ class Summary:
     # -- access ---------------------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:
         """A copy of the statistics, with one ``excluded_<reason>`` column per
-        exclusion reason (units excluded for that experiment and variant)."""
-        df = self.frame.copy()
-        if len(self.exclusions):
-            ex = self.exclusions
-            unit_level = ex[ex["metric"].isna() | (ex["metric"] == "")]
-            metric_level = ex[~ex.index.isin(unit_level.index)]
-            for keys, part in (
-                (["experiment", "variant"], unit_level),
-                (["experiment", "variant", "metric"], metric_level),
-            ):
-                if len(part):
-                    wide = part.pivot_table(
-                        index=keys, columns="reason", values="units", aggfunc="sum"
-                    ).add_prefix("excluded_")
-                    df = df.merge(wide.reset_index(), on=keys, how="left")
-            cols = [c for c in df.columns if c.startswith("excluded_")]
-            df[cols] = df[cols].fillna(0).astype("int64")
-        return df
+        exclusion reason (units excluded for that experiment and variant); ``Summary``
+        reads those columns back (:mod:`abtest.data.frame_exclusions`)."""
+        return frame_exclusions.widen(self.frame, self.exclusions)
 
     @property
     def experiments(self) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from abtest.data import EventMetric, summarize
+from abtest.data import EventMetric, Summary, summarize
 
 GOALS = [
     EventMetric("signup"),
@@ -390,3 +390,29 @@ def test_exact_tie_of_first_exposures_on_duckdb(logs, order):
     s = summarize(exposures, conversions, goals=GOALS, variants={"hero": order})
     assert excluded(s)[("hero", order[0], "", "multiple_variants")] == 1
     assert ("hero", order[1], "", "multiple_variants") not in excluded(s)
+
+
+def test_a_frame_from_to_frame_reads_back_with_its_exclusions(logs):
+    """Summary.to_frame() writes the exclusions as excluded_<reason> columns, repeated on
+    every segment and day row; Summary(frame) reads them back once per key. The hand logs
+    exclude u5 from hero (two variants, under control) and count units with events
+    before exposure per goal (hero control signup 1; cta a signup 1; cta b purchase and
+    revenue 1)."""
+    s = summarize(*logs, goals=GOALS, by="device", daily=True)
+    frame = s.to_frame()
+    assert {"excluded_multiple_variants", "excluded_before_exposure"} <= set(frame.columns)
+    back = Summary(frame, segments=["device"])
+    assert (
+        excluded(back)
+        == excluded(s)
+        == {
+            ("hero", "control", "", "multiple_variants"): 1,
+            ("hero", "control", "signup", "before_exposure"): 1,
+            ("cta", "a", "signup", "before_exposure"): 1,
+            ("cta", "b", "purchase", "before_exposure"): 1,
+            ("cta", "b", "revenue", "before_exposure"): 1,
+        }
+    )
+    assert back.warnings() == s.warnings()
+    assert not any(c.startswith("excluded_") for c in back.frame.columns)
+    pd.testing.assert_frame_equal(back.to_frame(), frame)  # the round trip is stable
