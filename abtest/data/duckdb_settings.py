@@ -33,22 +33,26 @@ def temporarily(
     raw: Any, wanted: dict[str, str], *, restore: bool = True, optional: Iterable[str] = ()
 ) -> Iterator[None]:
     """While the block runs, the settings ``wanted`` hold on the DuckDB connection
-    ``raw``; with ``restore`` each is put back afterwards, error or not. A setting in
-    ``optional`` that DuckDB refuses is skipped (not put back); any other refusal is
-    raised, after what was already set has been put back."""
-    before = {k: current(raw, k) for k in wanted} if restore else {}
+    ``raw``; with ``restore`` each one that was set is put back afterwards, error or
+    not (a setting never changed is left alone). A setting in ``optional`` that DuckDB
+    refuses or does not know is skipped; any other refusal is raised, after what was
+    already set has been put back."""
+    changed: dict[str, str] = {}
     skip = set(optional)
     try:
         for key, value in wanted.items():
             try:
+                before = current(raw, key) if restore else ""
                 raw.execute(f"SET {key} = {sql_str(value)}")
             except Exception:
                 if key not in skip:
                     raise
-                before.pop(key, None)
+                continue
+            if restore:
+                changed[key] = before
         yield
     finally:
-        for key, value in before.items():
+        for key, value in changed.items():
             put_back(raw, key, value)
 
 

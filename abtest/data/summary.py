@@ -387,6 +387,12 @@ def _validated(frame: pd.DataFrame, segments: tuple[str, ...]) -> pd.DataFrame:
         if mask.any():
             i = int(np.flatnonzero(mask)[0])
             raise ValueError(f"row {i} ({_label(df, i)}): {why}")
+    if "day" in df.columns and df["day"].isna().any():
+        i = int(np.flatnonzero(df["day"].isna())[0])
+        raise ValueError(
+            f"row {i} ({_label(df, i)}): day is empty; a daily row holds the sums as of the "
+            "end of its day (drop the column for totals)"
+        )
     df["n"] = df["n"].astype("int64")
     return df
 

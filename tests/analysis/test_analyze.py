@@ -729,3 +729,14 @@ def test_a_daily_summary_with_a_day_missing_for_a_variant_ends_on_its_last_row()
     assert last["n"][:, -1].tolist() == [200.0, 120.0]
     row = abtest.analyze(s).results.set_index("variant").loc["b"]
     assert row["n"] == 120 and row["mean"] == pytest.approx(12 / 120, rel=1e-12)
+
+
+def test_a_daily_row_without_a_day_is_refused_naming_the_row() -> None:
+    # an empty day would sort last and stand for "as of the end" (Summary.latest)
+    f = pd.DataFrame(
+        {"experiment": "e", "variant": ["a", "b"], "metric": "m", "kind": "binary",
+         "n": [100, 120], "sum": [10.0, 12.0], "sum_sq": [10.0, 12.0],
+         "day": pd.to_datetime(["2026-11-01", None])}
+    )  # fmt: skip
+    with pytest.raises(ValueError, match=r"^row 1 \(.*b.*\): day is empty"):
+        abtest.Summary(f)

@@ -1,0 +1,62 @@
+"""duckdb_settings.temporarily: settings hold while the block runs and only those it set
+are put back, error or not."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from abtest.data import duckdb_settings as ds
+
+
+class Spy:
+    """A DuckDB connection that records the statements it runs."""
+
+    def __init__(self) -> None:
+        self.real = duckdb.connect()
+        self.sql: list[str] = []
+
+    def execute(self, sql: str, *args):
+        self.sql.append(sql)
+        return self.real.execute(sql, *args)
+
+
+def test_what_was_set_is_put_back_and_what_was_not_is_left_alone():
+    raw = Spy()
+    raw.real.execute("SET threads = 3")
+    raw.real.execute("SET memory_limit = '5GB'")
+    shown = ds.current(raw.real, "memory_limit")
+    with pytest.raises(duckdb.Error):  # memory_limit refuses the value, after threads was set
+        with ds.temporarily(raw, {"threads": "2", "memory_limit": "lots"}):
+            pass
+    assert ds.current(raw.real, "threads") == "3"
+    # memory_limit was never changed (DuckDB refused 'lots'): not reset, nor rewritten
+    # from its rounded display ("4.6 GiB")
+    writes = [s for s in raw.sql if "memory_limit" in s and not s.startswith("SELECT")]
+    assert writes == ["SET memory_limit = 'lots'"]
+    assert ds.current(raw.real, "memory_limit") == shown
+
+
+def test_an_optional_setting_duckdb_does_not_know_is_skipped():
+    raw = Spy()
+    raw.real.execute("SET threads = 3")
+    wanted = {"no_such_setting": "1", "threads": "2"}
+    with ds.temporarily(raw, wanted, optional=["no_such_setting"]):
+        assert ds.current(raw.real, "threads") == "2"
+    assert ds.current(raw.real, "threads") == "3"
+
+
+def test_an_error_in_the_block_puts_the_settings_back():
+    raw = duckdb.connect()
+    raw.execute("SET threads = 3")
+    with pytest.raises(ZeroDivisionError), ds.temporarily(raw, {"threads": "1"}):
+        assert ds.current(raw, "threads") == "1"
+        1 / 0  # noqa: B018
+    assert ds.current(raw, "threads") == "3"
+
+
+def test_without_restore_nothing_is_read_or_put_back():
+    raw = Spy()
+    with ds.temporarily(raw, {"threads": "2"}, restore=False):
+        pass
+    assert raw.sql == ["SET threads = '2'"]
