@@ -30,21 +30,26 @@ def record(out: Path, units: int, entry: dict) -> None:
 
 
 def machine() -> dict:
-    """``cores`` and ``ram_gb`` (GB of 10^9 bytes) of this machine."""
+    """``cores`` this process may run on and ``ram_gb``, the memory it may use (GB of
+    10^9 bytes: the RAM, or a container's lower limit)."""
     from abtest.data.engine_settings import total_memory
 
-    return {"cores": os.cpu_count(), "ram_gb": round((total_memory() or 0) / 1e9, 1)}
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        cores = os.cpu_count()
+    return {"cores": cores, "ram_gb": round((total_memory() or 0) / 1e9, 1)}
 
 
 def _machine_label(points: list[tuple[int, dict]]) -> str:
-    """``2 cores, 25 GB RAM``: the machine the entries record (this one for entries
+    """``2 cores, 25 GB memory``: the machine the entries record (this one for entries
     recorded before machines were), or ``several machines``."""
     here = machine()
     seen = {(e.get("cores", here["cores"]), e.get("ram_gb", here["ram_gb"])) for _, e in points}
     if len(seen) > 1:
         return "several machines"
     ((cores, ram),) = seen
-    return f"{cores} cores, {ram:.0f} GB RAM"
+    return f"{cores} cores, {ram:.0f} GB memory"
 
 
 def load(out: Path) -> list[tuple[int, dict]]:

@@ -121,15 +121,16 @@ def _paid_sums(
     """Each binary and value goal's ``n, sum, sum_sq`` per variant (0 where a variant has
     no unit from a paid source) over the rows of the sources with an amount."""
     f = f[f["kind"].isin(["binary", "value"])]
+    kinds = f.groupby("metric", sort=False, observed=True)["kind"].first()
     rows = f[f[column].isin(list(amounts))]
     sums = rows.groupby(["metric", "variant"], observed=True)[["n", "sum", "sum_sq"]].sum()
-    out = {}
-    for metric, kind in f.groupby("metric", sort=False, observed=True)["kind"].first().items():
-        index = pd.MultiIndex.from_product([[metric], variants])
-        cells = sums.reindex(index, fill_value=0)
-        stats = (cells[c].to_numpy(float) for c in ("n", "sum", "sum_sq"))
-        out[str(metric)] = MetricSums(str(metric), str(kind), Sums(*stats))
-    return out
+    sums = sums.reindex(pd.MultiIndex.from_product([kinds.index, variants]), fill_value=0)
+    shape = (len(kinds), len(variants))
+    n, total, total_sq = (sums[c].to_numpy(float).reshape(shape) for c in ("n", "sum", "sum_sq"))
+    return {
+        str(m): MetricSums(str(m), str(kind), Sums(n[k], total[k], total_sq[k]))
+        for k, (m, kind) in enumerate(kinds.items())
+    }
 
 
 def _goal_rows(

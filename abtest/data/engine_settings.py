@@ -148,13 +148,21 @@ def cgroup_limit(proc: str = "/proc/self/cgroup", root: str = "/sys/fs/cgroup") 
             continue
         _, controllers, path = fields
         if controllers == "":  # v2: one unified hierarchy
-            base, name = root, "memory.max"
+            bases, name = [root], "memory.max"
         elif "memory" in controllers.split(","):
-            base, name = os.path.join(root, "memory"), "memory.limit_in_bytes"
+            # v1: mounted as memory/, or under the controllers co-mounted with it (cpu,memory/)
+            bases = list(
+                dict.fromkeys([os.path.join(root, "memory"), os.path.join(root, controllers)])
+            )
+            name = "memory.limit_in_bytes"
         else:
             continue
         parts = [p for p in path.strip().split("/") if p]
-        files += [os.path.join(base, *parts[:k], name) for k in range(len(parts), -1, -1)]
+        if ".." in parts:  # a group outside the cgroup namespace: only its root is mounted
+            parts = []
+        files += [
+            os.path.join(b, *parts[:k], name) for b in bases for k in range(len(parts), -1, -1)
+        ]
     limits = []
     for f in files:
         try:

@@ -16,8 +16,8 @@ Plan (one pass over each log):
 2. goal events ⋈ goal events (event → code and the metric codes of its goals,
    side by side as "slots"); the single-variant units of step 1 ⋈ those events
    on unit_id; the joined rows after every window of their event's goals count for
-   nothing and are dropped (:func:`_drop_idle_rows`) → per (exp, vi, event, unit): per
-   goal, converted in window (0/1), in-window value and the exclusion flags.
+   nothing and are dropped (:func:`abtest.data.slots.drop_idle_rows`) → per (exp, vi,
+   event, unit): per goal, converted in window (0/1), in-window value and the flags.
    A capped value goal's cap is computed from those per-unit values and each value
    cut at it before the sums (:mod:`abtest.data.capping`).
 3. Sum per (exp, vi, event[, segment][, day]), then one row per goal (metric);
@@ -149,7 +149,7 @@ def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: Que
     # the smaller side on the right: summarize runs the query with DuckDB building hash
     # tables from the right side (sources.joins_as_written)
     j = kept.join(c, "unit_id") if plan.hash_events else c.join(kept, "unit_id")
-    j = _drop_idle_rows(j, slots, plan, clock)
+    j = slots_mod.drop_idle_rows(j, slots, plan, clock)
     after = j.t >= j.first
     inw = {sl.i: after & slots_mod.in_window(j, j[sl.m], plan, clock) for sl in slots}
     unit_keys = ["exp", "vi", "ev", "unit_id", *plan.segments]
@@ -239,25 +239,6 @@ def _assign(e: Any, plan: QueryPlan, clock: times.Clock, backend: str) -> tuple[
     )
     multi = first.group_by(["exp", "vi"]).aggregate(multi=first.count())
     return a, multi
-
-
-def _drop_idle_rows(j: Any, slots: list, plan: QueryPlan, clock: times.Clock) -> Any:
-    """The joined (unit, goal event) rows that count for something: before the first
-    exposure (the ``before`` flag) or inside a window of one of the event's goals.
-
-    A row after every window adds 0 to each per-unit aggregate (conversion, value, the
-    flags) and to the caps' and quantiles' positive values, so it leaves before the
-    per-unit grouping (at 10M units in the benchmark, a quarter of the joined rows).
-    When a goal counts every later event (window None with no analysis end) no row is
-    idle and the table is returned as it is.
-    """
-    import ibis
-
-    if plan.analysis_end is None and None in plan.windows.values():
-        return j
-    after = j.t >= j.first
-    inside = [after & slots_mod.in_window(j, j[sl.m], plan, clock) for sl in slots]
-    return j.filter(~after | ibis.or_(*inside))
 
 
 def _unpivot(per_event: Any, slots: list, plan: QueryPlan, keys: list) -> Any:

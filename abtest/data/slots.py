@@ -129,3 +129,22 @@ def in_window(j: Any, metric: Any, plan: QueryPlan, clock: Clock) -> Any:
     if len(conds) == 1:  # one window for every goal (rows of other codes are never read)
         return conds[0][1]
     return ibis.cases(*conds, else_=ibis.literal(False))
+
+
+def drop_idle_rows(j: Any, slots: list, plan: QueryPlan, clock: Clock) -> Any:
+    """The joined (unit, goal event) rows that count for something: before the first
+    exposure (the ``before`` flag) or inside a window of one of the event's goals.
+
+    A row after every window adds 0 to each per-unit aggregate (conversion, value, the
+    flags) and to the caps' and quantiles' positive values, so it leaves before the
+    per-unit grouping (at 10M units in the benchmark, a quarter of the joined rows).
+    When a goal counts every later event (window None with no analysis end) no row is
+    idle and the table is returned as it is.
+    """
+    import ibis
+
+    if plan.analysis_end is None and None in plan.windows.values():
+        return j
+    after = j.t >= j.first
+    inside = [after & in_window(j, j[sl.m], plan, clock) for sl in slots]
+    return j.filter(~after | ibis.or_(*inside))

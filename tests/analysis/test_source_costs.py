@@ -221,3 +221,27 @@ def test_a_variant_that_cost_nothing_has_no_roi():
     roi = a.costs[a.costs["measure"] == "ROI"]
     assert roi["variant"].tolist() == ["a"]
     assert roi["value"].iloc[0] == pytest.approx((250.0 - 100.0) / 100.0, rel=1e-12)
+
+
+def test_roi_counts_the_revenue_of_the_paid_sources_only():
+    # google (1,000 spent) sends a 400 and b 600 units; organic has no amount. a's share
+    # of the spend is 1,000 x 400/1,000 = 400 and its google revenue 600: ROI (600 - 400)
+    # / 400 = 0.5; b's 600 against 900: 0.5 too. Organic's revenue (5,000 and 7,000) was
+    # not bought with that spend: counted, a's ROI would be (5,600 - 400) / 400 = 13.
+    # Organic's unit row also carries the "(missing)" label summarize gives empty sources.
+    rows = [
+        ("google", "a", 400, 600.0), ("google", "b", 600, 900.0),
+        ("(missing)", "a", 500, 5000.0), ("(missing)", "b", 500, 7000.0),
+    ]  # fmt: skip
+    frame = pd.DataFrame(
+        [{"experiment": "e", "variant": v, "metric": "revenue", "kind": "value", "source": s,
+          "n": n, "sum": x, "sum_sq": x * x / 10} for s, v, n, x in rows]
+    )  # fmt: skip
+    a = abtest.analyze(abtest.Summary(frame, segments=["source"]), metrics=["revenue"],
+                       spend_per_source={"google": 1000.0}, currency="USD")  # fmt: skip
+    roi = a.costs[a.costs["measure"] == "ROI"].set_index("variant")
+    assert roi.loc["a", "spend"] == pytest.approx(400.0, rel=1e-12)
+    assert roi.loc["a", "revenue"] == pytest.approx(600.0, rel=1e-12)
+    assert roi.loc["a", "value"] == pytest.approx(0.5, rel=1e-12)
+    assert roi.loc["b", "value"] == pytest.approx((900.0 - 600.0) / 600.0, rel=1e-12)
+    assert "no spend for source (missing)" in dict(a.notes)["Spend"]

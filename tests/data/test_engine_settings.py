@@ -317,9 +317,14 @@ def test_a_container_memory_limit_caps_the_default_budget(tmp_path, monkeypatch)
     # cgroup v2 (Docker --memory 2g writes 2147483648 to the group's memory.max)
     proc, root = _cgroup(tmp_path, ["0::/"], {"memory.max": "2147483648"})
     assert es.cgroup_limit(proc, root) == 2147483648
+    # a 16 GB machine (4096-byte pages) in a container capped at 2 GiB
+    pages = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 16 * 10**9 // 4096}
+    monkeypatch.setattr(es.os, "sysconf", lambda name: pages[name])
     monkeypatch.setattr(es, "cgroup_limit", lambda: 2147483648)
-    assert es.total_memory() == 2147483648  # this machine has more RAM than 2 GiB
+    assert es.total_memory() == 2147483648
     assert es.resolve().memory_limit == 2147483648 // 4
+    monkeypatch.setattr(es, "cgroup_limit", lambda: None)  # no cap: the RAM
+    assert es.total_memory() == 16 * 10**9 // 4096 * 4096
 
 
 def test_cgroup_v1_nested_group_and_its_parents_smallest_limit_wins(tmp_path):
@@ -334,6 +339,22 @@ def test_cgroup_v1_nested_group_and_its_parents_smallest_limit_wins(tmp_path):
         },
     )
     assert es.cgroup_limit(proc, root) == 6 * 2**30
+
+
+def test_cgroup_v1_memory_co_mounted_with_cpu(tmp_path):
+    # v1 controllers mounted together live under one folder named after both
+    proc, root = _cgroup(
+        tmp_path, ["5:cpu,memory:/job"], {"cpu,memory/job/memory.limit_in_bytes": "3000000000"}
+    )
+    assert es.cgroup_limit(proc, root) == 3000000000
+
+
+def test_a_group_outside_the_namespace_reads_the_namespace_root(tmp_path):
+    # a cgroup namespace shows a group outside it as /../..; what is mounted is the
+    # namespace's root (the container's group), not a folder named after the outer one
+    files = {"memory.max": "4000000000", "job/memory.max": "1000"}
+    proc, root = _cgroup(tmp_path, ["0::/../../job"], files)
+    assert es.cgroup_limit(proc, root) == 4000000000
 
 
 @pytest.mark.parametrize(

@@ -101,6 +101,19 @@ def test_window_per_goal(engine, logs):
     assert got[("hero", "b", "revenue")] == (27.0,)
 
 
+@pytest.mark.parametrize("daily", [False, True])
+def test_a_wider_window_on_a_later_goal_of_the_event_keeps_its_events(engine, logs, daily):
+    """The same goals with the 24h one first: its event rows past 24 h still count for the
+    7-day goal (the joined rows dropped before the per-unit grouping are those after
+    every window of the event's goals, not of the first goal's)."""
+    goals = [EventMetric("purchase", "revenue", "value", window="24h"), EventMetric("purchase")]
+    s = run(engine, *logs, goals=goals, daily=daily)
+    f = s.totals("hero")
+    got = dict(zip(zip(f["variant"], f["metric"], strict=True), f["sum"], strict=True))
+    assert got[("b", "purchase")] == 3.0  # the default 7 days, as above
+    assert got[("b", "revenue")] == 27.0  # 24 hours, as above
+
+
 def test_analysis_window(engine, logs):
     # end as a date = through the end of that day: only 01-01 exposures; events after
     # the end still count within the attribution window
