@@ -303,7 +303,9 @@ def summarize(
         if goals is not None:  # declared goals: their order says which one decides
             summary.goals = tuple(g.id for g in goal_list)
         summary.capping = {g.id: g.capping.describe() for g in goal_list if g.capping}
-        errors.refuse_unusable_values(summary, goal_list, cv.table, con, conversions, mapping)
+        errors.refuse_unusable_values(
+            summary, goal_list, cv.table, ex.table, con, conversions, mapping
+        )
         return summary
     except Exception as err:
         if engine_settings.out_of_memory(err):

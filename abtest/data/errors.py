@@ -128,7 +128,7 @@ UNUSABLE = {"null_value": "missing, NaN or infinite", "negative_value": "negativ
 
 
 def refuse_unusable_values(
-    summary: Any, goals: Any, conversions: Any, con: Any, source: Any, mapping: Any
+    summary: Any, goals: Any, conversions: Any, exposures: Any, con: Any, source: Any, mapping: Any
 ) -> None:
     """Refuse a value goal whose in-window events carry a missing, NaN, infinite or
     negative value: summed as 0 (or ignored), such values turn into a confident and
@@ -136,7 +136,9 @@ def refuse_unusable_values(
 
     Raises a ``ValueError`` naming the conversions log, the goal, its event and value
     column (as the user calls it), the units per variant and one example row (unit id,
-    timestamp, value) found by a small query on the error path.
+    timestamp, value) found by a small query on the error path: the earliest such event
+    at or after an exposure of its unit (an event before any exposure is not counted, and
+    naming it would send the user to the wrong row).
     """
     ex = summary.exclusions
     bad = ex[ex["reason"].isin(list(UNUSABLE))]
@@ -152,7 +154,7 @@ def refuse_unusable_values(
                                                             strict=True))  # fmt: skip
             said.append(f"{int(rows['units'].sum())} with a {what} value ({per})")
     column = mapping.name("conversions", goal.value)
-    example = _example(conversions, con, goal)
+    example = _example(conversions, exposures, con, goal)
     raise ValueError(
         f"{describe(source, 'conversions')}: value goal {goal.id!r} (event {goal.event!r}, "
         f"column {column!r}) has units whose in-window events cannot be summed: "
@@ -161,7 +163,7 @@ def refuse_unusable_values(
     )
 
 
-def _example(conversions: Any, con: Any, goal: Any) -> str:
+def _example(conversions: Any, exposures: Any, con: Any, goal: Any) -> str:
     """``, e.g. unit u7 at 2026-11-02 10:00:00 (value nan)`` from the log, or ''."""
     import sys
 
@@ -169,15 +171,13 @@ def _example(conversions: Any, con: Any, goal: Any) -> str:
     try:
         col = t[goal.value]
         unusable = col.isnull() | (col < 0) | ~(col <= sys.float_info.max)
-        row = con.execute(
-            t.filter((t.event == goal.event) & unusable)
-            .select("unit_id", "timestamp", goal.value)
-            .order_by("timestamp")
-            .limit(1)
-        )
+        bad = t.filter((t.event == goal.event) & unusable).select("unit_id", "timestamp", value=col)
+        seen = exposures.select(unit_id=exposures.unit_id, at=exposures.timestamp)
+        exposed = bad.semi_join(seen, [bad.unit_id == seen.unit_id, seen.at <= bad.timestamp])
+        row = con.execute(exposed.order_by("timestamp").limit(1))
     except Exception:  # the example is a courtesy: the counts above are the message
         return ""
     if row.empty:
         return ""
     r = row.iloc[0]
-    return f", e.g. unit {r['unit_id']} at {r['timestamp']} (value {r[goal.value]})"
+    return f", e.g. unit {r['unit_id']} at {r['timestamp']} (value {r['value']})"

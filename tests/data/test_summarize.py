@@ -161,6 +161,30 @@ def test_unknown_variants(engine, logs):
         run(engine, exposures, conversions, variants=variants, unknown_variants="error")
 
 
+def test_the_example_of_an_unusable_value_is_an_event_that_counted(engine, logs):
+    """u2's purchase without a value at 08:00 comes before its first exposure (11:00):
+    not counted, and not the example, though it is the earliest bad row; u6's -30 at
+    01-03 10:00, in its window, is both."""
+    exposures, conversions = logs
+    extra = pd.DataFrame(
+        {
+            "unit_id": ["u2", "u6"],
+            "event": ["purchase", "purchase"],
+            "timestamp": pd.Series(
+                ["2024-01-01 08:00:00", "2024-01-03 10:00:00"], dtype="datetime64[us]"
+            ),
+            "value": [None, -30.0],
+        }
+    )
+    conversions = pd.concat([conversions, extra], ignore_index=True)
+    with pytest.raises(ValueError) as info:
+        run(engine, exposures, conversions, goals=GOALS)
+    message = str(info.value)
+    assert "cannot be summed: 1 with a negative value (b 1)" in message
+    assert "missing" not in message
+    assert "e.g. unit u6 at 2024-01-03 10:00:00 (value -30.0)" in message
+
+
 def test_empty_fields_negative_and_missing_values_are_counted(engine, logs):
     exposures, conversions = logs
     stamp = exposures["timestamp"].iloc[0]
