@@ -33,23 +33,24 @@ def cohorts_view(
     if metric not in by_id:
         raise ValueError(f"cohorts: no goal {metric!r} (goals: {', '.join(by_id)})")
     i = by_id[metric]
+    experiments, keep = _configured(arms)
     counts = cohort_counts(
         exposures, conversions, con, metric, goal_list[i].event, windows[i], start=plan.start,
         end=plan.end, as_of=plan.conversions_end, analysis_end=plan.analysis_end,
-        experiments=_configured(arms)[0],
+        experiments=experiments,
     )  # fmt: skip
-    return _configured(arms)[1](counts)
+    return keep(counts)
 
 
 def _configured(arms: pd.DataFrame) -> tuple[list[str], Any]:
     """The analysed experiments, and a filter keeping a frame's rows of their configured
     (experiment, variant) pairs (the side queries count every variant they see)."""
     known = arms[arms["known"]] if "known" in arms.columns else arms
-    pairs = set(zip(known["experiment"], known["variant"], strict=True))
+    pairs = pd.MultiIndex.from_frame(known[["experiment", "variant"]].astype(str))
 
     def keep(frame: pd.DataFrame) -> pd.DataFrame:
-        rows = zip(frame["experiment"], frame["variant"], strict=True)
-        return frame[[(e, v) in pairs for e, v in rows]].reset_index(drop=True)
+        rows = pd.MultiIndex.from_frame(frame[["experiment", "variant"]].astype(str))
+        return frame[rows.isin(pairs)].reset_index(drop=True)
 
     return sorted(set(known["experiment"])), keep
 
