@@ -42,9 +42,7 @@ def costs_table(analysis: Analysis) -> Table | None:
     level = f"{1 - d.alpha:.0%}"
     header = ("goal", "measure", "variant", "spend", "conversions", "value", f"{level} interval")
     rows = []
-    for _, r in c.iterrows():
-        if d.good_direction(str(r["metric"])) == "decrease":
-            continue  # a cost per bounce means nothing: skip guardrails that should fall
+    for _, r in c.iterrows():  # (no guardrail that should fall: business.costed_goals)
         roi = r["measure"] == "ROI"
         measure = "ROI" if roi else f"cost per {r['metric']}"
         rows.append(
