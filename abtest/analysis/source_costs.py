@@ -86,7 +86,8 @@ def source_costs(design: Design, summary: Summary) -> SourceCosts:
     binary = set(f.loc[f["kind"] == "binary", "metric"])
     goals = [g for g in costed_goals(design) if g in binary]
     f = f.assign(**{column: f[column].astype(str)})
-    cells = f.groupby(["metric", column, "variant"], observed=True)[["n", "sum"]].sum()
+    stats = ["n", "sum", "sum_sq"]
+    cells = f.groupby(["metric", column, "variant"], observed=True)[stats].sum()
     in_data = sorted(set(f[column]), key=str)
     sources = [s for s in amounts if s in in_data] + [s for s in in_data if s not in amounts]
     notes = _notes(amounts, in_data, column)
@@ -111,19 +112,19 @@ def source_costs(design: Design, summary: Summary) -> SourceCosts:
     table.insert(0, "segment", column)
     per_variant = dict(zip(variants, np.nansum(spend, axis=0).tolist(), strict=True))
     notes.append(_sharing_note(per_variant, design.currency, column))
-    paid = _paid_sums(f, column, amounts, variants) if set(in_data) - set(amounts) else None
+    paid = _paid_sums(f, cells, amounts, variants) if set(in_data) - set(amounts) else None
     return SourceCosts(table[list(COLUMNS)], per_variant, tuple(notes), paid)
 
 
 def _paid_sums(
-    f: pd.DataFrame, column: str, amounts: dict[str, float], variants: list[str]
+    f: pd.DataFrame, cells: pd.DataFrame, amounts: dict[str, float], variants: list[str]
 ) -> dict[str, MetricSums]:
     """Each binary and value goal's ``n, sum, sum_sq`` per variant (0 where a variant has
-    no unit from a paid source) over the rows of the sources with an amount."""
-    f = f[f["kind"].isin(["binary", "value"])]
-    kinds = f.groupby("metric", sort=False, observed=True)["kind"].first()
-    rows = f[f[column].isin(list(amounts))]
-    sums = rows.groupby(["metric", "variant"], observed=True)[["n", "sum", "sum_sq"]].sum()
+    no unit from a paid source) over the ``cells`` (metric, source, variant) of the
+    sources with an amount."""
+    kinds = f[f["kind"].isin(["binary", "value"])].groupby("metric", sort=False)["kind"].first()
+    paid = cells[cells.index.get_level_values(1).isin(list(amounts))]
+    sums = paid.groupby(level=["metric", "variant"], observed=True).sum()
     sums = sums.reindex(pd.MultiIndex.from_product([kinds.index, variants]), fill_value=0)
     shape = (len(kinds), len(variants))
     n, total, total_sq = (sums[c].to_numpy(float).reshape(shape) for c in ("n", "sum", "sum_sq"))
