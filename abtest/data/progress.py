@@ -5,14 +5,16 @@ the logs, aggregating, finishing), the time taken and, where DuckDB can estimate
 percentage of the running query (``DuckDBPyConnection.query_progress``, read from a
 background thread; DuckDB 2.0 reports 0 throughout for abtest's main query, whose small
 tables are Arrow scans, so that query shows the stage and the time only), e.g.
-``abtest summarize: aggregating  14 s``. It
-is silent when the output is not a terminal or a notebook, in CI (the ``CI``
-environment variable, as GitHub Actions, GitLab CI and most runners set it), with
-``progress=False``, and inside :func:`quiet` (the CLI's ``--quiet``). On a terminal
-the line is written to stderr and erased at the end (stdout stays the report's); in
-a notebook it is one output updated in place (``IPython.display``'s display handle)
-that ends saying how long the call took.
+``abtest summarize: aggregating  14 s``. It is silent when the output is not a
+terminal or a notebook, in CI (the ``CI`` environment variable, as GitHub Actions,
+GitLab CI and most runners set it), with ``progress=False``, and inside :func:`quiet`
+(the CLI's ``--quiet``). On a terminal the line is written to stderr and erased at the
+end (stdout stays the report's); in a notebook it is one output updated in place
+(``IPython.display``'s display handle) that ends saying how long the call took.
 
+Written by hand rather than with tqdm or rich (neither is a dependency): their bars
+count known steps, and here the work is three stages of unknown length, one of them a
+single engine query polled from a thread.
 """
 
 from __future__ import annotations
@@ -105,7 +107,6 @@ class Progress:
         delay: float | None = None,
     ) -> None:
         self.mode = mode
-        self.label = LABEL
         self.stream = stream if stream is not None else sys.stderr
         self.delay = DELAY if delay is None else delay
         self._raw = con.con if getattr(con, "name", None) == "duckdb" else None
@@ -135,7 +136,7 @@ class Progress:
             self._write("\r" + " " * self._shown + "\r")
         elif self._handle is not None:
             seconds = time.perf_counter() - self._t0
-            self._notebook(f"{self.label}: finished in {seconds:.0f} s")
+            self._notebook(f"{LABEL}: finished in {seconds:.0f} s")
 
     def line(self) -> str:
         """The text shown now."""
@@ -148,7 +149,7 @@ class Progress:
         if pct > 0:  # -1: no query; 0 throughout where a source cannot tell (Arrow scans)
             filled = int(min(pct, 100.0) / 5)
             bar = f"  [{'#' * filled}{'.' * (20 - filled)}] {pct:3.0f}%"
-        return f"{self.label}: {self._stage}{bar}  {seconds:.0f} s"
+        return f"{LABEL}: {self._stage}{bar}  {seconds:.0f} s"
 
     def _run(self) -> None:
         if self._stop.wait(self.delay):
