@@ -12,7 +12,7 @@ Plan (one pass over each log):
    ``exp`` numbers the experiment, ``vi`` the variant within it) → per
    (experiment, unit): first exposure time, variant of the first exposure,
    whether the unit saw more than one variant, and the segment values at the
-   first exposure (:func:`_assign`).
+   first exposure (:func:`abtest.data.first_exposure.assign`).
 2. goal events ⋈ goal events (event → code and the metric codes of its goals,
    side by side as "slots"); the single-variant units of step 1 ⋈ those events
    on unit_id; the joined rows after every window of their event's goals count for
@@ -25,11 +25,12 @@ Plan (one pass over each log):
    "units" | "multi" | "metric") into one result. Which variants are configured
    (known) is applied to that small result, not here.
 
-On DuckDB step 1 packs the first exposure into one integer (:class:`abtest.data.clock.Clock`,
-:func:`_assign`): times are microseconds since 1970 and ``min(time · 2^bits +
-vi)`` gives the first time and its variant in one aggregate, where other
-engines take ``min(time)``, ``min(vi)``, ``max(vi)`` and look back at the
-exposures of the multi-variant units for their first variant.
+On DuckDB step 1 packs the first exposure into one integer
+(:class:`abtest.data.clock.Clock`, :func:`abtest.data.first_exposure.assign`): times
+are microseconds since 1970 and ``min(time · 2^bits + vi)`` gives the first time and
+its variant in one aggregate, where other engines take ``min(time)``, ``min(vi)``,
+``max(vi)`` and look back at the exposures of the multi-variant units for their first
+variant.
 
 Costs (DuckDB on 4 threads, 10M units, ~30M exposure rows, ~4M goal events; see
 docs/data.md "Performance"): the grouping of step 1 (exposure rows into ~20M
@@ -44,7 +45,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from abtest.data import capping, order_stats
+from abtest.data import capping, first_exposure, order_stats
 from abtest.data import clock as times
 from abtest.data import slots as slots_mod
 
@@ -55,8 +56,9 @@ STATS_COLUMNS = [
 ]  # fmt: skip
 _FLOATS = {"sum_x", "sum_x_sq", "vsum", "vsq", "sum_xy", "cap", "qv", "qlo", "qhi"}
 
-#: The most variant bits :func:`_assign` packs beside a DuckDB time (256 variants per
-#: experiment; more, or times too far from 1970 for the bits, take the portable path).
+#: The most variant bits :func:`abtest.data.first_exposure.assign` packs beside a
+#: DuckDB time (256 variants per experiment; more, or times too far from 1970 for the
+#: bits, take the portable path).
 MAX_PACKED_BITS = 8
 
 
@@ -75,7 +77,7 @@ class QueryPlan:
     conversions_end: datetime | None  # events before this (as_of)
     analysis_end: datetime | None  # bound of the goals whose window is None
     covariate: bool
-    packed: bool = False  # DuckDB: first exposure packed with its variant (see _assign)
+    packed: bool = False  # DuckDB: first exposure packed with its variant
     hash_events: bool = True  # the events are the hash-table side of their join (fewer)
     caps: dict[int, Any] = field(default_factory=dict)  # metric code -> model.Capping
     quantiles: dict[int, Any] = field(default_factory=dict)  # metric code -> model.Quantile
@@ -100,8 +102,9 @@ def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: Que
         e = e.filter(e.timestamp >= ibis.timestamp(plan.start))
     if plan.end is not None:
         e = e.filter(e.timestamp < ibis.timestamp(plan.end))
+    arms = first_exposure.packed_arms(arms, plan) if plan.packed else arms
     e = e.join(arms, ["experiment", "variant"])
-    a, multi = _assign(e, plan, clock, backend)
+    a, multi = first_exposure.assign(e, plan, clock, backend)
     if plan.segments:
         a = a.mutate(**{s: a[s].fill_null("(missing)") for s in plan.segments})
     if plan.daily:
@@ -155,9 +158,10 @@ def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: Que
     unit_keys = ["exp", "vi", "ev", "unit_id", *plan.segments]
     if not plan.daily:
         u = j.group_by(unit_keys).aggregate(
-            **slots_mod.unit_aggs(j, after, inw, slots),
+            **slots_mod.unit_aggs(j, after, inw, slots, packed=backend == "duckdb"),
             **({"x": j.x.max()} if plan.covariate else {}),
         )
+        u = slots_mod.unpack(u, slots)
         if plan.caps:  # the caps from the per-unit values, then each value capped
             u = capping.attach(u, capping.thresholds(u, units, plan), plan)
         sums = {"before": u.before.sum()}
@@ -190,55 +194,6 @@ def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: Que
 
     # 3. stack the parts into one result ---------------------------------------------------
     return _stack(parts, keys)
-
-
-def _assign(e: Any, plan: QueryPlan, clock: times.Clock, backend: str) -> tuple[Any, Any]:
-    """Per (exp, unit_id): ``first`` exposure (in ``clock`` units), ``vi`` of the first
-    exposure, ``multi`` (more than one variant seen), the segments at the first exposure;
-    and per (exp, vi) the multi-variant units by their first variant (None when ``vi``
-    already holds it for them too).
-
-    Packed (DuckDB): two aggregates per unit. ``min(t · 2^bits + vi)`` is the first time
-    and, on a tie of times, the lowest variant index; ``bit_or(vi | (mask - vi) << bits)``
-    collects the bits set in any vi (low half) and in any complement (high half), and a
-    bit is in both exactly when two variants differ in it, i.e. when the unit saw more
-    than one variant. At 10M units this grouping takes 2.3 s, against 2.6-2.8 s for
-    ``min(time), min(vi), max(vi)`` (DuckDB pays about 0.6 s for each 64-bit aggregate
-    state over 20M groups, 0.2 s for a narrow one), which then need the look-back
-    (+0.7 s). ``multi`` is exact; times must stay within ±2^(63 - bits) µs of 1970,
-    else DuckDB raises an overflow and summarize reruns the portable form.
-
-    Portable: ``min(time)``, ``min(vi)``, ``max(vi)`` (equal ⇔ one variant); the
-    variant of the first exposure of the few multi-variant units is found by a second,
-    semi-joined look at their exposures (cheaper than an argmin over every unit).
-    """
-    seg_aggs = {s: times.argmin(e[s].cast("string"), e.timestamp, backend) for s in plan.segments}
-    if plan.packed:
-        mask = (1 << plan.bits) - 1
-        vi = e.vi.cast("int64")
-        key = clock.of(e.timestamp) * (1 << plan.bits) + vi
-        seen = (vi + (mask - vi) * (1 << plan.bits)).cast("int32")
-        g = e.group_by(["exp", "unit_id"]).aggregate(key=key.min(), seen=seen.bit_or(), **seg_aggs)
-        a = g.select(
-            "exp",
-            "unit_id",
-            *plan.segments,
-            vi=(g.key & mask).cast(e.vi.type()),
-            first=g.key >> plan.bits,
-            multi=((g.seen & mask) & (g.seen >> plan.bits)) != 0,
-        )
-        return a, None
-    g = e.group_by(["exp", "unit_id"]).aggregate(
-        first=clock.of(e.timestamp).min(), lo=e.vi.min(), hi=e.vi.max(), **seg_aggs
-    )
-    a = g.select("exp", "unit_id", *plan.segments, "first", vi=g.lo, multi=g.lo != g.hi)
-    several = g.filter(g.lo != g.hi).select("exp", "unit_id")
-    back = e.semi_join(several.select("unit_id"), "unit_id").join(several, ["exp", "unit_id"])
-    first = back.group_by(["exp", "unit_id"]).aggregate(
-        vi=times.argmin(back.vi, back.timestamp, backend)
-    )
-    multi = first.group_by(["exp", "vi"]).aggregate(multi=first.count())
-    return a, multi
 
 
 def _unpivot(per_event: Any, slots: list, plan: QueryPlan, keys: list) -> Any:
@@ -310,9 +265,10 @@ def _daily_per_event(
     cday = ibis.cases((any_inw, clock.date(j.t)), else_=ibis.null("date"))
     j = j.mutate(cday=cday)
     ud = j.group_by([*unit_keys, "cday"]).aggregate(
-        **slots_mod.unit_aggs(j, after, inw, slots),
+        **slots_mod.unit_aggs(j, after, inw, slots, packed=clock.backend == "duckdb"),
         **({"x": j.x.max()} if plan.covariate else {}),
     )
+    ud = slots_mod.unpack(ud, slots)
     # per unit over the whole period: the values the caps and quantiles are of
     per_unit = None
     if plan.caps or plan.quantiles:

@@ -74,16 +74,24 @@ def goals_table(plan: QueryPlan) -> Any:
 _LARGEST = sys.float_info.max
 
 
-def unit_aggs(j: Any, after: Any, inw: dict, slots: list) -> dict:
+def unit_aggs(j: Any, after: Any, inw: dict, slots: list, packed: bool = False) -> dict:
     """Per unit and event: events before exposure, and per goal slot in-window
-    conversion (0/1), value sum and the negative / missing value flags."""
+    conversion (0/1), value sum and the negative / missing value flags.
+
+    Packed (DuckDB): the 0/1 flags are bits of one integer, OR-ed over the unit's rows
+    (``flags``; the max of a 0/1 flag is its OR), which :func:`unpack` turns back into
+    columns. DuckDB updates each aggregate's states in a pass of its own over the rows,
+    so at 10M units one ``bit_or`` instead of four ``max`` takes this grouping from 2.5
+    to 1.6 thread-seconds (docs/data.md "Performance").
+    """
     import ibis
 
     one, zero = ibis.literal(1, "int64"), ibis.literal(0, "int64")
-    aggs = {"before": ibis.cases((~after, one), else_=zero).max()}
+    flags = {"before": ~after}
+    sums = {}
     for sl in slots:
         w = inw[sl.i]
-        aggs[sl.conv] = ibis.cases((w, one), else_=zero).max()
+        flags[sl.conv] = w
         if sl.values:
             val = j[sl.val]
             # a usable value: present, not negative, finite. NaN is NULL on SQLite and the
@@ -92,12 +100,38 @@ def unit_aggs(j: Any, after: Any, inw: dict, slots: list) -> dict:
             finite = val.notnull() & (val >= 0) & (val <= _LARGEST)
             good = w & finite
             is_value = j[sl.m].isin(sl.value_codes)
-            aggs[sl.v] = ibis.cases((good, val), else_=0.0).sum()
-            aggs[sl.negative] = ibis.cases((w & (val < 0), one), else_=zero).max()
+            sums[sl.v] = ibis.cases((good, val), else_=0.0).sum()
+            flags[sl.negative] = w & (val < 0)
             # missing, NaN or +inf: never summed as 0 (summarize refuses them)
             unusable = is_value & (val.isnull() | ~(val < 0) & ~(val <= _LARGEST))
-            aggs[sl.null_value] = ibis.cases((w & unusable, one), else_=zero).max()
-    return aggs
+            flags[sl.null_value] = w & unusable
+    if packed and len(flags) <= _FLAG_BITS:
+        conds = [flags[name] for name in _flag_names(slots)]  # bit k: the k-th name
+        bits = [ibis.cases((c, ibis.literal(1 << k, "int64")), else_=zero)
+                for k, c in enumerate(conds)]  # fmt: skip
+        return {"flags": sum(bits[1:], bits[0]).bit_or(), **sums}
+    return {**{k: ibis.cases((c, one), else_=zero).max() for k, c in flags.items()}, **sums}
+
+
+#: The most 0/1 flags :func:`unit_aggs` packs into one BIGINT (more: one max each).
+_FLAG_BITS = 62
+
+
+def unpack(u: Any, slots: list) -> Any:
+    """The per-unit table of :func:`unit_aggs` with its ``flags`` bits (if packed) back
+    as the 0/1 columns ``before``, ``conv<i>``, ``negative<i>``, ``null_value<i>``."""
+    if "flags" not in u.columns:
+        return u
+    cols = {n: (u.flags >> k) & 1 for k, n in enumerate(_flag_names(slots))}
+    return u.mutate(**cols).drop("flags")
+
+
+def _flag_names(slots: list) -> list[str]:
+    """The per-unit 0/1 columns, in the order of their bits in ``flags``."""
+    names = ["before"]
+    for sl in slots:
+        names += [sl.conv, *([sl.negative, sl.null_value] if sl.values else [])]
+    return names
 
 
 def value(c: Any, metric: Any, plan: QueryPlan) -> Any:

@@ -132,7 +132,7 @@ def test_spec_errors_name_the_problem():
 @pytest.mark.parametrize("daily", [False, True])
 def test_packed_and_portable_assignment_agree(monkeypatch, daily):
     # DuckDB finds each unit's first exposure and variant through one packed min and a
-    # bit_or (abtest.data.query._assign); the other engines take min, min, max and a
+    # bit_or (abtest.data.first_exposure.assign); the other engines take min, min, max and a
     # look-back at the multi-variant units. Both, on DuckDB, on overlapping experiments
     # with 3 variants, 2% contamination, segments, days and a covariate: equal.
     from abtest.data import query
