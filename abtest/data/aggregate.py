@@ -264,6 +264,7 @@ def summarize(
             analysis_end=as_of_b or end_b,
             covariate=cov_table is not None,
             packed=con.name == "duckdb" and bits <= query.MAX_PACKED_BITS,
+            engine=con.name,
             # the join of units and goal events hashes the events unless they outnumber the
             # exposure rows (more than the (experiment, unit) pairs they group into)
             hash_events=int(conv_profile["rows"].sum()) <= int(exp_profile["rows"].sum()),

@@ -16,15 +16,20 @@ from abtest.data import clock as times
 if TYPE_CHECKING:
     from abtest.data.query import QueryPlan
 
+# the packed path's own columns, beside the user's segment columns in the same tables:
+# names no segment takes
+VKEY, SEEN, KEY = "_abtest_vkey", "_abtest_seen", "_abtest_key"
+
 
 def packed_arms(arms: Any, plan: QueryPlan) -> Any:
     """The arms with what the packed assignment adds per exposure row, worked out once
-    per arm instead of on every row: ``vkey``, the variant index as the 64-bit integer
-    packed beside the time, and ``seen``, its bits and its complement's (:func:`assign`).
+    per arm instead of on every row: :data:`VKEY`, the variant index as the 64-bit integer
+    packed beside the time, and :data:`SEEN`, its bits and its complement's (:func:`assign`).
     """
     mask = (1 << plan.bits) - 1
     vi = arms.vi.cast("int64")
-    return arms.mutate(vkey=vi, seen=(vi + (mask - vi) * (1 << plan.bits)).cast("int32"))
+    seen = (vi + (mask - vi) * (1 << plan.bits)).cast("int32")
+    return arms.mutate(**{VKEY: vi, SEEN: seen})
 
 
 def assign(e: Any, plan: QueryPlan, clock: times.Clock, backend: str) -> tuple[Any, Any]:
@@ -52,16 +57,16 @@ def assign(e: Any, plan: QueryPlan, clock: times.Clock, backend: str) -> tuple[A
     seg_aggs = {s: times.argmin(e[s].cast("string"), e.timestamp, backend) for s in plan.segments}
     if plan.packed:
         mask = (1 << plan.bits) - 1
-        key = clock.of(e.timestamp) * (1 << plan.bits) + e.vkey
-        seen = e.seen.bit_or()
-        g = e.group_by(["exp", "unit_id"]).aggregate(key=key.min(), seen=seen, **seg_aggs)
+        key = clock.of(e.timestamp) * (1 << plan.bits) + e[VKEY]
+        aggs = {KEY: key.min(), SEEN: e[SEEN].bit_or()}
+        g = e.group_by(["exp", "unit_id"]).aggregate(**aggs, **seg_aggs)
         a = g.select(
             "exp",
             "unit_id",
             *plan.segments,
-            vi=(g.key & mask).cast(e.vi.type()),
-            first=g.key >> plan.bits,
-            multi=((g.seen & mask) & (g.seen >> plan.bits)) != 0,
+            vi=(g[KEY] & mask).cast(e.vi.type()),
+            first=g[KEY] >> plan.bits,
+            multi=((g[SEEN] & mask) & (g[SEEN] >> plan.bits)) != 0,
         )
         return a, None
     g = e.group_by(["exp", "unit_id"]).aggregate(

@@ -78,6 +78,8 @@ class QueryPlan:
     analysis_end: datetime | None  # bound of the goals whose window is None
     covariate: bool
     packed: bool = False  # DuckDB: first exposure packed with its variant
+    engine: str = "duckdb"  # the connection's backend (DataFrames become memtables that
+    # name Ibis' default backend, not the connection the query runs on)
     hash_events: bool = True  # the events are the hash-table side of their join (fewer)
     caps: dict[int, Any] = field(default_factory=dict)  # metric code -> model.Capping
     quantiles: dict[int, Any] = field(default_factory=dict)  # metric code -> model.Quantile
@@ -93,7 +95,7 @@ def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: Que
     """The Ibis expression of the whole aggregation (see the module docstring)."""
     import ibis
 
-    backend = exposures.get_backend().name if _bound(exposures) else "duckdb"
+    backend = plan.engine
     clock = times.Clock(plan.packed, backend)
 
     # 1. assignment per (experiment, unit) -----------------------------------------------
@@ -158,10 +160,10 @@ def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: Que
     unit_keys = ["exp", "vi", "ev", "unit_id", *plan.segments]
     if not plan.daily:
         u = j.group_by(unit_keys).aggregate(
-            **slots_mod.unit_aggs(j, after, inw, slots, packed=backend == "duckdb"),
+            **slots_mod.unit_aggs(j, after, inw, slots, packed=plan.engine == "duckdb"),
             **({"x": j.x.max()} if plan.covariate else {}),
         )
-        u = slots_mod.unpack(u, slots)
+        u = slots_mod.unpack(u, slots, packed=plan.engine == "duckdb")
         if plan.caps:  # the caps from the per-unit values, then each value capped
             u = capping.attach(u, capping.thresholds(u, units, plan), plan)
         sums = {"before": u.before.sum()}
@@ -265,10 +267,10 @@ def _daily_per_event(
     cday = ibis.cases((any_inw, clock.date(j.t)), else_=ibis.null("date"))
     j = j.mutate(cday=cday)
     ud = j.group_by([*unit_keys, "cday"]).aggregate(
-        **slots_mod.unit_aggs(j, after, inw, slots, packed=clock.backend == "duckdb"),
+        **slots_mod.unit_aggs(j, after, inw, slots, packed=plan.engine == "duckdb"),
         **({"x": j.x.max()} if plan.covariate else {}),
     )
-    ud = slots_mod.unpack(ud, slots)
+    ud = slots_mod.unpack(ud, slots, packed=plan.engine == "duckdb")
     # per unit over the whole period: the values the caps and quantiles are of
     per_unit = None
     if plan.caps or plan.quantiles:
@@ -349,11 +351,3 @@ def _stack(parts: list[tuple[str, Any]], keys: list) -> Any:
 
 def _covariate_keys(covariate: Any) -> list[str]:
     return ["exp", "unit_id"] if "exp" in covariate.columns else ["unit_id"]
-
-
-def _bound(t: Any) -> bool:
-    try:
-        t.get_backend()
-    except Exception:
-        return False
-    return True

@@ -79,7 +79,7 @@ def unit_aggs(j: Any, after: Any, inw: dict, slots: list, packed: bool = False) 
     conversion (0/1), value sum and the negative / missing value flags.
 
     Packed (DuckDB): the 0/1 flags are bits of one integer, OR-ed over the unit's rows
-    (``flags``; the max of a 0/1 flag is its OR), which :func:`unpack` turns back into
+    (one column; the max of a 0/1 flag is its OR), which :func:`unpack` turns back into
     columns. DuckDB updates each aggregate's states in a pass of its own over the rows,
     so at 10M units one ``bit_or`` instead of four ``max`` takes this grouping from 2.5
     to 1.6 thread-seconds (docs/data.md "Performance").
@@ -109,21 +109,26 @@ def unit_aggs(j: Any, after: Any, inw: dict, slots: list, packed: bool = False) 
         conds = [flags[name] for name in _flag_names(slots)]  # bit k: the k-th name
         bits = [ibis.cases((c, ibis.literal(1 << k, "int64")), else_=zero)
                 for k, c in enumerate(conds)]  # fmt: skip
-        return {"flags": sum(bits[1:], bits[0]).bit_or(), **sums}
+        return {FLAGS: sum(bits[1:], bits[0]).bit_or(), **sums}
     return {**{k: ibis.cases((c, one), else_=zero).max() for k, c in flags.items()}, **sums}
 
 
-#: The most 0/1 flags :func:`unit_aggs` packs into one BIGINT (more: one max each).
-_FLAG_BITS = 62
+#: The most 0/1 flags :func:`unit_aggs` packs into one BIGINT, bits 0-62 (more: one
+#: max each).
+_FLAG_BITS = 63
+#: The packed flags' column (a name no segment column takes: segments share the table).
+FLAGS = "_abtest_flags"
 
 
-def unpack(u: Any, slots: list) -> Any:
-    """The per-unit table of :func:`unit_aggs` with its ``flags`` bits (if packed) back
-    as the 0/1 columns ``before``, ``conv<i>``, ``negative<i>``, ``null_value<i>``."""
-    if "flags" not in u.columns:
+def unpack(u: Any, slots: list, *, packed: bool) -> Any:
+    """The per-unit table of :func:`unit_aggs` (called with the same ``packed``) with its
+    flag bits back as the 0/1 columns ``before``, ``conv<i>``, ``negative<i>``,
+    ``null_value<i>``."""
+    names = _flag_names(slots)
+    if not packed or len(names) > _FLAG_BITS:
         return u
-    cols = {n: (u.flags >> k) & 1 for k, n in enumerate(_flag_names(slots))}
-    return u.mutate(**cols).drop("flags")
+    cols = {n: (u[FLAGS] >> k) & 1 for k, n in enumerate(names)}
+    return u.mutate(**cols).drop(FLAGS)
 
 
 def _flag_names(slots: list) -> list[str]:

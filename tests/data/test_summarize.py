@@ -453,3 +453,38 @@ def test_a_frame_from_to_frame_reads_back_with_its_exclusions(logs):
     assert back.warnings() == s.warnings()
     assert not any(c.startswith("excluded_") for c in back.frame.columns)
     pd.testing.assert_frame_equal(back.to_frame(), frame)  # the round trip is stable
+
+
+HAND_TOTALS = {  # test_hand_computed_totals, worked out in conftest.logs
+    ("hero", "control", "revenue"): (2, 10.0, 100.0),
+    ("hero", "b", "revenue"): (3, 62.0, 1574.0),
+    ("cta", "a", "revenue"): (1, 10.0, 100.0),
+    ("cta", "b", "revenue"): (1, 5.0, 25.0),
+}
+
+
+@pytest.mark.parametrize("daily", [False, True])
+def test_dataframes_with_an_engine_run_on_that_engine(engine, logs, daily):
+    # DataFrames with engine=<connection> become memtables, whose own backend is Ibis'
+    # default (DuckDB): the query must still compile for the connection it runs on (a
+    # DuckDB-only aggregate once reached Spark this way and failed to compile)
+    if engine.con is None:
+        pytest.skip("DuckDB is the default engine: test_hand_computed_totals covers it")
+    s = summarize(*logs, goals=GOALS, engine=engine.con, daily=daily)
+    got = {}
+    for exp in ("hero", "cta"):
+        t = s.totals(exp)
+        for r in t[t["metric"] == "revenue"].itertuples(index=False):
+            got[(r.experiment, r.variant, r.metric)] = (r.n, r.sum, r.sum_sq)
+    assert got == HAND_TOTALS
+
+
+@pytest.mark.parametrize("name", ["flags", "vkey", "seen", "key"])
+def test_a_segment_may_bear_any_name_the_query_uses_inside(engine, logs, name):
+    # the segment columns share the query's tables with its own columns: a user's
+    # segment called like one of them must give the segments it gives as "device"
+    exposures, conversions = logs
+    base = run(engine, exposures, conversions, goals=GOALS, by="device")
+    renamed = exposures.rename(columns={"device": name})
+    s = run(engine, renamed, conversions, goals=GOALS, by=name)
+    assert s.frame.rename(columns={name: "device"}).equals(base.frame)
