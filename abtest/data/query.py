@@ -86,6 +86,11 @@ class QueryPlan:
     unknown_arms: tuple[tuple[int, int], ...] = ()  # (exp, vi) of variants not configured
 
     @property
+    def packs_flags(self) -> bool:
+        """Whether the per-unit 0/1 flags are one ``bit_or`` (DuckDB; :mod:`slots`)."""
+        return self.engine == "duckdb"
+
+    @property
     def n_slots(self) -> int:
         """The most goals on one event (goal slots per conversion row)."""
         return max((len(ms) for _, ms in self.events), default=0)
@@ -160,10 +165,10 @@ def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: Que
     unit_keys = ["exp", "vi", "ev", "unit_id", *plan.segments]
     if not plan.daily:
         u = j.group_by(unit_keys).aggregate(
-            **slots_mod.unit_aggs(j, after, inw, slots, packed=plan.engine == "duckdb"),
+            **slots_mod.unit_aggs(j, after, inw, slots, packed=plan.packs_flags),
             **({"x": j.x.max()} if plan.covariate else {}),
         )
-        u = slots_mod.unpack(u, slots, packed=plan.engine == "duckdb")
+        u = slots_mod.unpack(u, slots, packed=plan.packs_flags)
         if plan.caps:  # the caps from the per-unit values, then each value capped
             u = capping.attach(u, capping.thresholds(u, units, plan), plan)
         sums = {"before": u.before.sum()}
@@ -267,10 +272,10 @@ def _daily_per_event(
     cday = ibis.cases((any_inw, clock.date(j.t)), else_=ibis.null("date"))
     j = j.mutate(cday=cday)
     ud = j.group_by([*unit_keys, "cday"]).aggregate(
-        **slots_mod.unit_aggs(j, after, inw, slots, packed=plan.engine == "duckdb"),
+        **slots_mod.unit_aggs(j, after, inw, slots, packed=plan.packs_flags),
         **({"x": j.x.max()} if plan.covariate else {}),
     )
-    ud = slots_mod.unpack(ud, slots, packed=plan.engine == "duckdb")
+    ud = slots_mod.unpack(ud, slots, packed=plan.packs_flags)
     # per unit over the whole period: the values the caps and quantiles are of
     per_unit = None
     if plan.caps or plan.quantiles:

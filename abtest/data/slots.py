@@ -105,7 +105,7 @@ def unit_aggs(j: Any, after: Any, inw: dict, slots: list, packed: bool = False) 
             # missing, NaN or +inf: never summed as 0 (summarize refuses them)
             unusable = is_value & (val.isnull() | ~(val < 0) & ~(val <= _LARGEST))
             flags[sl.null_value] = w & unusable
-    if packed and len(flags) <= _FLAG_BITS:
+    if _packs(slots, packed):
         conds = [flags[name] for name in _flag_names(slots)]  # bit k: the k-th name
         bits = [ibis.cases((c, ibis.literal(1 << k, "int64")), else_=zero)
                 for k, c in enumerate(conds)]  # fmt: skip
@@ -124,11 +124,15 @@ def unpack(u: Any, slots: list, *, packed: bool) -> Any:
     """The per-unit table of :func:`unit_aggs` (called with the same ``packed``) with its
     flag bits back as the 0/1 columns ``before``, ``conv<i>``, ``negative<i>``,
     ``null_value<i>``."""
-    names = _flag_names(slots)
-    if not packed or len(names) > _FLAG_BITS:
+    if not _packs(slots, packed):
         return u
-    cols = {n: (u[FLAGS] >> k) & 1 for k, n in enumerate(names)}
+    cols = {n: (u[FLAGS] >> k) & 1 for k, n in enumerate(_flag_names(slots))}
     return u.mutate(**cols).drop(FLAGS)
+
+
+def _packs(slots: list, packed: bool) -> bool:
+    """Whether :func:`unit_aggs` packs the flags (and :func:`unpack` has bits to read)."""
+    return packed and len(_flag_names(slots)) <= _FLAG_BITS
 
 
 def _flag_names(slots: list) -> list[str]:
