@@ -39,6 +39,14 @@ DEFAULT_POWER = 0.8
 DEFAULT_PROB_BEST = 0.95
 DEFAULT_CORRECTION = "holm"
 
+#: The columns of a Summary's own tables (its statistics frame and its quantiles), which a
+#: segment column cannot be named like (``summarize(by=...)``, a registry's data.segments).
+SUMMARY_COLUMNS = (
+    "experiment", "variant", "metric", "kind", "n", "sum", "sum_sq", "day",
+    "sum_x", "sum_x_sq", "sum_xy", "cap", "capped",
+    "q", "among", "quantile", "lower", "upper",
+)  # fmt: skip
+
 DURATION_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "min": 60, "s": 1}
 DURATION_PATTERN = r"^\s*(\d+(?:\.\d+)?)\s*(w|d|h|min|m|s)\s*$"
 """A positive number and a unit: ``7d``, ``2w``, ``36h``, ``30m``, ``90s``, ``1.5d``."""

@@ -57,7 +57,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from abtest.data import checks, engine_settings, errors, query, sources
+from abtest.data import checks, engine_settings, errors, query, query_columns, sources
 from abtest.data.assemble import assemble
 from abtest.data.model import (
     CONVERSION_COLUMNS,
@@ -194,6 +194,7 @@ def summarize(
     if unknown_variants not in ("exclude", "error"):
         raise ValueError(f"unknown_variants = {unknown_variants!r}: expected 'exclude' or 'error'")
     segments = (by,) if isinstance(by, str) else tuple(by or ())
+    query_columns.check_segments(segments)
     default_window = parse_window(window)
     goal_list = parse_goals(goals)
     mapping = ColumnMapping.parse(columns)
@@ -218,6 +219,9 @@ def summarize(
         raw_c, "conversions", mapping, CONVERSION_COLUMNS, value_cols, numeric=value_cols
     )
     checks.check_compatible(ex, cv, mapping)
+    # what the query reads, the segment and value columns under names of its own
+    q_ex, q_cv = query_columns.for_query(ex.table, cv.table, segments, value_cols)
+    q_values = query_columns.value_names(value_cols)
 
     logs = {"exposures": exposures, "conversions": conversions, "covariate": covariate}
     run = engine_settings.Run(con, settings, own=own, progress=progress)
@@ -249,14 +253,16 @@ def summarize(
         cov_table = _covariate(covariate, con, mapping, arms) if covariate is not None else None
         bits = max(1, int(arms["vi"].max()).bit_length())
         plan = query.QueryPlan(
-            segments=segments,
+            segments=query_columns.segment_names(len(segments)),
             daily=daily,
             bits=bits,
             events=tuple(
                 (e, tuple(i for i, g in enumerate(goal_list) if g.event == e))
                 for e in dict.fromkeys(g.event for g in goal_list)
             ),
-            value_columns={i: g.value for i, g in enumerate(goal_list) if g.value is not None},
+            value_columns={
+                i: q_values[g.value] for i, g in enumerate(goal_list) if g.value is not None
+            },
             windows=windows,
             start=start_b,
             end=exp_end,
@@ -284,22 +290,22 @@ def summarize(
         run.stage("aggregating")
         with sources.joins_as_written(con):
             try:
-                result = con.execute(query.build(ex.table, cv.table, arms_t, cov_table, plan))
+                result = con.execute(query.build(q_ex, q_cv, arms_t, cov_table, plan))
             except Exception as err:
                 if not (plan.packed and _overflowed(err)):
                     raise
                 # an exposure time too far from 1970 to pack beside the variant bits (the
                 # packed integer overflowed; DuckDB checks): the portable assignment instead
                 plan = dataclasses.replace(plan, packed=False)
-                result = con.execute(query.build(ex.table, cv.table, arms_t, cov_table, plan))
+                result = con.execute(query.build(q_ex, q_cv, arms_t, cov_table, plan))
         run.stage("finishing")
-        summary = assemble(result, arms, goal_list, exp_profile, conv_profile, plan)
+        summary = assemble(result, arms, goal_list, exp_profile, conv_profile, plan, segments)
         if cohorts is not None:
-            summary.cohorts = cohorts_view(cohorts, goal_list, windows, ex.table, cv.table,
+            summary.cohorts = cohorts_view(cohorts, goal_list, windows, q_ex, q_cv,
                                            con, arms, plan)  # fmt: skip
         if time_to:
             summary.time_to = time_to_view(
-                time_to, goal_list, windows, ex.table, cv.table, con, arms, resolution, plan
+                time_to, goal_list, windows, q_ex, q_cv, con, arms, resolution, plan
             )
         if goals is not None:  # declared goals: their order says which one decides
             summary.goals = tuple(g.id for g in goal_list)

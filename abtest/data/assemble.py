@@ -4,6 +4,8 @@ the exclusions counted per reason."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -19,8 +21,13 @@ def assemble(
     exp_profile: pd.DataFrame,
     conv_profile: pd.DataFrame,
     plan: query.QueryPlan,
+    segments: Sequence[str] = (),
 ) -> Summary:
+    """The Summary of the query's ``result``; ``segments`` are the user's names of the
+    query's segment columns (``plan.segments``, :mod:`abtest.data.query_columns`), which
+    the frame and the quantiles table take back (default: the query's names)."""
     segs = list(plan.segments)
+    names = dict(zip(segs, segments or segs, strict=True))
     keys = [*segs, *(["day"] if plan.daily else [])]
     if plan.daily:
         result = result.assign(day=pd.to_datetime(result["day"]).astype("datetime64[ns]"))
@@ -101,9 +108,10 @@ def assemble(
     order = ["_v", "_m", *segs, *(["day"] if plan.daily else [])]
     frame = frame.sort_values(order, kind="stable").drop(columns=["_v", "_m"])
     exclusions = _exclusions(per_arm, metric, arm_info, goals, exp_profile, conv_profile)
-    summary = Summary(frame.reset_index(drop=True), exclusions=exclusions, segments=segs)
+    frame = frame.reset_index(drop=True).rename(columns=names)
+    summary = Summary(frame, exclusions=exclusions, segments=list(names.values()))
     if plan.quantiles:
-        summary.quantiles = _quantiles(result, arm_info, goals, segs)
+        summary.quantiles = _quantiles(result, arm_info, goals, segs).rename(columns=names)
     return summary
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from abtest.registry.data_rules import data_findings
 from abtest.registry.findings import Finding, did_you_mean
 from abtest.registry.spend_rules import spend_findings
 
@@ -180,29 +181,6 @@ def funnel_findings(funnel: Sequence[str]) -> list[Finding]:
     return out
 
 
-DATA_LOGS = ("exposures", "conversions", "covariate")
-
-
-def _data_column_findings(columns: dict[str, Any]) -> list[Finding]:
-    """A column mapping per log only under a log's name; elsewhere one column name."""
-    out = []
-    for key, value in columns.items():
-        if isinstance(value, dict) and key not in DATA_LOGS:
-            message = (
-                f"'{key}' takes one column name; a mapping per log goes under "
-                f"{', '.join(DATA_LOGS)} (e.g. covariate: {{value: pre_revenue}})"
-            )
-        elif not isinstance(value, dict) and key in DATA_LOGS:
-            message = (
-                f"'{key}' names a log: give its columns as a mapping, e.g. "
-                f"{key}: {{value: {value}}}; the {key} file itself goes in data.{key}"
-            )
-        else:
-            continue
-        out.append(Finding(("data", "columns", key), message, "data-columns"))
-    return out
-
-
 def experiment_findings(exp: Experiment) -> list[Finding]:
     """Rules across fields: dates, status, guardrails, decision, spend, analysis."""
     return [f for rule in RULES for f in rule(exp)]
@@ -295,10 +273,6 @@ def _quantile_goals(exp: Any) -> list[Finding]:
         if guard.goal in quantiles
     ]  # fmt: skip
     return out
-
-
-def _data_columns(exp: Any) -> list[Finding]:
-    return _data_column_findings(exp.data.columns) if exp.data is not None else []
 
 
 def _analysis(exp: Any) -> list[Finding]:
@@ -399,7 +373,7 @@ RULES = (
     _guardrail_goals,
     _quantile_goals,
     spend_findings,
-    _data_columns,
+    data_findings,
     _analysis,
     _namespace_room,
 )

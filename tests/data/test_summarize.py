@@ -479,12 +479,61 @@ def test_dataframes_with_an_engine_run_on_that_engine(engine, logs, daily):
     assert got == HAND_TOTALS
 
 
-@pytest.mark.parametrize("name", ["flags", "vkey", "seen", "key"])
-def test_a_segment_may_bear_any_name_the_query_uses_inside(engine, logs, name):
-    # the segment columns share the query's tables with its own columns: a user's
-    # segment called like one of them must give the segments it gives as "device"
+# column names the query and assemble give columns of their own (abtest.data.query,
+# first_exposure, slots, assemble; abtest.data.query_columns): a user's segment or value
+# column bearing one was read in their place (a value column "ev" summed to 0)
+QUERY_NAMES = ["first", "vi", "exp", "multi", "t", "ev", "m0", "m1", "val0", "cday", "slot",
+               "part", "arm", "known", "_abtest_flags", "_abtest_key", "_abtest_seg1"]  # fmt: skip
+
+
+def test_a_segment_may_bear_any_name_the_query_uses_inside(engine, logs):
+    # each name must give the segments (and numbers) the same column gives as "device"
     exposures, conversions = logs
     base = run(engine, exposures, conversions, goals=GOALS, by="device")
-    renamed = exposures.rename(columns={"device": name})
-    s = run(engine, renamed, conversions, goals=GOALS, by=name)
-    assert s.frame.rename(columns={name: "device"}).equals(base.frame)
+    # HAND_TOTALS' hero b revenue (3, 62, 1574) by device at first exposure: u6 (30) desktop
+    got = stats(base)
+    assert got[("hero", "b", "revenue", "desktop")] == (1, 30.0, 900.0)
+    assert got[("hero", "b", "revenue", "mobile")] == (2, 32.0, 674.0)
+    for name in QUERY_NAMES:
+        renamed = exposures.rename(columns={"device": name})
+        s = run(engine, renamed, conversions, goals=GOALS, by=name)
+        assert s.segments == (name,), name
+        pd.testing.assert_frame_equal(s.frame.rename(columns={name: "device"}), base.frame)
+
+
+def test_a_value_column_may_bear_any_name_the_query_uses_inside(engine, logs):
+    # the revenue goal read from a column called like one of the query's must give the
+    # hand-computed revenue totals (HAND_TOTALS) it gives from "value"
+    exposures, conversions = logs
+    for name in ["ev", "m1", "val0", "t", "first", "_abtest_val1"]:
+        goals = [*GOALS[:2], EventMetric("purchase", metric="revenue", value=name)]
+        s = run(engine, exposures, conversions.rename(columns={"value": name}), goals=goals)
+        got = {k: v for k, v in stats(s).items() if k[2] == "revenue"}
+        assert got == HAND_TOTALS, name
+
+
+def test_segments_keep_their_names_in_daily_rows_and_quantiles(logs):
+    # the daily path and the quantiles table give the segment its own name back too
+    exposures, conversions = logs
+    goals = [*GOALS, EventMetric("purchase", metric="median", value="value",
+                                 statistic={"quantile": 0.5})]  # fmt: skip
+    base = summarize(exposures, conversions, goals=goals, by="device", daily=True)
+    s = summarize(exposures.rename(columns={"device": "cday"}), conversions, goals=goals,
+                  by="cday", daily=True)  # fmt: skip
+    pd.testing.assert_frame_equal(s.frame.rename(columns={"cday": "device"}), base.frame)
+    pd.testing.assert_frame_equal(s.quantiles.rename(columns={"cday": "device"}), base.quantiles)
+    assert "device" in base.quantiles.columns and base.quantiles["device"].notna().any()
+
+
+def test_a_segment_named_like_a_summary_column_is_refused_with_the_way_around(logs):
+    exposures, conversions = logs
+    renamed = exposures.rename(columns={"device": "n"})
+    with pytest.raises(ValueError, match=r"by = 'n': the summary has a column of its own"):
+        summarize(renamed, conversions, goals=GOALS, by="n")
+    # the way around the message gives: the column read under another name
+    s = summarize(renamed, conversions, goals=GOALS, by="n_segment",
+                  columns={"exposures": {"n_segment": "n"}})  # fmt: skip
+    base = summarize(exposures, conversions, goals=GOALS, by="device")
+    pd.testing.assert_frame_equal(s.frame.rename(columns={"n_segment": "device"}), base.frame)
+    with pytest.raises(ValueError, match=r"by names 'device' twice"):
+        summarize(exposures, conversions, goals=GOALS, by=["device", "device"])

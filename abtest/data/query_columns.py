@@ -1,0 +1,66 @@
+"""The user's segment and value columns as the query reads them: under names of its own.
+
+The query adds columns beside the logs' (``first``, ``vi``, ``exp``, ``multi``, ``t``,
+``ev``, ``m0``, ``val0``, ``day``, ...; :mod:`abtest.data.query`), and the small tables it
+joins in carry more (``slot``, ``metric``; ``arm`` and ``known`` in
+:mod:`abtest.data.assemble`). A segment or value column bearing one of those names was
+read in its place — a value goal on a column called ``ev`` summed to 0, one on ``m1`` to
+the wrong goal's values — or stopped the query with an engine error that named no column
+of the user's. So the query gets only the columns it reads, the segment columns renamed
+``_abtest_seg<i>`` and the value columns ``_abtest_val<i>`` (:func:`for_query`), and
+:func:`abtest.data.assemble.assemble` gives the segments their names back.
+
+What is left: a segment cannot bear the name of a column of the Summary's own tables
+(:data:`abtest.vocabulary.SUMMARY_COLUMNS`: the statistics frame and the quantiles
+table), nor be named twice; :func:`check_segments` says so in one line, with the rename
+that gets around it (a registry's ``data.segments`` is checked the same way by
+``abtest validate``, :mod:`abtest.registry.data_rules`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from abtest.data.model import CONVERSION_COLUMNS, EXPOSURE_COLUMNS
+from abtest.vocabulary import SUMMARY_COLUMNS
+
+
+def check_segments(segments: Sequence[str]) -> None:
+    """Refuse, in one line, a segment named twice or named like a Summary column."""
+    seen: set[str] = set()
+    for s in segments:
+        if s in seen:
+            raise ValueError(f"by names {s!r} twice: give each segment column once")
+        if s in SUMMARY_COLUMNS:
+            alias = f"{s}_segment"
+            raise ValueError(
+                f"by = {s!r}: the summary has a column of its own called {s!r}, so a segment "
+                f"cannot take that name; read the column under another, e.g. by={alias!r}, "
+                f"columns={{'exposures': {{{alias!r}: {s!r}}}}}"
+            )
+        seen.add(s)
+
+
+def segment_names(n: int) -> tuple[str, ...]:
+    """The query's names of the first ``n`` segment columns."""
+    return tuple(f"_abtest_seg{i}" for i in range(n))
+
+
+def value_names(values: Sequence[str]) -> dict[str, str]:
+    """Value column (the user's name) -> the query's name for it."""
+    return {v: f"_abtest_val{i}" for i, v in enumerate(dict.fromkeys(values))}
+
+
+def for_query(
+    exposures: Any, conversions: Any, segments: Sequence[str], values: Sequence[str]
+) -> tuple[Any, Any]:
+    """The prepared logs (canonical columns, segment and value columns under the user's
+    names; :func:`abtest.data.checks.prepare`) with only the columns the query reads:
+    the canonical ones, and the segment and value columns under the query's names
+    (:func:`segment_names`, :func:`value_names`)."""
+    seg = dict(zip(segment_names(len(segments)), segments, strict=True))
+    e = exposures.select(*EXPOSURE_COLUMNS, **{a: exposures[s] for a, s in seg.items()})
+    val = value_names(values)
+    c = conversions.select(*CONVERSION_COLUMNS, **{a: conversions[v] for v, a in val.items()})
+    return e, c

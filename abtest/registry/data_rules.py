@@ -1,0 +1,63 @@
+"""The rules of an experiment's ``data``: a column mapping per log goes under the log's
+name, and each segment column is named once and not like a column of the summary.
+
+Like every rule of :mod:`abtest.registry.checks` (which runs these), each returns
+findings located at the key to fix (the loader turns them into ``FILE:LINE: message``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from abtest.registry.findings import Finding
+from abtest.vocabulary import SUMMARY_COLUMNS
+
+DATA_LOGS = ("exposures", "conversions", "covariate")
+
+
+def data_findings(exp: Any) -> list[Finding]:
+    """All the data rules (:func:`column_findings`, :func:`segment_findings`)."""
+    if exp.data is None:
+        return []
+    return [*column_findings(exp.data.columns), *segment_findings(exp.data.segments)]
+
+
+def column_findings(columns: dict[str, Any]) -> list[Finding]:
+    """A column mapping per log only under a log's name; elsewhere one column name."""
+    out = []
+    for key, value in columns.items():
+        if isinstance(value, dict) and key not in DATA_LOGS:
+            message = (
+                f"'{key}' takes one column name; a mapping per log goes under "
+                f"{', '.join(DATA_LOGS)} (e.g. covariate: {{value: pre_revenue}})"
+            )
+        elif not isinstance(value, dict) and key in DATA_LOGS:
+            message = (
+                f"'{key}' names a log: give its columns as a mapping, e.g. "
+                f"{key}: {{value: {value}}}; the {key} file itself goes in data.{key}"
+            )
+        else:
+            continue
+        out.append(Finding(("data", "columns", key), message, "data-columns"))
+    return out
+
+
+def segment_findings(segments: tuple[str, ...]) -> list[Finding]:
+    """Each segment once, and none named like a column of the summary (the same rule
+    ``summarize(by=...)`` applies: :func:`abtest.data.query_columns.check_segments`)."""
+    problems = ((i, _segment_problem(name, segments[:i])) for i, name in enumerate(segments))
+    return [Finding(("data", "segments", i), p, "data-segments") for i, p in problems if p]
+
+
+def _segment_problem(name: str, earlier: tuple[str, ...]) -> str | None:
+    """What is wrong with segment column ``name`` listed after ``earlier`` (None: nothing)."""
+    if name in earlier:
+        return f"'{name}' is listed twice; list each segment column once"
+    if name in SUMMARY_COLUMNS:
+        alias = f"{name}_segment"
+        return (
+            f"'{name}' is the name of a column of the summary itself, so a segment "
+            f"cannot take it; read the column under another name: segments: [{alias}] "
+            f"with columns: {{exposures: {{{alias}: {name}}}}}"
+        )
+    return None
