@@ -141,6 +141,7 @@ def open_table(source: Any, con: Any, role: str, text_columns: tuple[str, ...] =
         check_frame(source, role)
         return _in_memory(source, con, role)
     if _is_arrow(source):
+        check_names(source.schema.names, role)
         return _in_memory(source, con, role)
     if isinstance(source, tuple) and len(source) == 2:
         return _duckdb_file_table(Path(source[0]), str(source[1]), con, role)
@@ -152,8 +153,29 @@ def open_table(source: Any, con: Any, role: str, text_columns: tuple[str, ...] =
     )
 
 
+def check_names(columns: Any, role: str) -> None:
+    """Reject two columns whose names differ only in case (or not at all): the engines
+    read column names without case, so one would be renamed (DuckDB: ``source_1``) or
+    refused (SQLite) and the column asked for not found."""
+    seen: dict[str, str] = {}
+    for col in map(str, columns):
+        other = seen.get(col.lower())
+        if other is not None:
+            what = (
+                f"the column {col!r} twice"
+                if other == col
+                else f"columns {other!r} and {col!r}, whose names differ only in case"
+            )
+            raise ValueError(
+                f"{role} has {what}; the engine reads column names without case: rename or drop one"
+            )
+        seen[col.lower()] = col
+
+
 def check_frame(df: pd.DataFrame, role: str) -> None:
-    """Reject a pandas column of timestamps that mixes time zones (or aware and naive)."""
+    """Reject columns named alike (:func:`check_names`) and a pandas column of timestamps
+    that mixes time zones (or aware and naive)."""
+    check_names(df.columns, role)
     for col in df.columns:
         s = df[col]
         if s.dtype != object or s.empty:

@@ -92,6 +92,25 @@ def test_time_zones(logs):
         summarize(mixed, conversions)
 
 
+def test_columns_named_alike_are_refused_in_one_line(logs):
+    # the engines read column names without case: DuckDB renamed the second "source_1"
+    # and then found no "source", SQLite refused the table with an engine error
+    import ibis
+    import pyarrow as pa
+
+    exposures, conversions = logs
+    twin = exposures.assign(Device=exposures["device"])
+    said = r"exposures has columns 'device' and 'Device', whose names differ only in case"
+    for engine in (None, ibis.sqlite.connect()):
+        with pytest.raises(ValueError, match=said):
+            summarize(twin, conversions, by="device", engine=engine)
+    with pytest.raises(ValueError, match=said):
+        summarize(pa.Table.from_pandas(twin, preserve_index=False), conversions, by="device")
+    doubled = pd.concat([conversions, conversions[["event"]]], axis=1)
+    with pytest.raises(ValueError, match=r"conversions has the column 'event' twice"):
+        summarize(exposures, doubled)
+
+
 def test_string_timestamps_with_and_without_offsets(tmp_path, logs):
     exposures, conversions = logs
     e = exposures.assign(timestamp=exposures["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S"))
