@@ -15,7 +15,7 @@ and ``"less"`` are accepted for them.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 METHODS = ("frequentist", "bayesian", "sequential")
@@ -40,12 +40,35 @@ DEFAULT_PROB_BEST = 0.95
 DEFAULT_CORRECTION = "holm"
 
 #: The columns of a Summary's own tables (its statistics frame and its quantiles), which a
-#: segment column cannot be named like (``summarize(by=...)``, a registry's data.segments).
+#: segment column cannot be named like (:func:`segment_name_problem`).
 SUMMARY_COLUMNS = (
     "experiment", "variant", "metric", "kind", "n", "sum", "sum_sq", "day",
     "sum_x", "sum_x_sq", "sum_xy", "cap", "capped",
     "q", "among", "quantile", "lower", "upper",
 )  # fmt: skip
+
+
+def segment_name_problem(name: str, earlier: Sequence[str] = ()) -> str | None:
+    """Why a segment column (``summarize(by=...)``, a registry's ``data.segments``) cannot
+    be called ``name`` after the segments ``earlier``, or None when it can.
+
+    A segment keeps its name in the Summary, beside :data:`SUMMARY_COLUMNS`, and in
+    ``Summary.to_frame()``, beside the ``excluded_<reason>`` columns; ``unit_id`` and
+    ``timestamp`` name the exposures' own columns, which a mapping may point elsewhere.
+
+    >>> segment_name_problem("device"), segment_name_problem("device", ["device"])
+    (None, 'is named twice')
+    """
+    if name in earlier:
+        return "is named twice"
+    if name in SUMMARY_COLUMNS:
+        return "is the name of a column of the summary itself"
+    if name.startswith("excluded_"):
+        return "starts like the summary's excluded_<reason> columns"
+    if name in ("unit_id", "timestamp"):
+        return "is the name of one of the exposures' own columns"
+    return None
+
 
 DURATION_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "min": 60, "s": 1}
 DURATION_PATTERN = r"^\s*(\d+(?:\.\d+)?)\s*(w|d|h|min|m|s)\s*$"

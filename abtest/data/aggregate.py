@@ -220,8 +220,7 @@ def summarize(
     )
     checks.check_compatible(ex, cv, mapping)
     # what the query reads, the segment and value columns under names of its own
-    q_ex, q_cv = query_columns.for_query(ex.table, cv.table, segments, value_cols)
-    q_values = query_columns.value_names(value_cols)
+    q_ex, q_cv, q_values = query_columns.for_query(ex.table, cv.table, segments, value_cols)
 
     logs = {"exposures": exposures, "conversions": conversions, "covariate": covariate}
     run = engine_settings.Run(con, settings, own=own, progress=progress)

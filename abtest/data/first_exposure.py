@@ -16,8 +16,8 @@ from abtest.data import clock as times
 if TYPE_CHECKING:
     from abtest.data.query import QueryPlan
 
-# the packed path's own columns, beside the user's segment columns in the same tables:
-# names no segment takes
+# the packed path's own columns (the user's segment columns reach this table renamed,
+# abtest.data.query_columns)
 VKEY, SEEN, KEY = "_abtest_vkey", "_abtest_seen", "_abtest_key"
 
 

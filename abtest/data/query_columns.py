@@ -10,11 +10,11 @@ of the user's. So the query gets only the columns it reads, the segment columns 
 ``_abtest_seg<i>`` and the value columns ``_abtest_val<i>`` (:func:`for_query`), and
 :func:`abtest.data.assemble.assemble` gives the segments their names back.
 
-What is left: a segment cannot bear the name of a column of the Summary's own tables
-(:data:`abtest.vocabulary.SUMMARY_COLUMNS`: the statistics frame and the quantiles
-table), nor be named twice; :func:`check_segments` says so in one line, with the rename
-that gets around it (a registry's ``data.segments`` is checked the same way by
-``abtest validate``, :mod:`abtest.registry.data_rules`).
+What is left: a segment cannot bear a name the Summary keeps for itself (its columns,
+``excluded_<reason>`` in ``to_frame()``), nor ``unit_id`` or ``timestamp``, nor be named
+twice (:func:`abtest.vocabulary.segment_name_problem`); :func:`check_segments` says so in
+one line, with the rename that gets around it, and ``abtest validate`` says the same of a
+registry's ``data.segments`` (:mod:`abtest.registry.data_rules`).
 """
 
 from __future__ import annotations
@@ -23,23 +23,23 @@ from collections.abc import Sequence
 from typing import Any
 
 from abtest.data.model import CONVERSION_COLUMNS, EXPOSURE_COLUMNS
-from abtest.vocabulary import SUMMARY_COLUMNS
+from abtest.vocabulary import segment_name_problem
 
 
 def check_segments(segments: Sequence[str]) -> None:
-    """Refuse, in one line, a segment named twice or named like a Summary column."""
-    seen: set[str] = set()
-    for s in segments:
-        if s in seen:
-            raise ValueError(f"by names {s!r} twice: give each segment column once")
-        if s in SUMMARY_COLUMNS:
-            alias = f"{s}_segment"
-            raise ValueError(
-                f"by = {s!r}: the summary has a column of its own called {s!r}, so a segment "
-                f"cannot take that name; read the column under another, e.g. by={alias!r}, "
-                f"columns={{'exposures': {{{alias!r}: {s!r}}}}}"
-            )
-        seen.add(s)
+    """Refuse, in one line, a segment name the Summary cannot keep
+    (:func:`abtest.vocabulary.segment_name_problem`), with the rename around it."""
+    for i, name in enumerate(segments):
+        problem = segment_name_problem(name, segments[:i])
+        if problem is None:
+            continue
+        if problem == "is named twice":
+            raise ValueError(f"by: {name!r} {problem}; give each segment column once")
+        alias = f"{name}_segment"
+        raise ValueError(
+            f"by: {name!r} {problem}, so a segment cannot take it; read the column under "
+            f"another name, e.g. {alias!r} with columns={{'exposures': {{{alias!r}: {name!r}}}}}"
+        )
 
 
 def segment_names(n: int) -> tuple[str, ...]:
@@ -54,13 +54,13 @@ def value_names(values: Sequence[str]) -> dict[str, str]:
 
 def for_query(
     exposures: Any, conversions: Any, segments: Sequence[str], values: Sequence[str]
-) -> tuple[Any, Any]:
+) -> tuple[Any, Any, dict[str, str]]:
     """The prepared logs (canonical columns, segment and value columns under the user's
     names; :func:`abtest.data.checks.prepare`) with only the columns the query reads:
     the canonical ones, and the segment and value columns under the query's names
-    (:func:`segment_names`, :func:`value_names`)."""
+    (:func:`segment_names`, :func:`value_names`), and the value columns' names there."""
     seg = dict(zip(segment_names(len(segments)), segments, strict=True))
     e = exposures.select(*EXPOSURE_COLUMNS, **{a: exposures[s] for a, s in seg.items()})
     val = value_names(values)
     c = conversions.select(*CONVERSION_COLUMNS, **{a: conversions[v] for v, a in val.items()})
-    return e, c
+    return e, c, val

@@ -116,7 +116,8 @@ def unit_aggs(j: Any, after: Any, inw: dict, slots: list, packed: bool = False) 
 #: The most 0/1 flags :func:`unit_aggs` packs into one BIGINT, bits 0-62 (more: one
 #: max each).
 _FLAG_BITS = 63
-#: The packed flags' column (a name no segment column takes: segments share the table).
+#: The packed flags' column (``_abtest_``: the query's own names; the user's segment and
+#: value columns reach it renamed, :mod:`abtest.data.query_columns`).
 FLAGS = "_abtest_flags"
 
 

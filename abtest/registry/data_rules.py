@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from abtest.registry.findings import Finding
-from abtest.vocabulary import SUMMARY_COLUMNS
+from abtest.vocabulary import segment_name_problem
 
 DATA_LOGS = ("exposures", "conversions", "covariate")
 
@@ -50,14 +50,15 @@ def segment_findings(segments: tuple[str, ...]) -> list[Finding]:
 
 
 def _segment_problem(name: str, earlier: tuple[str, ...]) -> str | None:
-    """What is wrong with segment column ``name`` listed after ``earlier`` (None: nothing)."""
-    if name in earlier:
-        return f"'{name}' is listed twice; list each segment column once"
-    if name in SUMMARY_COLUMNS:
-        alias = f"{name}_segment"
-        return (
-            f"'{name}' is the name of a column of the summary itself, so a segment "
-            f"cannot take it; read the column under another name: segments: [{alias}] "
-            f"with columns: {{exposures: {{{alias}: {name}}}}}"
-        )
-    return None
+    """What is wrong with segment column ``name`` listed after ``earlier`` (None: nothing;
+    :func:`abtest.vocabulary.segment_name_problem`)."""
+    problem = segment_name_problem(name, earlier)
+    if problem is None:
+        return None
+    if problem == "is named twice":
+        return f"'{name}' {problem}; list each segment column once"
+    alias = f"{name}_segment"
+    return (
+        f"'{name}' {problem}, so a segment cannot take it; read the column under another "
+        f"name: {alias} in segments, with columns: {{exposures: {{{alias}: {name}}}}}"
+    )

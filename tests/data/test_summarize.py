@@ -528,12 +528,20 @@ def test_segments_keep_their_names_in_daily_rows_and_quantiles(logs):
 def test_a_segment_named_like_a_summary_column_is_refused_with_the_way_around(logs):
     exposures, conversions = logs
     renamed = exposures.rename(columns={"device": "n"})
-    with pytest.raises(ValueError, match=r"by = 'n': the summary has a column of its own"):
+    with pytest.raises(ValueError, match=r"by: 'n' is the name of a column of the summary"):
         summarize(renamed, conversions, goals=GOALS, by="n")
     # the way around the message gives: the column read under another name
     s = summarize(renamed, conversions, goals=GOALS, by="n_segment",
                   columns={"exposures": {"n_segment": "n"}})  # fmt: skip
     base = summarize(exposures, conversions, goals=GOALS, by="device")
     pd.testing.assert_frame_equal(s.frame.rename(columns={"n_segment": "device"}), base.frame)
-    with pytest.raises(ValueError, match=r"by names 'device' twice"):
+    with pytest.raises(ValueError, match=r"by: 'device' is named twice"):
         summarize(exposures, conversions, goals=GOALS, by=["device", "device"])
+    # Summary.to_frame() names its exclusion columns excluded_<reason>; and a mapping may
+    # point unit_id or timestamp at another column, while by= would name the user's own
+    for name, said in [
+        ("excluded_device", "starts like the summary's excluded_<reason>"),
+        ("unit_id", "is the name of one of the exposures' own columns"),
+    ]:
+        with pytest.raises(ValueError, match=f"by: '{name}' {said}"):
+            summarize(exposures.rename(columns={"device": name}), conversions, by=name)
