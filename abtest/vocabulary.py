@@ -70,6 +70,16 @@ def segment_name_problem(name: str, earlier: Sequence[str] = ()) -> str | None:
     return None
 
 
+def segment_alias(name: str) -> str:
+    """A name a segment column called ``name`` can be read under instead (through a
+    column mapping) when :func:`segment_name_problem` refuses ``name``.
+
+    >>> segment_alias("day"), segment_alias("excluded_x")
+    ('day_segment', 'segment_excluded_x')
+    """
+    return next(a for a in (f"{name}_segment", f"segment_{name}") if not segment_name_problem(a))
+
+
 DURATION_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "min": 60, "s": 1}
 DURATION_PATTERN = r"^\s*(\d+(?:\.\d+)?)\s*(w|d|h|min|m|s)\s*$"
 """A positive number and a unit: ``7d``, ``2w``, ``36h``, ``30m``, ``90s``, ``1.5d``."""

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from abtest.data.model import CONVERSION_COLUMNS, EXPOSURE_COLUMNS
-from abtest.vocabulary import segment_name_problem
+from abtest.vocabulary import segment_alias, segment_name_problem
 
 
 def check_segments(segments: Sequence[str]) -> None:
@@ -35,7 +35,7 @@ def check_segments(segments: Sequence[str]) -> None:
             continue
         if problem == "is named twice":
             raise ValueError(f"by: {name!r} {problem}; give each segment column once")
-        alias = f"{name}_segment"
+        alias = segment_alias(name)
         raise ValueError(
             f"by: {name!r} {problem}, so a segment cannot take it; read the column under "
             f"another name, e.g. {alias!r} with columns={{'exposures': {{{alias!r}: {name!r}}}}}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from abtest.registry.findings import Finding
-from abtest.vocabulary import segment_name_problem
+from abtest.vocabulary import segment_alias, segment_name_problem
 
 DATA_LOGS = ("exposures", "conversions", "covariate")
 
@@ -57,7 +57,7 @@ def _segment_problem(name: str, earlier: tuple[str, ...]) -> str | None:
         return None
     if problem == "is named twice":
         return f"'{name}' {problem}; list each segment column once"
-    alias = f"{name}_segment"
+    alias = segment_alias(name)
     return (
         f"'{name}' {problem}, so a segment cannot take it; read the column under another "
         f"name: {alias} in segments, with columns: {{exposures: {{{alias}: {name}}}}}"

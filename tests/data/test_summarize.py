@@ -7,6 +7,8 @@ cta b = {u3}. Revenue in window: u1 10, u3 20 + 5 (hero) / 5 (cta), u4 7, u6 30.
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -537,11 +539,20 @@ def test_a_segment_named_like_a_summary_column_is_refused_with_the_way_around(lo
     pd.testing.assert_frame_equal(s.frame.rename(columns={"n_segment": "device"}), base.frame)
     with pytest.raises(ValueError, match=r"by: 'device' is named twice"):
         summarize(exposures, conversions, goals=GOALS, by=["device", "device"])
-    # Summary.to_frame() names its exclusion columns excluded_<reason>; and a mapping may
-    # point unit_id or timestamp at another column, while by= would name the user's own
-    for name, said in [
-        ("excluded_device", "starts like the summary's excluded_<reason>"),
-        ("unit_id", "is the name of one of the exposures' own columns"),
-    ]:
-        with pytest.raises(ValueError, match=f"by: '{name}' {said}"):
-            summarize(exposures.rename(columns={"device": name}), conversions, by=name)
+    # Summary.to_frame() names its exclusion columns excluded_<reason>; and with unit_id
+    # mapped to another column, by="unit_id" would mean the user's own unit_id column
+    ids = {"unit_id": "user_id"}
+    cases = [
+        ("excluded_device", "starts like the summary's excluded_<reason>", {},
+         exposures.rename(columns={"device": "excluded_device"}), conversions),
+        ("unit_id", "is the name of one of the exposures' own columns", ids,
+         exposures.rename(columns={"unit_id": "user_id", "device": "unit_id"}),
+         conversions.rename(columns=ids)),
+    ]  # fmt: skip
+    for name, said, mapping, e, c in cases:
+        with pytest.raises(ValueError, match=f"by: '{name}' {said}") as refused:
+            summarize(e, c, goals=GOALS, by=name, columns=mapping)
+        # the name the message suggests is one a segment can take
+        alias = re.search(r"e\.g\. '(\w+)'", str(refused.value)).group(1)
+        s = summarize(e, c, goals=GOALS, by=alias, columns={**mapping, "exposures": {alias: name}})
+        pd.testing.assert_frame_equal(s.frame.rename(columns={alias: "device"}), base.frame)
