@@ -193,8 +193,7 @@ def summarize(
     """
     if unknown_variants not in ("exclude", "error"):
         raise ValueError(f"unknown_variants = {unknown_variants!r}: expected 'exclude' or 'error'")
-    segments = (by,) if isinstance(by, str) else tuple(by or ())
-    query_columns.check_segments(segments)
+    segments = query_columns.segments_of(by)
     default_window = parse_window(window)
     goal_list = parse_goals(goals)
     mapping = ColumnMapping.parse(columns)

@@ -19,11 +19,24 @@ registry's ``data.segments`` (:mod:`abtest.registry.data_rules`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from typing import Any
 
 from abtest.data.model import CONVERSION_COLUMNS, EXPOSURE_COLUMNS
 from abtest.vocabulary import segment_alias, segment_name_problem
+
+
+def segments_of(by: Any) -> tuple[str, ...]:
+    """``summarize``'s ``by`` (None, a column name or a list of them) as the segment
+    columns, checked (:func:`check_segments`); anything else is refused in one line."""
+    if by is None:
+        return ()
+    ordered = isinstance(by, Iterable) and not isinstance(by, Mapping | Set)
+    names = (by,) if isinstance(by, str) else tuple(by) if ordered else None
+    if names is None or not all(isinstance(n, str) for n in names):
+        raise TypeError(f"by = {by!r}: give an exposure column name or a list of them")
+    check_segments(names)
+    return tuple(str(n) for n in names)
 
 
 def check_segments(segments: Sequence[str]) -> None:

@@ -537,6 +537,9 @@ def test_a_segment_named_like_a_summary_column_is_refused_with_the_way_around(lo
                   columns={"exposures": {"n_segment": "n"}})  # fmt: skip
     base = summarize(exposures, conversions, goals=GOALS, by="device")
     pd.testing.assert_frame_equal(s.frame.rename(columns={"n_segment": "device"}), base.frame)
+    for by in (0, 5, ["device", 1], {"device"}):  # not a name or a list of names
+        with pytest.raises(TypeError, match=r"by = .*: give an exposure column name or a list"):
+            summarize(exposures, conversions, goals=GOALS, by=by)
     with pytest.raises(ValueError, match=r"by: 'device' is named twice"):
         summarize(exposures, conversions, goals=GOALS, by=["device", "device"])
     # Summary.to_frame() names its exclusion columns excluded_<reason>; and with unit_id
