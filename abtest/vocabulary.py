@@ -15,7 +15,7 @@ and ``"less"`` are accepted for them.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import timedelta
 
 METHODS = ("frequentist", "bayesian", "sequential")
@@ -46,24 +46,24 @@ SUMMARY_COLUMNS = (
     "sum_x", "sum_x_sq", "sum_xy", "cap", "capped",
     "q", "among", "quantile", "lower", "upper",
 )  # fmt: skip
+#: The prefix of ``Summary.to_frame()``'s exclusion columns, ``excluded_<reason>``.
+EXCLUDED_PREFIX = "excluded_"
 
 
-def segment_name_problem(name: str, earlier: Sequence[str] = ()) -> str | None:
+def segment_name_problem(name: str) -> str | None:
     """Why a segment column (``summarize(by=...)``, a registry's ``data.segments``) cannot
-    be called ``name`` after the segments ``earlier``, or None when it can.
+    be called ``name``, or None when it can (each caller also refuses a name given twice).
 
     A segment keeps its name in the Summary, beside :data:`SUMMARY_COLUMNS`, and in
     ``Summary.to_frame()``, beside the ``excluded_<reason>`` columns; ``unit_id`` and
     ``timestamp`` name the exposures' own columns, which a mapping may point elsewhere.
 
-    >>> segment_name_problem("device"), segment_name_problem("device", ["device"])
-    (None, 'is named twice')
+    >>> segment_name_problem("device"), segment_name_problem("n")
+    (None, 'is the name of a column of the summary itself')
     """
-    if name in earlier:
-        return "is named twice"
     if name in SUMMARY_COLUMNS:
         return "is the name of a column of the summary itself"
-    if name.startswith("excluded_"):
+    if name.startswith(EXCLUDED_PREFIX):
         return "starts like the summary's excluded_<reason> columns"
     if name in ("unit_id", "timestamp"):
         return "is the name of one of the exposures' own columns"

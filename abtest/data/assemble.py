@@ -21,13 +21,13 @@ def assemble(
     exp_profile: pd.DataFrame,
     conv_profile: pd.DataFrame,
     plan: query.QueryPlan,
-    segments: Sequence[str] = (),
+    segments: Sequence[str],
 ) -> Summary:
     """The Summary of the query's ``result``; ``segments`` are the user's names of the
     query's segment columns (``plan.segments``, :mod:`abtest.data.query_columns`), which
-    the frame and the quantiles table take back (default: the query's names)."""
+    the frame and the quantiles table take back."""
     segs = list(plan.segments)
-    names = dict(zip(segs, segments or segs, strict=True))
+    names = dict(zip(segs, segments, strict=True))
     keys = [*segs, *(["day"] if plan.daily else [])]
     if plan.daily:
         result = result.assign(day=pd.to_datetime(result["day"]).astype("datetime64[ns]"))

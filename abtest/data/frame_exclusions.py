@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-PREFIX = "excluded_"
+from abtest.vocabulary import EXCLUDED_PREFIX as PREFIX
+
 #: The reasons counted per (experiment, variant), whatever the goal (the others are per
 #: goal); see :data:`abtest.data.checks.REASONS`.
 UNIT_REASONS = ("multiple_variants", "unknown_variant", "null_exposure")

@@ -11,9 +11,9 @@ of the user's. So the query gets only the columns it reads, the segment columns 
 :func:`abtest.data.assemble.assemble` gives the segments their names back.
 
 What is left: a segment cannot bear a name the Summary keeps for itself (its columns,
-``excluded_<reason>`` in ``to_frame()``), nor ``unit_id`` or ``timestamp``, nor be named
-twice (:func:`abtest.vocabulary.segment_name_problem`); :func:`check_segments` says so in
-one line, with the rename that gets around it, and ``abtest validate`` says the same of a
+``excluded_<reason>`` in ``to_frame()``), nor ``unit_id`` or ``timestamp``
+(:func:`abtest.vocabulary.segment_name_problem`), nor be named twice; :func:`check_segments`
+says so in one line, with the rename that gets around it, and ``abtest validate`` says the same of a
 registry's ``data.segments`` (:mod:`abtest.registry.data_rules`).
 """
 
@@ -43,11 +43,11 @@ def check_segments(segments: Sequence[str]) -> None:
     """Refuse, in one line, a segment name the Summary cannot keep
     (:func:`abtest.vocabulary.segment_name_problem`), with the rename around it."""
     for i, name in enumerate(segments):
-        problem = segment_name_problem(name, segments[:i])
+        if name in segments[:i]:
+            raise ValueError(f"by: {name!r} is named twice; give each segment column once")
+        problem = segment_name_problem(name)
         if problem is None:
             continue
-        if problem == "is named twice":
-            raise ValueError(f"by: {name!r} {problem}; give each segment column once")
         alias = segment_alias(name)
         raise ValueError(
             f"by: {name!r} {problem}, so a segment cannot take it; read the column under "

@@ -52,11 +52,11 @@ def segment_findings(segments: tuple[str, ...]) -> list[Finding]:
 def _segment_problem(name: str, earlier: tuple[str, ...]) -> str | None:
     """What is wrong with segment column ``name`` listed after ``earlier`` (None: nothing;
     :func:`abtest.vocabulary.segment_name_problem`)."""
-    problem = segment_name_problem(name, earlier)
+    if name in earlier:
+        return f"'{name}' is named twice; list each segment column once"
+    problem = segment_name_problem(name)
     if problem is None:
         return None
-    if problem == "is named twice":
-        return f"'{name}' {problem}; list each segment column once"
     alias = segment_alias(name)
     return (
         f"'{name}' {problem}, so a segment cannot take it; read the column under another "

@@ -492,7 +492,9 @@ def test_a_segment_may_bear_any_name_the_query_uses_inside(engine, logs):
     # each name must give the segments (and numbers) the same column gives as "device"
     exposures, conversions = logs
     base = run(engine, exposures, conversions, goals=GOALS, by="device")
-    # HAND_TOTALS' hero b revenue (3, 62, 1574) by device at first exposure: u6 (30) desktop
+    # HAND_TOTALS' hero b revenue (3, 62, 1574) by device at first exposure (conftest.logs):
+    # u3 mobile 20 + 5 = 25 and u4 mobile 7 (its 50 falls after the 7-day window): 32 and
+    # 25² + 7² = 674; u6 desktop 30: 30 and 900
     got = stats(base)
     assert got[("hero", "b", "revenue", "desktop")] == (1, 30.0, 900.0)
     assert got[("hero", "b", "revenue", "mobile")] == (2, 32.0, 674.0)
