@@ -80,6 +80,21 @@ def segment_alias(name: str) -> str:
     return next(a for a in (f"{name}_segment", f"segment_{name}") if not segment_name_problem(a))
 
 
+def value_name_problem(name: str) -> str | None:
+    """Why a value goal (``EventMetric(value=...)``, a registry goal's ``value``) cannot
+    sum the conversions column called ``name``, or None when it can: ``unit_id``,
+    ``event`` and ``timestamp`` name the conversions' own columns, which a column mapping
+    may point elsewhere (the goal would then sum the mapped column, not the one called
+    ``name``).
+
+    >>> value_name_problem("revenue"), value_name_problem("unit_id")
+    (None, "is the name of one of the conversions' own columns")
+    """
+    if name in ("unit_id", "event", "timestamp"):
+        return "is the name of one of the conversions' own columns"
+    return None
+
+
 DURATION_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "min": 60, "s": 1}
 DURATION_PATTERN = r"^\s*(\d+(?:\.\d+)?)\s*(w|d|h|min|m|s)\s*$"
 """A positive number and a unit: ``7d``, ``2w``, ``36h``, ``30m``, ``90s``, ``1.5d``."""

@@ -356,7 +356,10 @@ def _covariate(covariate: Any, con: Any, mapping: ColumnMapping, arms: pd.DataFr
     import ibis
 
     raw = sources.open_table(covariate, con, "covariate")
-    per_experiment = mapping.name("covariate", "experiment") in raw.columns
+    # keyed by experiment when it has an experiment column, unless that column is the
+    # value itself (columns={"covariate": {"value": "experiment"}})
+    experiment = mapping.name("covariate", "experiment")
+    per_experiment = experiment in raw.columns and experiment != mapping.name("covariate", "value")
     need = ("unit_id", "value", *(("experiment",) if per_experiment else ()))
     prep = checks.prepare(raw, "covariate", mapping, need, numeric=("value",)).table
     keys = ["experiment", "unit_id"] if per_experiment else ["unit_id"]

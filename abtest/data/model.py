@@ -383,7 +383,22 @@ def parse_goals(
 
 
 def _parsed(g: EventMetric) -> EventMetric:
-    """``g`` with its statistic and capping options parsed (errors name the goal)."""
+    """``g`` with its value column checked and its statistic and capping options parsed
+    (errors name the goal)."""
+    if g.value is not None:
+        if not isinstance(g.value, str) or not g.value.strip():
+            raise ValueError(
+                f"goal {g.id!r}: value = {g.value!r}: give the name of the conversions "
+                "column to sum (e.g. 'revenue'), or leave it out for a conversion goal"
+            )
+        problem = vocabulary.value_name_problem(g.value)
+        if problem:
+            alias = f"{g.value}_value"
+            raise ValueError(
+                f"goal {g.id!r}: value = {g.value!r} {problem}, so a value goal cannot sum "
+                f"it; read the column under another name: value={alias!r} with "
+                f"columns={{'conversions': {{{alias!r}: {g.value!r}}}}}"
+            )
     if g.statistic is not None:
         g = dataclasses.replace(g, statistic=parse_statistic(g.id, g.statistic, g.value, g.capping))
     if g.capping is not None:

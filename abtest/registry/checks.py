@@ -15,32 +15,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from abtest.registry.data_rules import data_findings
-from abtest.registry.findings import Finding, did_you_mean
+from abtest.registry.findings import Finding, did_you_mean, unique_id_findings
 from abtest.registry.spend_rules import spend_findings
 
 if TYPE_CHECKING:  # pragma: no cover
-    from abtest.registry.goal_schema import Goal
     from abtest.registry.schema import Experiment, Variant
 
 WEIGHT_TOLERANCE = 1e-9
-
-
-def _ids(items: Sequence[Any], name: str, what: str) -> list[Finding]:
-    seen: dict[str, int] = {}
-    out = []
-    for i, item in enumerate(items):
-        if item.id in seen:
-            out.append(
-                Finding(
-                    (name, i, "id"),
-                    f"'{item.id}' is already the id of {name}[{seen[item.id]}]; "
-                    f"{what} ids must be unique within the experiment",
-                    f"duplicate-{what}-id",
-                )
-            )
-        else:
-            seen[item.id] = i
-    return out
 
 
 def variant_findings(variants: Sequence[Variant]) -> list[Finding]:
@@ -50,7 +31,7 @@ def variant_findings(variants: Sequence[Variant]) -> list[Finding]:
 
 def variant_id_findings(variants: Sequence[Variant]) -> list[Finding]:
     """Variant ids unique within the experiment."""
-    return _ids(variants, "variants", "variant")
+    return unique_id_findings(variants, "variants", "variant")
 
 
 def control_findings(variants: Sequence[Variant]) -> list[Finding]:
@@ -118,42 +99,6 @@ def even_split(n: int) -> str:
     base, extra = divmod(100, n)
     shares = [f"{(base + (i < extra)) / 100:g}" for i in range(n)]
     return f"{', '.join(shares[:-1])} and {shares[-1]}"
-
-
-def goal_findings(goals: Sequence[Goal]) -> list[Finding]:
-    """Unique ids and exactly one primary goal."""
-    return [f for rule in GOAL_RULES for f in rule(goals)]
-
-
-def goal_id_findings(goals: Sequence[Goal]) -> list[Finding]:
-    """Goal ids unique within the experiment."""
-    return _ids(goals, "goals", "goal")
-
-
-def primary_findings(goals: Sequence[Goal]) -> list[Finding]:
-    """Exactly one primary goal."""
-    out = []
-    primaries = [i for i, g in enumerate(goals) if g.primary]
-    if not primaries:
-        out.append(
-            Finding(
-                ("goals",),
-                "no primary goal: add 'primary: true' to the one goal that decides the test "
-                "(usually a macro conversion)",
-                "primary-goal",
-            )
-        )
-    for i in primaries[1:]:
-        first = primaries[0]
-        out.append(
-            Finding(
-                ("goals", i, "primary"),
-                f"a second primary goal: goals[{first}] '{goals[first].id}' is already primary; "
-                "exactly one goal has 'primary: true' (the others are secondary)",
-                "primary-goal",
-            )
-        )
-    return out
 
 
 def funnel_findings(funnel: Sequence[str]) -> list[Finding]:
@@ -308,41 +253,6 @@ def _analysis(exp: Any) -> list[Finding]:
 # the rules, each independent of the others: on a file with schema errors, each runs on
 # the parts that parsed (abtest.registry.partial) unless it reads a part that did not
 VARIANT_RULES = (variant_id_findings, control_findings, variant_weight_findings)
-
-
-def capping_findings(goals: Sequence[Goal]) -> list[Finding]:
-    """Capping only on value goals (a conversion is 0 or 1: nothing to cap)."""
-    return [
-        Finding(
-            ("goals", i, "capping"),
-            f"goal '{g.id}' is a conversion (no value column): capping applies to value "
-            "goals; add 'value: <column>' or remove capping",
-            "capping-binary",
-        )
-        for i, g in enumerate(goals)
-        if g.capping is not None and g.value is None
-    ]
-
-
-def statistic_findings(goals: Sequence[Goal]) -> list[Finding]:
-    """A quantile is of values: a quantile goal names a value column and is not capped
-    (a quantile is not moved by a few large values)."""
-    out = []
-    for i, g in enumerate(goals):
-        if g.statistic is None:
-            continue
-        if g.value is None:
-            why = "it names no value column; add 'value: <column>'"
-        elif g.capping is not None:
-            why = "a quantile is not moved by a few large values; remove capping"
-        else:
-            continue
-        out.append(Finding(("goals", i, "statistic"), f"goal '{g.id}' is a quantile "
-                           f"goal, but {why}", "quantile-goal"))  # fmt: skip
-    return out
-
-
-GOAL_RULES = (goal_id_findings, primary_findings, capping_findings, statistic_findings)
 
 
 def _namespace_room(exp: Any) -> list[Finding]:

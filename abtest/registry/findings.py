@@ -1,11 +1,12 @@
 """What a rule returns (:class:`Finding`: a location inside one experiment, a message, a
-code) and the two helpers every message uses: the dotted location and "did you mean".
+code) and the helpers messages share: the dotted location, "did you mean" and
+repeated ids.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from abtest.registry.problems import Loc, Severity
 
@@ -44,3 +45,22 @@ def did_you_mean(word: str, options: Sequence[str]) -> str:
         return f" — did you mean '{lowered[word.lower()]}'?"
     close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
     return f" — did you mean '{close[0]}'?" if close else ""
+
+
+def unique_id_findings(items: Sequence[Any], name: str, what: str) -> list[Finding]:
+    """A finding for each item of ``items`` (under ``name``) whose id an earlier one has."""
+    seen: dict[str, int] = {}
+    out = []
+    for i, item in enumerate(items):
+        if item.id in seen:
+            out.append(
+                Finding(
+                    (name, i, "id"),
+                    f"'{item.id}' is already the id of {name}[{seen[item.id]}]; "
+                    f"{what} ids must be unique within the experiment",
+                    f"duplicate-{what}-id",
+                )
+            )
+        else:
+            seen[item.id] = i
+    return out

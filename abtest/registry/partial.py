@@ -22,7 +22,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
-from abtest.registry import checks, lint
+from abtest.registry import checks, goal_rules, lint
 from abtest.registry.findings import Finding, did_you_mean
 from abtest.registry.schema import Experiment
 from abtest.registry.schema_types import _CONFIG, FINDINGS
@@ -214,7 +214,7 @@ def partial_findings(raw: dict[str, Any], said: Sequence[Finding] = ()) -> list[
     if "variants" not in whole:
         out += _run(checks.VARIANT_RULES, _values_or_unread(exp, "variants"))
     if "goals" not in whole:
-        out += _run(checks.GOAL_RULES, _values_or_unread(exp, "goals"))
+        out += _run(goal_rules.GOAL_RULES, _values_or_unread(exp, "goals"))
     out += _run(checks.RULES, exp)
     if not any(f.severity == "error" for f in (*said, *out)):
         out += [f for f in _run([lint.feasibility], exp) if f.severity == "error"]

@@ -37,7 +37,7 @@ from pydantic import (
 
 from abtest import vocabulary
 from abtest.design import Design
-from abtest.registry import checks
+from abtest.registry import checks, goal_rules
 from abtest.registry.goal_schema import Goal, Guardrail
 from abtest.registry.problems import Loc
 from abtest.registry.schema_types import (
@@ -258,7 +258,7 @@ class Experiment(BaseModel):
     @field_validator("goals")
     @classmethod
     def _check_goals(cls, value: tuple[Goal, ...], info: ValidationInfo) -> Any:
-        _report(info, checks.goal_findings(value))
+        _report(info, goal_rules.goal_findings(value))
         return value
 
     @field_validator("funnel")

@@ -290,6 +290,27 @@ def test_cuped_sums(engine, logs):
     assert got[("hero", "b", "purchase")] == (5.0, 13.0, 5.0)
 
 
+def test_a_covariate_value_column_may_be_called_experiment(engine, logs):
+    # a covariate with an experiment column is keyed by experiment, unless that column
+    # is its value (columns={"covariate": {"value": "experiment"}}): then it is one value
+    # per unit (before: taken as the key, an engine error). By hand, with x = 1..6 for
+    # u1..u6 (conftest.logs; revenue y from HAND_TOTALS' units, 7-day window): hero b
+    # keeps u3 (y 25), u4 (y 7), u6 (y 30): sum_x 13, sum_x_sq 61, sum_xy 283
+    units = ["u1", "u2", "u3", "u4", "u5", "u6"]
+    cov = pd.DataFrame({"unit_id": units, "experiment": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]})
+    s = summarize(
+        engine.put(logs[0]),
+        engine.put(logs[1]),
+        goals=GOALS,
+        covariate=engine.put(cov),
+        columns={"covariate": {"value": "experiment"}},
+    )
+    got = stats(s, "sum_x", "sum_x_sq", "sum_xy")
+    assert got[("hero", "b", "revenue")] == (13.0, 61.0, 283.0)
+    assert got[("hero", "control", "revenue")] == (3.0, 5.0, 10.0)  # u1 (y 10), u2 (y 0)
+    assert got[("cta", "b", "revenue")] == (3.0, 9.0, 15.0)  # u3: its 5 on 01-05
+
+
 def test_column_mapping(engine, logs):
     exposures, conversions = logs
     exposures = exposures.rename(columns={"unit_id": "user", "variant": "arm"})
@@ -514,6 +535,25 @@ def test_a_value_column_may_bear_any_name_the_query_uses_inside(engine, logs):
         s = run(engine, exposures, conversions.rename(columns={"value": name}), goals=goals)
         got = {k: v for k, v in stats(s).items() if k[2] == "revenue"}
         assert got == HAND_TOTALS, name
+
+
+def test_a_value_goal_on_a_conversions_own_column_is_refused(engine, logs):
+    # value="unit_id" summed the unit key (or, with unit_id mapped to another column,
+    # that column, and a refusal named it): refused in one line, and the rename the
+    # message gives sums the user's column called unit_id (HAND_TOTALS)
+    exposures, conversions = logs
+    exposures = exposures.rename(columns={"unit_id": "visitor"})
+    conversions = conversions.rename(columns={"unit_id": "visitor", "value": "unit_id"})
+    for name in ("unit_id", "event", "timestamp"):
+        with pytest.raises(ValueError, match=rf"goal 'revenue': value = '{name}' is the name"):
+            run(engine, exposures, conversions,
+                goals=[EventMetric("purchase", metric="revenue", value=name)])  # fmt: skip
+    with pytest.raises(ValueError, match=r"value = 5: give the name of the conversions column"):
+        run(engine, exposures, conversions, goals=[{"event": "purchase", "value": 5}])
+    goals = [EventMetric("purchase", metric="revenue", value="unit_id_value")]
+    columns = {"unit_id": "visitor", "conversions": {"unit_id_value": "unit_id"}}
+    s = run(engine, exposures, conversions, goals=goals, columns=columns)
+    assert {k: v for k, v in stats(s).items() if k[2] == "revenue"} == HAND_TOTALS
 
 
 def test_segments_keep_their_names_in_daily_rows_and_quantiles(logs):
