@@ -36,9 +36,12 @@ def temporarily(
     ``raw``; with ``restore`` each one that was set is put back afterwards, error or
     not (a setting never changed is left alone). A setting in ``optional`` that DuckDB
     refuses or does not know is skipped; any other refusal is raised, after what was
-    already set has been put back."""
+    already set has been put back. A setting that cannot be put back is said, never
+    left changed in silence: in a note on the block's own error if it raised, else as a
+    :class:`RuntimeError` naming the setting and its value before."""
     changed: dict[str, str] = {}
     skip = set(optional)
+    error: BaseException | None = None
     try:
         for key, value in wanted.items():
             try:
@@ -51,22 +54,39 @@ def temporarily(
             if restore:
                 changed[key] = before
         yield
+    except BaseException as err:
+        error = err
+        raise
     finally:
-        for key, value in changed.items():
-            put_back(raw, key, value)
+        failed = [
+            f"{key} = {sql_str(v)}" for key, v in changed.items() if not put_back(raw, key, v)
+        ]
+        if failed:
+            text = (
+                f"abtest could not put back DuckDB's {', '.join(failed)} on the connection "
+                "it ran on; set it again there (SET name = 'value')"
+            )
+            if error is None:
+                raise RuntimeError(text)
+            error.add_note(text)
 
 
-def put_back(raw: Any, key: str, value: str) -> None:
-    """Set ``key`` back to ``value`` as DuckDB showed it. A RESET gives DuckDB's default
-    back exactly when that was it; a memory limit of the user's is shown cut to one
-    decimal ("4.6 GiB" for 5GB) and is set to the middle of what shows so ("4.65GiB",
-    within 0.05 of the unit of the original; DuckDB does not show the bytes)."""
-    with contextlib.suppress(Exception):  # the block's own error matters more
+def put_back(raw: Any, key: str, value: str) -> bool:
+    """Set ``key`` back to ``value`` as DuckDB showed it; whether it shows so again. A
+    RESET gives DuckDB's default back exactly when that was it; a memory limit of the
+    user's is shown cut to one decimal ("4.6 GiB" for 5GB) and is set to the middle of
+    what shows so ("4.65GiB", within 0.05 of the unit of the original; DuckDB does not
+    show the bytes). DuckDB's own errors here are not raised (the caller says what
+    could not be put back, beside the block's own error if there is one)."""
+    try:
         raw.execute(f"RESET {key}")
         for candidate in (value, _middle(value)):
             if current(raw, key) == value:
-                return
+                return True
             raw.execute(f"SET {key} = {sql_str(candidate)}")
+        return current(raw, key) == value
+    except Exception:
+        return False
 
 
 def _middle(shown: str) -> str:

@@ -60,3 +60,31 @@ def test_without_restore_nothing_is_read_or_put_back():
     with ds.temporarily(raw, {"threads": "2"}, restore=False):
         pass
     assert raw.sql == ["SET threads = '2'"]
+
+
+class Stuck(Spy):
+    """A connection on which setting anything fails once ``stuck`` is set (a setting
+    cannot be put back: e.g. another thread closed or broke the connection)."""
+
+    stuck = False
+
+    def execute(self, sql: str, *args):
+        if self.stuck and not sql.startswith("SELECT"):
+            raise duckdb.Error("cannot change settings now")
+        return super().execute(sql, *args)
+
+
+def test_a_setting_that_cannot_be_put_back_is_said_not_left_in_silence():
+    raw = Stuck()
+    raw.real.execute("SET threads = 3")
+    with pytest.raises(RuntimeError, match=r"could not put back DuckDB's threads = '3'"):
+        with ds.temporarily(raw, {"threads": "2"}):
+            raw.stuck = True
+    assert ds.current(raw.real, "threads") == "2"  # what the message says is true
+    # with an error of the block's own, that error is raised, with the same note
+    raw = Stuck()
+    raw.real.execute("SET threads = 3")
+    with pytest.raises(ZeroDivisionError) as caught, ds.temporarily(raw, {"threads": "2"}):
+        raw.stuck = True
+        1 / 0  # noqa: B018
+    assert any("could not put back DuckDB's threads = '3'" in n for n in caught.value.__notes__)
