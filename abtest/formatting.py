@@ -16,6 +16,8 @@ Examples
 from __future__ import annotations
 
 import math
+from decimal import ROUND_FLOOR as _FLOOR
+from decimal import Decimal
 from typing import Any
 
 DASH = "—"
@@ -55,11 +57,29 @@ def interval(low: Any, high: Any, *, signed: bool = True, digits: int | None = N
 
 
 def p_value(p: Any) -> str:
-    """Four decimals, or ``<0.0001`` for tiny p-values."""
+    """Four decimals, or ``<0.0001`` for tiny p-values; never rounded up onto a level.
+
+    Rounded as R and statsmodels print it (0.189883 shows 0.1899), except where rounding
+    up would land on a multiple of 0.001, the levels a p-value is read against (0.05,
+    0.01, 0.1, 0.025, 0.001): there the p-value shows five decimals rounded down, so it
+    stays on the same side of the level as the exact one (0.04996 shows 0.04996, not
+    0.0500 beside a "better" flag; 0.049996 shows 0.04999).
+
+    >>> p_value(0.189883), p_value(0.04996), p_value(0.049996), p_value(0.05), p_value(2e-05)
+    ('0.1899', '0.04996', '0.04999', '0.0500', '<0.0001')
+    """
     if missing(p):
         return DASH
     p = float(p)
-    return "<0.0001" if p < 0.0001 else f"{p:.4f}"
+    if p < 0.0001:
+        return "<0.0001"
+    shown = f"{p:.4f}"
+    # compared as the shortest decimal that is the float (repr): 0.03 is 0.03, not the
+    # 0.0299999... the binary value spells
+    exact = Decimal(repr(p))
+    if Decimal(shown) > exact and Decimal(shown) % Decimal("0.001") == 0:
+        shown = str(exact.quantize(Decimal("0.00001"), rounding=_FLOOR))
+    return shown
 
 
 def p_equals(p: Any, name: str = "p") -> str:

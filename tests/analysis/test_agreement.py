@@ -126,3 +126,23 @@ def test_bayesian_significance_means_the_decision_threshold():
                 row = t[(t["metric"] == a.primary) & (t["variant"] == a.winner)].iloc[0]
                 assert row["prob_best"] >= 0.95 and row["prob_beat_control"] >= 0.95
     assert 100 < hits < 900
+
+
+def test_a_p_value_just_below_alpha_is_not_shown_as_alpha():
+    # 1,000 units an arm, means 10 and 10.08772 with unit variance: Welch's p = 0.04996
+    # (scipy.stats.ttest_ind_from_stats gives 0.0499619), significant at 0.05. Rounded to
+    # four decimals it printed "p = 0.0500" beside "better"; the display now keeps it
+    # below the level it is below (abtest.formatting.p_value)
+    from scipy import stats
+
+    rows = []
+    for variant, mean in (("control", 10.0), ("b", 10.08772)):
+        n = 1000
+        rows.append(dict(experiment="e", variant=variant, metric="rev", kind="value", n=n,
+                         sum=n * mean, sum_sq=(n - 1) * 1.0 + n * mean**2))  # fmt: skip
+    a = abtest.analyze(pd.DataFrame(rows))
+    p = stats.ttest_ind_from_stats(10.08772, 1.0, 1000, 10.0, 1.0, 1000, equal_var=False).pvalue
+    row = a.results.iloc[1]
+    assert row["p_value"] == pytest.approx(p, rel=1e-6) and 0.0499 < p < 0.05
+    assert row["significant"]
+    assert "p = 0.0499" in a.reason and "p = 0.0500" not in a.to_text()
