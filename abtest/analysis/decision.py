@@ -124,14 +124,16 @@ class Context:
 
 def _effect(row: dict) -> str:
     """Relative lift with its interval, or the absolute difference when the lift is
-    undefined (a control mean of 0)."""
+    undefined (a control mean of 0 or below, abtest.stats.proportions.relative_lift)."""
     if np.isfinite(row["lift"]):
         return (
             f"{fmt.pct(row['lift'], signed=True)} {fmt.interval(row['lift_low'], row['lift_high'])}"
         )
+    control = row["mean"] - row["diff"]
+    said = "0" if control == 0 else f"{control:.4g}, below 0" if control < 0 else "undefined"
     return (
         f"difference {row['diff']:+.3g} [{row['diff_low']:+.3g}, {row['diff_high']:+.3g}]"
-        " (lift undefined: the control mean is 0)"
+        f" (lift undefined: the control mean is {said})"
     )
 
 
@@ -397,12 +399,14 @@ def _bayesian(
     else:
         loss, limit = all_rows["relative_loss"].to_numpy(), None
     kwargs = {} if limit is None else {"loss_threshold": limit}
+    loss_name = "expected loss" if limit is not None else "relative expected loss"
     d = bayes_decision(
         all_rows["prob_best"].to_numpy(),
         loss,
         threshold=design.prob_best_threshold,
         control=0,
         names=list(design.variants),
+        loss_name=loss_name,
         **kwargs,
     )
     i = d.best_index
@@ -414,11 +418,23 @@ def _bayesian(
         checks["primary"] = "control best"
         reason = f"{control} stays: {d.reason} on {primary}; no SRM"
         return Decision(control, reason, checks, code="control_best")
+    beat = row["prob_beat_control"]
+    if not beat >= design.prob_best_threshold:
+        # P(best) is of the means, P(beat control) and the interval of the relative lift
+        # (gbstats' scale); a value goal's two can part (a control far noisier than the
+        # treatment): no winner is named beside a row that does not show it better
+        checks["primary"] = "threshold not met"
+        said = "undefined" if np.isnan(beat) else f"{fmt.probability(beat)} < "
+        said += "" if np.isnan(beat) else f"{design.prob_best_threshold:.0%}"
+        reason = (
+            f"no winner yet: {row['variant']} has P(best) = {fmt.probability(row['prob_best'])}"
+            f" but its P(beat control) is {said} on {primary} (lift {_effect(row)})"
+        )
+        return Decision(None, reason, checks, code="no_difference")
     g = check_guardrails(design, data, i)
     effect = (
         f"{row['variant']} beats {control} on {primary}: "
         f"P(best) = {fmt.probability(row['prob_best'])}, "
-        f"lift {_effect(row)}, expected loss {loss[i]:.2g}"
-        + ("" if limit is not None else " (relative)")
+        f"lift {_effect(row)}, {loss_name} {loss[i]:.2g}"
     )
     return _with_guardrails(str(row["variant"]), effect, g, checks)

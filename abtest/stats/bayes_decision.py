@@ -58,6 +58,7 @@ def bayes_decision(
     loss_threshold: float | None = LOSS_THRESHOLD,
     control: int | None = None,
     names: Sequence[str] | None = None,
+    loss_name: str = "expected loss",
 ) -> BayesDecision:
     """Decide whether to ship an arm, and say why.
 
@@ -77,6 +78,9 @@ def bayes_decision(
         Index of the control arm, only for the wording ("keep the control").
     names
         Arm names for the reason (default "arm 0", "arm 1", ...).
+    loss_name
+        What the reason calls ``expected_loss`` (e.g. "relative expected loss" beside a
+        table whose expected loss is in the metric's units).
 
     Returns
     -------
@@ -129,7 +133,17 @@ def bayes_decision(
     cheap = np.ones_like(sure) if loss_threshold is None else lb <= loss_threshold
     ship = sure & cheap
     reasons = [
-        _reason(label[b], b == control, float(pv), float(lv), s, c, threshold, loss_threshold)
+        _reason(
+            label[b],
+            b == control,
+            float(pv),
+            float(lv),
+            s,
+            c,
+            threshold,
+            loss_threshold,
+            loss_name,
+        )
         for b, pv, lv, s, c in zip(best, pb, lb, sure, cheap, strict=True)
     ]
     winner = np.where(ship, best, -1)
@@ -145,6 +159,17 @@ def bayes_decision(
     return BayesDecision(winner, ship, best, reasons, float(threshold), loss_threshold)
 
 
+def _apart(loss: float, limit: float) -> tuple[str, str]:
+    """``loss`` and ``limit`` to 2 significant digits, or as many more (up to 6) as
+    they need to read as different numbers: a loss of 0.00254 above a threshold of
+    0.0025 is not "0.0025 is above 0.0025"."""
+    for digits in range(2, 7):
+        a, b = f"{loss:.{digits}g}", f"{limit:.{digits}g}"
+        if (a != b) == (loss != limit):
+            return a, b
+    return a, b
+
+
 def _reason(
     name: str,
     is_control: bool,
@@ -154,21 +179,21 @@ def _reason(
     cheap: bool,
     threshold: float,
     loss_threshold: float | None,
+    loss_name: str = "expected loss",
 ) -> str:
     prob = f"P(best) = {p:.1%}"
     if sure and cheap:
         verb = f"keep {name} (the control)" if is_control else f"ship {name}"
-        tail = (
-            ""
-            if loss_threshold is None
-            else f" and expected loss {loss:.2g} <= {loss_threshold:.2g}"
-        )
-        return f"{verb}: {prob} >= {threshold:.0%}{tail}"
+        if loss_threshold is None:
+            return f"{verb}: {prob} >= {threshold:.0%}"
+        shown, limit = _apart(loss, loss_threshold)
+        return f"{verb}: {prob} >= {threshold:.0%} and {loss_name} {shown} <= {limit}"
     if not sure:
         return f"no winner yet: the leader {name} has {prob} < {threshold:.0%}"
     if np.isnan(loss):
-        return f"no winner yet: {name} has {prob} but its expected loss is undefined"
+        return f"no winner yet: {name} has {prob} but its {loss_name} is undefined"
+    shown, limit = _apart(loss, loss_threshold)
     return (
-        f"no winner yet: {name} has {prob} but its expected loss {loss:.2g} is above "
-        f"the threshold of caring {loss_threshold:.2g}"
+        f"no winner yet: {name} has {prob} but its {loss_name} {shown} is above "
+        f"the threshold of caring {limit}"
     )

@@ -119,9 +119,9 @@ def bayes_means(
     ``σ² (d/v_data + μ0/v_prior)``; chance to win ``Φ(μ/σ)``; risk
     ``[μ Φ(μ/σ) + σ φ(μ/σ), -μ Φ(-μ/σ) + σ φ(μ/σ)]``. Matches gbstats
     ``EffectBayesianABTest`` (``packages/stats/tests/bayesian/test_tests.py``)
-    to 1e-5. A control mean of 0 leaves the relative effect undefined: those
-    fields are NaN with a :class:`DegenerateWarning` (gbstats returns 0.5 and 0
-    silently).
+    to 1e-5. A control mean of 0 or below leaves the relative effect undefined
+    (below 0 it would read backwards): those fields are NaN with a
+    :class:`DegenerateWarning` (gbstats returns 0.5 and 0 silently at 0).
 
     References
     ----------
@@ -168,13 +168,14 @@ def bayes_means(
     n2, m2, v2 = (np.atleast_2d(x) for x in (nn, m, v))
     ctl = slice(control, control + 1)
     mc, vc, nc = m2[:, ctl], v2[:, ctl], n2[:, ctl]
-    zero = np.broadcast_to(mc == 0, m2.shape)
-    warn_degenerate(
-        np.squeeze(mc == 0, -1) if nn.ndim == 2 else bool(mc[0, 0] == 0),
-        "the relative effect is undefined because the control mean is 0",
-    )
+    zero = np.broadcast_to(mc <= 0, m2.shape)
+    for where, what in ((mc == 0, "0"), (mc < 0, "negative")):
+        warn_degenerate(
+            np.squeeze(where, -1) if nn.ndim == 2 else bool(where[0, 0]),
+            f"the relative effect is undefined because the control mean is {what}",
+        )
     with np.errstate(divide="ignore", invalid="ignore"):
-        mc_safe = np.where(mc == 0, np.nan, mc)
+        mc_safe = np.where(mc <= 0, np.nan, mc)
         abs_mean, abs_var = m2 - mc, v2 / n2 + vc / nc
         rel_mean = m2 / mc_safe - 1
         rel_var = v2 / (mc_safe**2 * n2) + vc * m2**2 / (mc_safe**4 * nc)

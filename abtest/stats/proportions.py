@@ -68,10 +68,15 @@ def relative_lift(
     ``var`` are unit-level variances. Formula of gbstats
     ``frequentist_variance(relative=True)``:
     ``var_b / (mean_a^2 n_b) + var_a mean_b^2 / (mean_a^4 n_a)``.
-    Where ``mean_a == 0`` the lift is undefined: NaN with a DegenerateWarning.
+    Where ``mean_a <= 0`` the lift is undefined: NaN with a DegenerateWarning. At 0 it
+    has no value; below 0 it reads backwards (a profit from -5 to -3 is a lift of -40%
+    for a gain), and every reading of its sign would be wrong; the difference
+    ``mean_b - mean_a`` still answers.
     """
-    zero = mean_a == 0
-    warn_degenerate(zero, "relative lift is undefined because the control mean is 0")
+    mean_a = np.asarray(mean_a, dtype=float)
+    warn_degenerate(mean_a == 0, "relative lift is undefined because the control mean is 0")
+    warn_degenerate(mean_a < 0, "relative lift is undefined because the control mean is negative")
+    zero = mean_a <= 0
     with np.errstate(divide="ignore", invalid="ignore"):
         lift = np.where(zero, np.nan, mean_b / np.where(zero, 1.0, mean_a) - 1)
         ma = np.where(zero, np.nan, mean_a)

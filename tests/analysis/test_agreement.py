@@ -146,3 +146,63 @@ def test_a_p_value_just_below_alpha_is_not_shown_as_alpha():
     assert row["p_value"] == pytest.approx(p, rel=1e-6) and 0.0499 < p < 0.05
     assert row["significant"]
     assert "p = 0.0499" in a.reason and "p = 0.0500" not in a.to_text()
+
+
+def test_a_negative_control_mean_has_no_lift_and_the_difference_decides():
+    # profit per unit, control ~N(-5, 10) and b ~N(-3, 10), 500 each (seed 1): a lift of
+    # a negative mean reads backwards (-30% for a gain), and the lift interval was the
+    # whole line beside p = 0.0092 and "Winner: b". Now the lift is undefined, as at a
+    # control mean of 0, and the reason gives the difference, which agrees with p
+    # (scipy's Welch test on the same units is the reference)
+    from scipy import stats
+
+    rng = np.random.default_rng(1)
+    control, b = rng.normal(-5, 10, 500), rng.normal(-3, 10, 500)
+    df = pd.DataFrame({"variant": ["control"] * 500 + ["b"] * 500, "profit": np.r_[control, b]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # DegenerateWarning: the lift is undefined
+        a = abtest.analyze(df, metrics=["profit"])
+        bayes = abtest.analyze(df, metrics=["profit"], method="bayesian")
+    row = a.results.iloc[1]
+    welch = stats.ttest_ind(b, control, equal_var=False)
+    assert row["p_value"] == pytest.approx(welch.pvalue, rel=1e-9)  # 0.0092
+    assert np.isnan(row["lift"]) and np.isnan(row["lift_low"]) and np.isnan(row["lift_high"])
+    assert row["significant"] and row["diff_low"] > 0  # the difference interval agrees
+    assert a.winner == "b" and "difference +1.63" in a.reason and "below 0" in a.reason
+    # Bayesian: no chance to beat the control on a lift that reads backwards, so no
+    # winner named beside a row that says "worse" (it named b with P(beat control) 0.2%)
+    t = bayes.results.iloc[1]
+    assert np.isnan(t["prob_beat_control"]) and bayes.winner is None
+
+
+def test_a_bayesian_winner_is_a_row_that_shows_it_better():
+    # a value goal whose control is far noisier than the treatment: control n 1000, mean
+    # 10, variance 1700; b n 1000, mean 12.3, variance 1. P(best) is of the means,
+    # Φ(2.3 / sqrt(1.7 + 0.001)) = 96.1%; P(beat control) of the relative lift (delta
+    # method, gbstats' scale), Φ(0.23 / sqrt(1e-5 + 1.7 · 12.3² / 1e4 / 1e3)) = 92.4%.
+    # b was named the winner beside its own row's 92.4% and an interval holding 0
+    from scipy import stats
+
+    rows = [dict(experiment="e", variant=v, metric="revenue", kind="value", n=1000,
+                 sum=1000 * m, sum_sq=var * 999 + 1000 * m**2)
+            for v, m, var in (("control", 10.0, 1700.0), ("b", 12.3, 1.0))]  # fmt: skip
+    a = abtest.analyze(pd.DataFrame(rows), method="bayesian")
+    t = a.results.iloc[1]
+    assert t["prob_best"] == pytest.approx(stats.norm.cdf(2.3 / np.sqrt(1.701)), abs=1e-4)
+    se = np.sqrt(1e-5 + 1700 * 12.3**2 / 1e4 / 1e3)
+    assert t["prob_beat_control"] == pytest.approx(stats.norm.cdf(0.23 / se), abs=1e-4)
+    assert a.winner is None and not t["significant"] and t["lift_low"] < 0
+    assert "P(best) = 96.1%" in a.reason and "P(beat control) is 92.4% < 95%" in a.reason
+
+
+def test_the_bayesian_reason_names_the_loss_it_compares():
+    # 10/200 against 22/200: b's loss relative to the control's mean is 0.00251, just
+    # above GrowthBook's threshold of caring 0.0025 (relative); the reason said "its
+    # expected loss 0.0025 is above the threshold of caring 0.0025", beside a table whose
+    # expected loss is absolute (0.00014)
+    a = abtest.analyze(abtest.Summary.from_counts({"control": (10, 200), "b": (22, 200)}),
+                       method="bayesian")  # fmt: skip
+    t = a.results.iloc[1]
+    assert 0.0025 < t["relative_loss"] < 0.00255 and t["expected_loss"] < 0.0002
+    shown = f"{t['relative_loss']:.3g}"
+    assert f"relative expected loss {shown} is above the threshold of caring 0.0025" in a.reason
