@@ -22,26 +22,37 @@ class GuardrailCheck:
     lift: float
     bound: float  # the one-sided (1 - alpha) bound on the harmful side
     status: str  # "holds" | "broken" | "inconclusive" | "undefined"
+    far: float = float("nan")  # the one-sided (1 - alpha) bound on the other side
+    level: float = 0.95  # 1 - alpha: the level of both one-sided bounds
 
     @property
     def sentence(self) -> str:
+        """What the guardrail's own one-sided test shows, with its bounds (they are not
+        the two-sided, corrected interval of the metric's row, and say so)."""
         side = "increase" if self.direction == "decrease" else "drop"
-        limit = f"{self.margin:+.1%}" if self.direction == "decrease" else f"{-self.margin:+.1%}"
+        # + 0.0: a margin of 0 reads +0.0%, not -0.0%
+        limit = f"{self.margin + 0.0:+.1%}" if self.direction == "decrease" else (
+            f"{-self.margin + 0.0:+.1%}"
+        )  # fmt: skip
+        test = f"one-sided {self.level:.0%} bound"
         if self.status == "holds":
-            return f"{self.metric} holds (bound {self.bound:+.1%} within {limit})"
+            return f"{self.metric} holds ({test} {self.bound:+.1%} within {limit})"
         if self.status == "undefined":
             return (
-                f"{self.metric} cannot be checked: the control has no {self.metric} events, "
-                "so a relative margin is undefined (give it more traffic, or drop it)"
+                f"{self.metric} cannot be checked: the control's mean is 0 (no "
+                f"{self.metric} events) or below 0, so a relative margin is undefined "
+                "(give it more traffic, or drop it)"
             )
         article = "an" if side == "increase" else "a"
         if self.status == "broken":
+            least = "at least" if side == "increase" else "at most"
             return (
-                f"{self.metric} broken: {article} {side} beyond {limit} is shown ({self.lift:+.1%})"
+                f"{self.metric} broken: {article} {side} beyond {limit} is shown "
+                f"({self.lift:+.1%}, {least} {self.far:+.1%} by its {test})"
             )
         return (
             f"{self.metric} not shown safe: {article} {side} up to {self.bound:+.1%} "
-            f"cannot be ruled out (limit {limit})"
+            f"cannot be ruled out (its {test}; limit {limit})"
         )
 
 
@@ -70,19 +81,22 @@ def check_guardrails(
         low = float(np.atleast_1d(up.lift_ci[0])[0])
         high = float(np.atleast_1d(down.lift_ci[1])[0])
         if not np.isfinite(lift):
-            # a control without any event: a relative margin has nothing to scale
-            bound, status = float("nan"), "undefined"
+            # a control without any event (or a mean below 0): a relative margin has
+            # nothing to scale
+            bound = far = float("nan")
+            status = "undefined"
         elif g.direction == "decrease":
-            bound = high
+            bound, far = high, low
             status = "holds" if high < g.margin else "broken" if low > g.margin else "inconclusive"
         else:
-            bound = low
+            bound, far = low, high
             status = (
                 "holds" if low > -g.margin else "broken" if high < -g.margin else "inconclusive"
             )
+        variant = design.variants[variant_index]
         checks.append(
             GuardrailCheck(
-                g.metric, design.variants[variant_index], g.direction, g.margin, lift, bound, status
+                g.metric, variant, g.direction, g.margin, lift, bound, status, far, 1 - design.alpha
             )
         )
     return checks

@@ -126,6 +126,33 @@ def test_guardrail_broken_blocks_winner():
     assert a.decision.guardrails[0].status == "broken"
 
 
+def test_a_broken_guardrail_says_its_own_one_sided_bound():
+    # purchase 400/20,000 against 352/20,000 (-12.0%), a guardrail that must not drop
+    # (margin 0). Its one-sided 95% test shows a drop; the purchase row's two-sided,
+    # corrected test does not (p = 0.077, interval up to +1.4%). The reason said "a drop
+    # beyond -0.0% is shown (-12.0%)" beside that row; it now gives the bound that
+    # shows it: the one-sided 95% upper Fieller bound of the lift, the upper root of
+    # (m_a² - q² s_a²) r² - 2 m_a m_b r + (m_b² - q² s_b²) minus 1 at q = z(0.95) and
+    # s² = p(1 - p) / n (Fieller 1954; numpy.roots below), -0.9%
+    s = counts(control=(1000, 20_000), b=(1200, 20_000))
+    purchase = counts(control=(400, 20_000), b=(352, 20_000)).frame.assign(metric="purchase")
+    frame = pd.concat([s.frame.assign(metric="signup"), purchase], ignore_index=True)
+    guard = (GuardrailSpec("purchase", direction="increase", margin=0.0),)
+    a = abtest.analyze(frame, metrics=["signup", "purchase"], guardrails=guard)
+    ma, mb, q = 0.02, 0.0176, 1.6448536269514722  # scipy.stats.norm.ppf(0.95)
+    sa2, sb2 = ma * (1 - ma) / 20_000, mb * (1 - mb) / 20_000
+    high = max(np.roots([ma**2 - q * q * sa2, -2 * ma * mb, mb**2 - q * q * sb2])) - 1
+    assert -0.0095 < high < -0.0085  # -0.9%
+    g = a.decision.guardrails[0]
+    assert g.status == "broken" and g.far == pytest.approx(high, rel=1e-9)
+    assert (
+        f"a drop beyond +0.0% is shown (-12.0%, at most {high:+.1%} by its one-sided 95% bound)"
+        in a.reason
+    )
+    row = a.table().set_index(["metric", "variant"]).loc[("purchase", "b")]
+    assert not row["significant"] and row["lift_high"] > 0  # the row's own test, two-sided
+
+
 def test_guardrail_holds():
     df = units(
         {"control": 0.10, "b": 0.13},
@@ -358,7 +385,7 @@ def test_guardrail_without_control_events_is_named_not_nan():
     guard = (GuardrailSpec("refund", direction="decrease", margin=0.05),)
     a = abtest.analyze(df, metrics=["signup", "refund"], guardrails=guard)
     assert a.winner is None
-    assert "refund cannot be checked: the control has no refund events" in a.reason
+    assert "refund cannot be checked: the control's mean is 0 (no refund events)" in a.reason
     assert "nan" not in a.reason
 
 
