@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -36,9 +37,13 @@ def temporarily(
     ``raw``; with ``restore`` each one that was set is put back afterwards, error or
     not (a setting never changed is left alone). A setting in ``optional`` that DuckDB
     refuses or does not know is skipped; any other refusal is raised, after what was
-    already set has been put back. A setting that cannot be put back is said, never
-    left changed in silence: in a note on the block's own error if it raised, else as a
-    :class:`RuntimeError` naming the setting and its value before."""
+    already set has been put back. Settings are put back in the reverse order they were
+    set, then each is read again (DuckDB 2.0's ``RESET progress_bar_time`` also turns
+    ``enable_progress_bar`` off) and put back once more where it does not show its old
+    value. One that still cannot be put back is said, never left changed in silence: in
+    a note on the block's own error if it raised, else in a :class:`RuntimeWarning`
+    naming the setting and its value before (a warning: the block's work is done and
+    right; only the connection's setting is not)."""
     changed: dict[str, str] = {}
     skip = set(optional)
     error: BaseException | None = None
@@ -58,17 +63,39 @@ def temporarily(
         error = err
         raise
     finally:
+        for key, v in reversed(changed.items()):
+            put_back(raw, key, v)
         failed = [
-            f"{key} = {sql_str(v)}" for key, v in changed.items() if not put_back(raw, key, v)
+            f"{key} = {sql_str(_settable(v))}"
+            for key, v in changed.items()
+            if not _shows(raw, key, v) and not put_back(raw, key, v)
         ]
         if failed:
             text = (
                 f"abtest could not put back DuckDB's {', '.join(failed)} on the connection "
                 "it ran on; set it again there (SET name = 'value')"
             )
-            if error is None:
-                raise RuntimeError(text)
-            error.add_note(text)
+            if error is None or isinstance(error, GeneratorExit):
+                warnings.warn(text, RuntimeWarning, stacklevel=3)
+            else:
+                error.add_note(text)
+
+
+def _shows(raw: Any, key: str, value: str) -> bool:
+    """Whether setting ``key`` shows ``value`` (False when it cannot be read)."""
+    try:
+        return current(raw, key) == value
+    except Exception:
+        return False
+
+
+#: How DuckDB shows a memory limit of -1 (none): 2^64 bytes, which it will not parse back
+_UNLIMITED = re.compile(r"^16383\.\d+ ?PiB$")
+
+
+def _settable(shown: str) -> str:
+    """A value DuckDB shows, as it can be set: "-1" for an unlimited memory limit."""
+    return "-1" if _UNLIMITED.match(shown.strip()) else shown
 
 
 def put_back(raw: Any, key: str, value: str) -> bool:
@@ -76,11 +103,12 @@ def put_back(raw: Any, key: str, value: str) -> bool:
     RESET gives DuckDB's default back exactly when that was it; a memory limit of the
     user's is shown cut to one decimal ("4.6 GiB" for 5GB) and is set to the middle of
     what shows so ("4.65GiB", within 0.05 of the unit of the original; DuckDB does not
-    show the bytes). DuckDB's own errors here are not raised (the caller says what
-    could not be put back, beside the block's own error if there is one)."""
+    show the bytes); no limit ("16383.9 PiB", which DuckDB will not parse) is set as
+    -1. DuckDB's own errors here are not raised (the caller says what could not be put
+    back, beside the block's own error if there is one)."""
     try:
         raw.execute(f"RESET {key}")
-        for candidate in (value, _middle(value)):
+        for candidate in dict.fromkeys((_settable(value), _middle(value))):
             if current(raw, key) == value:
                 return True
             raw.execute(f"SET {key} = {sql_str(candidate)}")

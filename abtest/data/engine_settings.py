@@ -31,6 +31,7 @@ import contextlib
 import itertools
 import os
 import re
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -262,7 +263,10 @@ class Run:
         self.progress.stage(name)
 
     def stop(self) -> None:
-        self._stack.close()
+        """Close what :meth:`start` opened. Called in a ``finally``, it hands them the
+        error in flight, if any: a setting that cannot be put back is then said in a
+        note on that error instead of replacing it (:func:`duckdb_settings.temporarily`)."""
+        self._stack.__exit__(*sys.exc_info())
 
 
 def out_of_memory(err: BaseException) -> bool:

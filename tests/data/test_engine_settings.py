@@ -211,6 +211,21 @@ def test_settings_are_put_back_after_an_error():
     assert con.con.execute(MEMORY).fetchall()[0] == before
 
 
+def test_summarizes_own_error_is_kept_when_a_setting_cannot_be_put_back(logs, monkeypatch):
+    # summarize puts the settings back in a finally: a setting that cannot be put back
+    # (simulated here) replaced the call's own error by a bare RuntimeError; the error
+    # stays, with a note naming the setting
+    import ibis
+
+    from abtest.data import duckdb_settings
+
+    monkeypatch.setattr(duckdb_settings, "put_back", lambda raw, key, value: False)
+    con = ibis.duckdb.connect()
+    with pytest.raises(ValueError, match="nope") as caught:
+        summarize(*logs, engine=con, memory_limit="2GB", experiments=["nope"])
+    assert any("could not put back DuckDB's memory_limit" in n for n in caught.value.__notes__)
+
+
 def test_other_engines_are_left_alone(logs, monkeypatch):
     import ibis
 
