@@ -73,6 +73,13 @@ def value_findings(goals: Sequence[Goal]) -> list[Finding]:
     ``timestamp``; :func:`abtest.vocabulary.value_name_problem`), as ``summarize`` says."""
     out = []
     for i, g in enumerate(goals):
+        if g.value is not None and not g.value.strip():
+            text = (
+                f"goal '{g.id}': value is empty; name the conversions column to sum "
+                "(e.g. revenue), or leave value out for a conversion goal"
+            )
+            out.append(Finding(("goals", i, "value"), text, "goal-value"))
+            continue
         problem = g.value and vocabulary.value_name_problem(g.value)
         if problem:
             alias = f"{g.value}_value"
