@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from abtest import formatting as fmt
-from abtest.report.view_model import Check, day_text, primary_units, shares
+from abtest.report.view_model import Check, day_text, shares
 
 if TYPE_CHECKING:
     from abtest.analysis import Analysis
@@ -109,7 +111,9 @@ def _exclusions_check(analysis: Analysis) -> Check | None:
         parts.append(f"{fmt.count(total)} {what} ({detail})")
         if (part["metric"].fillna("") == "").all():  # unit-level: out of every goal
             excluded_units += total
-    analysed = sum(primary_units(analysis)) or 1
+    # the units the SRM test counted: the primary row's n is converters for a quantile
+    # goal among converters, and can be an earlier look's in a sequential table
+    analysed = float(np.sum(analysis.srm.observed)) or 1
     share = excluded_units / (analysed + excluded_units)
     status = "warn" if share > EXCLUSION_ALARM else "info"
     lead = f"{share:.1%} of units excluded: " if excluded_units else ""
@@ -118,9 +122,7 @@ def _exclusions_check(analysis: Analysis) -> Check | None:
 
 def _srm_check(analysis: Analysis) -> Check:
     d = analysis.design
-    res = analysis.results
-    rows = res[res["metric"] == analysis.primary]
-    n = [float(x) for x in rows["n"]]
+    n = [float(x) for x in np.ravel(analysis.srm.observed)]  # what the test counted
     total = sum(n) or 1.0
     observed = " / ".join(f"{x / total:.1%}" for x in n)
     planned = " / ".join(f"{w:.1%}" for w in shares(d))

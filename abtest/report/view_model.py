@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from abtest.analysis import Analysis, Design
+    from abtest.analysis import Design
 
 
 @dataclass(frozen=True)
@@ -102,9 +102,3 @@ def day_text(x: Any) -> str:
     if isinstance(x, datetime) and x.time() == datetime.min.time():
         return x.date().isoformat()  # daily rows as midnight timestamps
     return x.isoformat() if hasattr(x, "isoformat") else str(x)
-
-
-def primary_units(analysis: Analysis) -> list[int]:
-    res = analysis.results
-    rows = res[res["metric"] == analysis.primary]
-    return [int(x) for x in rows["n"]]

@@ -154,6 +154,7 @@ class SRMResult(_Result):
     statistic: Any
     p_value: Any
     df: Any
+    observed: Any  # the unit counts tested, per variant
     expected: Any
     mismatch: Any
     threshold: float

@@ -54,6 +54,7 @@ def srm_test(
         statistic=s(stat),
         p_value=s(p),
         df=df,
+        observed=obs,
         expected=expected,
         mismatch=s(np.asarray(p < threshold)),
         threshold=threshold,

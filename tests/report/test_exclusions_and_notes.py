@@ -91,3 +91,29 @@ def test_guardrails_are_checked_for_every_treatment_even_under_an_srm_alarm():
     assert [(g.variant, g.status) for g in a.decision.guardrails] == [("b", "broken")]
     assert re.search(r"Guardrail\s+\[ALARM\] b: bounce broken", text)
     assert "p < 0.0001" in text and "p = <" not in text
+
+
+def test_the_srm_split_and_the_excluded_share_count_units_under_a_quantile_goal():
+    # a quantile goal among converters: its rows' n are the converters (about 3% of the
+    # units), which the SRM line showed as the split (35.9% / 39.2% / 24.9% beside an
+    # SRM p of 0.91) and the excluded share divided by (13.1% for 0.4%). Both now count
+    # the units the SRM test counts: the signup row's n, every kept unit of its variant
+    from abtest.data import generate_traffic
+
+    spec = {"id": "hero", "variants": {"control": 1, "b": 1, "c": 1},
+            "goals": [{"event": "signup", "rates": {"control": 0.1, "b": 0.1, "c": 0.1}},
+                      {"event": "purchase", "rates": {"control": 0.03, "b": 0.03, "c": 0.03},
+                       "values": {"control": 50.0, "b": 50.0, "c": 50.0}}]}  # fmt: skip
+    exposures, conversions, _ = generate_traffic([spec], units=20_000, seed=3)
+    goals = [{"event": "purchase", "metric": "median", "value": "value",
+              "statistic": {"quantile": 0.5}}, {"event": "signup"}]  # fmt: skip
+    s = abtest.summarize(exposures, conversions, goals=goals)
+    a = abtest.analyze(s, metrics=["median", "signup"])
+    units = s.frame[s.frame["metric"] == "signup"].set_index("variant")["n"]
+    units = units[["control", "b", "c"]].to_numpy(dtype=float)
+    split = " / ".join(f"{u / units.sum():.1%}" for u in units)
+    text = a.to_text()
+    assert f"split {split} vs configured" in text
+    multi = s.exclusions.query("reason == 'multiple_variants'")["units"].sum()
+    assert 50 < multi < 200  # about 0.5% of 20,000 (generate_traffic)
+    assert f"{multi / (units.sum() + multi):.1%} of units excluded" in text
