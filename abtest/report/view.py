@@ -34,7 +34,8 @@ from abtest.report.view_model import (
     ReportView,
     Section,
     Table,
-    day_text,
+    look_cell,
+    present,
     shares,
 )
 from abtest.vocabulary import CORRECTION_LABELS
@@ -255,7 +256,7 @@ def _metric_view(analysis: Analysis, metric: str, kind: str, rows: pd.DataFrame)
             if adjusted:
                 cells.append("" if is_control else fmt.p_value(r["p_adjusted"]))
         if at_look:
-            cells.append(day_text(r["look_day"]) if _present(r.get("look_day")) else "")
+            cells.append(look_cell(r, rows[control_mask].iloc[0], is_control, binary))
         mark = "control" if is_control else _result(r, direction)
         cells.append({"control": "control", "better": "better", "worse": "worse"}.get(mark, ""))
         body.append(tuple(cells))
@@ -355,14 +356,9 @@ def _result(r: Any, direction: str) -> str:
     return "better" if up == (direction == "increase") else "worse"
 
 
-def _present(x: Any) -> bool:
-    """Dates are present; None, NaN and NaT (all unequal to themselves) are not."""
-    return x is not None and x == x
-
-
 def _has_looks(rows: pd.DataFrame) -> bool:
     """Whether the rows come from dated sequential looks (a ``look_day`` column)."""
-    return "look_day" in rows.columns and any(_present(x) for x in rows["look_day"])
+    return "look_day" in rows.columns and any(present(x) for x in rows["look_day"])
 
 
 def sections(view: ReportView) -> tuple[Section, ...]:

@@ -7,6 +7,7 @@ import json
 import re
 
 import pandas as pd
+import pytest
 
 import abtest
 from abtest.report.weekly import weekly_report
@@ -117,3 +118,32 @@ def test_the_srm_split_and_the_excluded_share_count_units_under_a_quantile_goal(
     multi = s.exclusions.query("reason == 'multiple_variants'")["units"].sum()
     assert 50 < multi < 200  # about 0.5% of 20,000 (generate_traffic)
     assert f"{multi / (units.sum() + multi):.1%} of units excluded" in text
+
+
+def test_a_row_read_at_an_earlier_look_gives_the_controls_rate_at_that_look():
+    # sequential, three arms: b crosses its boundary on 2024-01-05 and is read there
+    # (6.63%, +41.1%), c and the control row at the latest look (control 10.04%). "b
+    # 6.63% ... +41.1% better" under "control 10.04%" read as a drop; the look cell now
+    # says what b's lift is of: the control's rate that day (analysis.looks)
+    import warnings
+
+    from abtest.data import generate_traffic
+
+    rates = {"control": 0.10, "b": 0.14, "c": 0.10}
+    spec = {"id": "hero", "variants": {"control": 1, "b": 1, "c": 1},
+            "goals": [{"event": "signup", "rates": rates}]}  # fmt: skip
+    exposures, conversions, _ = generate_traffic([spec], units=30_000, seed=5)
+    s = abtest.summarize(exposures, conversions, goals=["signup"], daily=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = abtest.analyze(s, method="sequential")
+    b = a.results.set_index("variant").loc["b"]
+    day = pd.Timestamp(b["look_day"])
+    assert day < pd.Timestamp(a.looks["day"].max())  # read at an earlier look
+    looks = a.looks[(a.looks["variant"] == "b") & (pd.to_datetime(a.looks["day"]) == day)]
+    then = float(looks["mean_control"].iloc[0])
+    assert then == pytest.approx(float(b["mean"]) / (1 + float(b["lift"])), rel=1e-9)
+    text = a.to_text()
+    assert f"{day.date().isoformat()} (control {then:.2%})" in text
+    c_row = next(line for line in text.splitlines() if line.strip().startswith("c "))
+    assert "(control" not in c_row  # read at the latest look, as the control row is
