@@ -93,7 +93,8 @@ def method_label(design: Design, correction: str | None = None) -> str:
         }
         parts.append(f"α = {design.alpha:g}{sided.get(design.alternative, '')}")
         applied = correction or design.correction
-        label = f"{CORRECTION_LABELS.get(applied, applied)} correction"
+        label = CORRECTION_LABELS.get(applied, applied)  # "no correction" says it already
+        label += "" if label.endswith("correction") else " correction"
         if applied != design.correction:
             asked = CORRECTION_LABELS.get(design.correction, design.correction)
             label += f" (sequential tests apply it where the design asks for {asked})"

@@ -154,3 +154,12 @@ def test_markdown_says_when_lift_and_interval_are_cuped_adjusted():
     assert "means shown unadjusted" in md
     plain = abtest.analyze(abtest.Summary(frame.drop(columns=["sum_x", "sum_x_sq", "sum_xy"])))
     assert "CUPED" not in render_markdown(plain)
+
+
+def test_the_method_line_names_the_correction_once():
+    # CORRECTION_LABELS["none"] is "no correction": the line read "no correction correction"
+    s = abtest.Summary.from_counts({"control": (100, 1000), "b": (130, 1000), "c": (100, 1000)})
+    lines = {c: abtest.analyze(s, correction=c).to_text().splitlines() for c in ("none", "holm")}
+    method = {c: next(x for x in t if x.startswith("Method")) for c, t in lines.items()}
+    assert method["none"].endswith("α = 0.05, no correction")
+    assert method["holm"].endswith("α = 0.05, Holm correction")
