@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import abtest
 from abtest.report.markdown import render_markdown
 from abtest.report.text import render_text
 
