@@ -22,9 +22,11 @@ import numpy as np
 import pandas as pd
 
 from abtest.analysis.metrics import (
+    COVARIATE,
     Arms,
     MetricSums,
     comparison_arms,
+    cuped_enough,
     only_looks,
     sums_of,
 )
@@ -133,14 +135,27 @@ def timeline_table(design: Design, summary: Summary, table: pd.DataFrame) -> pd.
         if not days:
             continue
         kind = summary.kind(metric, design.experiment)
-        m = MetricSums(metric, kind, sums_of(arr))
         rows = table[(table["metric"] == metric) & ~table["is_control"]]
         level = 1 - rows["ci_level"].to_numpy(dtype=float)[:, None]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # early days without information: NaN
-            r = compare(comparison_arms(m), level, design.alternative)
+        # CUPED where each day's data make it well-posed (cuped_enough), as the table
+        # decides on the totals, so that the last day is the table's row (the early
+        # days of a conversion, with under 10 converters, left the whole line plain)
+        plain = {c: a for c, a in arr.items() if c not in COVARIATE}
+        adjusted = np.all(cuped_enough(kind, arr["n"], arr["sum"]), axis=0)
+        lift, low, high = (np.full((len(variants) - 1, len(days)), np.nan) for _ in range(3))
+        for keep, sums in ((adjusted, arr), (~adjusted, plain)):
+            if not keep.any():
+                continue
+            _, part = only_looks(days, sums, keep)
+            m = MetricSums(metric, kind, sums_of(part))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # early days without information: NaN
+                r = compare(comparison_arms(m), level, design.alternative)
+            shape = (len(variants) - 1, int(keep.sum()))
+            lift[:, keep] = np.broadcast_to(r.lift, shape)
+            low[:, keep] = np.broadcast_to(r.lift_ci[0], shape)
+            high[:, keep] = np.broadcast_to(r.lift_ci[1], shape)
         frames += look_frames(
-            metric, variants, days, arr["n"], arr["sum"], r.lift, r.lift_ci,
-            ci_level=1 - level,
-        )  # fmt: skip
+            metric, variants, days, arr["n"], arr["sum"], lift, (low, high), ci_level=1 - level
+        )
     return pd.concat(frames, ignore_index=True) if frames else None
