@@ -284,6 +284,13 @@ def _metric_view(analysis: Analysis, metric: str, kind: str, rows: pd.DataFrame)
                 "boundary, else the latest"
                 + (" (units, rates and lift of that look)" if at_look else "")
             )
+    if bayes and binary and has_treatments:
+        # the lift is of the posterior mean rates (prior pseudo-counts included), which
+        # the observed rates beside it are not: 10/200 -> 22/200 is +120% observed,
+        # +109.1% of the posterior means
+        a, b = (f"{x:g}" for x in d.prior)
+        notes.append(f"lift and its interval of the posterior rates (prior Beta({a}, {b})), "
+                     "the rates as observed")  # fmt: skip
     cuped = _cuped_note(rows[[not c for c in control_mask]], binary)
     if cuped:
         notes.append(cuped)

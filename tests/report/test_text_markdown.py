@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 import abtest
 from abtest.report.markdown import render_markdown
 from abtest.report.text import render_text
@@ -164,3 +166,14 @@ def test_the_method_line_names_the_correction_once():
     method = {c: next(x for x in t if x.startswith("Method")) for c, t in lines.items()}
     assert method["none"].endswith("α = 0.05, no correction")
     assert method["holm"].endswith("α = 0.05, Holm correction")
+
+
+def test_a_bayesian_conversion_table_says_its_lift_is_of_the_posterior_rates():
+    # 10/200 against 22/200: observed 5.00% -> 11.00% (+120%); the Beta(1, 1) posterior
+    # means are 11/202 and 23/202, whose lift is 23/11 - 1 = +109.1%, the one shown
+    a = abtest.analyze(abtest.Summary.from_counts({"control": (10, 200), "b": (22, 200)}),
+                       method="bayesian")  # fmt: skip
+    assert a.results.iloc[1]["lift"] == pytest.approx(23 / 11 - 1, rel=1e-12)
+    text = a.to_text()
+    assert "lift and its interval of the posterior rates (prior Beta(1, 1))" in text
+    assert "11.00%  +109.1%" in text
