@@ -206,3 +206,22 @@ def test_the_bayesian_reason_names_the_loss_it_compares():
     assert 0.0025 < t["relative_loss"] < 0.00255 and t["expected_loss"] < 0.0002
     shown = f"{t['relative_loss']:.3g}"
     assert f"relative expected loss {shown} is above the threshold of caring 0.0025" in a.reason
+
+
+def test_a_bayesian_design_cannot_be_told_lower_is_better():
+    # bounce 500/1000 against 420/1000, lower is better: P(best) and the expected loss
+    # are of the highest rate, so the Bayesian decision kept the control ("P(best) =
+    # 100.0%") though b bounces less. Refused in one line; the frequentist one-sided
+    # test ships b (the one-sided unpooled z-test by scipy below: p = 0.000159)
+    from scipy import stats
+
+    from abtest.design import Design
+
+    s = abtest.Summary.from_counts({"control": (500, 1000), "b": (420, 1000)})
+    with pytest.raises(ValueError, match="method 'bayesian' with alternative 'smaller'"):
+        Design(variants=("control", "b"), method="bayesian", alternative="smaller")
+    a = abtest.analyze(s, design=Design(variants=("control", "b"), alternative="smaller"))
+    se = np.sqrt(0.5 * 0.5 / 1000 + 0.42 * 0.58 / 1000)
+    p = stats.norm.cdf((0.42 - 0.5) / se)
+    assert a.results.iloc[1]["p_value"] == pytest.approx(p, rel=1e-9) and p < 0.001
+    assert a.winner == "b"
