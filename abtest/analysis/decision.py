@@ -141,7 +141,10 @@ def _evidence(ctx: Context, row: dict, family_size: int) -> str:
     """``p = 0.0019 after Holm``, ``always-valid p = 0.01``, ``P(beat control) = 97.1%``;
     for a sequential row read at an earlier look, that look and its rates."""
     if ctx.test == "bayesian":
-        return f"P(beat control) = {fmt.probability(row['prob_beat_control'])}"
+        # prob_beat_control is P(treatment above control): "beat" only where higher is good
+        down = ctx.design.good_direction(str(row["metric"])) == "decrease"
+        name = "P(above control)" if down else "P(beat control)"
+        return f"{name} = {fmt.probability(row['prob_beat_control'])}"
     label = {"group sequential": "repeated p", "always valid": "always-valid p"}.get(ctx.test, "p")
     corrected = family_size > 1 and ctx.correction != "none"
     after = f" after {CORRECTION_NAMES.get(ctx.correction, ctx.correction)}" if corrected else ""

@@ -225,3 +225,21 @@ def test_a_bayesian_design_cannot_be_told_lower_is_better():
     p = stats.norm.cdf((0.42 - 0.5) / se)
     assert a.results.iloc[1]["p_value"] == pytest.approx(p, rel=1e-9) and p < 0.001
     assert a.winner == "b"
+
+
+def test_a_lower_is_better_guardrail_says_above_not_beat():
+    # bounce (lower is better) 50,000/100,000 against 51,500/100,000: P(b above control)
+    # is 100%, which the reason and the table called "P(beat control)" beside "worse"
+    from abtest.analysis import GuardrailSpec
+
+    rows = [dict(experiment="e", variant=v, metric=m, kind="binary", n=n, sum=c, sum_sq=c)
+            for m, arms in (("signup", {"control": (1000, 100_000), "b": (1200, 100_000)}),
+                            ("bounce", {"control": (50_000, 100_000), "b": (51_500, 100_000)}))
+            for v, (c, n) in arms.items()]  # fmt: skip
+    guard = [GuardrailSpec("bounce", "decrease", 0.05)]
+    a = abtest.analyze(pd.DataFrame(rows), metrics=["signup", "bounce"], method="bayesian",
+                       guardrails=guard)  # fmt: skip
+    assert "credibly worse on bounce" in a.reason and "P(above control) = 100.0%" in a.reason
+    bounce = a.to_text().split("bounce —")[1]
+    assert "P(above control)" in bounce and "P(beat control)" not in bounce
+    assert "P(beat control)" in a.to_text().split("bounce —")[0]  # signup: higher is good
