@@ -28,7 +28,7 @@ import pandas as pd
 from abtest import formatting as fmt
 from abtest import vocabulary
 from abtest.analysis.guardrails import GuardrailCheck, check_all_guardrails, check_guardrails
-from abtest.analysis.metrics import MetricSums
+from abtest.analysis.metrics import NORMAL_ENOUGH, MetricSums, too_few_for_normal
 from abtest.design import Design
 from abtest.stats import SRMResult
 
@@ -293,6 +293,15 @@ def _decide(
             checks,
             code="untestable",
         )
+    few = too_few_for_normal(data[primary], list(design.variants))
+    if few:
+        checks["sample"] = "too few conversions"
+        reason = (
+            f"no winner yet: too few conversions on {primary} for its z-test ({few}; it "
+            f"needs {NORMAL_ENOUGH} converting and {NORMAL_ENOUGH} not converting units per "
+            f"variant); so far {_so_far(ctx)}"
+        )
+        return Decision(None, reason, checks, code="sample")
     # the primary goal's good direction: up, unless the design tests for a decrease
     sign = -1.0 if design.alternative == "smaller" else 1.0
     better = [r for r in rows if r["significant"] and sign * r["diff"] > 0]

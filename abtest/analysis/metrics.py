@@ -199,6 +199,25 @@ def cuped_applies(m: MetricSums) -> bool:
     )
 
 
+#: Converting and non-converting units each arm needs before a conversion goal's z-test
+#: (the normal approximation of a rate, n p >= 10 and n (1 - p) >= 10) may name a winner
+NORMAL_ENOUGH = 10
+
+
+def too_few_for_normal(m: MetricSums, variants: list[str]) -> str | None:
+    """The arms of conversion goal ``m`` with fewer than :data:`NORMAL_ENOUGH` converting
+    or non-converting units, said ("control 0 of 10, b 3 of 10"); None when every arm
+    has enough (or ``m`` is not a conversion). Below that the unpooled z-test is
+    overconfident: 0/10 against 3/10 gives p = 0.038, Fisher's exact test 0.21."""
+    if m.kind != "binary":
+        return None
+    n, conv = np.asarray(m.sums.n, dtype=float), np.asarray(m.sums.sum, dtype=float)
+    few = (conv < NORMAL_ENOUGH) | (n - conv < NORMAL_ENOUGH)
+    if not few.any():
+        return None
+    return ", ".join(f"{v} {conv[i]:,.0f} of {n[i]:,.0f}" for i, v in enumerate(variants) if few[i])
+
+
 def cuped_enough(kind: str, n: np.ndarray, total: np.ndarray) -> np.ndarray:
     """Per arm (elementwise): at least 2 units and, for a conversion, at least 10
     converting and 10 non-converting units (the normal approximation of an adjusted

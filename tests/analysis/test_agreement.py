@@ -243,3 +243,22 @@ def test_a_lower_is_better_guardrail_says_above_not_beat():
     bounce = a.to_text().split("bounce —")[1]
     assert "P(above control)" in bounce and "P(beat control)" not in bounce
     assert "P(beat control)" in a.to_text().split("bounce —")[0]  # signup: higher is good
+
+
+def test_too_few_conversions_name_no_winner():
+    # 0/10 against 3/10: the unpooled z-test gives p = 0.038 (its control variance is 0),
+    # Fisher's exact test 0.21 (scipy below); b was named the winner. A conversion
+    # goal's z-test names a winner only with 10 converting and 10 not converting units
+    # per variant (n p >= 10 and n (1 - p) >= 10); 10/100 against 30/100 has them
+    from scipy import stats
+
+    a = abtest.analyze(abtest.Summary.from_counts({"control": (0, 10), "b": (3, 10)}))
+    z = 0.3 / np.sqrt(0.3 * 0.7 / 10)
+    assert a.results.iloc[1]["p_value"] == pytest.approx(2 * stats.norm.sf(z), rel=1e-9)
+    assert stats.fisher_exact([[0, 10], [3, 7]]).pvalue == pytest.approx(0.2105, abs=1e-4)
+    assert a.winner is None and a.decision.code == "sample"
+    assert "too few conversions on conversion for its z-test (control 0 of 10, b 3 of 10" in (
+        a.reason
+    )
+    enough = abtest.analyze(abtest.Summary.from_counts({"control": (10, 100), "b": (30, 100)}))
+    assert enough.winner == "b"
