@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from abtest.design import BAYESIAN_SMALLER
 from abtest.registry.data_rules import data_findings
-from abtest.registry.findings import Finding, did_you_mean, unique_id_findings
+from abtest.registry.findings import (
+    Finding,
+    did_you_mean,
+    exactly_one_findings,
+    unique_id_findings,
+)
 from abtest.registry.spend_rules import spend_findings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,28 +42,13 @@ def variant_id_findings(variants: Sequence[Variant]) -> list[Finding]:
 
 def control_findings(variants: Sequence[Variant]) -> list[Finding]:
     """Exactly one variant is the control."""
-    out = []
-    controls = [i for i, v in enumerate(variants) if v.control]
-    if not controls:
-        out.append(
-            Finding(
-                ("variants",),
-                "no variant is the control; add 'control: true' to the baseline variant "
-                "(exactly one variant is the control)",
-                "control",
-            )
-        )
-    for i in controls[1:]:
-        first = controls[0]
-        out.append(
-            Finding(
-                ("variants", i, "control"),
-                f"a second control: variants[{first}] '{variants[first].id}' is already the "
-                "control; exactly one variant has 'control: true'",
-                "control",
-            )
-        )
-    return out
+    return exactly_one_findings(
+        variants, "variants", "control", "control",
+        "no variant is the control; add 'control: true' to the baseline variant "
+        "(exactly one variant is the control)",
+        "a second control: variants[{first}] '{id}' is already the control; exactly one "
+        "variant has 'control: true'",
+    )  # fmt: skip
 
 
 def variant_weight_findings(variants: Sequence[Variant]) -> list[Finding]:

@@ -64,3 +64,18 @@ def unique_id_findings(items: Sequence[Any], name: str, what: str) -> list[Findi
         else:
             seen[item.id] = i
     return out
+
+
+def exactly_one_findings(
+    items: Sequence[Any], name: str, flag: str, code: str, none: str, second: str
+) -> list[Finding]:
+    """Exactly one of ``items`` (under ``name``) has ``flag`` set: ``none`` when none has,
+    and ``second`` (formatted with ``first``, the index of the first one, and ``id``, its
+    id) at each further one."""
+    flagged = [i for i, item in enumerate(items) if getattr(item, flag)]
+    out = [] if flagged else [Finding((name,), none, code)]
+    for i in flagged[1:]:
+        first = flagged[0]
+        text = second.format(first=first, id=items[first].id)
+        out.append(Finding((name, i, flag), text, code))
+    return out

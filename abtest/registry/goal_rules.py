@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from abtest import vocabulary
-from abtest.registry.findings import Finding, unique_id_findings
+from abtest.registry.findings import Finding, exactly_one_findings, unique_id_findings
 
 if TYPE_CHECKING:  # pragma: no cover
     from abtest.registry.goal_schema import Goal
@@ -30,28 +30,13 @@ def goal_id_findings(goals: Sequence[Goal]) -> list[Finding]:
 
 def primary_findings(goals: Sequence[Goal]) -> list[Finding]:
     """Exactly one primary goal."""
-    out = []
-    primaries = [i for i, g in enumerate(goals) if g.primary]
-    if not primaries:
-        out.append(
-            Finding(
-                ("goals",),
-                "no primary goal: add 'primary: true' to the one goal that decides the test "
-                "(usually a macro conversion)",
-                "primary-goal",
-            )
-        )
-    for i in primaries[1:]:
-        first = primaries[0]
-        out.append(
-            Finding(
-                ("goals", i, "primary"),
-                f"a second primary goal: goals[{first}] '{goals[first].id}' is already primary; "
-                "exactly one goal has 'primary: true' (the others are secondary)",
-                "primary-goal",
-            )
-        )
-    return out
+    return exactly_one_findings(
+        goals, "goals", "primary", "primary-goal",
+        "no primary goal: add 'primary: true' to the one goal that decides the test "
+        "(usually a macro conversion)",
+        "a second primary goal: goals[{first}] '{id}' is already primary; exactly one goal "
+        "has 'primary: true' (the others are secondary)",
+    )  # fmt: skip
 
 
 def capping_findings(goals: Sequence[Goal]) -> list[Finding]:
