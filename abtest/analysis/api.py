@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from abtest.analysis.business import cost_table, funnel_table
-from abtest.analysis.decision import Context, decide
+from abtest.analysis.decision import decide
+from abtest.analysis.decision_model import Context
 from abtest.analysis.metrics import MetricSums, metric_sums
 from abtest.analysis.plan_check import plan_progress
 from abtest.analysis.result import Analysis

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from abtest.analysis.decision import Progress
+from abtest.analysis.decision_model import Progress
 from abtest.analysis.metrics import MetricSums
 from abtest.data.summary import Summary
 from abtest.design import Design

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from abtest.analysis.decision import Decision, Progress
+from abtest.analysis.decision_model import Decision, Progress
 from abtest.analysis.table import TABLE_COLUMNS
 from abtest.data.summary import Summary
 from abtest.design import Design

@@ -98,7 +98,7 @@ def plan_against_data(
     """The plan checked against the data collected so far: the control's observed rate
     and its 99% interval beside the plan's baseline and, when the data contradicts the
     baseline, the sample the same MDE needs at the observed rate and the days left
-    (the rule of :attr:`abtest.analysis.decision.Progress.replanned`)."""
+    (the rule of :attr:`abtest.analysis.decision_model.Progress.replanned`)."""
     import datetime as dt_
 
     from abtest.cli.analyze import InputError, analyze_registry_experiment

@@ -15,7 +15,7 @@ import pytest
 import abtest
 from abtest import formatting as fmt
 from abtest.analysis import GuardrailSpec
-from abtest.analysis.decision import DECISION_CODES, Decision
+from abtest.analysis.decision_model import DECISION_CODES, Decision
 from abtest.report.text import render_text
 
 
