@@ -86,11 +86,21 @@ def find_harms(ctx: Context) -> list[Harm]:
     return sorted(out, key=lambda h: h.metric != primary)
 
 
-def _harm_clause(ctx: Context, harms: list[Harm], skip_primary: bool = False) -> str:
-    """``; c is significantly worse on retention_7: -4.3% [...], p = 0.0016`` per harm."""
+def _harm_clause(
+    ctx: Context,
+    harms: list[Harm],
+    skip_primary: bool = False,
+    guardrails: Sequence[GuardrailCheck] = (),
+) -> str:
+    """``; c is significantly worse on retention_7: -4.3% [...], p = 0.0016`` per harm;
+    a harm on a guardrail that holds says so ("within its guardrail's margin"), beside
+    a reason that says the guardrails hold."""
     how = "credibly" if ctx.test == "bayesian" else "significantly"
+    held = {(g.metric, g.variant) for g in guardrails if g.status == "holds"}
     parts = [
-        f"{h.variant} is {how} worse on {h.metric}: {_sentence(ctx, h.row)}"
+        f"{h.variant} is {how} worse on {h.metric}"
+        + (" (within its guardrail's margin)" if (h.metric, h.variant) in held else "")
+        + f": {_sentence(ctx, h.row)}"
         for h in harms
         if not (skip_primary and h.metric == ctx.design.primary)
     ]
@@ -116,17 +126,19 @@ def decide(
     broken = [g for g in guardrails if g.status == "broken"]
     d = _decide(ctx, data, srm, progress, harms)
     broken = [g for g in broken if g.sentence not in d.reason]  # not said twice
-    tail = _harm_clause(ctx, harms) + "".join(
+    tail = _harm_clause(ctx, harms, guardrails=guardrails) + "".join(
         f"; guardrail {g.sentence} for {g.variant}" for g in broken
     )
     if d.winner is None or d.winner == design.variants[0]:
         # the winner's own harms and guardrails are in its sentence already
-        reason = d.reason + (tail if d.winner is None else _harm_clause(ctx, harms, True))
+        reason = d.reason + (
+            tail if d.winner is None else _harm_clause(ctx, harms, True, guardrails)
+        )
     else:
         others = [h for h in harms if h.metric != design.primary or h.variant != d.winner]
         reason = (
             d.reason
-            + _harm_clause(ctx, others)
+            + _harm_clause(ctx, others, guardrails=guardrails)
             + "".join(
                 f"; guardrail {g.sentence} for {g.variant}" for g in broken if g.variant != d.winner
             )

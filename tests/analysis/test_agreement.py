@@ -240,6 +240,11 @@ def test_a_lower_is_better_guardrail_says_above_not_beat():
     a = abtest.analyze(pd.DataFrame(rows), metrics=["signup", "bounce"], method="bayesian",
                        guardrails=guard)  # fmt: skip
     assert "credibly worse on bounce" in a.reason and "P(above control) = 100.0%" in a.reason
+    # +3.0% is inside the guardrail's 5% margin: the reason says "guardrails hold" and,
+    # at the harm, why both are true
+    assert "guardrails hold; b is credibly worse on bounce (within its guardrail's margin)" in (
+        a.reason
+    )
     bounce = a.to_text().split("bounce —")[1]
     assert "P(above control)" in bounce and "P(beat control)" not in bounce
     assert "P(beat control)" in a.to_text().split("bounce —")[0]  # signup: higher is good
