@@ -314,7 +314,8 @@ def summarize(
         return summary
     except Exception as err:
         if engine_settings.out_of_memory(err):
-            raise engine_settings.budget_error(err, settings) from None
+            limit = engine_settings.connection_limit(con, settings, own=own)
+            raise engine_settings.budget_error(err, settings, limit) from None
         if not sources.from_engine(err):
             raise
         raise errors.explain(err, logs) from None

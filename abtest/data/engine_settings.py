@@ -207,6 +207,17 @@ def _folder(value: Any, name: str) -> str:
     return path
 
 
+def connection_limit(con: Any, settings: EngineSettings, *, own: bool) -> str | None:
+    """The memory limit of a user's DuckDB connection as DuckDB shows it, when abtest
+    left it alone (no memory_limit given, :func:`applied`); else None."""
+    if own or settings.explicit_memory or getattr(con, "name", None) != "duckdb":
+        return None
+    try:
+        return duckdb_settings.current(con.con, "memory_limit")
+    except Exception:  # the error being explained matters more than this detail
+        return None
+
+
 @contextlib.contextmanager
 def applied(
     con: Any, settings: EngineSettings, *, own: bool, progress: bool = False
@@ -275,10 +286,18 @@ def out_of_memory(err: BaseException) -> bool:
     return type(err).__name__ == "OutOfMemoryException" and "duckdb" in (type(err).__module__ or "")
 
 
-def budget_error(err: BaseException, settings: EngineSettings) -> MemoryBudgetError:
-    """The one-line error of a query that did not fit ``settings``' budget."""
-    shown = format_bytes(settings.memory_limit) if settings.memory_limit else "DuckDB's default"
-    suggestion = format_bytes(2 * settings.memory_limit) if settings.memory_limit else "8GB"
+def budget_error(
+    err: BaseException, settings: EngineSettings, connection_limit: str | None = None
+) -> MemoryBudgetError:
+    """The one-line error of a query that did not fit its budget: ``settings``' when
+    abtest applied it, else the user's connection's own (``connection_limit``, as DuckDB
+    shows it: abtest leaves a connection's limit alone unless memory_limit is given)."""
+    if connection_limit is not None:
+        shown, suggestion = f"the connection's own memory_limit ({connection_limit})", "8GB"
+    else:
+        limit = settings.memory_limit
+        shown = format_bytes(limit) if limit else "DuckDB's default"
+        suggestion = format_bytes(2 * limit) if limit else "8GB"
     detail = " ".join(str(err).split())
     detail = detail.removeprefix("Out of Memory Error: ").split(" Possible solutions")[0]
     if len(detail) > 160:

@@ -272,6 +272,21 @@ def test_too_small_a_budget_says_what_to_raise(parquet_logs, budget, monkeypatch
         summarize(*parquet_logs, goals=GOALS)
 
 
+def test_a_users_own_small_limit_is_the_one_named(parquet_logs):
+    # abtest leaves a user's connection's memory limit alone unless memory_limit is given:
+    # the error named the default budget it had not applied ("budget of 6.3GB"); it now
+    # names the connection's own limit, as DuckDB shows it
+    import ibis
+
+    con = ibis.duckdb.connect()
+    con.raw_sql("SET memory_limit = '20MB'")
+    shown = con.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    with pytest.raises(es.MemoryBudgetError) as info:
+        summarize(*parquet_logs, goals=GOALS, engine=con)
+    assert f"its budget of the connection's own memory_limit ({shown})" in str(info.value)
+    assert con.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == shown
+
+
 def test_a_refused_progress_bar_setting_does_not_stop_the_budget():
     """In Jupyter without ipywidgets DuckDB refuses any change to its progress bar
     (InvalidInputException); the memory settings still apply and are put back."""
