@@ -80,6 +80,10 @@ def segment_alias(name: str) -> str:
     return next(a for a in (f"{name}_segment", f"segment_{name}") if not segment_name_problem(a))
 
 
+#: The conversions log's own columns (``abtest.data.model`` reads them by these names).
+CONVERSION_COLUMNS = ("unit_id", "event", "timestamp")
+
+
 def value_name_problem(name: str) -> str | None:
     """Why a value goal (``EventMetric(value=...)``, a registry goal's ``value``) cannot
     sum the conversions column called ``name``, or None when it can: ``unit_id``,
@@ -90,9 +94,29 @@ def value_name_problem(name: str) -> str | None:
     >>> value_name_problem("revenue"), value_name_problem("unit_id")
     (None, "is the name of one of the conversions' own columns")
     """
-    if name in ("unit_id", "event", "timestamp"):
+    if name in CONVERSION_COLUMNS:
         return "is the name of one of the conversions' own columns"
     return None
+
+
+def value_alias(name: str) -> str:
+    """The name a value column called ``name`` can be read under (through a column
+    mapping) when :func:`value_name_problem` refuses ``name``.
+
+    >>> value_alias("unit_id")
+    'unit_id_value'
+    """
+    return f"{name}_value"
+
+
+def beat_label(good_direction: str) -> str:
+    """What a Bayesian row's ``prob_beat_control`` (the chance the treatment is above the
+    control) is called: "P(beat control)" where higher is good, else "P(above control)".
+
+    >>> beat_label("increase"), beat_label("decrease")
+    ('P(beat control)', 'P(above control)')
+    """
+    return "P(above control)" if good_direction == "decrease" else "P(beat control)"
 
 
 DURATION_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "min": 60, "s": 1}

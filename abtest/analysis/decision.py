@@ -50,9 +50,7 @@ def _evidence(ctx: Context, row: dict, family_size: int) -> str:
     """``p = 0.0019 after Holm``, ``always-valid p = 0.01``, ``P(beat control) = 97.1%``;
     for a sequential row read at an earlier look, that look and its rates."""
     if ctx.test == "bayesian":
-        # prob_beat_control is P(treatment above control): "beat" only where higher is good
-        down = ctx.design.good_direction(str(row["metric"])) == "decrease"
-        name = "P(above control)" if down else "P(beat control)"
+        name = vocabulary.beat_label(ctx.design.good_direction(str(row["metric"])))
         return f"{name} = {fmt.probability(row['prob_beat_control'])}"
     label = {"group sequential": "repeated p", "always valid": "always-valid p"}.get(ctx.test, "p")
     corrected = family_size > 1 and ctx.correction != "none"
@@ -357,8 +355,8 @@ def _bayesian(
         # (gbstats' scale); a value goal's two can part (a control far noisier than the
         # treatment): no winner is named beside a row that does not show it better
         checks["primary"] = "threshold not met"
-        said = "undefined" if np.isnan(beat) else f"{fmt.probability(beat)} < "
-        said += "" if np.isnan(beat) else f"{design.prob_best_threshold:.0%}"
+        threshold = f"{fmt.probability(beat)} < {design.prob_best_threshold:.0%}"
+        said = "undefined" if np.isnan(beat) else threshold
         reason = (
             f"no winner yet: {row['variant']} has P(best) = {fmt.probability(row['prob_best'])}"
             f" but its P(beat control) is {said} on {primary} (lift {_effect(row)})"

@@ -30,10 +30,8 @@ class GuardrailCheck:
         """What the guardrail's own one-sided test shows, with its bounds (they are not
         the two-sided, corrected interval of the metric's row, and say so)."""
         side = "increase" if self.direction == "decrease" else "drop"
-        # + 0.0: a margin of 0 reads +0.0%, not -0.0%
-        limit = f"{self.margin + 0.0:+.1%}" if self.direction == "decrease" else (
-            f"{-self.margin + 0.0:+.1%}"
-        )  # fmt: skip
+        signed = self.margin if self.direction == "decrease" else -self.margin
+        limit = f"{signed + 0.0:+.1%}"  # + 0.0: a margin of 0 reads +0.0%, not -0.0%
         test = f"one-sided {self.level:.0%} bound"
         if self.status == "holds":
             return f"{self.metric} holds ({test} {self.bound:+.1%} within {limit})"

@@ -207,10 +207,16 @@ def _folder(value: Any, name: str) -> str:
     return path
 
 
+def _sets_memory(settings: EngineSettings, own: bool) -> bool:
+    """Whether abtest sets the memory budget: on its own engine, or when the user gave
+    one (a user's connection keeps its own limit otherwise)."""
+    return settings.memory_limit is not None and (own or settings.explicit_memory)
+
+
 def connection_limit(con: Any, settings: EngineSettings, *, own: bool) -> str | None:
     """The memory limit of a user's DuckDB connection as DuckDB shows it, when abtest
-    left it alone (no memory_limit given, :func:`applied`); else None."""
-    if own or settings.explicit_memory or getattr(con, "name", None) != "duckdb":
+    left it alone (:func:`_sets_memory`); else None."""
+    if own or _sets_memory(settings, own) or getattr(con, "name", None) != "duckdb":
         return None
     try:
         return duckdb_settings.current(con.con, "memory_limit")
@@ -231,7 +237,7 @@ def applied(
         return
     raw = con.con
     wanted: dict[str, str] = {}
-    if settings.memory_limit is not None and (own or settings.explicit_memory):
+    if _sets_memory(settings, own):
         wanted["memory_limit"] = f"{settings.memory_limit}B"
     if settings.temp_directory is not None and (own or settings.explicit_temp):
         wanted["temp_directory"] = settings.temp_directory

@@ -33,7 +33,7 @@ from typing import Any
 from abtest import vocabulary
 
 EXPOSURE_COLUMNS = ("unit_id", "experiment", "variant", "timestamp")
-CONVERSION_COLUMNS = ("unit_id", "event", "timestamp")
+CONVERSION_COLUMNS = vocabulary.CONVERSION_COLUMNS
 TABLES = ("exposures", "conversions", "covariate")
 DEFAULT_WINDOW = "7d"
 
@@ -393,7 +393,7 @@ def _parsed(g: EventMetric) -> EventMetric:
             )
         problem = vocabulary.value_name_problem(g.value)
         if problem:
-            alias = f"{g.value}_value"
+            alias = vocabulary.value_alias(g.value)
             raise ValueError(
                 f"goal {g.id!r}: value = {g.value!r} {problem}, so a value goal cannot sum "
                 f"it; read the column under another name: value={alias!r} with "

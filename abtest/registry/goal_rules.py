@@ -67,7 +67,7 @@ def value_findings(goals: Sequence[Goal]) -> list[Finding]:
             continue
         problem = g.value and vocabulary.value_name_problem(g.value)
         if problem:
-            alias = f"{g.value}_value"
+            alias = vocabulary.value_alias(g.value)
             text = (
                 f"goal '{g.id}': value '{g.value}' {problem}, so a value goal cannot sum "
                 f"it; read the column under another name: value: {alias}, with columns: "

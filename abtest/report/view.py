@@ -220,9 +220,8 @@ def _metric_view(analysis: Analysis, metric: str, kind: str, rows: pd.DataFrame)
         header = ["variant", "units"]
         header += ["conversions", "rate"] if binary else ["mean"]
     header += ["lift", ci_head] + (["level"] if len(levels) > 1 else [])
-    if bayes:  # prob_beat_control is P(above control): "beat" where higher is good
-        above = "P(above control)" if good_direction(d, metric) == "decrease" else None
-        header += [above or "P(beat control)", "P(best)", "expected loss"]
+    if bayes:
+        header += [vocabulary.beat_label(good_direction(d, metric)), "P(best)", "expected loss"]
     else:
         header += [p_name] + (
             [f"p ({CORRECTION_LABELS.get(analysis.correction, analysis.correction)})"]
