@@ -159,13 +159,12 @@ def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: Que
     # the smaller side on the right: summarize runs the query with DuckDB building hash
     # tables from the right side (sources.joins_as_written)
     j = kept.join(c, "unit_id") if plan.hash_events else c.join(kept, "unit_id")
-    j = slots_mod.drop_idle_rows(j, slots, plan, clock)
+    j, windows = slots_mod.drop_idle_rows(j, slots, plan, clock)
     after = j.t >= j.first
-    inw = {sl.i: after & slots_mod.in_window(j, j[sl.m], plan, clock) for sl in slots}
     unit_keys = ["exp", "vi", "ev", "unit_id", *plan.segments]
     if not plan.daily:
         u = j.group_by(unit_keys).aggregate(
-            **slots_mod.unit_aggs(j, after, inw, slots, packed=plan.packs_flags),
+            **slots_mod.unit_aggs(j, after, windows, slots, packed=plan.packs_flags),
             **({"x": j.x.max()} if plan.covariate else {}),
         )
         u = slots_mod.unpack(u, slots, packed=plan.packs_flags)
@@ -191,7 +190,7 @@ def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: Que
                 sums[sl.sum_xy] = (u.x * sl.y(u.ev, u[sl.conv], v)).sum()
         per_event = u.group_by(["exp", "vi", "ev", *keys]).aggregate(**sums)
     else:
-        per_event, u = _daily_per_event(j, after, inw, slots, unit_keys, plan, clock, units)
+        per_event, u = _daily_per_event(j, after, windows, slots, unit_keys, plan, clock, units)
     metric = _unpivot(per_event, slots, plan, keys)
     parts = [("units", units), ("multi", multi), ("metric", metric)]
     if plan.quantiles:  # over the whole period (daily: the last day's), overall, by segment
@@ -246,7 +245,7 @@ def _unpivot(per_event: Any, slots: list, plan: QueryPlan, keys: list) -> Any:
 def _daily_per_event(
     j: Any,
     after: Any,
-    inw: dict,
+    windows: dict,
     slots: list,
     unit_keys: list,
     plan: QueryPlan,
@@ -268,11 +267,13 @@ def _daily_per_event(
     import ibis
 
     one, zero = ibis.literal(1, "int64"), ibis.literal(0, "int64")
-    any_inw = ibis.or_(*inw.values())
+    # a unit's in-window events (windows: drop_idle_rows' tests its rows still need)
+    tests = [w for w in windows.values() if w is not None]
+    any_inw = after & ibis.or_(*tests) if len(tests) == len(windows) else after
     cday = ibis.cases((any_inw, clock.date(j.t)), else_=ibis.null("date"))
     j = j.mutate(cday=cday)
     ud = j.group_by([*unit_keys, "cday"]).aggregate(
-        **slots_mod.unit_aggs(j, after, inw, slots, packed=plan.packs_flags),
+        **slots_mod.unit_aggs(j, after, windows, slots, packed=plan.packs_flags),
         **({"x": j.x.max()} if plan.covariate else {}),
     )
     ud = slots_mod.unpack(ud, slots, packed=plan.packs_flags)

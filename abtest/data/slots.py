@@ -74,23 +74,57 @@ def goals_table(plan: QueryPlan) -> Any:
 _LARGEST = sys.float_info.max
 
 
-def unit_aggs(j: Any, after: Any, inw: dict, slots: list, packed: bool = False) -> dict:
+def unit_aggs(j: Any, after: Any, windows: dict, slots: list, packed: bool = False) -> dict:
     """Per unit and event: events before exposure, and per goal slot in-window
     conversion (0/1), value sum and the negative / missing value flags.
+
+    ``windows`` is what :func:`drop_idle_rows` returns with the rows: per slot its
+    window test, or None where every row passed it; a row counts for a slot when
+    ``after`` and its window hold.
 
     Packed (DuckDB): the 0/1 flags are bits of one integer, OR-ed over the unit's rows
     (one column; the max of a 0/1 flag is its OR), which :func:`unpack` turns back into
     columns. DuckDB updates each aggregate's states in a pass of its own over the rows,
     so at 10M units one ``bit_or`` instead of four ``max`` takes this grouping from 2.5
-    to 1.6 thread-seconds (docs/data.md "Performance").
+    to 1.6 thread-seconds (docs/data.md "Performance"). ``before`` (not ``after``) and
+    every other flag (each inside a window, so ``after``) exclude each other, so one
+    ``CASE`` on ``after`` picks bit 0 or the others, whose tests then leave ``after``
+    out (and a window the rows already passed): at 10M units that projection took
+    0.6 thread-seconds with every test written out.
     """
     import ibis
 
+    def inside(sl: Slot) -> Any:
+        w = windows[sl.i]
+        return after if w is None else after & w
+
+    flags, sums = _slot_aggs(j, inside, slots)
+    if _packs(slots, packed):
+        later, _ = _slot_aggs(j, lambda sl: windows[sl.i], slots)
+        zero = ibis.literal(0, "int64")
+        bits = [ibis.literal(1 << k, "int64") if c is None else
+                ibis.cases((c, ibis.literal(1 << k, "int64")), else_=zero)
+                for k, c in enumerate(later.values(), start=1)]  # fmt: skip
+        word = ibis.cases((after, sum(bits[1:], bits[0])), else_=ibis.literal(1, "int64"))
+        return {FLAGS: word.bit_or(), **sums}
     one, zero = ibis.literal(1, "int64"), ibis.literal(0, "int64")
-    flags = {"before": ~after}
-    sums = {}
+    flags = {"before": ~after, **flags}
+    return {**{k: ibis.cases((c, one), else_=zero).max() for k, c in flags.items()}, **sums}
+
+
+def _slot_aggs(j: Any, inside: Any, slots: list) -> tuple[dict, dict]:
+    """Per slot (in :func:`_flag_names`' order, ``before`` left out) the 0/1 flags'
+    conditions, and the value sums, with ``inside(slot)`` its in-window test (None: every
+    row is in its window, and a condition None holds on every row)."""
+    import ibis
+
+    flags, sums = {}, {}
     for sl in slots:
-        w = inw[sl.i]
+        w = inside(sl)
+
+        def within(cond: Any, w: Any = w) -> Any:
+            return cond if w is None else w & cond
+
         flags[sl.conv] = w
         if sl.values:
             val = j[sl.val]
@@ -98,19 +132,13 @@ def unit_aggs(j: Any, after: Any, inw: dict, slots: list, packed: bool = False) 
             # largest value on DuckDB and Spark, so "at most the largest double" excludes
             # it and +inf on every engine, with no isnan (SQLite cannot compile it)
             finite = val.notnull() & (val >= 0) & (val <= _LARGEST)
-            good = w & finite
             is_value = j[sl.m].isin(sl.value_codes)
-            sums[sl.v] = ibis.cases((good, val), else_=0.0).sum()
-            flags[sl.negative] = w & (val < 0)
+            sums[sl.v] = ibis.cases((within(finite), val), else_=0.0).sum()
+            flags[sl.negative] = within(val < 0)
             # missing, NaN or +inf: never summed as 0 (summarize refuses them)
             unusable = is_value & (val.isnull() | ~(val < 0) & ~(val <= _LARGEST))
-            flags[sl.null_value] = w & unusable
-    if _packs(slots, packed):
-        conds = [flags[name] for name in _flag_names(slots)]  # bit k: the k-th name
-        bits = [ibis.cases((c, ibis.literal(1 << k, "int64")), else_=zero)
-                for k, c in enumerate(conds)]  # fmt: skip
-        return {FLAGS: sum(bits[1:], bits[0]).bit_or(), **sums}
-    return {**{k: ibis.cases((c, one), else_=zero).max() for k, c in flags.items()}, **sums}
+            flags[sl.null_value] = within(unusable)
+    return flags, sums
 
 
 #: The most 0/1 flags :func:`unit_aggs` packs into one BIGINT, bits 0-62 (more: one
@@ -175,9 +203,11 @@ def in_window(j: Any, metric: Any, plan: QueryPlan, clock: Clock) -> Any:
     return ibis.cases(*conds, else_=ibis.literal(False))
 
 
-def drop_idle_rows(j: Any, slots: list, plan: QueryPlan, clock: Clock) -> Any:
+def drop_idle_rows(j: Any, slots: list, plan: QueryPlan, clock: Clock) -> tuple[Any, dict]:
     """The joined (unit, goal event) rows that count for something: before the first
-    exposure (the ``before`` flag) or inside a window of one of the event's goals.
+    exposure (the ``before`` flag) or inside a window of one of the event's goals; and
+    per slot the window test those rows still need (None: every row passed it), what
+    :func:`unit_aggs` takes.
 
     A row after every window adds 0 to each per-unit aggregate (conversion, value, the
     flags) and to the caps' and quantiles' positive values, so it leaves before the
@@ -190,15 +220,20 @@ def drop_idle_rows(j: Any, slots: list, plan: QueryPlan, clock: Clock) -> Any:
     window is finite ``t < first`` goes too (a window is positive, so it is inside slot
     0's, which every event has), and slots with the same test (one window for all goals)
     test once. With one window the filter is ``t < first + window`` (at 10M units in the
-    benchmark about 4% of the query; docs/data.md "Performance").
+    benchmark about 4% of the query; docs/data.md "Performance"), the test of every slot,
+    which the rows then need no more.
     """
     import ibis
 
+    tests = {sl.i: in_window(j, j[sl.m], plan, clock) for sl in slots}
     if plan.analysis_end is None and None in plan.windows.values():
-        return j
-    tests = [in_window(j, j[sl.m], plan, clock) for sl in slots]
+        return j, tests
+    checks = list(tests.values())
     if None in plan.windows.values():  # t < first implies t < the analysis end too, as
         # summarize sets it (after every first exposure); kept so the filter does not rest on it
-        tests.insert(0, j.t < j.first)
-    distinct = [op.to_expr() for op in dict.fromkeys(t.op() for t in tests)]
-    return j.filter(ibis.or_(*distinct))
+        checks.insert(0, j.t < j.first)
+    distinct = [op.to_expr() for op in dict.fromkeys(t.op() for t in checks)]
+    kept = j.filter(ibis.or_(*distinct))
+    if len(distinct) == 1:  # one test, every slot's: the kept rows all pass it
+        return kept, dict.fromkeys(tests)
+    return kept, tests
