@@ -14,11 +14,12 @@ the loss it can incur, ``E[(δ)+] = μ Φ(μ/σ) + σ φ(μ/σ)`` for keeping th
 control and ``E[(-δ)+]`` for shipping the variant (the truncated-normal means
 of gbstats ``get_risk``); credible intervals are ``μ ± z σ``.
 
-Across k arms, with flat priors each arm's mean is ``N(m_j, v_j / n_j)`` and
-``P(best)`` and the expected loss ``E[max_j μ_j - μ_i]`` are the same
-one-dimensional integrals as for conversions, by quadrature on a grid cut at
-every arm's ±8 sd (exact to ~1e-12; two arms reduce to
-``Φ(δ / sqrt(s_a^2 + s_b^2))``).
+Across k arms, with flat priors, ``P(best)`` and the expected loss are of the same
+posterior as the chance to win (:mod:`abtest.stats.best_arm`): on the absolute scale
+each arm's mean is ``N(m_j, v_j / n_j)`` and they are ``E[max_j μ_j - μ_i]``
+integrals as for conversions (two arms: ``Φ(δ / sqrt(s_a^2 + s_b^2))``); on the
+relative scale the lifts, jointly normal through the control they share, so that with
+two arms P(best) is the chance to win and the relative loss the risk.
 """
 
 from __future__ import annotations
@@ -31,14 +32,12 @@ from numpy.typing import ArrayLike
 from scipy import special as sc
 
 from abtest.stats import _check
-from abtest.stats._quadrature import chebyshev_rule
 from abtest.stats.bayes_binary import _control_index
+from abtest.stats.best_arm import lift_best, normal_best
 from abtest.stats.means import mean_var_from_sums
 from abtest.stats.results import _Result, warn_degenerate
 
 SCALES = ("relative", "absolute")
-_NODES = 64
-_Z = 8.0
 
 
 @dataclass(frozen=True)
@@ -53,9 +52,12 @@ class BayesMeansResult(_Result):
     variant is shipped), both on the ``scale`` chosen (relative by default, as
     GrowthBook). The control's own entries are 0 (effects, intervals, risk) and
     0.5 (chance to win), by convention.
-    Across all arms, flat priors: ``prob_best`` and ``expected_loss``
-    (``E[max_j mean_j - mean_i]``, metric units); ``relative_loss`` divides it
-    by ``|mean_c|``.
+    Across all arms, flat priors, on ``scale``: ``prob_best``, and ``expected_loss``
+    in metric units. Absolute: of the means (``E[max_j mean_j - mean_i]``), and
+    ``relative_loss`` divides it by ``|mean_c|``. Relative: of the lifts
+    (:func:`abtest.stats.best_arm.lift_best`; ``relative_loss`` is
+    ``E[max_j L_j - L_i]`` and ``expected_loss`` that times ``mean_c``); where the
+    control's mean is 0 or below, the lifts are undefined and they are the absolute ones.
     """
 
     mean: Any
@@ -230,6 +232,15 @@ def bayes_means(
     prob_best, loss = normal_best(m2, np.sqrt(v2 / n2))
     with np.errstate(divide="ignore", invalid="ignore"):
         rel_loss = loss / np.abs(mc_safe)
+    rows = np.squeeze(mc > 0, -1)
+    if scale == "relative" and rows.any():  # of the lifts, as the chance to win is
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lift0 = np.where(others, m2 / mc_safe - 1, 0.0)
+            shared = np.where(others, -(m2 / mc_safe**2) * np.sqrt(vc / nc), 0.0)
+            own = np.where(others, np.sqrt(v2 / n2) / mc_safe, 0.0)
+        best, lost = lift_best(lift0[rows], shared[rows], own[rows])
+        prob_best[rows], rel_loss[rows] = best, lost
+        loss[rows] = lost * mc[rows]
     out = {"mean": m2, **fields, "prob_best": prob_best, "expected_loss": loss}
     out["relative_loss"] = rel_loss
     if nn.ndim == 1:
@@ -258,60 +269,8 @@ def bayes_means_from_sums(
     Examples
     --------
     >>> r = bayes_means_from_sums([10, 10], [100.0, 105.0], [1002.25, 1111.5])
-    >>> r.effect.tolist(), round(float(r.prob_best[1]), 4)
-    ([0.0, 0.5], 0.9214)
+    >>> r.effect.tolist(), round(float(r.prob_best[1]), 5)  # the chance to win
+    ([0.0, 0.5], 0.91923)
     """
     nn, m, v = mean_var_from_sums(n, total, total_sq)
     return bayes_means(nn, m, v, **kwargs)
-
-
-def normal_best(mean: np.ndarray, sd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``P(best_i)`` and ``E[max_j X_j - X_i]`` for independent ``X_j ~ N(mean_j, sd_j^2)``,
-    arms along the last axis of 2-D arrays (experiments, arms).
-
-    ``P(best_i) = ∫ φ_i Π_{j≠i} Φ_j`` and ``E[max] - E[X_i] = ∫ (Φ_i - Π_j Φ_j)``
-    by Fejér quadrature on pieces cut at every arm's ``mean ± 8 sd``
-    (absolute error ~1e-12). An arm with sd 0 (e.g. no revenue at all) is a
-    point mass: its Φ is a step at a cut, and its P(best) is
-    ``Π_j P(X_j < mean_i)``, shared equally with arms tied at the same point.
-    Two arms reduce to ``P(best_b) = Φ(δ/s)`` and ``E[(X_b - X_a)+] =
-    δ Φ(δ/s) + s φ(δ/s)``, ``s = sqrt(sd_a^2 + sd_b^2)`` (the tests' reference).
-
-    Examples
-    --------
-    >>> pb, loss = normal_best(np.array([[1.0, 1.1]]), np.array([[0.05, 0.05]]))
-    >>> pb.round(6).tolist()  # Φ(0.1 / 0.0707)
-    [[0.07865, 0.92135]]
-    """
-    E, k = mean.shape
-    t, _, w = chebyshev_rule(_NODES)
-    ends = np.sort(np.concatenate([mean - _Z * sd, mean + _Z * sd], axis=1), axis=1)
-    u, v = ends[:, :-1], ends[:, 1:]
-    half = (v - u) / 2
-    x = ((u + v)[..., None] / 2 + half[..., None] * t).reshape(E, 1, -1)
-    wx = (half[..., None] * w).reshape(E, -1)
-    point = sd == 0
-    s = np.where(point, 1.0, sd)[..., None]
-    z = (x - mean[..., None]) / s
-    cdf = np.where(point[..., None], (z > 0).astype(float), sc.ndtr(z))
-    pdf = np.where(point[..., None], 0.0, np.exp(-0.5 * z**2) / (np.sqrt(2 * np.pi) * s))
-    prob_best = np.empty((E, k))
-    loss = np.empty((E, k))
-    for i in range(k):
-        others = np.prod(np.delete(cdf, i, axis=1), axis=1)
-        prob_best[:, i] = np.einsum("en,en,en->e", wx, pdf[:, i], others)
-        loss[:, i] = np.einsum("en,en,en->e", wx, cdf[:, i], 1 - others)
-    if point.any():
-        # Point mass i: every other arm below mean_i; ties share equally.
-        diff = mean[:, :, None] - mean[:, None, :]  # (E, i, j): mean_i - mean_j
-        below = np.where(
-            point[:, None, :],
-            (diff > 0).astype(float),
-            sc.ndtr(diff / np.where(point, 1.0, sd)[:, None, :]),
-        )
-        tied = point[:, None, :] & (diff == 0)
-        eye = np.eye(k, dtype=bool)
-        below = np.where(tied | eye, 1.0, below)
-        share = 1.0 / (tied & ~eye).sum(axis=2).__add__(1)
-        prob_best = np.where(point, below.prod(axis=2) * share, prob_best)
-    return prob_best, loss

@@ -151,3 +151,60 @@ def test_bad_input(kwargs, message):
     args = {"n": [10, 10], "mean": [1.0, 1.1], "var": [1.0, 1.0]} | kwargs
     with pytest.raises(ValueError, match=message):
         bayes_means(args.pop("n"), args.pop("mean"), args.pop("var"), **args)
+
+
+def test_lift_best_two_arms_is_the_chance_to_win():
+    # Two arms: the treatment is best exactly when its lift is above 0, so P(best) is
+    # Φ(lift / sd) with sd² = shared² + own² (gbstats' chance to win), and the losses
+    # are gbstats' risks E[(L)+] (keeping the control) and E[(-L)+] (shipping). Own
+    # spreads from 1e-4 to 1e4 times the shared one: the crossing the z-integral is cut
+    # at gets as sharp as a step
+    from abtest.stats.best_arm import lift_best
+
+    rng = np.random.default_rng(3)
+    E = 200
+    mu = rng.normal(0, 0.1, E)
+    shared = np.exp(rng.uniform(-9, 0, E)) * rng.choice([-1, 1], E)
+    own = np.exp(rng.uniform(-9, 0, E))
+    zero = np.zeros(E)
+    pb, loss = lift_best(*(np.stack([zero, x], 1) for x in (mu, shared, own)))
+    sd = np.hypot(shared, own)
+    np.testing.assert_allclose(pb[:, 1], stats.norm.cdf(mu / sd), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(pb.sum(axis=1), 1.0, rtol=0, atol=1e-10)
+    keep = mu * stats.norm.cdf(mu / sd) + sd * stats.norm.pdf(mu / sd)
+    assert np.all(np.abs(loss[:, 0] - keep) <= 1e-10 * sd)
+    assert np.all(np.abs(loss[:, 1] - (keep - mu)) <= 1e-10 * sd)
+
+
+def test_lift_best_three_arms_monte_carlo():
+    # The delta-method lifts drawn jointly (one control draw shared by both treatments,
+    # seeded): L_i = m_i / m_c - 1 - (m_i / m_c²)(X_c - m_c) + (X_i - m_i) / m_c
+    rng = np.random.default_rng(17)
+    n, m, v = np.array([1000, 1100, 900]), np.array([5.0, 5.3, 5.25]), np.array([40.0, 30, 60])
+    r = bayes_means(n, m, v)
+    draws = 2_000_000
+    sd = np.sqrt(v / n)
+    dc = rng.normal(0, sd[0], draws)
+    lifts = [np.zeros(draws)]
+    for i in (1, 2):
+        own = rng.normal(0, sd[i], draws)
+        lifts.append(m[i] / m[0] - 1 - m[i] / m[0] ** 2 * dc + own / m[0])
+    L = np.stack(lifts, axis=1)
+    best = np.bincount(L.argmax(axis=1), minlength=3) / draws
+    se = np.sqrt(best * (1 - best) / draws)
+    assert np.all(np.abs(r.prob_best - best) < 5 * se)
+    regret = L.max(axis=1, keepdims=True) - L
+    assert np.all(np.abs(r.relative_loss - regret.mean(axis=0)) < 5 * regret.std(axis=0) / 1414.2)
+    np.testing.assert_allclose(r.expected_loss, r.relative_loss * m[0])
+    # best is a sharper claim than beating the control, on the same posterior
+    assert np.all(r.prob_best[1:] <= r.prob_beat_control[1:])
+
+
+def test_relative_prob_best_is_the_chance_to_win_for_two_arms():
+    # GrowthBook's pair: P(best) of the lifts equals the chance to win 0.91923, and the
+    # relative expected losses are the risks [0.05131, 0.00131]
+    r = growthbook_pair()
+    assert r.prob_best[1] == pytest.approx(r.prob_beat_control[1], abs=1e-12)
+    np.testing.assert_allclose(r.prob_best[1], 0.91923, atol=GB)
+    np.testing.assert_allclose(r.relative_loss, r.risk[1], atol=1e-12)
+    np.testing.assert_allclose(r.relative_loss, [0.05131, 0.00131], atol=GB)
