@@ -351,9 +351,9 @@ def _bayesian(
         return Decision(control, reason, checks, code="control_best")
     beat = row["prob_beat_control"]
     if not beat >= design.prob_best_threshold:
-        # P(best) is of the means, P(beat control) and the interval of the relative lift
-        # (gbstats' scale); a value goal's two can part (a control far noisier than the
-        # treatment): no winner is named beside a row that does not show it better
+        # P(best) is never above P(beat control) on one posterior (abtest.stats.best_arm);
+        # where the control's mean is 0 or below the lift, and so P(beat control), is
+        # undefined while P(best) is of the means: no winner beside a row not shown better
         checks["primary"] = "threshold not met"
         threshold = f"{fmt.probability(beat)} < {design.prob_best_threshold:.0%}"
         said = "undefined" if np.isnan(beat) else threshold

@@ -167,13 +167,19 @@ def test_lift_best_two_arms_is_the_chance_to_win():
     shared = np.exp(rng.uniform(-9, 0, E)) * rng.choice([-1, 1], E)
     own = np.exp(rng.uniform(-9, 0, E))
     zero = np.zeros(E)
-    pb, loss = lift_best(*(np.stack([zero, x], 1) for x in (mu, shared, own)))
     sd = np.hypot(shared, own)
-    np.testing.assert_allclose(pb[:, 1], stats.norm.cdf(mu / sd), rtol=0, atol=1e-10)
-    np.testing.assert_allclose(pb.sum(axis=1), 1.0, rtol=0, atol=1e-10)
     keep = mu * stats.norm.cdf(mu / sd) + sd * stats.norm.pdf(mu / sd)
-    assert np.all(np.abs(loss[:, 0] - keep) <= 1e-10 * sd)
-    assert np.all(np.abs(loss[:, 1] - (keep - mu)) <= 1e-10 * sd)
+    two = lift_best(*(np.stack([zero, x], 1) for x in (mu, shared, own)))
+    # a third arm 50 below the second is never best: the integral over the shared
+    # draw (the k >= 3 path) must give the same two-arm numbers
+    three = lift_best(*(np.stack([zero, x, y], 1) for x, y in
+                        ((mu, mu - 50), (shared, shared), (own, own))))  # fmt: skip
+    for pb, loss in (two, three):
+        np.testing.assert_allclose(pb[:, 1], stats.norm.cdf(mu / sd), rtol=0, atol=1e-10)
+        np.testing.assert_allclose(pb.sum(axis=1), 1.0, rtol=0, atol=1e-10)
+        assert np.all(np.abs(loss[:, 0] - keep) <= 1e-9 * sd)
+        assert np.all(np.abs(loss[:, 1] - (keep - mu)) <= 1e-9 * sd)
+    assert np.all(three[0][:, 2] < 1e-12)
 
 
 def test_lift_best_three_arms_monte_carlo():
