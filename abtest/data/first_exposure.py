@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from abtest.data import clock as times
+from abtest.data.query_columns import MISSING_SEGMENT
 
 if TYPE_CHECKING:
     from abtest.data.query import QueryPlan
@@ -54,7 +55,10 @@ def assign(e: Any, plan: QueryPlan, clock: times.Clock, backend: str) -> tuple[A
     variant of the first exposure of the few multi-variant units is found by a second,
     semi-joined look at their exposures (cheaper than an argmin over every unit).
     """
-    seg_aggs = {s: times.argmin(e[s].cast("string"), e.timestamp, backend) for s in plan.segments}
+    # the segment at the first exposure, "(missing)" when that one has none (DuckDB's
+    # arg_min skips NULL values: it took a later exposure's segment instead)
+    seg = {s: e[s].cast("string").fill_null(MISSING_SEGMENT) for s in plan.segments}
+    seg_aggs = {s: times.argmin(v, e.timestamp, backend) for s, v in seg.items()}
     if plan.packed:
         mask = (1 << plan.bits) - 1
         key = clock.of(e.timestamp) * (1 << plan.bits) + e[VKEY]

@@ -25,6 +25,9 @@ from typing import Any
 from abtest.data.model import CONVERSION_COLUMNS, EXPOSURE_COLUMNS
 from abtest.vocabulary import segment_alias, segment_name_problem
 
+#: A unit's segment when its first exposure has no value in the segment column.
+MISSING_SEGMENT = "(missing)"
+
 
 def segments_of(by: Any) -> tuple[str, ...]:
     """``summarize``'s ``by`` (None, a column name or a list of them) as the segment
