@@ -175,7 +175,12 @@ def analyze(
         notes.append(("Spend", "; ".join(by_source.notes)))
     ctx = Context(design, table, test, applied)
     novelty = _novelty(design, summary)
-    decision = decide(ctx, data_by_metric, srm, progress, novelty)
+    guardrails = None
+    if design.method == "sequential" and design.guardrails:
+        from abtest.analysis.guardrails import sequential_guardrails
+
+        guardrails = sequential_guardrails(design, data_by_metric, summary)
+    decision = decide(ctx, data_by_metric, srm, progress, novelty, guardrails)
     return Analysis(
         design=design,
         summary=summary,

@@ -24,7 +24,7 @@ import numpy as np
 from abtest import formatting as fmt
 from abtest import vocabulary
 from abtest.analysis.decision_model import Context, Decision, Harm, Progress
-from abtest.analysis.guardrails import GuardrailCheck, check_all_guardrails, check_guardrails
+from abtest.analysis.guardrails import GuardrailCheck, check_all_guardrails
 from abtest.analysis.metrics import NORMAL_ENOUGH, MetricSums, too_few_for_normal
 from abtest.stats import SRMResult
 
@@ -115,14 +115,20 @@ def decide(
     srm: SRMResult,
     progress: Progress | None,
     novelty: Sequence[Any] = (),
+    guardrails: Sequence[GuardrailCheck] | None = None,
 ) -> Decision:
     """The :class:`Decision` of one analysis (module docstring); ``novelty``: the
-    treatments' :class:`abtest.analysis.novelty.Novelty` checks, a fading lift said."""
+    treatments' :class:`abtest.analysis.novelty.Novelty` checks, a fading lift said;
+    ``guardrails``: every treatment's guardrail checks (default: the fixed-horizon ones,
+    :func:`abtest.analysis.guardrails.check_all_guardrails`; a sequential design's are
+    :func:`abtest.analysis.guardrails.sequential_guardrails`)."""
     design = ctx.design
     harms = find_harms(ctx)
-    guardrails = check_all_guardrails(design, data) if design.guardrails else []
+    if guardrails is None:
+        guardrails = check_all_guardrails(design, data) if design.guardrails else []
+    guardrails = list(guardrails)
     broken = [g for g in guardrails if g.status == "broken"]
-    d = _decide(ctx, data, srm, progress, harms)
+    d = _decide(ctx, data, srm, progress, harms, guardrails)
     broken = [g for g in broken if g.sentence not in d.reason]  # not said twice
     tail = _harm_clause(ctx, harms, guardrails=guardrails) + "".join(
         f"; guardrail {g.sentence} for {g.variant}" for g in broken
@@ -178,6 +184,7 @@ def _decide(
     srm: SRMResult,
     progress: Progress | None,
     harms: list[Harm],
+    guardrails: list[GuardrailCheck],
 ) -> Decision:
     design = ctx.design
     checks: dict[str, str] = {}
@@ -201,7 +208,7 @@ def _decide(
     rows = ctx.primary_rows()
     control = design.variants[0]
     if design.method == "bayesian":
-        return _bayesian(ctx, data, control, checks)
+        return _bayesian(ctx, control, checks, guardrails)
     if rows and all(np.isnan(r["p_value"]) for r in rows):
         checks["primary"] = "untestable"
         return Decision(
@@ -227,8 +234,7 @@ def _decide(
     worse = [r for r in rows if r["significant"] and sign * r["diff"] < 0]
     if better:
         best = max(better, key=lambda r: sign * r["mean"])
-        idx = design.variants.index(best["variant"])
-        g = check_guardrails(design, data, idx)
+        g = [c for c in guardrails if c.variant == best["variant"]]
         effect = f"{best['variant']} beats {control} on {primary}: {_sentence(ctx, best)}"
         return _with_guardrails(best["variant"], effect, g, checks)
     if rows and len(worse) == len(rows):
@@ -314,7 +320,7 @@ def _with_guardrails(
 
 
 def _bayesian(
-    ctx: Context, data: dict[str, MetricSums], control: str, checks: dict[str, str]
+    ctx: Context, control: str, checks: dict[str, str], guardrails: list[GuardrailCheck]
 ) -> Decision:
     """The rule of :func:`abtest.stats.bayes_decision`: ship the arm with the highest
     P(best) when it reaches the threshold and its expected loss is at most the
@@ -362,7 +368,7 @@ def _bayesian(
             f" but its P(beat control) is {said} on {primary} (lift {_effect(row)})"
         )
         return Decision(None, reason, checks, code="no_difference")
-    g = check_guardrails(design, data, i)
+    g = [c for c in guardrails if c.variant == row["variant"]]
     effect = (
         f"{row['variant']} beats {control} on {primary}: "
         f"P(best) = {fmt.probability(row['prob_best'])}, "

@@ -1,14 +1,22 @@
-"""Guardrails: metrics a treatment must not make worse by more than a margin."""
+"""Guardrails: metrics a treatment must not make worse by more than a margin.
+
+A guardrail is a non-inferiority test of the relative lift against its margin, with
+one-sided ``1 - alpha`` bounds: the fixed-horizon test's (:func:`check_guardrails`),
+or, for a sequential design, which is read at every look and may stop at any,
+the always-valid confidence sequence's (:func:`sequential_guardrails`).
+"""
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from abtest.analysis.frequentist import compare
 from abtest.analysis.metrics import MetricSums, comparison_arms
-from abtest.design import Design
+from abtest.data.summary import Summary
+from abtest.design import Design, GuardrailSpec
 
 
 @dataclass(frozen=True)
@@ -24,6 +32,7 @@ class GuardrailCheck:
     status: str  # "holds" | "broken" | "inconclusive" | "undefined"
     far: float = float("nan")  # the one-sided (1 - alpha) bound on the other side
     level: float = 0.95  # 1 - alpha: the level of both one-sided bounds
+    test: str = "one-sided"  # or "always-valid": the bounds' test
 
     @property
     def sentence(self) -> str:
@@ -32,7 +41,7 @@ class GuardrailCheck:
         side = "increase" if self.direction == "decrease" else "drop"
         signed = self.margin if self.direction == "decrease" else -self.margin
         limit = f"{signed + 0.0:+.1%}"  # + 0.0: a margin of 0 reads +0.0%, not -0.0%
-        test = f"one-sided {self.level:.0%} bound"
+        test = f"{self.test} {self.level:.0%} bound"
         if self.status == "holds":
             return f"{self.metric} holds ({test} {self.bound:+.1%} within {limit})"
         if self.status == "undefined":
@@ -68,36 +77,76 @@ def check_guardrails(
     """
     checks = []
     for g in design.guardrails:
-        if g.metric not in data:
-            raise ValueError(
-                f"guardrail metric {g.metric!r} has no data; the data has {', '.join(data)}"
-            )
+        _require(g.metric, data)
         arms = comparison_arms(data[g.metric].take([0, variant_index]))
         up = compare(arms, design.alpha, "larger")  # lower bound on lift
         down = compare(arms, design.alpha, "smaller")  # upper bound on lift
         lift = float(np.atleast_1d(up.lift)[0])
         low = float(np.atleast_1d(up.lift_ci[0])[0])
         high = float(np.atleast_1d(down.lift_ci[1])[0])
-        if not np.isfinite(lift):
-            # a control without any event (or a mean below 0): a relative margin has
-            # nothing to scale
-            bound = far = float("nan")
-            status = "undefined"
-        elif g.direction == "decrease":
-            bound, far = high, low
-            status = "holds" if high < g.margin else "broken" if low > g.margin else "inconclusive"
-        else:
-            bound, far = low, high
-            status = (
-                "holds" if low > -g.margin else "broken" if high < -g.margin else "inconclusive"
-            )
         variant = design.variants[variant_index]
-        checks.append(
-            GuardrailCheck(
-                g.metric, variant, g.direction, g.margin, lift, bound, status, far, 1 - design.alpha
-            )
-        )
+        checks.append(_check(g, variant, lift, low, high, 1 - design.alpha, "one-sided"))
     return checks
+
+
+def sequential_guardrails(
+    design: Design, data: dict[str, MetricSums], summary: Summary
+) -> list[GuardrailCheck]:
+    """:func:`check_guardrails` for a sequential design, every treatment in variant
+    order: the bounds are the lift's always-valid ``1 - alpha`` confidence sequence
+    at the latest look (the running intersection over the looks, on the looks and
+    CUPED adjustment the sequential table reads, :func:`abtest.analysis.sequential.look_arms`;
+    :func:`abtest.stats.always_valid_test`). A fixed-horizon bound read at every look
+    would claim "holds" (or "broken") at some look more often than ``alpha`` allows;
+    the sequence's bounds hold at every look at once, and each side alone at least
+    at ``1 - alpha``. The mixture is tuned as the sequential table's (the planned
+    sample, else :data:`abtest.stats.always_valid.DEFAULT_N_OPT`)."""
+    from abtest.analysis.sequential import look_arms, planned_max_n
+    from abtest.stats.always_valid import DEFAULT_N_OPT, always_valid_test
+
+    checks = []
+    n_opt = planned_max_n(design, design.alpha) or DEFAULT_N_OPT
+    for g in design.guardrails:
+        _require(g.metric, data)
+        _, arr, arms, _ = look_arms(design, summary, g.metric, data[g.metric].kind)
+        if arr["n"].shape[-1] == 0:  # no look with 2 units per arm: the totals' test
+            checks += [c for j in range(1, len(design.variants))
+                       for c in check_guardrails(design, {g.metric: data[g.metric]}, j)
+                       if c.metric == g.metric]  # fmt: skip
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a look it cannot test is NaN, said below
+            r = always_valid_test(*arms, alpha=design.alpha, n_opt=n_opt, intersect=True)
+        for j, variant in enumerate(design.variants[1:]):
+            lift, low, high = (float(x[j, -1]) for x in (r.lift, *r.lift_ci))
+            checks.append(_check(g, variant, lift, low, high, 1 - design.alpha, "always-valid"))
+    order = {v: i for i, v in enumerate(design.variants)}
+    return sorted(checks, key=lambda c: order[c.variant])
+
+
+def _require(metric: str, data: dict[str, MetricSums]) -> None:
+    if metric not in data:
+        raise ValueError(f"guardrail metric {metric!r} has no data; the data has {', '.join(data)}")
+
+
+def _check(
+    g: GuardrailSpec, variant: str, lift: float, low: float, high: float, level: float, test: str
+) -> GuardrailCheck:
+    """The guardrail's status from the lift and its one-sided bounds ``low``, ``high``."""
+    if not np.isfinite(lift):
+        # a control without any event (or a mean below 0): a relative margin has
+        # nothing to scale
+        return GuardrailCheck(g.metric, variant, g.direction, g.margin, lift, float("nan"),
+                              "undefined", float("nan"), level, test)  # fmt: skip
+    if g.direction == "decrease":
+        bound, far = high, low
+        status = "holds" if high < g.margin else "broken" if low > g.margin else "inconclusive"
+    else:
+        bound, far = low, high
+        status = "holds" if low > -g.margin else "broken" if high < -g.margin else "inconclusive"
+    return GuardrailCheck(
+        g.metric, variant, g.direction, g.margin, lift, bound, status, far, level, test
+    )
 
 
 def check_all_guardrails(design: Design, data: dict[str, MetricSums]) -> list[GuardrailCheck]:

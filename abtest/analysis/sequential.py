@@ -62,20 +62,13 @@ def sequential_table(
     # far over the planned maximum (the primary goal's plan; the same units carry every
     # metric). Without a plan the looks cannot be placed, so the always-valid test (safe
     # at any number of looks) is used instead.
-    max_n = _planned_max_n(design, alpha["primary"])
+    max_n = planned_max_n(design, alpha["primary"])
     group_sequential = bool(design.looks) and max_n is not None
     rows, looks_frames = {}, []
     for metric, m in data.items():
         family = family_of[metric]
         a = alpha[family]
-        days, arr = summary.cumulative(metric, list(design.variants), design.experiment)
-        n = arr["n"]
-        days, arr = only_looks(days, arr, (n[0] >= 2) & np.all(n[1:] >= 2, axis=0))
-        arms, reduction, tested = _look_arms(m.kind, arr)
-        if not tested.all():  # looks before CUPED is well-posed are skipped, not tested
-            arms = TwoArms(arms.a[..., tested], arms.b[..., tested])
-            reduction = reduction[:, tested]
-            days, arr = only_looks(days, arr, tested)
+        days, arr, arms, reduction = look_arms(design, summary, metric, m.kind)
         if group_sequential:
             r: Any = group_sequential_test(
                 *arms, alpha=a, spending=design.spending, max_n=max_n,
@@ -128,6 +121,24 @@ def sequential_table(
     return table, looks, "group sequential" if group_sequential else "always valid"
 
 
+def look_arms(
+    design: Design, summary: Summary, metric: str, kind: str
+) -> tuple[list, dict[str, np.ndarray], TwoArms, np.ndarray | None]:
+    """The looks a sequential test of ``metric`` reads (every arm with at least 2 units;
+    those before CUPED is well-posed skipped, :func:`_look_arms`): their days, the
+    (variants, looks) sums, the control against each treatment at each, and the
+    variance reduction per (treatment, look) or None."""
+    days, arr = summary.cumulative(metric, list(design.variants), design.experiment)
+    n = arr["n"]
+    days, arr = only_looks(days, arr, (n[0] >= 2) & np.all(n[1:] >= 2, axis=0))
+    arms, reduction, tested = _look_arms(kind, arr)
+    if not tested.all():  # looks before CUPED is well-posed are skipped, not tested
+        arms = TwoArms(arms.a[..., tested], arms.b[..., tested])
+        reduction = reduction[:, tested]
+        days, arr = only_looks(days, arr, tested)
+    return days, arr, arms, reduction
+
+
 def _look_arms(
     kind: str, arr: dict[str, np.ndarray]
 ) -> tuple[TwoArms, np.ndarray | None, np.ndarray]:
@@ -166,7 +177,7 @@ def _look_arms(
     return c, c.variance_reduction, tested
 
 
-def _planned_max_n(design: Design, alpha: float) -> float | None:
+def planned_max_n(design: Design, alpha: float) -> float | None:
     """Planned units over both arms of one comparison: the group sequential maximum
     (fixed size x inflation factor) when looks are planned, else the fixed size
     (the always-valid mixture is tuned to be tightest there)."""
