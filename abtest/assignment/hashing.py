@@ -235,9 +235,12 @@ def _units(chunk: Any) -> tuple[np.ndarray, np.ndarray]:
         # only this chunk's bytes (a slice shares the whole array's buffer)
         return np.frombuffer(data_buf, dtype=np.uint8)[first:last], offsets - first
     text = np.asarray(chunk.to_numpy(zero_copy_only=False), dtype=str)
-    # code units per id: one per code point, two for those beyond the BMP (a surrogate pair)
+    # code units per id: one per code point, two for those beyond the BMP (a surrogate
+    # pair). The code points are Arrow's count: numpy's str drops an id's trailing NULs,
+    # which then come back as the grid's zero padding (a NUL's code unit is 0)
     points = text.view(np.uint32).reshape(len(text), -1)  # a non-ASCII chunk: width >= 1
-    lengths = np.char.str_len(text) + (points > 0xFFFF).sum(axis=1)
+    code_points = np.asarray(pc.utf8_length(chunk), dtype=np.int64)
+    lengths = code_points + (points > 0xFFFF).sum(axis=1)
     encoded = np.char.encode(text, "utf-16-be")
     width = max(int(lengths.max()), 1)
     encoded = encoded.astype(f"S{2 * width}")  # fixed width: the buffer keeps every byte

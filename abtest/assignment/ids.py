@@ -43,8 +43,18 @@ def as_text_array(values: Any) -> Any:
         if not whole.all():
             at = int(np.flatnonzero(~whole)[0])
             raise ValueError(
-                f"unit id {floats[at]!r} at position {at} is not a whole number; ids are "
+                f"unit id {float(floats[at])!r} at position {at} is not a whole number; ids are "
                 "hashed as text: pass them as text or integers"
+            )
+        # above 2**53 a float holds no longer every whole number: its digits may not be
+        # the id's (and past 2**63 no integer type holds it)
+        inexact = np.abs(floats) > 2.0**53
+        if inexact.any():
+            at = int(np.flatnonzero(inexact)[0])
+            raise ValueError(
+                f"unit id {float(floats[at])!r} at position {at} is a float above 2**53, where "
+                "floats skip whole numbers: its digits may not be the id's. Pass ids as "
+                "text or integers"
             )
         return pa.array(floats.astype(np.int64)).cast(pa.string())
     raise ValueError(

@@ -124,6 +124,8 @@ def test_numbers_are_hashed_as_their_decimal_text():
         (["a", None, "c"], "position 1 is missing"),
         (np.array([1.0, np.nan]), "position 1 is missing"),
         (np.array([1.5, 2.0]), "position 0 is not a whole number"),
+        # 9.3e18 and 1e21 both became -9223372036854775808 (a review helper's case)
+        (np.array([1.0, 9.3e18, 1e21]), r"id 9.3e\+18 at position 1 is a float above 2\*\*53"),
         ([True, False], "booleans"),
         (["a", 1], "mix text, numbers"),
         (pa.array([True]), "cannot be hashed"),

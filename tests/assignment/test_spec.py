@@ -70,6 +70,17 @@ def test_non_ascii_ids_vectorised_match_one_by_one():
             assert got[:-1].tolist() == [c[3] for c in rows]
 
 
+def test_ids_ending_in_nul_keep_it_beside_non_ascii_ids():
+    # numpy's str drops trailing NULs: "u1\x00" hashed as "u1" when another id of its
+    # array was not ASCII (a review helper's case: 0.1932, the bucket of "u1", not 0.0316).
+    # The reference is the one-id path, checked against the JS hashes above
+    ids = ["u1\x00", "é\x00\x00", "\x00", "é", "u1"]
+    for version in (1, 2):
+        one_by_one = [bucket("seed", i, version) for i in ids]
+        assert bucket("seed", ids, version).tolist() == one_by_one
+    assert bucket("seed", "u1\x00") == 0.0316 and bucket("seed", "u1") == 0.1932
+
+
 @pytest.mark.parametrize(("name", "inputs", "expected"), CASES["getBucketRange"])
 def test_bucket_range_cases(name, inputs, expected):
     n, coverage, weights = inputs
