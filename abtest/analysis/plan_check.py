@@ -109,7 +109,7 @@ def plan_progress(design: Design, summary: Summary, first: MetricSums) -> Progre
     days_left = None
     if rate:
         need = np.max(np.maximum(planned - observed, 0) / (rate * share))
-        days_left = math.ceil(need)
+        days_left = math.ceil(round(float(need), 9))  # as abtest.stats.duration_days
     return Progress(
         tuple(int(x) for x in planned),
         tuple(int(x) for x in observed),

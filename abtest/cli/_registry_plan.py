@@ -232,7 +232,8 @@ def _schedule_lines(
     alpha = a.alpha / (k - 1)
     n_control = total * w[0] / sum(w)
     try:
-        mde = max(
+        # the least powered comparison's MDE: the largest in size (a decrease is negative)
+        mdes = [
             float(
                 mde_proportions(
                     a.baseline, n_control, alpha=alpha, power=a.power,
@@ -240,7 +241,8 @@ def _schedule_lines(
                 )
             )
             for wi in w[1:]
-        )  # fmt: skip
+        ]  # fmt: skip
+        mde = max(mdes, key=abs)
     except ValueError:
         out.append(
             f"MDE at the planned end: none; {total:,.0f} units by {exp.end} are too few "

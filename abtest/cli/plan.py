@@ -104,7 +104,8 @@ def plan(
             variants=variants,
             alpha=alpha,
             power=power,
-            alternative="larger" if one_sided else "two-sided",
+            # one-sided: the way the MDE points (a negative MDE plans a decrease)
+            alternative=("smaller" if mde < 0 else "larger") if one_sided else "two-sided",
             daily_units=daily,
             allocation=allocation,
         )

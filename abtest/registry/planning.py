@@ -69,5 +69,6 @@ def plan(
     total_exact = n_control / w[0]
     per = tuple(math.ceil(total_exact * wi - 1e-9) for wi in w)
     total = sum(per)
-    days = math.ceil(total / (daily_units * allocation)) if daily_units else None
+    # to 9 digits first, as abtest.stats.duration_days: 3850 / (5500 · 0.7) is 1 day, not 2
+    days = math.ceil(round(total / (daily_units * allocation), 9)) if daily_units else None
     return LightPlan(per, total, days)

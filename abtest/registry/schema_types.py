@@ -30,12 +30,20 @@ Unit = Literal["visitor", "user", "session", "account", "device"]
 # the words of abtest.vocabulary (with their aliases): a registry file, the library and the
 # command line accept the same ones
 Method = Literal.__getitem__(vocabulary.METHODS)
-Correction = Literal.__getitem__(
-    vocabulary.spellings(vocabulary.CORRECTIONS, vocabulary.CORRECTION_ALIASES)
-)
-Alternative = Literal.__getitem__(
-    vocabulary.spellings(vocabulary.ALTERNATIVES, vocabulary.ALTERNATIVE_ALIASES)
-)
+# an alias is read as the word it stands for ("less" is "smaller"): what the rules and
+# the plan compare is always the canonical word
+Correction = Annotated[
+    Literal.__getitem__(
+        vocabulary.spellings(vocabulary.CORRECTIONS, vocabulary.CORRECTION_ALIASES)
+    ),
+    AfterValidator(vocabulary.correction),
+]
+Alternative = Annotated[
+    Literal.__getitem__(
+        vocabulary.spellings(vocabulary.ALTERNATIVES, vocabulary.ALTERNATIVE_ALIASES)
+    ),
+    AfterValidator(vocabulary.alternative),
+]
 Spending = Literal.__getitem__(vocabulary.SPENDING)
 
 _CONFIG = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False)

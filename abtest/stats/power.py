@@ -8,7 +8,11 @@ counts)::
                 / sqrt(p_a (1 - p_a) + p_b (1 - p_b)))
 
 with ``pbar = (p_a + p_b) / 2`` and ``z_alpha = z_{1 - alpha/2}`` two-sided,
-``z_{1 - alpha}`` one-sided. For unequal allocation (``ratio = n_b / n_a``) the
+``z_{1 - alpha}`` one-sided. A one-sided test looks one way: ``|p_b - p_a|`` is then
+``p_b - p_a`` for ``"larger"`` and ``p_a - p_b`` for ``"smaller"`` (R's "one.sided"
+names no direction and takes ``|p_b - p_a|``; its ``power.t.test`` keeps the sign of a
+one-sided ``delta``, as abtest does for both), so an effect the other way has power near
+0 and no sample size. For unequal allocation (``ratio = n_b / n_a``) the
 same formula with ``n_a`` and ``n_b = ratio n_a`` (Fleiss, Levin & Paik,
 *Statistical Methods for Rates and Proportions*, 3rd ed., eq. 4.19 without
 the continuity term)::
@@ -43,14 +47,40 @@ def _z_alpha(alpha: float, alternative: str) -> float:
     return float(-special.ndtri(alpha / 2 if alternative == "two-sided" else alpha))
 
 
+def _toward(d: np.ndarray, alternative: str) -> np.ndarray:
+    """The effect ``d`` (b minus a) as the test sees it: its size two-sided, itself for
+    ``"larger"``, its negative for ``"smaller"`` (below 0: the other way)."""
+    return {"two-sided": np.abs(d), "larger": d, "smaller": -d}[_check.alternative(alternative)]
+
+
+def _one_way(name: str, value: np.ndarray, d: np.ndarray, alternative: str, words: str) -> None:
+    """Refuse an effect ``d`` (b minus a) a one-sided test cannot see: it has no sample
+    size. ``words``: how ``value`` reads when it goes down and up, ``"below p_a|above p_a"``."""
+    alternative = _check.alternative(alternative)
+    if alternative == "two-sided":
+        return
+    down, up = words.split("|")
+    is_, tests, other = (
+        (down, "an increase", "smaller")
+        if alternative == "larger"
+        else (up, "a decrease", "larger")
+    )
+    _check.fail_where(
+        name, np.broadcast_to(value, np.shape(d)), _toward(d, alternative) <= 0,
+        f"is {is_}, but alternative {alternative!r} tests {tests}: use {other!r} or "
+        "'two-sided'",
+    )  # fmt: skip
+
+
 def _prop_terms(
-    pa: np.ndarray, pb: np.ndarray, ratio: np.ndarray
+    pa: np.ndarray, pb: np.ndarray, ratio: np.ndarray, alternative: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """|d|, the null sd factor and the alternative sd factor (per sqrt(n_a))."""
+    """The effect the test sees (:func:`_toward`), the null sd factor and the
+    alternative sd factor (per sqrt(n_a))."""
     pbar = (pa + ratio * pb) / (1 + ratio)
     null_sd = np.sqrt(pbar * (1 - pbar) * (1 + 1 / ratio))
     alt_sd = np.sqrt(pa * (1 - pa) + pb * (1 - pb) / ratio)
-    return np.abs(pb - pa), null_sd, alt_sd
+    return _toward(pb - pa, alternative), null_sd, alt_sd
 
 
 def sample_size_proportions(
@@ -82,9 +112,10 @@ def _sample_size_proportions_exact(
     r = _check.positive("ratio", ratio)
     pa_b, pb_b = np.broadcast_arrays(pa, pb)
     _check.fail_where("p_b", pb_b, pa_b == pb_b, "equals p_a: there is no effect to detect")
+    _one_way("p_b", pb_b, pb_b - pa_b, alternative, "below p_a|above p_a")
     za = _z_alpha(_check.alpha_level(alpha), alternative)
     zb = float(-special.ndtri(1 - _check.power_level(power)))
-    d, null_sd, alt_sd = _prop_terms(pa, pb, r)
+    d, null_sd, alt_sd = _prop_terms(pa, pb, r, alternative)
     return ((za * null_sd + zb * alt_sd) / d) ** 2
 
 
@@ -107,7 +138,7 @@ def power_proportions(
     n = _check.positive("n_per_arm", n_per_arm)
     r = _check.positive("ratio", ratio)
     za = _z_alpha(_check.alpha_level(alpha), alternative)
-    d, null_sd, alt_sd = _prop_terms(pa, pb, r)
+    d, null_sd, alt_sd = _prop_terms(pa, pb, r, alternative)
     return np.asarray(special.ndtr((np.sqrt(n) * d - za * null_sd) / alt_sd))[()]
 
 
@@ -141,11 +172,12 @@ def mde_proportions(
     n = _check.positive("n_per_arm", n_per_arm)
     r = _check.positive("ratio", ratio)
     target = _check.power_level(power)
+    alternative = _check.alternative(alternative)
     za = _z_alpha(_check.alpha_level(alpha), alternative)
     pa, n, r = np.broadcast_arrays(pa, n, r)
 
     def excess_power(pb: np.ndarray, pa: np.ndarray, n: np.ndarray, r: np.ndarray) -> np.ndarray:
-        d, null_sd, alt_sd = _prop_terms(pa, pb, r)
+        d, null_sd, alt_sd = _prop_terms(pa, pb, r, alternative)
         return special.ndtr((np.sqrt(n) * d - za * null_sd) / alt_sd) - target
 
     if alternative == "smaller":
@@ -200,7 +232,7 @@ def power_means(
     >>> round(float(power_means(1, 2, 20)), 4)
     0.3377
     """
-    d = np.abs(_check.as_float("delta", delta))
+    d = _toward(_check.as_float("delta", delta), alternative)
     s = _check.positive("sd", sd)
     n = _check.at_least("n_per_arm", n_per_arm, 2, "a t-test needs at least 2 units per arm")
     return _t_power(n, d / s, _check.alpha_level(alpha), alternative)[()]
@@ -221,7 +253,8 @@ def _sample_size_means_exact(
 ) -> np.ndarray:
     d = _check.as_float("delta", delta)
     _check.fail_where("delta", d, d == 0, "a zero difference cannot be detected")
-    effect = np.abs(d) / _check.positive("sd", sd)
+    _one_way("delta", d, d, alternative, "a decrease|an increase")
+    effect = _toward(d, alternative) / _check.positive("sd", sd)
     alpha = _check.alpha_level(alpha)
     target = _check.power_level(power)
 
@@ -282,7 +315,9 @@ def duration_days(total_units: ArrayLike, daily_units: ArrayLike, allocation: fl
     total = _check.non_negative("total_units", total_units)
     daily = _check.positive("daily_units", daily_units)
     share = _allocation(allocation)
-    return np.ceil(total / (daily * share)).astype(np.int64)[()]
+    # days a hair above a whole number from rounding alone (3850 / (5500 · 0.7) is
+    # 1.0000000000000002) are that whole number: the ceiling of the value to 9 digits
+    return np.ceil(np.round(total / (daily * share), 9)).astype(np.int64)[()]
 
 
 def _allocation(allocation: float) -> float:
@@ -337,6 +372,7 @@ def plan_proportions(
         raise ValueError(
             f"mde = {mde!r} moves the baseline {baseline!r} to {target!r}, outside (0, 1)"
         )
+    alternative = _check.alternative(alternative)
     m = variants - 1
     a = _check.alpha_level(alpha) / m
     ratios = w[1:] / w[0]

@@ -35,6 +35,18 @@ def test_plan_prints_sample_size_and_days():
     assert "16 days at 4,000 units/day" in r.output
 
 
+def test_a_one_sided_plan_of_a_decrease_tests_for_a_decrease():
+    # --mde -0.1 --one-sided printed "(larger)": a test for an increase, which cannot see
+    # the decrease it named (a review helper's case). The one-sided sample size of R's
+    # power.prop.test formula, ((z_0.95 sqrt(2 pbar qbar) + z_0.8 sqrt(pa qa + pb qb)) /
+    # 0.005)^2 with pbar = 0.0475, is 22376.72 (by scipy), so 22,377 per arm
+    r = run("plan", "--baseline", "0.05", "--mde", "-0.1", "--one-sided")
+    assert r.exit_code == 0, r.output
+    assert "(smaller)" in r.output and "(larger)" not in r.output
+    n = int(sample_size_proportions(0.05, 0.045, alternative="smaller"))
+    assert n == 22377 and f"{n:,} units" in r.output
+
+
 def test_plan_usage_errors_exit_2():
     r = run("plan", "--baseline", "0.05")
     assert r.exit_code == 2 and "give --baseline and --mde" in r.output

@@ -155,6 +155,29 @@ def test_plan_from_registry_matches_plan_proportions(repo: Path) -> None:
     assert "Schedule: 2026-11-16 to 2026-12-20 (35 days); the sample is reached on " in text
 
 
+def test_plan_of_a_decrease_names_the_least_powered_mde(repo: Path, tmp_path: Path) -> None:
+    # alternative smaller with weights 0.5 / 0.3 / 0.2: the two comparisons detect
+    # different decreases by the end; the schedule's MDE is the larger in size (the
+    # one of see-demo, with 0.2 of the traffic). max() took the smaller decrease
+    text = (repo / "experiments" / "cta-button-three-way.yaml").read_text()
+    text = (
+        text.replace("weight: 0.34,", "weight: 0.5,")
+        .replace("weight: 0.33}", "weight: 0.3}", 1)
+        .replace("weight: 0.33}", "weight: 0.2}", 1)
+    )
+    text = text.replace("  mde: 0.15", "  alternative: smaller\n  mde: 0.15")
+    folder = tmp_path / "experiments"
+    folder.mkdir()
+    (folder / "cta-button-three-way.yaml").write_text(text)
+    result = run("plan", "cta-button-three-way", "--registry", str(folder))
+    assert result.exit_code == 0, result.output
+    n_control = 35 * 5500 * 0.5
+    mdes = [float(mde_proportions(0.025, n_control, alpha=0.025, alternative="smaller",
+                                  ratio=r)) for r in (0.3 / 0.5, 0.2 / 0.5)]  # fmt: skip
+    assert mdes[1] < mdes[0] < 0
+    assert f"MDE at the planned end (2026-12-20): {mdes[1]:+.1%} relative" in result.stdout
+
+
 def test_plan_sequential_shows_the_maximum_sample(repo: Path) -> None:
     result = run("plan", "onboarding-checklist", "--registry", str(repo / "experiments"))
     assert result.exit_code == 0, result.output

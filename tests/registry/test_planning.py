@@ -26,7 +26,8 @@ GRID = [
 
 def test_grid_matches_plan_proportions_exactly() -> None:
     assert len(GRID) > 2000
-    for b, m, a, pw, alt, w in GRID:
+    for b, size, a, pw, alt, w in GRID:
+        m = -size if alt == "smaller" else size  # a test for a decrease plans a decrease
         ref = plan_proportions(
             b, m, variants=len(w), weights=w, alpha=a, power=pw, alternative=alt,
             daily_units=1234.5, allocation=0.7,

@@ -192,3 +192,15 @@ def test_parse_duration() -> None:
     assert parse_duration("2w") == dt.timedelta(days=14)
     with pytest.raises(ValueError, match="not a duration"):
         parse_duration("7 days")
+
+
+def test_an_alternative_alias_is_its_word():
+    # "less" was kept as written: the plan compared it with "smaller" and planned an
+    # increase (2.50% -> 2.88% for mde 0.15) while the analysis tested a decrease; and
+    # "bayesian" with "less" passed the rule that refuses "bayesian" with "smaller"
+    from abtest.registry.schema import AnalysisConfig
+
+    less = AnalysisConfig(alternative="less", mde=0.15, baseline=0.025)
+    assert less.alternative == "smaller" and less.signed_mde == -0.15
+    assert AnalysisConfig(alternative="greater").alternative == "larger"
+    assert AnalysisConfig(correction="fdr_bh").correction == "bh"

@@ -173,3 +173,53 @@ def test_plan_traffic_arguments():
     # R: ceiling(power.prop.test(p1=0.05, p2=0.055, power=0.8, sig.level=0.025)$n) = 37824
     thirds = plan_proportions(0.05, 0.10, variants=3, weights=[1 / 3] * 3)
     assert thirds.n_per_variant == (37824, 37824, 37824)
+
+
+def test_one_sided_planning_looks_one_way():
+    # A test for an increase cannot see a decrease. The power of the one-sided z-test
+    # at the signed difference: Φ((sqrt(n) (p_b - p_a) - z_0.95 null_sd) / alt_sd), which
+    # for a decrease of 5% -> 4.5% at 22,377 per arm is 1.8e-5 (it said 0.80, R's
+    # power.prop.test(..., "one.sided") taking |p_b - p_a|, which names no direction);
+    # the same test for a decrease has the 0.80 R gives
+    from scipy import stats
+
+    pa, pb, n = 0.05, 0.045, 22377
+    pbar = (pa + pb) / 2
+    null_sd, alt_sd = np.sqrt(2 * pbar * (1 - pbar)), np.sqrt(pa * (1 - pa) + pb * (1 - pb))
+    z = stats.norm.ppf(0.95)
+    wrong = stats.norm.cdf((np.sqrt(n) * (pb - pa) - z * null_sd) / alt_sd)
+    assert power_proportions(pa, pb, n, alternative="larger") == pytest.approx(wrong, rel=1e-12)
+    assert wrong < 1e-4
+    right = power_proportions(pa, pb, n, alternative="smaller")
+    assert right == pytest.approx(stats.norm.cdf((np.sqrt(n) * (pa - pb) - z * null_sd) / alt_sd))
+    assert right == pytest.approx(0.8, abs=1e-4)
+    with pytest.raises(ValueError, match=r"p_b = 0.045: is below p_a, but alternative 'larger'"):
+        sample_size_proportions(pa, pb, alternative="larger")
+    # R's power.t.test keeps the sign of a one-sided delta: power.t.test(n=20, delta=-1,
+    # sd=2, alternative="one.sided")$power is the noncentral t's tail at ncp -sqrt(10)/2
+    t_wrong = stats.nct.sf(stats.t.isf(0.05, 38), 38, -np.sqrt(10) / 2)
+    assert power_means(-1, 2, 20, alternative="larger") == pytest.approx(t_wrong, rel=1e-9)
+    assert power_means(-1, 2, 20, alternative="smaller") == pytest.approx(
+        power_means(1, 2, 20, alternative="larger"), rel=1e-12
+    )
+    with pytest.raises(ValueError, match=r"delta = -1.0: is a decrease, but alternative 'larger'"):
+        sample_size_means(-1, 2, alternative="larger")
+
+
+def test_scipy_spellings_plan_the_same_way():
+    # "less" is "smaller": the MDE of a decrease, not of an increase at a one-sided level
+    # (it gave +0.0885 where R's decrease is -0.0850)
+    assert mde_proportions(0.05, 31234, alternative="less") == mde_proportions(
+        0.05, 31234, alternative="smaller"
+    )
+    plan = plan_proportions(0.05, -0.1, alternative="less")
+    assert plan.alternative == "smaller"
+    assert plan.n_per_variant == plan_proportions(0.05, -0.1, alternative="smaller").n_per_variant
+
+
+def test_duration_is_not_a_day_longer_for_rounding():
+    # 3,850 units at 5,500 a day of which 70% enter: exactly 1 day (5500 · 0.7 is
+    # 3849.9999999999995 in floating point, and the ceiling said 2)
+    assert duration_days(3850, 5500, 0.7) == 1
+    assert duration_days(3851, 5500, 0.7) == 2
+    assert duration_days(38500, 5500, 0.7) == 10
