@@ -103,6 +103,14 @@ class Design:
             raise ValueError(f"alpha = {self.alpha!r}: must be strictly between 0 and 1")
         if self.method == "bayesian" and self.alternative == "smaller":
             raise ValueError(BAYESIAN_SMALLER)
+        way = {"larger": 1, "smaller": -1}.get(self.alternative)
+        if self.mde is not None and way is not None and way * self.mde < 0:
+            # a one-sided test looks one way; its plan is of a change that way
+            raise ValueError(
+                f"mde = {self.mde!r} with alternative {self.alternative!r}: a test for "
+                f"{'an increase' if way > 0 else 'a decrease'} plans one; give "
+                f"mde = {way * abs(self.mde)!r}"
+            )
         if self.variants is not None and len(set(self.variants)) != len(self.variants):
             raise ValueError(f"variants {self.variants} contain duplicates")
         if self.weights is not None and self.variants is not None:

@@ -271,3 +271,18 @@ def test_too_few_conversions_name_no_winner():
     )
     enough = abtest.analyze(abtest.Summary.from_counts({"control": (10, 100), "b": (30, 100)}))
     assert enough.winner == "b"
+
+
+def test_a_one_sided_design_plans_a_change_its_way():
+    # alternative 'smaller' with mde +0.2 planned the sample of an increase for a test of
+    # a decrease (the plan check's planned sample and days left came from it); refused in
+    # one line with the sign that works, which plans the decrease
+    from abtest.design import Design
+    from abtest.stats import plan_proportions
+
+    with pytest.raises(ValueError, match=r"mde = 0.2 with alternative 'smaller'.*mde = -0.2"):
+        Design(variants=("control", "b"), alternative="smaller", mde=0.2, baseline=0.1)
+    s = abtest.Summary.from_counts({"control": (500, 5000), "b": (420, 5000)})
+    a = abtest.analyze(s, alternative="smaller", mde=-0.2, baseline=0.1)
+    ref = plan_proportions(0.1, -0.2, alternative="smaller")
+    assert a.progress.planned_per_variant == ref.n_per_variant
