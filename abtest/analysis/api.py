@@ -179,7 +179,7 @@ def analyze(
     if design.method == "sequential" and design.guardrails:
         from abtest.analysis.guardrails import sequential_guardrails
 
-        guardrails = sequential_guardrails(design, data_by_metric, summary)
+        guardrails = sequential_guardrails(design, data_by_metric, summary, table)
     decision = decide(ctx, data_by_metric, srm, progress, novelty, guardrails)
     return Analysis(
         design=design,

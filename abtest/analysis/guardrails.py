@@ -3,15 +3,18 @@
 A guardrail is a non-inferiority test of the relative lift against its margin, with
 one-sided ``1 - alpha`` bounds: the fixed-horizon test's (:func:`check_guardrails`),
 or, for a sequential design, which is read at every look and may stop at any,
-the always-valid confidence sequence's (:func:`sequential_guardrails`).
+the always-valid confidence sequence's at the look its row is read at
+(:func:`sequential_guardrails`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from abtest.analysis.frequentist import compare
 from abtest.analysis.metrics import MetricSums, comparison_arms
@@ -90,17 +93,22 @@ def check_guardrails(
 
 
 def sequential_guardrails(
-    design: Design, data: dict[str, MetricSums], summary: Summary
+    design: Design, data: dict[str, MetricSums], summary: Summary, table: pd.DataFrame
 ) -> list[GuardrailCheck]:
     """:func:`check_guardrails` for a sequential design, every treatment in variant
-    order: the bounds are the lift's always-valid ``1 - alpha`` confidence sequence
-    at the latest look (the running intersection over the looks, on the looks and
-    CUPED adjustment the sequential table reads, :func:`abtest.analysis.sequential.look_arms`;
-    :func:`abtest.stats.always_valid_test`). A fixed-horizon bound read at every look
-    would claim "holds" (or "broken") at some look more often than ``alpha`` allows;
-    the sequence's bounds hold at every look at once, and each side alone at least
-    at ``1 - alpha``. The mixture is tuned as the sequential table's (the planned
-    sample, else :data:`abtest.stats.always_valid.DEFAULT_N_OPT`)."""
+    order, read at the look ``table`` (:func:`abtest.analysis.sequential.sequential_table`)
+    reads the guardrail metric's row at (where its test stopped, else the latest), so the
+    sentence and the row beside it are of the same data. The bounds are that look's
+    always-valid ``1 - alpha`` confidence sequence for the lift
+    (:func:`abtest.stats.always_valid_test`, on the looks and CUPED adjustment of
+    :func:`abtest.analysis.sequential.look_arms`): it covers the lift at every look at
+    once, so a guardrail read at a look chosen by the data (where a test stopped) is
+    still wrong at most ``alpha`` of the time, where a fixed-horizon bound read at every
+    look is not (each side alone holds at least ``1 - alpha``). Not the running
+    intersection over the looks: when the lift changes over time it is empty, and
+    "holds" and "broken" would both be true. The mixture is tuned to the planned sample
+    at ``alpha`` (:func:`abtest.analysis.sequential.planned_max_n`), else
+    :data:`abtest.stats.always_valid.DEFAULT_N_OPT`."""
     from abtest.analysis.sequential import look_arms, planned_max_n
     from abtest.stats.always_valid import DEFAULT_N_OPT, always_valid_test
 
@@ -108,17 +116,20 @@ def sequential_guardrails(
     n_opt = planned_max_n(design, design.alpha) or DEFAULT_N_OPT
     for g in design.guardrails:
         _require(g.metric, data)
-        _, arr, arms, _ = look_arms(design, summary, g.metric, data[g.metric].kind)
-        if arr["n"].shape[-1] == 0:  # no look with 2 units per arm: the totals' test
+        days, _, arms, _ = look_arms(design, summary, g.metric, data[g.metric].kind)
+        if not days:  # no look with 2 units per arm: the totals' test
+            one = dataclasses.replace(design, guardrails=(g,))
             checks += [c for j in range(1, len(design.variants))
-                       for c in check_guardrails(design, {g.metric: data[g.metric]}, j)
-                       if c.metric == g.metric]  # fmt: skip
+                       for c in check_guardrails(one, data, j)]  # fmt: skip
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a look it cannot test is NaN, said below
-            r = always_valid_test(*arms, alpha=design.alpha, n_opt=n_opt, intersect=True)
+            r = always_valid_test(*arms, alpha=design.alpha, n_opt=n_opt, intersect=False)
+        rows = table[table["metric"] == g.metric].set_index("variant")["look_day"]
         for j, variant in enumerate(design.variants[1:]):
-            lift, low, high = (float(x[j, -1]) for x in (r.lift, *r.lift_ci))
+            day = rows.get(variant)
+            k = days.index(day) if day in days else len(days) - 1
+            lift, low, high = (float(x[j, k]) for x in (r.lift, *r.lift_ci))
             checks.append(_check(g, variant, lift, low, high, 1 - design.alpha, "always-valid"))
     order = {v: i for i, v in enumerate(design.variants)}
     return sorted(checks, key=lambda c: order[c.variant])
