@@ -55,9 +55,9 @@ def assign(e: Any, plan: QueryPlan, clock: times.Clock, backend: str) -> tuple[A
     variant of the first exposure of the few multi-variant units is found by a second,
     semi-joined look at their exposures (cheaper than an argmin over every unit).
     """
-    # the segment at the first exposure, "(missing)" when that one has none (DuckDB's
-    # arg_min skips NULL values: it took a later exposure's segment instead)
-    seg = {s: e[s].cast("string").fill_null(MISSING_SEGMENT) for s in plan.segments}
+    # the segment at the first exposure, "(missing)" when that one has none or an empty
+    # one (DuckDB's arg_min skips NULL values: it took a later exposure's segment instead)
+    seg = {s: e[s].cast("string").nullif("").fill_null(MISSING_SEGMENT) for s in plan.segments}
     seg_aggs = {s: times.argmin(v, e.timestamp, backend) for s, v in seg.items()}
     if plan.packed:
         mask = (1 << plan.bits) - 1
@@ -73,9 +73,18 @@ def assign(e: Any, plan: QueryPlan, clock: times.Clock, backend: str) -> tuple[A
             multi=((g[SEEN] & mask) & (g[SEEN] >> plan.bits)) != 0,
         )
         return a, None
-    g = e.group_by(["exp", "unit_id"]).aggregate(
-        first=clock.of(e.timestamp).min(), lo=e.vi.min(), hi=e.vi.max(), **seg_aggs
-    )
+    keys = ["exp", "unit_id"]
+    # SQLite's argmin is its bare-column rule (the value on the row of the grouping's
+    # MIN), which with several MIN/MAX in one grouping may take another one's row: there,
+    # each segment in a grouping of its own
+    alone = backend == "sqlite"
+    g = e.group_by(keys).aggregate(
+        first=clock.of(e.timestamp).min(), lo=e.vi.min(), hi=e.vi.max(),
+        **({} if alone else seg_aggs),
+    )  # fmt: skip
+    if alone:
+        for s, agg in seg_aggs.items():
+            g = g.join(e.group_by(keys).aggregate(**{s: agg}), keys)
     a = g.select("exp", "unit_id", *plan.segments, "first", vi=g.lo, multi=g.lo != g.hi)
     several = g.filter(g.lo != g.hi).select("exp", "unit_id")
     back = e.semi_join(several.select("unit_id"), "unit_id").join(several, ["exp", "unit_id"])

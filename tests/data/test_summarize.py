@@ -263,6 +263,23 @@ def test_a_first_exposure_without_a_segment_is_missing_on_every_engine(engine):
                    ("e", "b", "buy", "mobile"): (1, 0.0, 0.0)}  # fmt: skip
 
 
+def test_the_segment_is_the_first_exposures_whatever_the_row_order(engine):
+    # u1's later exposure is stored first (mobile, FR), its first second (no device, DE):
+    # its segment is DE, "(missing)" by device. SQLite's argmin (the value beside
+    # MIN(timestamp), its bare-column rule) took the row of another aggregate's minimum
+    # when the grouping had several (a review helper's case: FR, mobile). u2's device is
+    # empty: "(missing)" too, as the docs say (it stayed "")
+    exposures = pd.DataFrame({
+        "unit_id": ["u1", "u1", "u2"], "experiment": "e", "variant": ["a", "a", "b"],
+        "timestamp": pd.to_datetime(["2024-01-02 10:00", "2024-01-01 10:00", "2024-01-01 11:00"]),
+        "device": ["mobile", None, ""], "country": ["FR", "DE", "US"]})  # fmt: skip
+    conversions = pd.DataFrame({"unit_id": ["u1"], "event": ["buy"],
+                                "timestamp": pd.to_datetime(["2024-01-03 12:00"])})  # fmt: skip
+    got = stats(run(engine, exposures, conversions, goals=["buy"], by=["country", "device"]))
+    assert got == {("e", "a", "buy", "DE", "(missing)"): (1, 1.0, 1.0),
+                   ("e", "b", "buy", "US", "(missing)"): (1, 0.0, 0.0)}  # fmt: skip
+
+
 def test_daily_cumulative(engine, logs):
     s = run(engine, *logs, goals=GOALS, daily=True, experiments=["hero"])
     got = stats(s)
