@@ -73,12 +73,22 @@ def test_non_ascii_ids_vectorised_match_one_by_one():
 def test_ids_ending_in_nul_keep_it_beside_non_ascii_ids():
     # numpy's str drops trailing NULs: "u1\x00" hashed as "u1" when another id of its
     # array was not ASCII (a review helper's case: 0.1932, the bucket of "u1", not 0.0316).
-    # The reference is the one-id path, checked against the JS hashes above
+    # The reference is the spec's version 2 written out below over UTF-16 code units (the
+    # module docstring's formula), and the one-id path for both versions
+    def fnv1a32(text: str) -> int:
+        h = 0x811C9DC5
+        units = text.encode("utf-16-be")
+        for hi, lo in zip(units[::2], units[1::2], strict=True):
+            h = ((h ^ (hi << 8 | lo)) * 16777619) % 2**32
+        return h
+
     ids = ["u1\x00", "é\x00\x00", "\x00", "é", "u1"]
+    spec = [fnv1a32(str(fnv1a32("seed" + i))) % 10000 / 10000 for i in ids]
+    assert bucket("seed", ids, 2).tolist() == spec
+    assert spec[0] == 0.0316 and spec[-1] == 0.1932
     for version in (1, 2):
         one_by_one = [bucket("seed", i, version) for i in ids]
         assert bucket("seed", ids, version).tolist() == one_by_one
-    assert bucket("seed", "u1\x00") == 0.0316 and bucket("seed", "u1") == 0.1932
 
 
 @pytest.mark.parametrize(("name", "inputs", "expected"), CASES["getBucketRange"])
