@@ -12,6 +12,7 @@ import pandas as pd
 from abtest.analysis.business import cost_table, funnel_table
 from abtest.analysis.decision import decide
 from abtest.analysis.decision_model import Context
+from abtest.analysis.guardrails import guardrail_checks
 from abtest.analysis.metrics import MetricSums, metric_sums
 from abtest.analysis.plan_check import plan_progress
 from abtest.analysis.result import Analysis
@@ -175,12 +176,8 @@ def analyze(
         notes.append(("Spend", "; ".join(by_source.notes)))
     ctx = Context(design, table, test, applied)
     novelty = _novelty(design, summary)
-    guardrails = None
-    if design.method == "sequential" and design.guardrails:
-        from abtest.analysis.guardrails import sequential_guardrails
-
-        guardrails = sequential_guardrails(design, data_by_metric, summary, table)
-    decision = decide(ctx, data_by_metric, srm, progress, novelty, guardrails)
+    guardrails = guardrail_checks(design, data_by_metric, summary, table)
+    decision = decide(ctx, data_by_metric, srm, progress, guardrails, novelty)
     return Analysis(
         design=design,
         summary=summary,

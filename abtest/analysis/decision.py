@@ -24,7 +24,7 @@ import numpy as np
 from abtest import formatting as fmt
 from abtest import vocabulary
 from abtest.analysis.decision_model import Context, Decision, Harm, Progress
-from abtest.analysis.guardrails import GuardrailCheck, check_all_guardrails
+from abtest.analysis.guardrails import GuardrailCheck
 from abtest.analysis.metrics import NORMAL_ENOUGH, MetricSums, too_few_for_normal
 from abtest.stats import SRMResult
 
@@ -114,18 +114,15 @@ def decide(
     data: dict[str, MetricSums],
     srm: SRMResult,
     progress: Progress | None,
+    guardrails: Sequence[GuardrailCheck],
     novelty: Sequence[Any] = (),
-    guardrails: Sequence[GuardrailCheck] | None = None,
 ) -> Decision:
-    """The :class:`Decision` of one analysis (module docstring); ``novelty``: the
-    treatments' :class:`abtest.analysis.novelty.Novelty` checks, a fading lift said;
-    ``guardrails``: every treatment's guardrail checks (default: the fixed-horizon ones,
-    :func:`abtest.analysis.guardrails.check_all_guardrails`; a sequential design's are
-    :func:`abtest.analysis.guardrails.sequential_guardrails`)."""
+    """The :class:`Decision` of one analysis (module docstring); ``guardrails``: every
+    treatment's guardrail checks (:func:`abtest.analysis.guardrails.guardrail_checks`);
+    ``novelty``: the treatments' :class:`abtest.analysis.novelty.Novelty` checks, a
+    fading lift said."""
     design = ctx.design
     harms = find_harms(ctx)
-    if guardrails is None:
-        guardrails = check_all_guardrails(design, data) if design.guardrails else []
     guardrails = list(guardrails)
     broken = [g for g in guardrails if g.status == "broken"]
     d = _decide(ctx, data, srm, progress, harms, guardrails)

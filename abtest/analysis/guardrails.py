@@ -160,6 +160,18 @@ def _check(
     )
 
 
+def guardrail_checks(
+    design: Design, data: dict[str, MetricSums], summary: Summary, table: pd.DataFrame
+) -> list[GuardrailCheck]:
+    """Every treatment's guardrail checks, in variant order: a sequential design's
+    always-valid ones (:func:`sequential_guardrails`), else the fixed-horizon ones."""
+    if not design.guardrails:
+        return []
+    if design.method == "sequential":
+        return sequential_guardrails(design, data, summary, table)
+    return check_all_guardrails(design, data)
+
+
 def check_all_guardrails(design: Design, data: dict[str, MetricSums]) -> list[GuardrailCheck]:
     """:func:`check_guardrails` for every treatment, in variant order."""
     return [g for j in range(1, len(design.variants)) for g in check_guardrails(design, data, j)]

@@ -225,5 +225,5 @@ def cuped_enough(kind: str, n: np.ndarray, total: np.ndarray) -> np.ndarray:
     means nothing)."""
     enough = n >= 2
     if kind == "binary":
-        enough = enough & (total >= 10) & (n - total >= 10)
+        enough = enough & (total >= NORMAL_ENOUGH) & (n - total >= NORMAL_ENOUGH)
     return enough

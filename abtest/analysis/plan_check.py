@@ -13,7 +13,7 @@ from abtest.analysis.decision_model import Progress
 from abtest.analysis.metrics import MetricSums
 from abtest.data.summary import Summary
 from abtest.design import Design
-from abtest.stats import plan_proportions
+from abtest.stats import duration_days, plan_proportions
 
 BASELINE_CHECK = 0.99  # the level of the control rate's interval the plan's baseline must lie in
 # how far the sample needed at the observed rate must be from the plan's to replan: a
@@ -108,8 +108,8 @@ def plan_progress(design: Design, summary: Summary, first: MetricSums) -> Progre
     rate = daily or expected
     days_left = None
     if rate:
-        need = np.max(np.maximum(planned - observed, 0) / (rate * share))
-        days_left = math.ceil(round(float(need), 9))  # as abtest.stats.duration_days
+        # each variant's missing units at its share of the traffic; the slowest decides
+        days_left = int(np.max(duration_days(np.maximum(planned - observed, 0) / share, rate)))
     return Progress(
         tuple(int(x) for x in planned),
         tuple(int(x) for x in observed),

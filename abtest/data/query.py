@@ -48,7 +48,6 @@ from typing import Any
 from abtest.data import capping, first_exposure, order_stats
 from abtest.data import clock as times
 from abtest.data import slots as slots_mod
-from abtest.data.query_columns import MISSING_SEGMENT
 
 STATS_COLUMNS = [
     "n", "multi", "sum_x", "sum_x_sq",
@@ -113,8 +112,6 @@ def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: Que
     arms = first_exposure.packed_arms(arms, plan) if plan.packed else arms
     e = e.join(arms, ["experiment", "variant"])
     a, multi = first_exposure.assign(e, plan, clock, backend)
-    if plan.segments:  # (first_exposure fills them; an engine's argmin may still say NULL)
-        a = a.mutate(**{s: a[s].fill_null(MISSING_SEGMENT) for s in plan.segments})
     if plan.daily:
         a = a.mutate(day=clock.date(a.first))
     if plan.covariate:

@@ -235,7 +235,7 @@ def bayes_means(
     rows = np.squeeze(mc > 0, -1)
     if scale == "relative" and rows.any():  # of the lifts, as the chance to win is
         with np.errstate(divide="ignore", invalid="ignore"):
-            lift0 = np.where(others, m2 / mc_safe - 1, 0.0)
+            lift0 = np.where(others, rel_mean, 0.0)
             shared = np.where(others, -(m2 / mc_safe**2) * np.sqrt(vc / nc), 0.0)
             own = np.where(others, np.sqrt(v2 / n2) / mc_safe, 0.0)
         best, lost = lift_best(lift0[rows], shared[rows], own[rows])

@@ -92,7 +92,7 @@ def _two_arms(d: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     (``s = 0``: a point mass, a tie shared equally)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         r = d / s
-        win = np.where(s > 0, sc.ndtr(r), np.where(d > 0, 1.0, np.where(d < 0, 0.0, 0.5)))
+        win = np.where(s > 0, sc.ndtr(r), (1 + np.sign(d)) / 2)
         keep = np.where(s > 0, d * sc.ndtr(r) + s * np.exp(-0.5 * r**2) / np.sqrt(2 * np.pi),
                         np.maximum(d, 0.0))  # fmt: skip
     return np.stack([1 - win, win], 1), np.stack([keep, keep - d], 1)

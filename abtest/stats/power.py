@@ -53,13 +53,15 @@ def _toward(d: np.ndarray, alternative: str) -> np.ndarray:
     return {"two-sided": np.abs(d), "larger": d, "smaller": -d}[_check.alternative(alternative)]
 
 
-def _one_way(name: str, value: np.ndarray, d: np.ndarray, alternative: str, words: str) -> None:
+def _one_way(
+    name: str, value: np.ndarray, d: np.ndarray, alternative: str, words: tuple[str, str]
+) -> None:
     """Refuse an effect ``d`` (b minus a) a one-sided test cannot see: it has no sample
-    size. ``words``: how ``value`` reads when it goes down and up, ``"below p_a|above p_a"``."""
+    size. ``words``: how ``value`` reads when it goes down and when it goes up."""
     alternative = _check.alternative(alternative)
     if alternative == "two-sided":
         return
-    down, up = words.split("|")
+    down, up = words
     is_, tests, other = (
         (down, "an increase", "smaller")
         if alternative == "larger"
@@ -112,7 +114,7 @@ def _sample_size_proportions_exact(
     r = _check.positive("ratio", ratio)
     pa_b, pb_b = np.broadcast_arrays(pa, pb)
     _check.fail_where("p_b", pb_b, pa_b == pb_b, "equals p_a: there is no effect to detect")
-    _one_way("p_b", pb_b, pb_b - pa_b, alternative, "below p_a|above p_a")
+    _one_way("p_b", pb_b, pb_b - pa_b, alternative, ("below p_a", "above p_a"))
     za = _z_alpha(_check.alpha_level(alpha), alternative)
     zb = float(-special.ndtri(1 - _check.power_level(power)))
     d, null_sd, alt_sd = _prop_terms(pa, pb, r, alternative)
@@ -253,7 +255,7 @@ def _sample_size_means_exact(
 ) -> np.ndarray:
     d = _check.as_float("delta", delta)
     _check.fail_where("delta", d, d == 0, "a zero difference cannot be detected")
-    _one_way("delta", d, d, alternative, "a decrease|an increase")
+    _one_way("delta", d, d, alternative, ("a decrease", "an increase"))
     effect = _toward(d, alternative) / _check.positive("sd", sd)
     alpha = _check.alpha_level(alpha)
     target = _check.power_level(power)
