@@ -17,15 +17,6 @@ METHODS = vocabulary.METHODS
 ALTERNATIVES = vocabulary.ALTERNATIVES
 
 
-#: Why a Bayesian design cannot take ``alternative="smaller"``: its P(best) and expected
-#: loss are of the highest mean, so it kept the control whose bounce rate was higher.
-BAYESIAN_SMALLER = (
-    "method 'bayesian' with alternative 'smaller': a Bayesian design ships the arm most "
-    "likely to have the highest mean (P(best)), so it cannot decide a goal where lower is "
-    "better; use method 'frequentist' or 'sequential' with alternative 'smaller'"
-)
-
-
 @dataclass(frozen=True)
 class MetricSpec:
     """One goal: ``kind`` is the goal's role (``"micro"`` or ``"macro"``)."""
@@ -101,8 +92,6 @@ class Design:
             object.__setattr__(self, name, check(getattr(self, name), name))
         if not 0 < self.alpha < 1:
             raise ValueError(f"alpha = {self.alpha!r}: must be strictly between 0 and 1")
-        if self.method == "bayesian" and self.alternative == "smaller":
-            raise ValueError(BAYESIAN_SMALLER)
         way = {"larger": 1, "smaller": -1}.get(self.alternative)
         if self.mde is not None and way is not None and way * self.mde < 0:
             # a one-sided test looks one way; its plan is of a change that way

@@ -110,13 +110,14 @@ def value_alias(name: str) -> str:
 
 
 def beat_label(good_direction: str) -> str:
-    """What a Bayesian row's ``prob_beat_control`` (the chance the treatment is above the
-    control) is called: "P(beat control)" where higher is good, else "P(above control)".
+    """What a Bayesian row's ``prob_beat_control`` (the chance the treatment is better
+    than the control) is called: "P(beat control)" where higher is better, else
+    "P(below control)", what better means there.
 
     >>> beat_label("increase"), beat_label("decrease")
-    ('P(beat control)', 'P(above control)')
+    ('P(beat control)', 'P(below control)')
     """
-    return "P(above control)" if good_direction == "decrease" else "P(beat control)"
+    return "P(below control)" if good_direction == "decrease" else "P(beat control)"
 
 
 DURATION_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "min": 60, "s": 1}

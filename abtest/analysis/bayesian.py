@@ -11,6 +11,12 @@
   difference's interval is the lift's times the control's mean (the same posterior
   in metric units).
 
+Every posterior summary is in the metric's good direction
+(:meth:`abtest.design.Design.good_direction`): where lower is better (a guardrail like
+bounce, or every goal of a design for a decrease, ``alternative="smaller"``),
+``prob_beat_control`` is the chance to be below the control and ``prob_best`` and the
+losses are of the lowest arm (the stats functions' ``inverse``).
+
 The decision threshold ``t`` (``prob_best_threshold``, 0.95 by default) is the
 question every row answers: ``significant`` means the posterior probability that
 the treatment beats the control is at least ``t`` (better) or at most ``1 - t``
@@ -45,8 +51,11 @@ def bayesian_table(design: Design, data: dict[str, MetricSums]) -> pd.DataFrame:
     frames = []
     for metric, m in data.items():
         treatment: dict[str, np.ndarray] = {}
+        # lower is better (bounce, a design for a decrease): P(best) of the lowest arm
+        inverse = design.good_direction(metric) == "decrease"
         if m.kind == "binary":
-            r = beta_binomial(m.sums.sum, m.sums.n, prior=design.prior, control=0, alpha=2 * tail)
+            r = beta_binomial(m.sums.sum, m.sums.n, prior=design.prior, control=0,
+                              alpha=2 * tail, inverse=inverse)  # fmt: skip
             a, b = r.posterior_alpha, r.posterior_beta
             mean = a / (a + b)
             diff = (mean - mean[0])[1:]
@@ -57,11 +66,13 @@ def bayesian_table(design: Design, data: dict[str, MetricSums]) -> pd.DataFrame:
         else:
             adjusted = cuped_adjust(*m.sums.arrays) if cuped_applies(m) else None
             if adjusted is not None and bool(np.all(adjusted[2] > 0)):
-                r = bayes_means(*adjusted[:3], control=0, alpha=2 * tail)
+                r = bayes_means(*adjusted[:3], control=0, alpha=2 * tail, inverse=inverse)
                 treatment["variance_reduction"] = _reduction(m, adjusted[2])
                 control_mean = float(adjusted[1][0])
             else:
-                r = bayes_means_from_sums(*m.sums.outcome.arrays, control=0, alpha=2 * tail)
+                r = bayes_means_from_sums(
+                    *m.sums.outcome.arrays, control=0, alpha=2 * tail, inverse=inverse
+                )
                 control_mean = float(m.sums.mean[0])
             lift = np.asarray(r.lift)[1:]
             lift_ci = np.asarray(r.lift_ci)[1:]

@@ -74,10 +74,11 @@ def find_harms(ctx: Context) -> list[Harm]:
     primary goal first, in table order."""
     out = []
     for r in (r for r in ctx.treatments if r["significant"]):
-        good = ctx.design.good_direction(str(r["metric"]))
-        # Bayesian: the side of the threshold; else the sign of the estimate
-        up = r["prob_beat_control"] > 0.5 if ctx.test == "bayesian" else r["diff"] > 0
-        worse = not up if good == "increase" else up
+        if ctx.test == "bayesian":  # the side of the threshold, in the good direction
+            worse = r["prob_beat_control"] < 0.5
+        else:  # the sign of the estimate
+            up = r["diff"] > 0
+            worse = not up if ctx.design.good_direction(str(r["metric"])) == "increase" else up
         if worse:
             out.append(Harm(str(r["metric"]), str(r["variant"]), r))
     primary = ctx.design.primary
@@ -362,7 +363,8 @@ def _bayesian(
         said = "undefined" if np.isnan(beat) else threshold
         reason = (
             f"no winner yet: {row['variant']} has P(best) = {fmt.probability(row['prob_best'])}"
-            f" but its P(beat control) is {said} on {primary} (lift {_effect(row)})"
+            f" but its {vocabulary.beat_label(design.good_direction(primary))} is {said} on "
+            f"{primary} (lift {_effect(row)})"
         )
         return Decision(None, reason, checks, code="no_difference")
     g = [c for c in guardrails if c.variant == row["variant"]]

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from abtest.design import BAYESIAN_SMALLER
 from abtest.registry.data_rules import data_findings
 from abtest.registry.findings import (
     Finding,
@@ -223,8 +222,6 @@ def _analysis(exp: Any) -> list[Finding]:
                 "sequential",
             )
         )
-    if a.method == "bayesian" and a.alternative == "smaller":
-        out.append(Finding(("analysis", "alternative"), BAYESIAN_SMALLER, "alternative"))
     signed = a.signed_mde
     if a.baseline is not None and signed is not None and not 0 < a.baseline * (1 + signed) < 1:
         target = a.baseline * (1 + signed)

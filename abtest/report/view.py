@@ -269,10 +269,10 @@ def _metric_view(analysis: Analysis, metric: str, kind: str, rows: pd.DataFrame)
         notes.append("primary goal")
     if statistic:
         notes.append(f"{statistic}, order-statistic intervals")
-    if direction == "decrease":
-        notes.append("guardrail: lower is better")
-    elif any(g.metric == metric for g in d.guardrails):
-        notes.append("guardrail")
+    guardrail = any(g.metric == metric for g in d.guardrails)
+    if guardrail or direction == "decrease":  # a goal of a design for a decrease is no guardrail
+        low = "lower is better" if direction == "decrease" else ""
+        notes.append(": ".join(w for w in ("guardrail" if guardrail else "", low) if w))
     if levels and has_treatments:
         notes.append(f"{ci or 'per-row'} {_interval_long(analysis)}")
         if len(levels) > 1:
@@ -358,9 +358,9 @@ def _result(r: Any, direction: str) -> str:
     if not bool(r.get("significant", False)) or fmt.missing(r.get("diff")):
         return ""
     if not fmt.missing(r.get("prob_beat_control")):  # Bayesian: the side of the threshold
-        up = float(r["prob_beat_control"]) > 0.5
-    else:
-        up = float(r["diff"]) > 0
+        # (the chance to be better: below the control where lower is better)
+        return "better" if float(r["prob_beat_control"]) > 0.5 else "worse"
+    up = float(r["diff"]) > 0
     return "better" if up == (direction == "increase") else "worse"
 
 

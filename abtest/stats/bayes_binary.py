@@ -62,7 +62,9 @@ class BetaBinomialResult(_Result):
     ``prob_beat_control``: P(rate_i > rate_control); the control's own entry is
     0.5 by convention (a coin flip against itself; no decision rule acts on it).
     ``expected_loss``: E[max_j rate_j - rate_i], in rate units; ``relative_loss``
-    divides it by the control's posterior mean rate.
+    divides it by the control's posterior mean rate. With ``inverse`` (lower is
+    better) these three are of the lowest rate: P(lowest), P(rate_i < rate_control),
+    E[rate_i - min_j rate_j].
     ``lift_ci``: equal-tailed credible interval (level ``1 - alpha``) of
     ``rate_i / rate_control - 1``, shape (..., k, 2); ``lift_mean`` is its
     posterior mean (infinite when the control's posterior alpha is <= 1; 0 and
@@ -151,6 +153,7 @@ def beta_binomial(
     prior: Any = (1.0, 1.0),
     control: int = 0,
     alpha: float = 0.05,
+    inverse: bool = False,
 ) -> BetaBinomialResult:
     """Exact Bayesian comparison of k conversion rates (conjugate Beta-Binomial).
 
@@ -169,6 +172,12 @@ def beta_binomial(
         Index of the control arm (lift and P(beat control) are against it).
     alpha
         Credible intervals are equal-tailed at level ``1 - alpha``.
+    inverse
+        Lower is better (GrowthBook's "inverse" metric: bounce, refunds): ``prob_best``
+        is P(lowest rate), ``prob_beat_control`` P(rate_i < rate_control) and the
+        expected loss ``E[rate_i - min_j rate_j]``, the integrals above with each
+        ``F_j`` replaced by ``1 - F_j`` (the rates of not converting, Beta(b, a), are
+        then compared as above). The rates, lifts and intervals do not change.
 
     Returns
     -------
@@ -225,7 +234,7 @@ def beta_binomial(
     work = Workspace()
     for start in range(0, a2.shape[0], step):
         sl = slice(start, start + step)
-        parts.append(_analyze(a2[sl], b2[sl], control, alpha, work))
+        parts.append(_analyze(a2[sl], b2[sl], control, alpha, work, inverse=bool(inverse)))
     out = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     if x.ndim == 1:
         out = {key: v[0] for key, v in out.items()}
@@ -247,13 +256,21 @@ def _control_index(control: int, k: int) -> int:
 
 
 def _analyze(
-    a: np.ndarray, b: np.ndarray, control: int, alpha: float, work: Workspace
+    a: np.ndarray,
+    b: np.ndarray,
+    control: int,
+    alpha: float,
+    work: Workspace,
+    inverse: bool = False,
 ) -> dict[str, np.ndarray]:
-    """All fields for a chunk of experiments, a, b of shape (E, k)."""
+    """All fields for a chunk of experiments, a, b of shape (E, k); ``inverse``: the
+    best arm is the lowest (each CDF below replaced by the survival function)."""
     _, _, w = chebyshev_rule(N_NODES)
     grid = beta_grid(a, b, work=work)
     E, k = a.shape
     F = grid.F.reshape(E, k, -1)
+    if inverse:  # P(X_j > x): the same integrals then rank the arms from the lowest
+        F = 1.0 - F
     wx = (w * grid.jac).reshape(E, -1)  # x-weights
     # density x weight, so that ∫ g f_i dx = Σ hw_i g; and weight x CDF
     hw = work.get("hw", F.shape)

@@ -58,6 +58,8 @@ class BayesMeansResult(_Result):
     (:func:`abtest.stats.best_arm.lift_best`; ``relative_loss`` is
     ``E[max_j L_j - L_i]`` and ``expected_loss`` that times ``mean_c``); where the
     control's mean is 0 or below, the lifts are undefined and they are the absolute ones.
+    With ``inverse`` (lower is better) the chance to win, risks, ``prob_best`` and losses
+    are of the lowest arm.
     """
 
     mean: Any
@@ -87,6 +89,7 @@ def bayes_means(
     prior_scale: str = "relative",
     scale: str = "relative",
     alpha: float = 0.05,
+    inverse: bool = False,
 ) -> BayesMeansResult:
     """Bayesian comparison of k arms of a continuous metric (GrowthBook's model).
 
@@ -110,6 +113,11 @@ def bayes_means(
         and ``risk`` refer to (GrowthBook's ``difference_type``).
     alpha
         Credible intervals are ``1 - alpha`` (equal-tailed).
+    inverse
+        Lower is better (GrowthBook's "inverse" metric): the chance to win is
+        ``P(δ < 0) = Φ(-μ/σ)``, the risks ``[E[(-δ)+], E[(δ)+]]``, ``prob_best`` and
+        the losses of the lowest arm (the formulas below with every effect and mean
+        negated). Effects, lifts and intervals do not change.
 
     Returns
     -------
@@ -206,6 +214,8 @@ def bayes_means(
     lift, lift_sd = np.where(zero, np.nan, lift), np.where(zero, np.nan, lift_sd)
     zq = sc.ndtri(1 - alpha / 2)
     mu, sd = (lift, lift_sd) if scale == "relative" else (eff, eff_sd)
+    up = -1.0 if inverse else 1.0  # the good direction: what winning means
+    mu = up * mu
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = mu / sd
     win = sc.ndtr(ratio)
@@ -229,7 +239,7 @@ def bayes_means(
     for key, val in fields.items():
         val[:, control] = 0.5 if key == "prob_beat_control" else 0.0
 
-    prob_best, loss = normal_best(m2, np.sqrt(v2 / n2))
+    prob_best, loss = normal_best(up * m2, np.sqrt(v2 / n2))
     with np.errstate(divide="ignore", invalid="ignore"):
         rel_loss = loss / np.abs(mc_safe)
     rows = np.squeeze(mc > 0, -1)
@@ -238,7 +248,7 @@ def bayes_means(
             lift0 = np.where(others, rel_mean, 0.0)
             shared = np.where(others, -(m2 / mc_safe**2) * np.sqrt(vc / nc), 0.0)
             own = np.where(others, np.sqrt(v2 / n2) / mc_safe, 0.0)
-        best, lost = lift_best(lift0[rows], shared[rows], own[rows])
+        best, lost = lift_best(up * lift0[rows], up * shared[rows], own[rows])
         prob_best[rows], rel_loss[rows] = best, lost
         loss[rows] = lost * mc[rows]
     out = {"mean": m2, **fields, "prob_best": prob_best, "expected_loss": loss}

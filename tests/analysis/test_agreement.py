@@ -209,28 +209,57 @@ def test_the_bayesian_reason_names_the_loss_it_compares():
     assert f"relative expected loss {shown} is above the threshold of caring 0.0025" in a.reason
 
 
-def test_a_bayesian_design_cannot_be_told_lower_is_better():
-    # bounce 500/1000 against 420/1000, lower is better: P(best) and the expected loss
-    # are of the highest rate, so the Bayesian decision kept the control ("P(best) =
-    # 100.0%") though b bounces less. Refused in one line; the frequentist one-sided
-    # test ships b (the one-sided unpooled z-test by scipy below: p = 0.000159)
-    from scipy import stats
+def _lower_beta(a_lo: float, b_lo: float, a_hi: float, b_hi: float) -> tuple[float, float]:
+    """P(X < Y) and E[(X - Y)+] for X ~ Beta(a_lo, b_lo), Y ~ Beta(a_hi, b_hi), by scipy's
+    adaptive quadrature over X's density: P(Y > x) and, from the Beta identity
+    ``∫_0^x y f(y; a, b) dy = a / (a + b) · F(x; a + 1, b)``, E[(x - Y)+]."""
+    from scipy import integrate, stats
 
+    fx, y = stats.beta(a_lo, b_lo), stats.beta(a_hi, b_hi)
+    lo, hi = fx.ppf(1e-13), fx.ppf(1 - 1e-13)
+    below = integrate.quad(lambda x: fx.pdf(x) * y.sf(x), lo, hi, epsabs=1e-13, limit=200)[0]
+    mean_y = a_hi / (a_hi + b_hi)
+    partial = stats.beta(a_hi + 1, b_hi)
+    excess = integrate.quad(lambda x: fx.pdf(x) * (x * y.cdf(x) - mean_y * partial.cdf(x)),
+                            lo, hi, epsabs=1e-13, limit=200)[0]  # fmt: skip
+    return below, excess
+
+
+def test_a_bayesian_design_for_a_decrease_ships_the_lowest_arm():
+    # bounce 500/1000 against 420/1000, lower is better: P(best) and the expected loss
+    # were of the highest rate, so the design was refused (it would have kept the
+    # control). With alternative "smaller" every summary is of the lowest arm; the
+    # reference is scipy's quadrature of the two Beta posteriors (uniform prior:
+    # Beta(501, 501) and Beta(421, 581)), not abtest's own grid
     from abtest.design import Design
 
     s = abtest.Summary.from_counts({"control": (500, 1000), "b": (420, 1000)})
-    with pytest.raises(ValueError, match="method 'bayesian' with alternative 'smaller'"):
-        Design(variants=("control", "b"), method="bayesian", alternative="smaller")
-    a = abtest.analyze(s, design=Design(variants=("control", "b"), alternative="smaller"))
-    se = np.sqrt(0.5 * 0.5 / 1000 + 0.42 * 0.58 / 1000)
-    p = stats.norm.cdf((0.42 - 0.5) / se)
-    assert a.results.iloc[1]["p_value"] == pytest.approx(p, rel=1e-9) and p < 0.001
-    assert a.winner == "b"
+    a = abtest.analyze(s, design=Design(variants=("control", "b"), method="bayesian",
+                                        alternative="smaller"))  # fmt: skip
+    # P(rate_b < rate_control), E[(rate_b - rate_control)+], E[(rate_control - rate_b)+]
+    below, loss_b = _lower_beta(421, 581, 501, 501)
+    _, loss_c = _lower_beta(501, 501, 421, 581)
+    t = a.results.set_index("variant")
+    assert below > 0.999
+    assert t.loc["b", "prob_beat_control"] == pytest.approx(below, abs=1e-10)
+    assert t.loc["b", "prob_best"] == pytest.approx(below, abs=1e-10)
+    assert t.loc["control", "prob_best"] == pytest.approx(1 - below, abs=1e-10)
+    assert t.loc["b", "expected_loss"] == pytest.approx(loss_b, rel=1e-7, abs=1e-13)
+    assert t.loc["control", "expected_loss"] == pytest.approx(loss_c, rel=1e-7)
+    assert loss_c == pytest.approx(0.08, abs=0.002)  # keeping the control loses ~8 points
+    assert t.loc["control", "relative_loss"] == pytest.approx(loss_c / (501 / 1002), rel=1e-7)
+    assert a.winner == "b" and "b beats control on conversion: P(best) = 100.0%" in a.reason
+    assert "P(below control)" in a.to_text() and "P(beat control)" not in a.to_text()
+    # the goal of a design for a decrease was headed "guardrail: lower is better"
+    assert "conversion — primary goal; lower is better;" in a.to_text()
 
 
-def test_a_lower_is_better_guardrail_says_above_not_beat():
-    # bounce (lower is better) 50,000/100,000 against 51,500/100,000: P(b above control)
-    # is 100%, which the reason and the table called "P(beat control)" beside "worse"
+def test_a_lower_is_better_guardrail_says_below_control():
+    # bounce (lower is better) 50,000/100,000 against 51,500/100,000: the row showed
+    # P(above control) = 100.0% and a P(best) of the highest bounce (b's 100%). Every
+    # summary is now in the good direction: P(below control) and P(best) of b are the
+    # chance b bounces less (scipy's quadrature of Beta(51501, 48501) below
+    # Beta(50001, 50001): 1.1e-11)
     from abtest.analysis import GuardrailSpec
 
     rows = [dict(experiment="e", variant=v, metric=m, kind="binary", n=n, sum=c, sum_sq=c)
@@ -240,14 +269,19 @@ def test_a_lower_is_better_guardrail_says_above_not_beat():
     guard = [GuardrailSpec("bounce", "decrease", 0.05)]
     a = abtest.analyze(pd.DataFrame(rows), metrics=["signup", "bounce"], method="bayesian",
                        guardrails=guard)  # fmt: skip
-    assert "credibly worse on bounce" in a.reason and "P(above control) = 100.0%" in a.reason
+    below, _ = _lower_beta(51_501, 48_501, 50_001, 50_001)
+    bounce = a.results[a.results["metric"] == "bounce"].set_index("variant")
+    assert bounce.loc["b", "prob_beat_control"] == pytest.approx(below, abs=1e-10)
+    assert bounce.loc["b", "prob_best"] == pytest.approx(below, abs=1e-10)
+    assert bounce.loc["control", "prob_best"] == pytest.approx(1 - below, abs=1e-10)
+    assert "credibly worse on bounce" in a.reason and "P(below control) = 0.0%" in a.reason
     # +3.0% is inside the guardrail's 5% margin: the reason says "guardrails hold" and,
     # at the harm, why both are true
     assert "guardrails hold; b is credibly worse on bounce (within its guardrail's margin)" in (
         a.reason
     )
-    bounce = a.to_text().split("bounce —")[1]
-    assert "P(above control)" in bounce and "P(beat control)" not in bounce
+    text = a.to_text().split("bounce —")[1]
+    assert "P(below control)" in text and "P(beat control)" not in text and "worse" in text
     assert "P(beat control)" in a.to_text().split("bounce —")[0]  # signup: higher is good
 
 

@@ -214,3 +214,41 @@ def test_relative_prob_best_is_the_chance_to_win_for_two_arms():
     np.testing.assert_allclose(r.prob_best[1], 0.91923, atol=GB)
     np.testing.assert_allclose(r.relative_loss, r.risk[1], atol=1e-12)
     np.testing.assert_allclose(r.relative_loss, [0.05131, 0.00131], atol=GB)
+
+
+def test_inverse_is_growthbooks_pair_read_the_other_way():
+    # lower is better on GrowthBook's pair: the chance to win is P(lift < 0) =
+    # 1 - 0.91923, the risks swap ([0.00131, 0.05131]: keeping the control now loses
+    # little), and P(best) of the lifts is that chance to win; effects do not change
+    r = growthbook_pair(inverse=True)
+    up = growthbook_pair()
+    assert r.prob_beat_control[1] == pytest.approx(1 - 0.91923, abs=GB)
+    np.testing.assert_allclose(r.risk[1], [0.00131, 0.05131], atol=GB)
+    assert r.prob_best[1] == pytest.approx(r.prob_beat_control[1], abs=1e-12)
+    np.testing.assert_allclose(r.relative_loss, [0.00131, 0.05131], atol=GB)
+    np.testing.assert_array_equal(r.lift_ci, up.lift_ci)
+
+
+def test_inverse_three_arms_monte_carlo():
+    # the joint delta-method lifts of test_lift_best_three_arms_monte_carlo, seeded:
+    # P(lowest lift) and E[L_i - min_j L_j] within 5 standard errors; on the absolute
+    # scale the independent means' P(lowest) likewise
+    rng = np.random.default_rng(4)
+    n, m, v = np.array([1000, 1100, 900]), np.array([5.0, 4.8, 4.75]), np.array([40.0, 30, 60])
+    r = bayes_means(n, m, v, inverse=True)
+    draws = 2_000_000
+    sd = np.sqrt(v / n)
+    dc = rng.normal(0, sd[0], draws)
+    lifts = [np.zeros(draws)]
+    for i in (1, 2):
+        lifts.append(m[i] / m[0] - 1 - m[i] / m[0] ** 2 * dc + rng.normal(0, sd[i], draws) / m[0])
+    L = np.stack(lifts, axis=1)
+    lowest = np.bincount(L.argmin(axis=1), minlength=3) / draws
+    assert np.all(np.abs(r.prob_best - lowest) < 5 * np.sqrt(lowest * (1 - lowest) / draws))
+    regret = L - L.min(axis=1, keepdims=True)
+    assert np.all(np.abs(r.relative_loss - regret.mean(axis=0)) < 5 * regret.std(axis=0) / 1414.2)
+    assert np.all(r.prob_best[1:] <= r.prob_beat_control[1:])
+    a = bayes_means(n, m, v, inverse=True, scale="absolute")
+    means = m + rng.normal(0, 1, (draws, 3)) * sd
+    low = np.bincount(means.argmin(axis=1), minlength=3) / draws
+    assert np.all(np.abs(a.prob_best - low) < 5 * np.sqrt(low * (1 - low) / draws))
