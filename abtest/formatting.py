@@ -16,7 +16,9 @@ Examples
 from __future__ import annotations
 
 import math
+from decimal import ROUND_CEILING as _CEILING
 from decimal import ROUND_FLOOR as _FLOOR
+from decimal import ROUND_HALF_EVEN as _HALF_EVEN
 from decimal import Decimal
 from typing import Any
 
@@ -133,11 +135,57 @@ def money_interval(low: Any, high: Any, currency: str = "USD") -> str:
     return f"[{money(low, currency)}, {money(high, currency)}]"
 
 
-def probability(x: Any) -> str:
-    """A probability as a percentage with one decimal (``P(best)`` and friends)."""
+def probability(x: Any, against: float | None = None) -> str:
+    """A probability as a percentage with one decimal (``P(best)`` and friends), never
+    rounded onto a level it is read against.
+
+    Where one decimal would land on a multiple of 0.5% (the thresholds 95%, 97.5%, 99%
+    and their complements, and 0% and 100%) that the exact value is not, it shows two
+    decimals rounded toward the exact value, so it stays on the same side: 0.94996 shows
+    94.99%, not 95.0% beside "< 95%"; 0.9996 shows 99.96%, not a certainty.
+
+    >>> probability(0.9876), probability(0.94996), probability(0.9996), probability(0.05004)
+    ('98.8%', '94.99%', '99.96%', '5.01%')
+
+    Beyond two decimals of 0% or 100% it says so: ``<0.01%``, ``>99.99%``.
+
+    >>> probability(1.0), probability(1 + 1e-12), probability(0.95), probability(2e-06)
+    ('100.0%', '100.0%', '95.0%', '<0.01%')
+
+    ``against``: a threshold printed beside it, of any value; digits are added (up to
+    six) until the text reads on the exact value's side of it.
+
+    >>> probability(0.99896), probability(0.99896, against=0.999)
+    ('99.9%', '99.896%')
+    """
     if missing(x):
         return DASH
-    return f"{float(x):.1%}"
+    # a quadrature's 1 + 1e-12 is 1 (it is not "100.01%")
+    exact = Decimal(repr(min(max(float(x), 0.0), 1.0))) * 100
+    shown = exact.quantize(Decimal("0.1"), rounding=_HALF_EVEN)
+    if shown != exact and shown % Decimal("0.5") == 0:
+        toward = _FLOOR if exact < shown else _CEILING
+        shown = exact.quantize(Decimal("0.01"), rounding=toward)
+        if not Decimal("0.01") <= exact <= Decimal("99.99"):
+            return "<0.01%" if exact < 1 else ">99.99%"
+    if against is not None:
+        level = Decimal(repr(float(against))) * 100
+        for digits in range(2, 7):
+            if (shown >= level) == (exact >= level):
+                break
+            shown = exact.quantize(Decimal(1).scaleb(-digits), rounding=_HALF_EVEN)
+    return f"{shown}%"
+
+
+def probability_is(x: Any, name: str, against: float | None = None) -> str:
+    """``P(best) = 98.8%`` or ``P(best) > 99.99%``: a probability said in a sentence
+    (:func:`probability`).
+
+    >>> probability_is(0.9876, "P(best)"), probability_is(1 - 1e-9, "P(best)")
+    ('P(best) = 98.8%', 'P(best) > 99.99%')
+    """
+    shown = probability(x, against)
+    return f"{name} {shown[0]} {shown[1:]}" if shown[0] in "<>" else f"{name} = {shown}"
 
 
 def level(x: Any) -> str:

@@ -51,7 +51,7 @@ def _evidence(ctx: Context, row: dict, family_size: int) -> str:
     for a sequential row read at an earlier look, that look and its rates."""
     if ctx.test == "bayesian":
         name = vocabulary.beat_label(ctx.design.good_direction(str(row["metric"])))
-        return f"{name} = {fmt.probability(row['prob_beat_control'])}"
+        return fmt.probability_is(row["prob_beat_control"], name)
     label = {"group sequential": "repeated p", "always valid": "always-valid p"}.get(ctx.test, "p")
     corrected = family_size > 1 and ctx.correction != "none"
     after = f" after {CORRECTION_NAMES.get(ctx.correction, ctx.correction)}" if corrected else ""
@@ -274,7 +274,7 @@ def _so_far(ctx: Context) -> str:
     sign = -1.0 if design.alternative == "smaller" else 1.0
     lead = max(ctx.primary_rows(), key=lambda r: sign * r["mean"])
     if ctx.test == "bayesian":
-        evidence = f"P(best) = {fmt.probability(lead['prob_best'])}"
+        evidence = fmt.probability_is(lead["prob_best"], "P(best)")
         return f"{lead['variant']} {_effect(lead)} on {design.primary}, {evidence}"
     evidence = _evidence(ctx, lead, ctx.family_sizes["primary"])
     return f"{lead['variant']} {_effect(lead)} on {design.primary}, {evidence}"
@@ -359,10 +359,11 @@ def _bayesian(
         # where the control's mean is 0 or below the lift, and so P(beat control), is
         # undefined while P(best) is of the means: no winner beside a row not shown better
         checks["primary"] = "threshold not met"
-        threshold = f"{fmt.probability(beat)} < {design.prob_best_threshold:.0%}"
+        t = design.prob_best_threshold
+        threshold = f"{fmt.probability(beat, t)} < {fmt.level(t)}"
         said = "undefined" if np.isnan(beat) else threshold
         reason = (
-            f"no winner yet: {row['variant']} has P(best) = {fmt.probability(row['prob_best'])}"
+            f"no winner yet: {row['variant']} has {fmt.probability_is(row['prob_best'], 'P(best)')}"
             f" but its {vocabulary.beat_label(design.good_direction(primary))} is {said} on "
             f"{primary} (lift {_effect(row)})"
         )
@@ -370,7 +371,7 @@ def _bayesian(
     g = [c for c in guardrails if c.variant == row["variant"]]
     effect = (
         f"{row['variant']} beats {control} on {primary}: "
-        f"P(best) = {fmt.probability(row['prob_best'])}, "
+        f"{fmt.probability_is(row['prob_best'], 'P(best)')}, "
         f"lift {_effect(row)}, {loss_name} {loss[i]:.2g}"
     )
     return _with_guardrails(str(row["variant"]), effect, g, checks)

@@ -36,7 +36,7 @@ def format_plan(plan: Plan, title: str | None = None) -> str:
     lines.append(
         f"Detect {percent(plan.baseline)} -> {percent(plan.target_rate)} "
         f"({plan.mde_relative:+.1%} relative), alpha {plan.alpha:g} "
-        f"({plan.alternative}), power {plan.power:.0%}"
+        f"({plan.alternative}), power {plan.power * 100:g}%"
     )
     if k > 2:
         lines.append(

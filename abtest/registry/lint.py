@@ -97,7 +97,7 @@ def feasibility(exp: Experiment) -> list[Finding]:
         Finding(
             ("analysis", "mde"),
             f"not enough traffic: detecting {mde:+.1%} on a {a.baseline:.2%} baseline "
-            f"(alpha {a.alpha:g}, power {a.power:.0%}) needs {per:,} units {each} "
+            f"(alpha {a.alpha:g}, power {a.power * 100:g}%) needs {per:,} units {each} "
             f"({p.total_units:,} in all), {p.days} days at {daily:,.0f} units/day, but "
             f"{exp.start} to {exp.end} is {available} days; raise mde, move end to "
             f"{needed_end} or send more traffic",

@@ -39,7 +39,7 @@ def costs_table(analysis: Analysis) -> Table | None:
         return None
     d = analysis.design
     cur = d.currency
-    level = f"{1 - d.alpha:.0%}"
+    level = fmt.level(1 - d.alpha)
     header = ("goal", "measure", "variant", "spend", "conversions", "value", f"{level} interval")
     rows = []
     for _, r in c.iterrows():  # (no guardrail that should fall: business.costed_goals)
@@ -183,7 +183,7 @@ def cost_by_source_table(analysis: Analysis) -> Table | None:
         return None
     d = analysis.design
     cur = d.currency
-    level = f"{1 - d.alpha:.0%}"
+    level = fmt.level(1 - d.alpha)
     goals = [analysis.primary]
     if d.funnel and d.funnel[-1] in set(f["metric"]) and d.funnel[-1] != analysis.primary:
         goals.append(d.funnel[-1])

@@ -83,7 +83,7 @@ def method_label(design: Design, correction: str | None = None) -> str:
         else:
             parts[0] = "sequential (always-valid, safe to peek)"
     if design.method == "bayesian":
-        parts.append(f"decide at P(best) ≥ {design.prob_best_threshold:.0%}")
+        parts.append(f"decide at P(best) ≥ {fmt.level(design.prob_best_threshold)}")
         if design.loss_threshold is not None:
             parts.append(f"expected loss ≤ {design.loss_threshold:.2g}")
     else:

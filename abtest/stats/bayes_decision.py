@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import numpy as np
@@ -170,6 +171,32 @@ def _apart(loss: float, limit: float) -> tuple[str, str]:
     return a, b
 
 
+def _percent(p: float, threshold: float) -> str:
+    """``p`` with one decimal, or two rounded toward ``p`` where one would land on a
+    multiple of 0.5% that ``p`` is not: 0.94996 is "94.99%", never "95.0%" beside
+    "< 95%"; then as many more digits (up to six) as it needs to read on its side of
+    ``threshold``. The rule of :func:`abtest.formatting.probability` (``against``), which
+    the tables print (stats imports nothing of abtest; a test holds the two to the same
+    text)."""
+    exact = Decimal(repr(min(max(p, 0.0), 1.0))) * 100
+    shown = exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN)
+    if shown != exact and shown % Decimal("0.5") == 0:
+        toward = ROUND_FLOOR if exact < shown else ROUND_CEILING
+        shown = exact.quantize(Decimal("0.01"), rounding=toward)
+        if not Decimal("0.01") <= exact <= Decimal("99.99"):
+            return "<0.01%" if exact < 1 else ">99.99%"
+    level = Decimal(repr(float(threshold))) * 100
+    digits = 2
+    while (shown >= level) != (exact >= level) and digits < 7:
+        shown, digits = exact.quantize(Decimal(1).scaleb(-digits), ROUND_HALF_EVEN), digits + 1
+    return f"{shown}%"
+
+
+def _level(threshold: float) -> str:
+    """A threshold as a percentage, as many digits as it has: 0.95 "95%", 0.975 "97.5%"."""
+    return f"{threshold * 100:.4g}%"
+
+
 def _reason(
     name: str,
     is_control: bool,
@@ -181,15 +208,16 @@ def _reason(
     loss_threshold: float | None,
     loss_name: str = "expected loss",
 ) -> str:
-    prob = f"P(best) = {p:.1%}"
+    shown = _percent(p, threshold)
+    prob = f"P(best) {shown[0]} {shown[1:]}" if shown[0] in "<>" else f"P(best) = {shown}"
     if sure and cheap:
         verb = f"keep {name} (the control)" if is_control else f"ship {name}"
         if loss_threshold is None:
-            return f"{verb}: {prob} >= {threshold:.0%}"
+            return f"{verb}: {prob} >= {_level(threshold)}"
         shown, limit = _apart(loss, loss_threshold)
-        return f"{verb}: {prob} >= {threshold:.0%} and {loss_name} {shown} <= {limit}"
+        return f"{verb}: {prob} >= {_level(threshold)} and {loss_name} {shown} <= {limit}"
     if not sure:
-        return f"no winner yet: the leader {name} has {prob} < {threshold:.0%}"
+        return f"no winner yet: the leader {name} has {prob} < {_level(threshold)}"
     if np.isnan(loss):
         return f"no winner yet: {name} has {prob} but its {loss_name} is undefined"
     shown, limit = _apart(loss, loss_threshold)

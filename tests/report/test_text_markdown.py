@@ -177,3 +177,14 @@ def test_a_bayesian_conversion_table_says_its_lift_is_of_the_posterior_rates():
     text = a.to_text()
     assert "lift and its interval of the posterior rates (prior Beta(1, 1))" in text
     assert "11.00%  +109.1%" in text
+
+
+def test_levels_and_thresholds_print_every_digit_they_have():
+    # a threshold of 0.975 printed "98%" (".0%"): "decide at P(best) ≥ 98%", the
+    # business table's 97.5% interval "98% interval", and the reason "P(best) = 97.6%
+    # >= 98%", false of its own numbers
+    s = abtest.Summary.from_counts({"control": (100, 1000), "b": (130, 1000)})
+    text = abtest.analyze(s, method="bayesian", prob_best_threshold=0.975).to_text()
+    assert "decide at P(best) ≥ 97.5%" in text
+    text = abtest.analyze(s, alpha=0.025, spend={"control": 500.0, "b": 500.0}).to_text()
+    assert "97.5% interval" in text and "98% interval" not in text

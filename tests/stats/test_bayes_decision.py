@@ -61,3 +61,39 @@ def test_batch_decisions():
 def test_bad_input(args, kwargs, message):
     with pytest.raises(ValueError, match=message):
         bayes_decision(*args, **kwargs)
+
+
+def _read(text: str) -> float:
+    """The probability a reader takes from the text ("<0.01%" as 0.00005)."""
+    bound = float(text.strip("<>%")) / 100
+    return bound + {"<": -5e-5, ">": 5e-5}.get(text[0], 0.0)
+
+
+def test_a_probability_is_never_printed_onto_the_threshold():
+    # 0.94996 < 0.95 was printed "P(best) = 95.0% < 95%", a reason false of its own
+    # numbers; and 0.9996 as "100.0%", a certainty. The rule is abtest.formatting's
+    # probability (the tables'); stats keeps its own copy, held to the same text here
+    import numpy as np
+
+    from abtest.formatting import probability
+    from abtest.stats.bayes_decision import _percent
+
+    d = bayes_decision([0.05004, 0.94996], [0.01, 0.0001])
+    assert d.reason == "no winner yet: the leader arm 1 has P(best) = 94.99% < 95%"
+    d = bayes_decision([0.0004, 0.9996], [0.01, 0.0001])
+    assert d.reason.startswith("ship arm 1: P(best) = 99.96% >= 95%")
+    # a threshold of 0.975 was printed "98%": "P(best) = 97.6% >= 98%"
+    d = bayes_decision([0.024, 0.976], [0.01, 0.0001], threshold=0.975)
+    assert d.reason.startswith("ship arm 1: P(best) = 97.6% >= 97.5%")
+    d = bayes_decision([0.00104, 0.99896], [0.01, 0.0001], threshold=0.999)
+    assert d.reason == "no winner yet: the leader arm 1 has P(best) = 99.896% < 99.9%"
+    grid = np.concatenate([np.linspace(0, 1, 20001), [0.94996, 0.97496, 0.9999999, 1e-9]])
+    rng = np.random.default_rng(5)
+    for p in np.concatenate([grid, rng.uniform(0, 1, 2000)]):
+        for level in (0.9, 0.95, 0.975, 0.99, 0.999, 0.9123):  # the side of every threshold
+            assert _percent(float(p), level) == probability(float(p), against=level)
+            shown = _read(probability(float(p), against=level))
+            assert (shown >= level) == (p >= level)
+        for level in (0.9, 0.95, 0.975, 0.99):  # at half-percent levels, without `against`
+            shown = _read(probability(float(p)))
+            assert (shown >= level) == (p >= level)
