@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from abtest.assignment import variant_index
-from abtest.data import checks, sources
+from abtest.data import checks, clock, sources
 from abtest.data.aggregate import time_bound
 from abtest.data.model import EXPOSURE_COLUMNS, ColumnMapping
 
@@ -85,7 +85,8 @@ def audit_assignment(
     t = t.filter(t.experiment == experiment.id)
     cut = time_bound(as_of, "as_of", end_of_day=True)
     if cut is not None:
-        t = t.filter(t.timestamp <= cut)
+        # exclusive, as summarize's as_of (it was <=: an exposure at the cut counted here only)
+        t = t.filter(clock.before(t.timestamp, cut, con.name))
     first = t.group_by("unit_id").aggregate(variant=t.variant.argmin(t.timestamp))
     units = con.execute(first)
     ids = units["unit_id"].astype(str).to_numpy()

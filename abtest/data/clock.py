@@ -33,13 +33,13 @@ class Clock:
         """A timestamp column in clock units."""
         return epoch_us(ts) if self.packed else ts
 
-    def at(self, moment: datetime) -> Any:
-        """A moment as a literal in clock units."""
+    def before(self, t: Any, moment: datetime) -> Any:
+        """``t < moment`` for ``t`` in clock units."""
         import ibis
 
         if self.packed:
-            return ibis.literal((moment - EPOCH) // timedelta(microseconds=1), "int64")
-        return ibis.timestamp(moment)
+            return t < ibis.literal((moment - EPOCH) // timedelta(microseconds=1), "int64")
+        return before(t, moment, self.backend)
 
     def within(self, t: Any, first: Any, window: timedelta) -> Any:
         """``t < first + window``."""
@@ -58,6 +58,35 @@ class Clock:
     def date(self, t: Any) -> Any:
         """The (UTC) date of a time in clock units."""
         return (from_epoch_us(t) if self.packed else t).date()
+
+
+def since(col: Any, moment: datetime, backend: str) -> Any:
+    """``col >= moment`` for a timestamp column; on SQLite by julian days (:func:`_day`)."""
+    import ibis
+
+    if backend == "sqlite":
+        return julianday(col) >= _day(moment)
+    return col >= ibis.timestamp(moment)
+
+
+def before(col: Any, moment: datetime, backend: str) -> Any:
+    """``col < moment`` for a timestamp column (:func:`since`)."""
+    import ibis
+
+    if backend == "sqlite":
+        return julianday(col) < _day(moment)
+    return col < ibis.timestamp(moment)
+
+
+def _day(moment: datetime) -> Any:
+    """SQLite's julian day of ``moment``. SQLite keeps timestamps as text, which Ibis
+    compared with a literal as text: the 'T' of '2024-01-09T06:00:00' sorts after the
+    space of '2024-01-09 12:00:00', so every row of a bound's date fell after a bound
+    with a time of day. ``julianday`` reads both spellings (ms precision, as the
+    windows of :meth:`Clock.within`)."""
+    import ibis
+
+    return julianday(ibis.literal(moment.strftime("%Y-%m-%d %H:%M:%S.%f")))
 
 
 def argmin(col: Any, key: Any, backend: str) -> Any:

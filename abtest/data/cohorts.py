@@ -39,7 +39,7 @@ def cohort_counts(
     """``COLUMNS`` for one goal (module docstring); prepared Ibis tables on ``con``."""
     import ibis
 
-    units = analysed_units(exposures, start, end, experiments)
+    units = analysed_units(exposures, start, end, experiments, con.name)
     u = with_first_conversion(units, conversions, event, window, as_of, con.name)
     rows = u.select(
         "experiment", "variant", day=u.first.date(), conv=ibis.cases((u.t.notnull(), 1), else_=0)

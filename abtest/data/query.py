@@ -106,9 +106,9 @@ def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: Que
     # 1. assignment per (experiment, unit) -----------------------------------------------
     e = exposures.filter(exposures.unit_id.notnull(), exposures.timestamp.notnull())
     if plan.start is not None:
-        e = e.filter(e.timestamp >= ibis.timestamp(plan.start))
+        e = e.filter(times.since(e.timestamp, plan.start, backend))
     if plan.end is not None:
-        e = e.filter(e.timestamp < ibis.timestamp(plan.end))
+        e = e.filter(times.before(e.timestamp, plan.end, backend))
     arms = first_exposure.packed_arms(arms, plan) if plan.packed else arms
     e = e.join(arms, ["experiment", "variant"])
     a, multi = first_exposure.assign(e, plan, clock, backend)
@@ -143,7 +143,7 @@ def build(exposures: Any, conversions: Any, arms: Any, covariate: Any, plan: Que
     )
     c = conversions.filter(conversions.unit_id.notnull(), conversions.timestamp.notnull())
     if plan.conversions_end is not None:
-        c = c.filter(c.timestamp < ibis.timestamp(plan.conversions_end))
+        c = c.filter(times.before(c.timestamp, plan.conversions_end, backend))
     goals = slots_mod.goals_table(plan)
     c = c.join(goals, "event")
     slots = [slots_mod.Slot(i, plan) for i in range(plan.n_slots)]

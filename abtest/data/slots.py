@@ -194,7 +194,7 @@ def in_window(j: Any, metric: Any, plan: QueryPlan, clock: Clock) -> Any:
     for w, codes in by_window.items():
         if w is None:
             end = plan.analysis_end
-            cond = ibis.literal(True) if end is None else j.t < clock.at(end)
+            cond = ibis.literal(True) if end is None else clock.before(j.t, end)
         else:
             cond = clock.within(j.t, j.first, w)
         conds.append((metric.isin(codes), cond))

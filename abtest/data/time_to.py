@@ -44,17 +44,15 @@ def _seconds(t: Any, first: Any, backend: str) -> Any:
 
 
 def analysed_units(
-    exposures: Any, start: datetime | None, end: datetime | None, experiments: Any
+    exposures: Any, start: datetime | None, end: datetime | None, experiments: Any, backend: str
 ) -> Any:
     """Per (experiment, unit): the first exposure and the variant, for units that saw one
     variant only and were exposed between ``start`` and ``end`` (summarize's units)."""
-    import ibis
-
     e = exposures.filter(exposures.unit_id.notnull(), exposures.timestamp.notnull())
     if start is not None:
-        e = e.filter(e.timestamp >= ibis.timestamp(start))
+        e = e.filter(clock.since(e.timestamp, start, backend))
     if end is not None:
-        e = e.filter(e.timestamp < ibis.timestamp(end))
+        e = e.filter(clock.before(e.timestamp, end, backend))
     if experiments is not None:
         e = e.filter(e.experiment.isin(list(experiments)))
     units = e.group_by(["experiment", "unit_id"]).aggregate(
@@ -73,11 +71,10 @@ def with_first_conversion(
 ) -> Any:
     """``units`` with ``t``: each unit's first ``event`` at or after its first exposure,
     inside ``window`` and before ``as_of`` (null when none)."""
-    import ibis
 
     c = conversions.filter(conversions.event == event, conversions.timestamp.notnull())
     if as_of is not None:
-        c = c.filter(c.timestamp < ibis.timestamp(as_of))
+        c = c.filter(clock.before(c.timestamp, as_of, backend))
     j = units.join(c.select("unit_id", t=c.timestamp), "unit_id")
     j = j.filter(j.t >= j.first)
     if window is not None:
@@ -111,7 +108,7 @@ def time_to_counts(
     res = resolution.total_seconds()
     if res <= 0:
         raise ValueError(f"resolution = {resolution}: must be longer than nothing, e.g. '1h'")
-    units = analysed_units(exposures, start, end, experiments)
+    units = analysed_units(exposures, start, end, experiments, backend)
     if analysis_end is None:
         latest = [con.execute(exposures.timestamp.max()), con.execute(conversions.timestamp.max())]
         analysis_end = max(pd.Timestamp(x).to_pydatetime() for x in latest if x is not None)

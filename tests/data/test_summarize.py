@@ -116,6 +116,35 @@ def test_a_wider_window_on_a_later_goal_of_the_event_keeps_its_events(engine, lo
     assert got[("b", "revenue")] == 27.0  # 24 hours, as above
 
 
+@pytest.mark.parametrize("memtable", [False, True])
+def test_bounds_with_a_time_of_day(engine, logs, memtable):
+    """start / end / as_of at a time of day, by hand from the logs. On SQLite the bound
+    was compared as text with the stored timestamps; Ibis stores a DataFrame's as
+    '2024-01-01T10:00:00', whose 'T' sorts after the bound's space, so every row of
+    the bound's date counted as after it (memtable=True: the DataFrames given to a
+    SQLite engine as they are, not written with to_sql)."""
+    import ibis
+
+    if memtable and engine.name != "sqlite":
+        pytest.skip("the DataFrames-on-a-SQLite-engine path")
+
+    def hero(**kw) -> dict:
+        """{variant: (units, signups)} of experiment hero."""
+        if memtable:
+            s = summarize(*logs, goals=GOALS, engine=ibis.sqlite.connect(), **kw)
+        else:
+            s = run(engine, *logs, goals=GOALS, **kw)
+        return {k[1]: v for k, v in stats(s, "n", "sum").items() if k[::2] == ("hero", "signup")}
+
+    # from 10:30: u2 (control, 11:00), u3 (b, 12:00), u4 and u6 (b, 01-02); not u1 (10:00)
+    # nor u5 (09:00)
+    assert hero(start="2024-01-01 10:30") == {"control": (1, 0.0), "b": (3, 1.0)}
+    # before 11:30: u1 and u2 (control); u5 saw both variants
+    assert hero(end="2024-01-01 11:30") == {"control": (2, 1.0), "b": (0, 0.0)}
+    # as_of 10:45 cuts exposures and events: u1 (exposed 10:00) signed up at 10:30
+    assert hero(as_of="2024-01-01 10:45") == {"control": (1, 1.0), "b": (0, 0.0)}
+
+
 def test_analysis_window(engine, logs):
     # end as a date = through the end of that day: only 01-01 exposures; events after
     # the end still count within the attribution window
