@@ -22,6 +22,7 @@ from abtest.data.summary import Summary
 from abtest.data.units import summary_from_units
 from abtest.design import Design, MetricSpec
 from abtest.stats import srm_test
+from abtest.stats.quantiles import min_values
 
 if TYPE_CHECKING:
     from abtest.analysis.source_costs import SourceCosts
@@ -274,9 +275,13 @@ def _quantile_note(design: Design, data: dict[str, MetricSums]) -> str | None:
     for metric, m in goals.items():
         part = f"{metric} is the {m.order.describe()}"
         who = "converters" if m.order.among == "converters" else "units"
-        thin = [v for v, n in zip(design.variants, m.order.n, strict=True) if n < 2]
+        need = min_values(m.order.q)
+        thin = [v for v, n in zip(design.variants, m.order.n, strict=True) if n < need]
         if thin:
-            part += f" (fewer than 2 {who} with a value in {', '.join(thin)}: no test yet)"
+            part += (
+                f" (fewer than {need} {who} with a value in {', '.join(thin)}, the fewest its "
+                "order-statistic test takes: no test yet)"
+            )
         parts.append(part)
     return (
         "; ".join(parts) + ": z-test of the quantiles, intervals from the order statistics "

@@ -25,7 +25,12 @@ from abtest import formatting as fmt
 from abtest import vocabulary
 from abtest.analysis.decision_model import Context, Decision, Harm, Progress
 from abtest.analysis.guardrails import GuardrailCheck
-from abtest.analysis.metrics import NORMAL_ENOUGH, MetricSums, too_few_for_normal
+from abtest.analysis.metrics import (
+    NORMAL_ENOUGH,
+    MetricSums,
+    too_few_for_normal,
+    too_few_for_quantile,
+)
 from abtest.stats import SRMResult
 
 CORRECTION_NAMES = vocabulary.CORRECTION_LABELS
@@ -207,6 +212,14 @@ def _decide(
     control = design.variants[0]
     if design.method == "bayesian":
         return _bayesian(ctx, control, checks, guardrails)
+    few = too_few_for_quantile(data[primary], list(design.variants))
+    if few:
+        checks["sample"] = "too few values"
+        reason = (
+            f"no winner yet: too few values on {primary} for its quantile test ({few}); so "
+            f"far {_so_far(ctx)}"
+        )
+        return Decision(None, reason, checks, code="sample")
     if rows and all(np.isnan(r["p_value"]) for r in rows):
         checks["primary"] = "untestable"
         return Decision(

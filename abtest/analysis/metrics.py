@@ -218,6 +218,19 @@ def too_few_for_normal(m: MetricSums, variants: list[str]) -> str | None:
     return ", ".join(f"{v} {conv[i]:,.0f} of {n[i]:,.0f}" for i, v in enumerate(variants) if few[i])
 
 
+def too_few_for_quantile(m: MetricSums, variants: list[str]) -> str | None:
+    """The arms of quantile goal ``m`` with fewer values than its order-statistic test
+    takes (:func:`abtest.stats.quantiles.min_values`), said ("b 10 of 35 needed"); None
+    when every arm has enough (or ``m`` is not a quantile goal)."""
+    from abtest.stats.quantiles import min_values
+
+    if m.order is None:
+        return None
+    need, n = min_values(m.order.q), np.asarray(m.order.n, dtype=float)
+    few = [f"{v} {n[i]:,.0f}" for i, v in enumerate(variants) if n[i] < need]
+    return f"{', '.join(few)}; it needs {need} per variant" if few else None
+
+
 def cuped_enough(kind: str, n: np.ndarray, total: np.ndarray) -> np.ndarray:
     """Per arm (elementwise): at least 2 units and, for a conversion, at least 10
     converting and 10 non-converting units (the normal approximation of an adjusted
