@@ -7,10 +7,12 @@ a day and those that converted within the window), for each treatment and each d
 windows have closed: the log ratio of the cohort's conversion rates,
 ``log(p_b / p_a)``, with its delta-method variance ``(1-p_b)/(n_b p_b) + (1-p_a)/(n_a
 p_a)``; then the weighted least-squares trend of the log lift on the day
-(:func:`abtest.stats.trend_test`, one-sided for a decrease). The lift is flagged as
-fading when that trend is significantly negative at the design's alpha, with at least
-two weeks of closed cohorts; the sentence compares the pooled lift of the first week's
-cohorts with the last week's ("the lift fell from +12% in week 1 to +3% in week 3").
+(:func:`abtest.stats.trend_test`, one-sided against the goal's good direction: a
+decrease where higher is better, an increase where lower is, e.g. bounce with
+``alternative="smaller"``). The lift is flagged as fading when that trend is significant
+at the design's alpha, with at least two weeks of closed cohorts; the sentence compares
+the pooled lift of the first week's cohorts with the last week's ("the lift fell from
++12% in week 1 to +3% in week 3", "rose from -30% ... to -2%" where lower is better).
 Days where an arm has no conversions have no log ratio and are left out.
 """
 
@@ -70,7 +72,9 @@ def _check(design: Design, v: str, days, na, xa, nb, xb) -> Novelty:
     table = pd.DataFrame({"day": days, "lift": np.exp(y) - 1, "var_log_lift": var})[ok]
     if ok.sum() < 3 or np.ptp(days[ok]) < MIN_DAYS - 1:
         return Novelty(v, table, None, False, None)
-    trend = trend_test(y[ok], var[ok], days[ok], alternative="smaller")
+    # against the good direction: a benefit that wears off
+    up = design.good_direction(design.primary) == "decrease"
+    trend = trend_test(y[ok], var[ok], days[ok], alternative="larger" if up else "smaller")
     fading = trend.p_value < design.alpha
     sentence = None
     if fading:
@@ -84,7 +88,8 @@ def _check(design: Design, v: str, days, na, xa, nb, xb) -> Novelty:
 
         early, late = pooled(first), pooled(last)
         sentence = (
-            f"novelty: {v}'s lift fell from {fmt.pct(early, signed=True)} in week 1 to "
+            f"novelty: {v}'s lift {'rose' if up else 'fell'} from {fmt.pct(early, signed=True)} "
+            f"in week 1 to "
             f"{fmt.pct(late, signed=True)} in week {last_week + 1} of exposure cohorts "
             f"(trend {fmt.p_equals(trend.p_value)})"
         )

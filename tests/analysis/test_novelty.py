@@ -49,6 +49,20 @@ def test_a_decaying_lift_is_flagged_and_said():
     assert "in week 3 of exposure cohorts" in n.sentence
 
 
+def test_lower_is_better_fades_upward():
+    # bounce, alternative "smaller": a -30% lift wearing off to -2% is the novelty; it
+    # was tested for a falling lift, so it was missed (p = 1.0) while a growing benefit
+    # (-2% to -30%) was flagged "fell" (a review helper's cases, seeded here)
+    smaller = Design(experiment="x", variants=("a", "b"), alternative="smaller",
+                     metrics=(MetricSpec("lead", primary=True),))  # fmt: skip
+    rng = np.random.default_rng(4)
+    [n] = novelty_checks(smaller, cohorts(np.linspace(-0.30, -0.02, 21), rng))
+    assert n.fading and n.trend.slope > 0
+    assert n.sentence.startswith("novelty: b's lift rose from -")
+    [n] = novelty_checks(smaller, cohorts(np.linspace(-0.02, -0.30, 21), rng))
+    assert not n.fading and n.trend.slope < 0
+
+
 def test_a_constant_lift_is_flagged_at_most_five_percent_of_the_time():
     # 1,000 seeded experiments of 21 daily cohorts with a constant +15% lift: the
     # one-sided trend test at alpha 0.05 must flag about 5% (binomial sd 0.7%): <= 6.4%
