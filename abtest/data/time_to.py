@@ -8,8 +8,11 @@ aggregated rows (``count=``), computed where the data is, in one Ibis query per 
    variants is left out, as there);
 2. the unit's first event of the goal at or after its first exposure and before the end
    of its attribution window (and before ``as_of``): converted, at that time;
-3. otherwise censored at ``min(analysis end - first exposure, window)``: the unit had
-   not converted when observation stopped;
+3. otherwise censored at ``min(observation end - first exposure, window)``: the unit
+   had not converted when observation stopped. As in :func:`abtest.summarize`'s goals,
+   a goal with a window is observed until ``as_of`` (else the latest timestamp in the
+   logs; ``end`` only ends the exposures), one without until the analysis end (``as_of``,
+   else ``end``, else the latest timestamp), where its events are cut too;
 4. the time is rounded **up** to the resolution (an event 20 minutes after exposure is
    in the 1-hour bucket, one at exactly 0 in bucket 0), and the units are counted per
    (experiment, variant, time, event).
@@ -99,8 +102,10 @@ def time_to_counts(
     """``COLUMNS`` for each goal ``(metric id, event, window)`` (module docstring).
 
     ``exposures`` and ``conversions`` are prepared Ibis tables (canonical columns, on
-    ``con``); ``resolution`` is the bucket width; ``analysis_end`` is where observation
-    stops (``as_of``, else ``end``, else the latest timestamp in the logs).
+    ``con``); ``resolution`` is the bucket width; ``analysis_end`` is where a goal without
+    a window stops being observed (``as_of``, else ``end``, else the latest timestamp in
+    the logs); a goal with one is observed until ``as_of``, else the latest timestamp
+    (module docstring, step 3).
     """
     import ibis
 
@@ -109,14 +114,19 @@ def time_to_counts(
     if res <= 0:
         raise ValueError(f"resolution = {resolution}: must be longer than nothing, e.g. '1h'")
     units = analysed_units(exposures, start, end, experiments, backend)
-    if analysis_end is None:
-        latest = [con.execute(exposures.timestamp.max()), con.execute(conversions.timestamp.max())]
-        analysis_end = max(pd.Timestamp(x).to_pydatetime() for x in latest if x is not None)
-    stop = ibis.timestamp(analysis_end)
+    latest = None
+    if as_of is None:
+        ends = [con.execute(exposures.timestamp.max()), con.execute(conversions.timestamp.max())]
+        latest = max(pd.Timestamp(x).to_pydatetime() for x in ends if x is not None)
     frames = []
     for metric, event, window in goals:
-        u = with_first_conversion(units, conversions, event, window, as_of, backend)
-        seen = _seconds(stop, u.first, backend)
+        # where this goal's observation stops (the events after it are not seen): with a
+        # window, as_of or the data's end (summarize counts a window's events past `end`);
+        # without, the analysis end (summarize cuts them there). Censoring at `end` while
+        # counting events past it gave 92% converted by day 20 where 20% had
+        stop_at = (as_of or latest) if window is not None else (analysis_end or latest)
+        u = with_first_conversion(units, conversions, event, window, stop_at, backend)
+        seen = _seconds(ibis.timestamp(stop_at), u.first, backend)
         limit = seen if window is None else ibis.least(seen, window.total_seconds())
         converted = u.t.notnull()
         dur = ibis.cases((converted, _seconds(u.t, u.first, backend)), else_=limit)

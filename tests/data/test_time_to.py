@@ -93,3 +93,29 @@ def test_unknown_goal_and_bad_resolution(traffic):
         summarize(ex, cv, goals=["customer"], time_to=["lead"])
     with pytest.raises(ValueError, match="resolution"):
         summarize(ex, cv, goals=["customer"], time_to=["customer"], resolution="0h")
+
+
+def test_an_end_without_as_of_censors_where_the_events_stop():
+    # 4 units exposed 2024-01-01 00:00, end 2024-01-01 (exposures through that day);
+    # units 1 and 2 buy on 01-06 (after the end), the logs run to 01-11. Without a
+    # window summarize cuts the events at the end: nobody converted, and nobody may be
+    # censored later than the end (censoring at the end while counting the 01-06 buys
+    # showed 2 conversions at 120 h beside a results table with 0; a review helper's
+    # case). With a 30-day window the buys count, observed until the logs' last event
+    # (10 days, 240 h)
+    ex = pd.DataFrame({"unit_id": [1, 2, 3, 4], "experiment": "e", "variant": ["a", "b"] * 2,
+                       "timestamp": pd.to_datetime(["2024-01-01 00:00"] * 4)})  # fmt: skip
+    days = pd.to_datetime(["2024-01-06", "2024-01-06", "2024-01-11"])
+    cv = pd.DataFrame({"unit_id": [1, 2, 9], "event": ["buy", "buy", "other"], "timestamp": days})
+    for window, converted, censored_h in ((None, 0, 24.0), ("30d", 1, 240.0)):
+        goals = [{"event": "buy", "metric": "buy", "window": window}]
+        s = summarize(ex, cv, end="2024-01-01", goals=goals, time_to=["buy"], resolution="1h")
+        assert s.to_frame().set_index("variant")["sum"].to_dict() == {
+            "a": converted,
+            "b": converted,
+        }
+        t = s.time_to
+        assert int(t.loc[t["event"] == 1, "count"].sum()) == 2 * converted
+        assert set(t.loc[t["event"] == 0, "time"]) == {censored_h}
+        if converted:
+            assert set(t.loc[t["event"] == 1, "time"]) == {120.0}
