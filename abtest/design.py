@@ -110,6 +110,13 @@ class Design:
                 "give spend (per variant) or spend_per_source, not both: spend per source is "
                 "shared across the variants by their units, which gives the spend per variant"
             )
+        unknown = sorted(set(self.spend or ()) - set(self.variants or self.spend or ()))
+        if unknown:  # its amount would be left out in silence
+            raise ValueError(
+                f"spend names {', '.join(map(repr, unknown))}, not a variant of "
+                f"{self.experiment!r} ({', '.join(map(repr, self.variants or ()))}): key the "
+                "spend by variant id"
+            )
         for name in ("spend", "spend_per_source"):
             negative = [k for k, v in (getattr(self, name) or {}).items() if not v >= 0]
             if negative:

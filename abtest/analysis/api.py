@@ -175,6 +175,9 @@ def analyze(
     by_source = _source_costs(design, summary)
     if by_source is not None:
         notes.append(("Spend", "; ".join(by_source.notes)))
+    unpaid = [v for v in design.variants if design.spend is not None and v not in design.spend]
+    if unpaid:  # its rows are left out of Costs: say so
+        notes.append(("Spend", f"no spend given for {', '.join(unpaid)}: no costs shown for it"))
     ctx = Context(design, table, test, applied)
     novelty = _novelty(design, summary)
     guardrails = guardrail_checks(design, data_by_metric, summary, table)

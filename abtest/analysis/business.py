@@ -4,7 +4,9 @@ Intervals for cost per conversion come from the Wilson interval of the
 conversion rate (:func:`abtest.stats.intervals.rate_interval`):
 ``CPL = spend / (n p)``, so its interval is ``spend / (n p_high), spend / (n p_low)``.
 ROI ``= (revenue - spend) / spend`` takes its interval from the t interval of
-revenue per unit (``revenue = n * mean``).
+revenue per unit (``revenue = n * mean``), its lower end at most to 0 revenue: revenue
+is not negative, so an ROI is never below -100% (2 sales of $1,000 among 5,000 units on
+$3,000 showed [-125.7%, +59.1%], a revenue of -$772).
 """
 
 from __future__ import annotations
@@ -138,7 +140,7 @@ def cost_table(
                         "conversions": np.nan,
                         "revenue": rev,
                         "value": (rev - spend[j]) / spend[j],
-                        "low": (n[j] * per_unit.low[j] - spend[j]) / spend[j],
+                        "low": (n[j] * max(per_unit.low[j], 0.0) - spend[j]) / spend[j],
                         "high": (n[j] * per_unit.high[j] - spend[j]) / spend[j],
                     }
                 )

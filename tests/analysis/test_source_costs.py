@@ -209,6 +209,29 @@ def test_a_variant_without_spend_has_no_cost_rather_than_no_analysis():
     costs = a.costs
     assert costs["variant"].tolist() == ["a"]
     assert costs["value"].iloc[0] == pytest.approx(100.0 / 20, rel=1e-12)
+    # and says so (b's rows vanished with no word); a misspelt variant is refused
+    assert dict(a.notes)["Spend"] == "no spend given for b: no costs shown for it"
+    with pytest.raises(ValueError, match="spend names 'B', not a variant"):
+        abtest.analyze(s, spend={"a": 100.0, "B": 50.0})
+
+
+def test_an_roi_interval_stops_at_no_revenue():
+    # 2 sales of 1,000 among 5,000 units on a spend of 3,000: the t interval of revenue
+    # per unit (scipy below) reaches below 0, an ROI below -100% (-125.7%, a revenue of
+    # -772, a review helper's case); revenue is not negative, so the end is -100%
+    from scipy import stats
+
+    n, total, sq = 5000, 2000.0, 2 * 1000.0**2
+    frame = pd.DataFrame({"experiment": "e", "variant": ["a", "b"], "metric": "revenue",
+                          "kind": "value", "n": [n, n], "sum": [total, total],
+                          "sum_sq": [sq, sq]})  # fmt: skip
+    a = abtest.analyze(abtest.Summary(frame), spend={"a": 3000.0, "b": 3000.0})
+    roi = a.costs[a.costs["measure"] == "ROI"].set_index("variant")
+    mean, sd = total / n, np.sqrt((sq - total**2 / n) / (n - 1))
+    low, high = stats.t.interval(0.95, n - 1, loc=mean, scale=sd / np.sqrt(n))
+    assert low < 0  # the t interval itself
+    assert roi.loc["b", "low"] == -1.0
+    assert roi.loc["b", "high"] == pytest.approx((n * high - 3000) / 3000, rel=1e-9)
 
 
 def test_a_variant_that_cost_nothing_has_no_roi():
