@@ -175,6 +175,9 @@ def analyze(
     by_source = _source_costs(design, summary)
     if by_source is not None:
         notes.append(("Spend", "; ".join(by_source.notes)))
+    funnel = funnel_table(design, data_by_metric)
+    if funnel is not None and funnel.attrs.get("missing"):
+        notes.append(("Funnel", "steps left out: " + ", ".join(funnel.attrs["missing"])))
     unpaid = [v for v in design.variants if design.spend is not None and v not in design.spend]
     if unpaid:  # its rows are left out of Costs: say so
         notes.append(("Spend", f"no spend given for {', '.join(unpaid)}: no costs shown for it"))
@@ -189,7 +192,7 @@ def analyze(
         srm=srm,
         decision=decision,
         progress=progress,
-        funnel=funnel_table(design, data_by_metric),
+        funnel=funnel,
         time_to_conversion=_time_to(design, summary),
         segments=segments,
         novelty=tuple(novelty),

@@ -24,8 +24,9 @@ def funnel_table(design: Design, data: dict[str, MetricSums]) -> pd.DataFrame | 
     """Units reaching each funnel step per variant, with step-to-step conversion.
 
     The first step may be the exposure itself (e.g. ``visitor``): its count is
-    the variant's exposed units. Steps without data are skipped (and named in
-    the ``missing`` attribute of the frame).
+    the variant's exposed units. Steps without data, and value or quantile goals (a
+    sum of values is no count of units), are skipped and named with why in the
+    ``missing`` attribute of the frame (the analysis notes show it).
     """
     if not design.funnel:
         return None
@@ -33,12 +34,15 @@ def funnel_table(design: Design, data: dict[str, MetricSums]) -> pd.DataFrame | 
     rows, missing = [], []
     previous: np.ndarray | None = None
     for i, step in enumerate(design.funnel):
+        if step in data and (data[step].kind != "binary" or data[step].order is not None):
+            missing.append(f"{step} (a value goal: the funnel counts units)")
+            continue
         if step in data:
             count = data[step].sums.sum
         elif i == 0:
             count = any_metric.sums.n  # the exposure step
         else:
-            missing.append(step)
+            missing.append(f"{step} (no such goal in the data)")
             continue
         for j, v in enumerate(design.variants):
             rows.append(

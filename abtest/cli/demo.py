@@ -13,6 +13,7 @@ to the simulated truth, and writes the weekly HTML report.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import sys
 import time
 import zlib
@@ -135,10 +136,17 @@ def traffic_spec(experiment: Any, scenario: Scenario) -> dict[str, Any]:
                 entry["values"] = {v: mean for v in experiment.variant_ids}
             if g.value not in entry["value_columns"]:
                 entry["value_columns"].append(g.value)
-    goals = [
-        {k: e[k] for k in ("event", "rates", "values", "delay") if e[k] is not None}
-        for e in by_event.values()
-    ]
+    # a funnel's steps nest: each goal step's units are among the previous goal step's
+    # (drawn independently, 0 of 121 SQLs had become customers beside "sql -> customer
+    # 38.8%" in the lead-quality table)
+    event_of = {g.id: g.event for g in experiment.goals}
+    steps = [event_of[s] for s in experiment.funnel if s in event_of]
+    for earlier, later in itertools.pairwise(steps):
+        by_event[later]["after"] = earlier
+    keys = ("event", "rates", "values", "delay", "after")
+    goals = [{k: e[k] for k in keys if e.get(k) is not None} for e in by_event.values()]
+    order = {e: i for i, e in enumerate(steps)}  # an earlier step before a later one
+    goals.sort(key=lambda g: order.get(g["event"], -1))
     return {
         "id": experiment.id,
         "variants": dict(zip(experiment.variant_ids, experiment.weights, strict=True)),

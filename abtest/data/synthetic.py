@@ -62,13 +62,18 @@ class GoalSpec:
     event, e.g. revenue per purchase; ``delay[variant]`` (default 1) stretches the
     time to the first conversion: it is ``window * U ** (1.5 / delay)`` for a uniform
     ``U``, so a delay of 2 moves the mean from 0.40 to 0.57 of the window without
-    changing the rate.
+    changing the rate. ``after`` (a funnel step): the event of an earlier goal of the
+    experiment; only units that converted on it convert on this one (with probability
+    ``rates[v] / rates_after[v]``, so ``rates`` stay the rates per exposed unit), at a
+    time between that conversion and the window's end, and none before exposure, so
+    the steps nest as a funnel's do (customers are among the SQLs).
     """
 
     event: str
     rates: Mapping[str, float]
     values: Mapping[str, float] | None = None
     delay: Mapping[str, float] | None = None
+    after: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,9 +127,8 @@ def as_spec(spec: ExperimentSpec | Mapping[str, Any]) -> ExperimentSpec:
             if isinstance(g, GoalSpec):
                 goals.append(g)
             else:
-                goals.append(
-                    GoalSpec(g["event"], dict(g["rates"]), g.get("values"), g.get("delay"))
-                )
+                extra = (g.get("values"), g.get("delay"), g.get("after"))
+                goals.append(GoalSpec(g["event"], dict(g["rates"]), *extra))
         exp = ExperimentSpec(
             str(spec["id"]), dict(variants), tuple(goals), float(spec.get("traffic", 1.0))
         )
@@ -321,25 +325,42 @@ def generate_traffic(
     for j, s in enumerate(specs):
         rows = np.flatnonzero(pair_exp == j)
         vnames = list(s.variants)
+        reached: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         for g in s.goals:
             rate = np.array([g.rates[v] for v in vnames])[variant[rows]]
             mean = (
                 None if g.values is None else np.array([g.values[v] for v in vnames])[variant[rows]]
             )
             e = events.index(g.event)
-            # first in-window conversion, then repeats inside the window
-            conv = rows[rng.random(len(rows)) < rate]
             power = 1.5 / np.array([(g.delay or {}).get(v, 1.0) for v in vnames])
+            if g.after is None:
+                # first in-window conversion, then repeats inside the window
+                conv = rows[rng.random(len(rows)) < rate]
+                since, room0 = first[conv], np.full(len(conv), window_us)
+            else:  # among the units that reached the earlier step, after it
+                if g.after not in reached:
+                    raise ValueError(
+                        f"experiment {s.id!r}: goal {g.event!r} comes after {g.after!r}, "
+                        "which is not an earlier goal of it"
+                    )
+                prev, t_prev, r_prev = reached[g.after]
+                step = np.array([g.rates[v] for v in vnames]) / np.maximum(r_prev, 1e-300)
+                conv = prev[rng.random(len(prev)) < np.minimum(step, 1.0)[variant[prev]]]
+                since = t_prev[np.searchsorted(prev, conv)]
+                room0 = np.maximum(first[conv] + window_us - since, 0)
             shape = power[variant[conv]] if g.delay else 1.5
-            t_first = first[conv] + (rng.random(len(conv)) ** shape * window_us).astype(np.int64)
+            t_first = since + (rng.random(len(conv)) ** shape * room0).astype(np.int64)
+            reached[g.event] = (conv, t_first, np.array([g.rates[v] for v in vnames]))
             n_rep = rng.poisson(repeat_conversions, len(conv))
             rep = np.repeat(np.arange(len(conv)), n_rep)
             room = first[conv][rep] + window_us - t_first[rep]
             t_rep = t_first[rep] + (rng.random(len(rep)) * room).astype(np.int64)
             # late conversions (after the window) and events before exposure
             late_rows = rows[rng.random(len(rows)) < rate * late]
+            if g.after is not None:  # a funnel step: late only among the earlier step's
+                late_rows = late_rows[np.isin(late_rows, reached[g.after][0])]
             t_late = first[late_rows] + window_us + rng.integers(0, window_us, len(late_rows))
-            pre_rows = rows[rng.random(len(rows)) < pre_exposure]
+            pre_rows = rows[rng.random(len(rows)) < (pre_exposure if g.after is None else 0.0)]
             t_pre = first[pre_rows] - rng.integers(1, 3 * _DAY_US, len(pre_rows))
             who = np.concatenate([conv, conv[rep], late_rows, pre_rows])
             when = np.concatenate([t_first, t_rep, t_late, t_pre])

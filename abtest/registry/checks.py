@@ -210,6 +210,26 @@ def _quantile_goals(exp: Any) -> list[Finding]:
     return out
 
 
+def _funnel_goals(exp: Any) -> list[Finding]:
+    """Every funnel step after the first (which may be the exposure, e.g. ``visitor``)
+    is a conversion goal: the funnel counts the units that reach it. A step that is no
+    goal was left out of the table in silence, and a value goal's step showed its sum
+    of values as units ("revenue: 3,562 units, 2423% from the previous step")."""
+    goals = {g.id: g for g in exp.goals}
+    out = []
+    for i, step in enumerate(exp.funnel):
+        g = goals.get(step)
+        if g is None and i > 0:
+            out.append(Finding(("funnel", i), f"step '{step}' is not a goal of this experiment "
+                               f"({', '.join(goals)}); a step after the first names a goal id",
+                               "funnel"))  # fmt: skip
+        elif g is not None and (g.value is not None or g.statistic is not None):
+            out.append(Finding(("funnel", i), f"step '{step}' is a value goal; a funnel step "
+                               "counts the units that reach it: use a conversion goal",
+                               "funnel"))  # fmt: skip
+    return out
+
+
 def _analysis(exp: Any) -> list[Finding]:
     out = []
     a = exp.analysis
@@ -272,6 +292,7 @@ RULES = (
     _decision_variant,
     _guardrail_goals,
     _quantile_goals,
+    _funnel_goals,
     spend_findings,
     data_findings,
     _analysis,

@@ -130,3 +130,23 @@ def test_time_plot_draws_every_curve_in_one_unit():
     # a's only event time, 10 hours, is at 10/24 of a day on the x axis
     xs = ax.get_lines()[0].get_xdata()
     assert xs[1] == pytest.approx(10 / 24)
+
+
+def test_funnel_steps_that_count_no_units_are_left_out_and_said():
+    # a step that is no goal vanished in silence, and a value goal's step showed its sum
+    # of values as units ("revenue: 3,562 units, 2423% from the previous step"; a review
+    # helper's case): both are left out of the Funnel table and named in the notes
+    import pandas as pd
+
+    s = funnel_summary(650, 104)
+    value = pd.DataFrame({"experiment": "experiment", "variant": ["control", "b"],
+                          "metric": "revenue", "kind": "value", "n": [10_000, 10_000],
+                          "sum": [3562.0, 3900.0], "sum_sq": [90_000.0, 99_000.0]})  # fmt: skip
+    s = abtest.Summary(pd.concat([s.frame, value], ignore_index=True))
+    a = abtest.analyze(s, metrics=["lead", "customer", "revenue"],
+                       funnel=["visitor", "lead", "custmer", "revenue"])  # fmt: skip
+    assert a.funnel["step"].unique().tolist() == ["visitor", "lead"]
+    assert dict(a.notes)["Funnel"] == (
+        "steps left out: custmer (no such goal in the data), revenue (a value goal: the "
+        "funnel counts units)"
+    )

@@ -190,3 +190,25 @@ def test_assignment_from_the_registry_decides_who_enters_and_where():
     # n = 25k per arm: binomial standard error < 0.0022; allow 4 of them
     assert rate["control"] == pytest.approx(0.10, abs=0.009)
     assert rate["b"] == pytest.approx(0.13, abs=0.009)
+
+
+def test_funnel_steps_nest_and_keep_their_rates():
+    # goal "customer" after "lead": every customer is a lead, converted after its lead,
+    # and the rates stay per exposed unit (0.10 and 0.03 in a: 0.3 of the leads). Drawn
+    # independently (the demo's lead-quality table) 0 of 121 SQLs had become customers
+    lead = {"event": "lead", "rates": {"a": 0.10, "b": 0.12}}
+    customer = {"event": "customer", "rates": {"a": 0.03, "b": 0.03}, "after": "lead"}
+    spec = {"id": "f", "variants": {"a": 1, "b": 1}, "goals": [lead, customer]}
+    ex, cv, _ = generate_traffic([spec], units=40_000, seed=7, days=7, late=0.0,
+                                 pre_exposure=0.0, repeat_conversions=0.0)  # fmt: skip
+    first = cv.sort_values("timestamp").groupby(["unit_id", "event"])["timestamp"].first()
+    leads, customers = first.xs("lead", level="event"), first.xs("customer", level="event")
+    assert customers.index.isin(leads.index).all()
+    assert (customers >= leads.reindex(customers.index)).all()
+    arm = ex.drop_duplicates("unit_id").set_index("unit_id")["variant"]
+    n = arm.value_counts()
+    for v, rate in (("a", 0.03), ("b", 0.03)):
+        got = (arm.reindex(customers.index) == v).sum() / n[v]
+        assert abs(got - rate) < 4 * np.sqrt(rate * (1 - rate) / n[v])  # binomial, 4 sd
+    with pytest.raises(ValueError, match="comes after 'sale', which is not an earlier goal"):
+        generate_traffic([{**spec, "goals": [{**customer, "after": "sale"}]}], units=10)
