@@ -244,11 +244,12 @@ def analyze_units(
             f"--data {p}: a folder of event logs needs its experiment: "
             "abtest analyze EXPERIMENT --registry DIR --data FOLDER"
         )
-    df = read_units(p)
     try:
+        df = read_units(p)  # an empty, undecodable or ragged file: one line, not a traceback
         return analyze(df, primary=primary, control=control, **settings)
     except ValueError as e:
-        raise InputError(f"{p}: {e}") from None
+        said = " ".join(str(e).split())  # pandas' messages end in a newline
+        raise InputError(said if said.startswith(f"data file {p}") else f"{p}: {said}") from None
 
 
 # -- registry + data -------------------------------------------------------------------------

@@ -121,14 +121,13 @@ def read_units(path: str | os.PathLike[str], experiment_id: str | None = None) -
             df = pd.read_parquet(path)
         else:
             raise ValueError(f"data file {path}: expected .csv or .parquet")
-    except ValueError as e:
+    except UnicodeDecodeError:  # (a ValueError: before it)
+        raise ValueError(f"data file {path}: not UTF-8 text; save it as UTF-8") from None
+    except (ValueError, OSError, pd.errors.ParserError) as e:
         if str(e).startswith("data file "):
             raise
-        raise ValueError(f"data file {path}: cannot read it ({e})") from None
-    except UnicodeDecodeError:
-        raise ValueError(f"data file {path}: not UTF-8 text; save it as UTF-8") from None
-    except (OSError, pd.errors.ParserError) as e:
-        raise ValueError(f"data file {path}: cannot read it ({e})") from None
+        said = " ".join(str(e).split())  # one line: pandas' messages end in a newline
+        raise ValueError(f"data file {path}: cannot read it ({said})") from None
     if experiment_id is not None and "experiment" in df.columns:
         df = df[df["experiment"].astype(str) == experiment_id].drop(columns="experiment")
         if df.empty:

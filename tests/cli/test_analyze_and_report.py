@@ -146,6 +146,22 @@ def test_analyze_bad_counts_one_line(tmp_path, content, message):
 
 
 @pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "bad.csv: cannot read it (No columns to parse from file)"),
+        (b"variant,signup\ncontr\xf4l,0\nb,1\n", "bad.csv: not UTF-8 text; save it as UTF-8"),
+        ("variant,signup\ncontrol,0\nb,1,7,8\n", "Expected 2 fields in line 3, saw 4)"),
+    ],
+)
+def test_analyze_unreadable_unit_file_one_line(tmp_path, content, message):
+    # these printed a Python traceback (exit 1): read_units ran outside the error handling
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    result = run("analyze", "--data", path)
+    assert result.exit_code == 2 and message in one_line_error(result)
+
+
+@pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--counts", "missing.csv"], "missing.csv: not found"),
