@@ -210,10 +210,16 @@ def _exclusions(
             rows.append((e, v, "", "unknown_variant", int(r["unknown"])))
     analysed = set(arm_info["experiment"])
     for _, r in exp_profile.iterrows():
-        if r["null_rows"] and (pd.isna(r["experiment"]) or r["experiment"] in analysed):
+        if not (pd.isna(r["experiment"]) or r["experiment"] in analysed):
+            continue
+        # every row of an empty experiment or variant, else those without unit or time (the
+        # rows of an empty variant vanished uncounted, and the SRM alarm blamed the split)
+        empty = pd.isna(r["experiment"]) or pd.isna(r["variant"])
+        n = int(r["rows"] if empty else r["null_rows"])
+        if n:
             e = "" if pd.isna(r["experiment"]) else str(r["experiment"])
             v = "" if pd.isna(r["variant"]) else str(r["variant"])
-            rows.append((e, v, "", "null_exposure", int(r["null_rows"])))
+            rows.append((e, v, "", "null_exposure", n))
     by_event = dict(zip(conv_profile["event"], conv_profile["null_rows"], strict=True))
     for g in goals:
         if by_event.get(g.event, 0):

@@ -23,7 +23,8 @@ REASONS = {
     "multiple_variants": "units exposed to more than one variant of the experiment "
     "(counted under the variant of their first exposure)",
     "unknown_variant": "units whose variant is not among the experiment's configured variants",
-    "null_exposure": "exposure rows with an empty unit_id or timestamp (rows, not units)",
+    "null_exposure": "exposure rows with an empty unit_id, timestamp, experiment or variant "
+    "(rows, not units)",
     "null_conversion": "conversion rows of a goal event with an empty unit_id or timestamp "
     "(rows; not attributable to an experiment)",
     "before_exposure": "units with goal events before their first exposure "
@@ -188,6 +189,15 @@ def arms_table(
     """
     seen = profile.dropna(subset=["experiment", "variant"])
     seen = seen.groupby(["experiment", "variant"], as_index=False)["rows"].sum()
+    total, empty = int(profile["rows"].sum()), int(profile["null_rows"].sum())
+    if not total:
+        raise ValueError("the exposures log has no rows: nothing to analyse yet")
+    if seen.empty or empty == total:
+        what = "both an experiment and a variant" if seen.empty else "a unit_id and a timestamp"
+        raise ValueError(
+            f"the exposures log has {total:,} rows but none with {what}: check that those "
+            "columns hold values (and, if they have other names, map them with columns=)"
+        )
     if variants is None:
         config = {e: sorted(g["variant"]) for e, g in seen.groupby("experiment", sort=True)}
     else:

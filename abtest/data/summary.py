@@ -323,7 +323,8 @@ class Summary:
 _REASON_TEXT = {
     "multiple_variants": "units seen in more than one variant were excluded",
     "unknown_variant": "units in a variant that is not configured were excluded",
-    "null_exposure": "exposure rows without a unit_id or timestamp were ignored",
+    "null_exposure": "exposure rows without a unit_id, timestamp, experiment or variant were "
+    "ignored",
     "null_conversion": "goal events without a unit_id or timestamp were ignored",
     "before_exposure": "units had goal events before their first exposure (ignored)",
 }

@@ -662,3 +662,43 @@ def test_a_segment_named_like_a_summary_column_is_refused_with_the_way_around(lo
         alias = re.search(r"e\.g\. '(\w+)'", str(refused.value)).group(1)
         s = summarize(e, c, goals=GOALS, by=alias, columns={**mapping, "exposures": {alias: name}})
         pd.testing.assert_frame_equal(s.frame.rename(columns={alias: "device"}), base.frame)
+
+
+def test_exposure_rows_without_a_variant_are_counted_not_lost(engine, logs):
+    # two hero rows with an empty variant (u7, u8, one row each) vanished uncounted, and
+    # the SRM alarm that followed blamed the site's split (a review helper's case): they
+    # are exposure rows abtest could not use, counted as such
+    exposures, conversions = logs
+    extra = pd.DataFrame({"unit_id": ["u7", "u8"], "experiment": "hero", "variant": [None, None],
+                          "timestamp": pd.to_datetime(["2024-01-01 10:00", "2024-01-01 11:00"])
+                          .astype("datetime64[us]"),
+                          "device": "mobile"})  # fmt: skip
+    s = run(engine, pd.concat([exposures, extra], ignore_index=True), conversions, goals=GOALS)
+    assert excluded(s)[("hero", "", "", "null_exposure")] == 2
+    assert stats(s, "n")[("hero", "control", "signup")] == (2,)  # as without them
+    assert any("2 exposure rows without a unit_id, timestamp, experiment or variant" in w
+               for w in s.warnings())  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("column", "message"),
+    [
+        (None, "the exposures log has no rows: nothing to analyse yet"),
+        ("variant", "has 10 rows but none with both an experiment and a variant"),
+        ("timestamp", "has 10 rows but none with a unit_id and a timestamp"),
+    ],
+)
+def test_an_exposures_log_nothing_can_be_read_from_says_why(logs, column, message):
+    # an empty log crashed ("cannot convert float NaN to integer"); every variant empty
+    # said "the exposures log has no experiments"; every timestamp empty failed in a pandas
+    # merge inside analyze
+    exposures, conversions = logs
+    if column is None:
+        exposures = exposures.iloc[:0]
+    else:
+        exposures = exposures.assign(**{column: None})
+        if column == "timestamp":
+            nat = pd.Series(pd.NaT, index=exposures.index, dtype="datetime64[us]")
+            exposures["timestamp"] = nat
+    with pytest.raises(ValueError, match=message):
+        summarize(exposures, conversions, goals=GOALS)
