@@ -209,10 +209,14 @@ def summarize(
     raw_e = sources.open_table(
         exposures, con, "exposures", (mapping.name("exposures", "timestamp"),)
     )
-    raw_c = sources.open_table(
-        conversions, con, "conversions", (mapping.name("conversions", "timestamp"),)
-    )
     value_cols = sorted({g.value for g in goal_list or () if g.value is not None})
+    raw_c = sources.open_table(
+        conversions,
+        con,
+        "conversions",
+        (mapping.name("conversions", "timestamp"),),
+        tuple(mapping.name("conversions", c) for c in value_cols),
+    )
     ex = checks.prepare(raw_e, "exposures", mapping, EXPOSURE_COLUMNS, segments)
     cv = checks.prepare(
         raw_c, "conversions", mapping, CONVERSION_COLUMNS, value_cols, numeric=value_cols

@@ -73,6 +73,8 @@ def prepare(
         )
     out = table.select(**{c: table[u] for c, u in wanted.items()})
     for c in numeric:
+        if c in wanted and _all_null(out[c].type()):  # empty on every row: no value yet
+            out = out.mutate(**{c: out[c].cast("float64")})
         if c in wanted and not out[c].type().is_numeric():
             raise ValueError(
                 f"{role} column {wanted[c]!r} holds {out[c].type()}, not numbers; "
@@ -116,6 +118,12 @@ def _timestamp(col: Any, role: str, name: str, table: Any) -> tuple[Any, bool]:
     raise ValueError(
         f"{role} column {name!r} holds {typ}, not timestamps; give datetimes (or ISO-8601 strings)"
     )
+
+
+def _all_null(dtype: Any) -> bool:
+    """A column of no values: Ibis' null type, or DuckDB's "NULL" type that Ibis does not
+    know (a Parquet column written from an all-None pandas column)."""
+    return dtype.is_null() or (dtype.is_unknown() and "NULL" in str(getattr(dtype, "raw_type", "")))
 
 
 def check_compatible(exposures: Prepared, conversions: Prepared, mapping: ColumnMapping) -> None:

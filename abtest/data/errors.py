@@ -13,6 +13,7 @@ a line number). Both run only after something failed: the happy path reads nothi
 from __future__ import annotations
 
 import csv
+import fnmatch
 import os
 import re
 from collections.abc import Mapping
@@ -22,6 +23,9 @@ _VIEW = re.compile(r"(?:abtest)?_?(exposures|conversions|covariate)_\d+")
 _CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
 _QUOTED = re.compile(r'"([^"]*)"')
 _COLUMN = re.compile(r"source column (\w+)")
+#: DuckDB's CSV errors: the file they read and the column they could not convert
+_FILE = re.compile(r"^\s*file = (.+?)\s*$", re.M)
+_CONVERTING = re.compile(r'converting column "([^"]+)"\. Could not convert string "([^"]*)" to')
 DELIMITERS = ",;\t|"
 
 
@@ -44,10 +48,24 @@ def explain(err: Exception, sources: Mapping[str, Any], role: str | None = None)
     text = str(err)
     first = text.strip().splitlines()[0] if text.strip() else type(err).__name__
     found = _VIEW.search(text)
-    role = role or (found.group(1) if found else None)
+    read = _FILE.search(text)  # the file a CSV error was in (the view's name may be cut)
+    role = (
+        role or (found.group(1) if found else None) or (read and _role_of(read.group(1), sources))
+    )
     source = sources.get(role) if role else None
     where = describe(source, role) if role else "the logs"
     path = os.fspath(source) if isinstance(source, str | os.PathLike) else None
+    if read and role and os.path.isfile(read.group(1)):
+        where, path = f"{role} file {read.group(1)}", read.group(1)  # one file of a glob
+    number = _CONVERTING.search(text)
+    if number:  # a value column read as numbers ('$12.50')
+        line = _CSV_LINE.search(text)
+        at = f" (line {line.group(1)})" if line else ""
+        return ValueError(
+            f"{where}: column {number.group(1)!r} holds {number.group(2)!r}{at}, which is not "
+            "a number (write 12.5, without currency signs or thousands separators); fix or "
+            "drop that row"
+        )
     lower = text.lower()
     if "unicode" in lower or "utf-8" in lower or "utf8" in lower:
         line = _CSV_LINE.search(text)
@@ -63,6 +81,12 @@ def explain(err: Exception, sources: Mapping[str, Any], role: str | None = None)
         )
     if "conversion error" in lower or type(err).__name__ == "ConversionException":
         value = _QUOTED.search(text)
+        if role is None and value:  # a timestamp cast in the query: the file that holds it
+            role = next((r for r, s in sources.items() if isinstance(s, str | os.PathLike)
+                         and _line_holding(os.fspath(s), value.group(1))), None)  # fmt: skip
+            source = sources.get(role) if role else None
+            where = describe(source, role) if role else where
+            path = os.fspath(source) if source is not None else None
         column = _COLUMN.search(text)
         shown = value.group(1) if value else "?"
         col = column.group(1) if column else "a column"
@@ -77,6 +101,21 @@ def explain(err: Exception, sources: Mapping[str, Any], role: str | None = None)
         if shape:
             return ValueError(f"{where}: {shape}")
     return ValueError(f"{where}: the engine could not read it: {_clean(first)}")
+
+
+def _role_of(path: str, sources: Mapping[str, Any]) -> str | None:
+    """Which log ``path`` belongs to: the source that is that file, a folder holding it,
+    or a glob matching it."""
+    target = os.path.abspath(path)
+    for role, source in sources.items():
+        if not isinstance(source, str | os.PathLike):
+            continue
+        given = os.path.abspath(os.fspath(source))
+        if target == given or target.startswith(given.rstrip(os.sep) + os.sep):
+            return role
+        if fnmatch.fnmatch(target, given):
+            return role
+    return None
 
 
 def csv_shape_problem(path: str | os.PathLike[str]) -> str | None:

@@ -117,11 +117,20 @@ def resolve_engine(engine: Any, *sources: Any) -> tuple[Any, bool]:
     return engine, False
 
 
-def open_table(source: Any, con: Any, role: str, text_columns: tuple[str, ...] = ()) -> Any:
+def open_table(
+    source: Any,
+    con: Any,
+    role: str,
+    text_columns: tuple[str, ...] = (),
+    number_columns: tuple[str, ...] = (),
+) -> Any:
     """``source`` as an Ibis table on ``con``; ``role`` ("exposures", ...) names it in errors.
 
     ``text_columns`` of a CSV file are read as text (the timestamp column, so that
-    :mod:`abtest.data.checks` sees offsets as written instead of the CSV sniffer's guess).
+    :mod:`abtest.data.checks` sees offsets as written instead of the CSV sniffer's guess);
+    ``number_columns`` as numbers (a value goal's column: empty on every row before the
+    first purchase, the sniffer took it for text; a '$12.50' in it is then an error naming
+    its line).
     """
     import ibis
 
@@ -146,7 +155,7 @@ def open_table(source: Any, con: Any, role: str, text_columns: tuple[str, ...] =
     if isinstance(source, tuple) and len(source) == 2:
         return _duckdb_file_table(Path(source[0]), str(source[1]), con, role)
     if isinstance(source, str | os.PathLike):
-        return _path_table(str(source), con, role, text_columns)
+        return _path_table(str(source), con, role, text_columns, number_columns)
     raise TypeError(
         f"{role}: cannot read a {type(source).__name__}; give a pandas DataFrame, a CSV or "
         "Parquet path (or glob), a (duckdb_file, table) pair, or an Ibis table"
@@ -216,7 +225,13 @@ def _in_memory(data: Any, con: Any, role: str) -> Any:
     return ibis.memtable(data)
 
 
-def _path_table(path: str, con: Any, role: str, text_columns: tuple[str, ...]) -> Any:
+def _path_table(
+    path: str,
+    con: Any,
+    role: str,
+    text_columns: tuple[str, ...],
+    number_columns: tuple[str, ...] = (),
+) -> Any:
     lower = path.lower()
     is_glob = any(ch in path for ch in "*?[")
     if not is_glob and not os.path.exists(path):
@@ -240,9 +255,10 @@ def _path_table(path: str, con: Any, role: str, text_columns: tuple[str, ...]) -
         )
     table_name = f"abtest_{role}_{next(_COUNTER)}"
     try:
-        if reader == "read_csv" and text_columns and con.name == "duckdb":
+        if reader == "read_csv" and (text_columns or number_columns) and con.name == "duckdb":
             header = con.con.sql(f"SELECT * FROM read_csv({sql_str(path)}) LIMIT 0").columns
             types = {c: "VARCHAR" for c in text_columns if c in header}
+            types |= {c: "DOUBLE" for c in number_columns if c in header}
             table = con.read_csv(path, table_name=table_name, types=types)
         else:
             table = getattr(con, reader)(path, table_name=table_name)

@@ -250,3 +250,39 @@ def test_join_setting_is_put_back_after_an_error():
         assert con.con.execute(setting).fetchone() == ("build_side_probe_side",)
         1 / 0  # noqa: B018
     assert con.con.execute(setting).fetchone() == ("",)
+
+
+def test_a_value_column_with_no_values_yet_is_zero_revenue(tmp_path, logs):
+    # before the first purchase a CSV's value column is empty on every row; DuckDB's sniffer
+    # took it for text and abtest said "holds string, not numbers" (and a Parquet column
+    # written from all-None, DuckDB's NULL type, said "holds unknown(...)"): both are a
+    # value goal with no value yet, 0 per unit (review helper's cases)
+    exposures, conversions = logs
+    none = conversions[conversions["event"] != "purchase"].assign(value=None)  # signups only
+    goals = [EventMetric("purchase", metric="revenue", value="value")]
+    none.to_csv(tmp_path / "c.csv", index=False)
+    exposures.to_csv(tmp_path / "e.csv", index=False)
+    none.to_parquet(tmp_path / "c.parquet")
+    for c in (tmp_path / "c.csv", tmp_path / "c.parquet"):
+        s = summarize(str(tmp_path / "e.csv"), str(c), goals=goals)
+        assert s.frame["sum"].eq(0).all() and s.frame["n"].sum() > 0
+
+
+def test_bad_values_in_a_csv_name_the_file_and_line(tmp_path, logs):
+    # '$12.50' in a value column said only "holds string, not numbers"; a bad timestamp in
+    # the conversions said "the logs: ..." (DuckDB cut the view's name out of its message)
+    exposures, conversions = logs
+    exposures.to_csv(tmp_path / "e.csv", index=False)
+    goals = [EventMetric("purchase", metric="revenue", value="value")]
+    money = conversions.astype({"value": object})
+    money.loc[4, "value"] = "$12.50"  # the 5th row: line 6 with the header
+    money.to_csv(tmp_path / "c.csv", index=False)
+    with pytest.raises(ValueError, match=r"conversions file .*c\.csv: column 'value' holds "
+                       r"'\$12\.50' \(line 6\), which is not a number"):  # fmt: skip
+        summarize(str(tmp_path / "e.csv"), str(tmp_path / "c.csv"), goals=goals)
+    when = conversions.astype({"timestamp": str})
+    when.loc[2, "timestamp"] = "2024-02-30 10:00:00"  # line 4
+    when.to_csv(tmp_path / "c2.csv", index=False)
+    with pytest.raises(ValueError, match=r"conversions file .*c2\.csv: column 'timestamp' holds "
+                       r"'2024-02-30 10:00:00' \(line 4\)"):  # fmt: skip
+        summarize(str(tmp_path / "e.csv"), str(tmp_path / "c2.csv"), goals=goals)
