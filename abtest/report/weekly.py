@@ -168,6 +168,8 @@ def overview_line(item: Any, analysis: Analysis | str | None, week: Week) -> Ove
     start = _first(item, design, "start")
     end = _first(item, design, "end")
     days = days_running(start, end, week)
+    if status in ("stopped", "concluded") and days.startswith("day "):
+        days = f"{status} (planned to {end.isoformat()})" if end else status  # not running
     if analysis is None or isinstance(analysis, str):
         problem = analysis or "no data yet"
         return OverviewLine(
@@ -201,6 +203,11 @@ def overview_line(item: Any, analysis: Analysis | str | None, week: Week) -> Ove
     mismatch = bool(analysis.srm.mismatch)
     srm = f"ALARM ({fmt.p_equals(analysis.srm.p_value)})" if mismatch else "ok"
     decision = view.verdict
+    recorded = _first(item, None, "decision")
+    if recorded is not None and getattr(recorded, "variant", None):
+        # a concluded experiment's own decision comes first; the data's reading follows
+        note = f" — {recorded.note}" if getattr(recorded, "note", None) else ""
+        decision = f"decided: {recorded.variant}{note}; the data now: {decision}"
     harms = analysis.decision.harms
     if harms:  # a significant harm is never left out of the overview
         decision += "; worse: " + ", ".join(f"{h.variant} on {h.metric}" for h in harms)

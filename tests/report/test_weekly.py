@@ -116,3 +116,22 @@ def test_repeated_ids_get_distinct_anchors(udacity):
 def test_bad_format(entries):
     with pytest.raises(ValueError, match="html, markdown"):
         weekly_report(entries, fmt="pdf")
+
+
+def test_a_recorded_decision_and_a_stopped_test_are_said(multi):
+    # a concluded experiment's recorded decision (variant none: kept the control) was
+    # never shown, its overview read "Winner: b"; a stopped one read "day 21 of 29"
+    from types import SimpleNamespace
+
+    from abtest.report.weekly import overview_line
+
+    w = parse_week("2026-W47")
+    done = {"id": "x", "status": "concluded", "start": dt.date(2026, 11, 1),
+            "end": dt.date(2026, 11, 30),
+            "decision": SimpleNamespace(variant="none", note="kept the control")}  # fmt: skip
+    line = overview_line(done, multi, w)
+    assert line.decision.startswith("decided: none — kept the control; the data now: ")
+    assert line.days == "concluded (planned to 2026-11-30)"
+    line = overview_line({**done, "status": "stopped", "decision": None}, multi, w)
+    assert line.days == "stopped (planned to 2026-11-30)"
+    assert not line.decision.startswith("decided")
