@@ -175,6 +175,11 @@ def spending(value: object, name: str = "spending") -> str:
     return _pick(name, value, SPENDING, {})
 
 
+#: The longest duration :func:`parse_duration` takes: 200000d passed and overflowed later,
+#: where times are nanoseconds (pandas: about 292 years).
+MAX_DURATION_DAYS = 3650
+
+
 def parse_duration(text: str, name: str = "window") -> timedelta:
     """A duration in abtest's one grammar (:data:`DURATION_PATTERN`) as a ``timedelta``.
 
@@ -189,7 +194,13 @@ def parse_duration(text: str, name: str = "window") -> timedelta:
             f"{name} = {text!r}: not a duration; write a number and a unit, e.g. 7d, 2w, "
             "36h, 30m or 90s"
         )
-    out = timedelta(seconds=float(found.group(1)) * DURATION_UNITS[found.group(2).lower()])
+    seconds = float(found.group(1)) * DURATION_UNITS[found.group(2).lower()]
+    if seconds > MAX_DURATION_DAYS * 86400:  # (99999999999d overflowed a timedelta)
+        raise ValueError(
+            f"{name} = {text!r}: longer than {MAX_DURATION_DAYS} days (10 years); an "
+            "attribution window or duration is days or weeks, e.g. 7d or 8w"
+        )
+    out = timedelta(seconds=seconds)
     if out <= timedelta(0):
         raise ValueError(f"{name} = {text!r}: must be positive")
     return out

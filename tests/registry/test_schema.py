@@ -192,6 +192,11 @@ def test_parse_duration() -> None:
     assert parse_duration("2w") == dt.timedelta(days=14)
     with pytest.raises(ValueError, match="not a duration"):
         parse_duration("7 days")
+    # 99999999999d overflowed in the registry check ("internal error ... please report
+    # it") and 200000d later in the analysis (pandas times are ns, about 292 years)
+    with pytest.raises(ValueError, match="longer than 3650 days"):
+        parse_duration("99999999999d")
+    assert parse_duration("3650d").days == 3650
 
 
 def test_an_alternative_alias_is_its_word():
