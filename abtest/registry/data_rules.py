@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from abtest.registry.findings import Finding
+from abtest.registry.findings import Finding, did_you_mean
 from abtest.vocabulary import segment_alias, segment_name_problem
 
 DATA_LOGS = ("exposures", "conversions", "covariate")
@@ -19,7 +19,35 @@ def data_findings(exp: Any) -> list[Finding]:
     """All the data rules (:func:`column_findings`, :func:`segment_findings`)."""
     if exp.data is None:
         return []
-    return [*column_findings(exp.data.columns), *segment_findings(exp.data.segments)]
+    return [
+        *column_findings(exp.data.columns),
+        *column_name_findings(exp),
+        *segment_findings(exp.data.segments),
+    ]
+
+
+#: The logs' own columns a mapping may rename (the covariate log's value too)
+_OWN_COLUMNS = ("unit_id", "experiment", "variant", "timestamp", "event", "value")
+
+
+def column_name_findings(exp: Any) -> list[Finding]:
+    """Every key of ``data.columns`` (and of a log's mapping under it) names a column abtest
+    reads: a log's own, a goal's value or a segment. 'timestmap: ts' passed and the
+    analysis said only "no column 'timestamp'"."""
+    named = [*_OWN_COLUMNS, *(g.value for g in exp.goals if g.value), *exp.data.segments]
+    known = list(dict.fromkeys(named))
+    out = []
+    for key, value in exp.data.columns.items():
+        pairs = [((key, k), k) for k in value] if isinstance(value, dict) else [((key,), key)]
+        for loc, name in pairs:
+            if name in known or (len(loc) == 1 and name in DATA_LOGS):
+                continue
+            said = (
+                f"'{name}' is not a column abtest reads (those are {', '.join(known)}); the "
+                f"key is abtest's name, the value yours{did_you_mean(name, known)}"
+            )
+            out.append(Finding(("data", "columns", *loc), said, "data-columns"))
+    return out
 
 
 def column_findings(columns: dict[str, Any]) -> list[Finding]:
