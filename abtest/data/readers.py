@@ -53,6 +53,12 @@ def read_counts(path: str | os.PathLike[str]) -> Summary:
     for i, raw in enumerate(lines, start=2):
         r = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
         where = f"{p}:{i}"
+        extra = raw.get(None)  # fields beyond the header's (csv.DictReader's restkey)
+        if extra:
+            raise ValueError(
+                f"{where}: {len(extra)} more field(s) than the header has ({', '.join(extra)}); "
+                "remove them or name their column in the header"
+            )
         variant = r["variant"]
         if not variant:
             raise ValueError(f"{where}: empty variant")

@@ -131,6 +131,8 @@ def test_analyze_out_is_atomic_and_leaves_no_temp_files(counts, tmp_path):
         ("variant,visitors,conversions\na,10,1\na,10,1\n", "bad.csv:3: variant 'a', metric"),
         ("variant,visitors,conversions\na,10,1\n", "need at least two variants"),
         ("variant,visitors,conversions\n", "no rows after the header"),
+        # an extra field was dropped in silence (a review helper's case)
+        ("variant,visitors,conversions\na,10,1,999\nb,10,1\n", "bad.csv:2: 1 more field(s)"),
         ("", "empty file"),
         (b"\xff\xfe\x00\x01", "not a UTF-8"),
     ],
