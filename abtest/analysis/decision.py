@@ -214,12 +214,7 @@ def _decide(
         return _bayesian(ctx, control, checks, guardrails)
     few = too_few_for_quantile(data[primary], list(design.variants))
     if few:
-        checks["sample"] = "too few values"
-        reason = (
-            f"no winner yet: too few values on {primary} for its quantile test ({few}); so "
-            f"far {_so_far(ctx)}"
-        )
-        return Decision(None, reason, checks, code="sample")
+        return _too_few(ctx, checks, "values", "quantile test", few)
     if rows and all(np.isnan(r["p_value"]) for r in rows):
         checks["primary"] = "untestable"
         return Decision(
@@ -232,13 +227,8 @@ def _decide(
         )
     few = too_few_for_normal(data[primary], list(design.variants))
     if few:
-        checks["sample"] = "too few conversions"
-        reason = (
-            f"no winner yet: too few conversions on {primary} for its z-test ({few}; it "
-            f"needs {NORMAL_ENOUGH} converting and {NORMAL_ENOUGH} not converting units per "
-            f"variant); so far {_so_far(ctx)}"
-        )
-        return Decision(None, reason, checks, code="sample")
+        needs = f"it needs {NORMAL_ENOUGH} converting and {NORMAL_ENOUGH} not converting units"
+        return _too_few(ctx, checks, "conversions", "z-test", f"{few}; {needs} per variant")
     # the primary goal's good direction: up, unless the design tests for a decrease
     sign = -1.0 if design.alternative == "smaller" else 1.0
     better = [r for r in rows if r["significant"] and sign * r["diff"] > 0]
@@ -279,6 +269,17 @@ def _decide(
         checks,
         code="no_difference",
     )
+
+
+def _too_few(ctx: Context, checks: dict[str, str], what: str, test: str, few: str) -> Decision:
+    """No winner yet: the primary goal has too few ``what`` for its ``test`` (``few`` says
+    which arms and what the test needs)."""
+    checks["sample"] = f"too few {what}"
+    reason = (
+        f"no winner yet: too few {what} on {ctx.design.primary} for its {test} ({few}); so "
+        f"far {_so_far(ctx)}"
+    )
+    return Decision(None, reason, checks, code="sample")
 
 
 def _so_far(ctx: Context) -> str:
