@@ -197,6 +197,9 @@ def summarize(
     default_window = parse_window(window)
     goal_list = parse_goals(goals)
     mapping = ColumnMapping.parse(columns)
+    values = [g.value for g in goal_list or () if g.value is not None]
+    own = (*EXPOSURE_COLUMNS, *CONVERSION_COLUMNS, "value")
+    ColumnMapping.check_keys(columns, list(dict.fromkeys([*own, *values, *segments])))
     start_b = time_bound(start, "start", end_of_day=False)
     end_b = time_bound(end, "end", end_of_day=True)
     as_of_b = time_bound(as_of, "as_of", end_of_day=True)

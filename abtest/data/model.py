@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -97,6 +97,26 @@ class ColumnMapping:
                 raise TypeError(f"columns[{t!r}] must be a dict, not {given!r}")
             per[t].update({str(k): str(v) for k, v in given.items()})
         return cls(per["exposures"], per["conversions"], per["covariate"])
+
+    @staticmethod
+    def check_keys(columns: Mapping[str, Any] | None, known: Sequence[str]) -> None:
+        """Every key of ``columns`` (and of a log's mapping in it) is one of ``known``, the
+        columns abtest reads: a misspelt key ('timestmap') was kept and the log then said
+        only "no column 'timestamp'"."""
+        if not isinstance(columns, Mapping):
+            return
+        keys = [k for k in columns if k not in TABLES]
+        keys += [k for t in TABLES if isinstance(columns.get(t), Mapping) for k in columns[t]]
+        for key in keys:
+            if key not in known:
+                import difflib
+
+                close = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.6)
+                hint = f" — did you mean {close[0]!r}?" if close else ""
+                raise ValueError(
+                    f"columns: {key!r} is not a column abtest reads (those are "
+                    f"{', '.join(known)}); the key is abtest's name, the value yours{hint}"
+                )
 
     def name(self, table: str, canonical: str) -> str:
         """The user's name for ``canonical`` in ``table`` (the canonical name if unmapped)."""

@@ -286,3 +286,16 @@ def test_bad_values_in_a_csv_name_the_file_and_line(tmp_path, logs):
     with pytest.raises(ValueError, match=r"conversions file .*c2\.csv: column 'timestamp' holds "
                        r"'2024-02-30 10:00:00' \(line 4\)"):  # fmt: skip
         summarize(str(tmp_path / "e.csv"), str(tmp_path / "c2.csv"), goals=goals)
+
+
+def test_a_misspelt_column_mapping_key_is_refused(logs):
+    # columns={'timestmap': 'ts'} was kept and the log then said only "no column
+    # 'timestamp'" (the registry's validate refuses the same, data_rules)
+    exposures, conversions = logs
+    with pytest.raises(ValueError, match=r"'timestmap' is not a column abtest reads.*did you "
+                       r"mean 'timestamp'"):  # fmt: skip
+        summarize(exposures, conversions, goals=GOALS, columns={"timestmap": "timestamp"})
+    with pytest.raises(ValueError, match="'valeu' is not a column"):
+        summarize(exposures, conversions, goals=GOALS, columns={"conversions": {"valeu": "value"}})
+    s = summarize(exposures, conversions, goals=GOALS, columns={"conversions": {"value": "value"}})
+    assert hero_b(s) == HERO_B
