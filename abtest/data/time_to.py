@@ -124,8 +124,9 @@ def time_to_counts(
         # window, as_of or the data's end (summarize counts a window's events past `end`);
         # without, the analysis end (summarize cuts them there). Censoring at `end` while
         # counting events past it gave 92% converted by day 20 where 20% had
-        stop_at = (as_of or latest) if window is not None else (analysis_end or latest)
-        u = with_first_conversion(units, conversions, event, window, stop_at, backend)
+        cut = as_of if window is not None else analysis_end  # None: every event is seen
+        stop_at = cut or latest  # (the logs' last event is seen, not cut: a review helper's)
+        u = with_first_conversion(units, conversions, event, window, cut, backend)
         seen = _seconds(ibis.timestamp(stop_at), u.first, backend)
         limit = seen if window is None else ibis.least(seen, window.total_seconds())
         converted = u.t.notnull()

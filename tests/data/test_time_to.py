@@ -119,3 +119,18 @@ def test_an_end_without_as_of_censors_where_the_events_stop():
         assert set(t.loc[t["event"] == 0, "time"]) == {censored_h}
         if converted:
             assert set(t.loc[t["event"] == 1, "time"]) == {120.0}
+
+
+def test_the_logs_last_event_is_seen():
+    # without as_of, the logs' last timestamp is where observation stops; a conversion at
+    # exactly that time was cut (an exclusive bound) and b showed 0 conversions beside a
+    # results table with 1 (a review helper's case): it converts at 34 h
+    ex = pd.DataFrame({"unit_id": [1, 2, 3, 4], "experiment": "e", "variant": ["control", "b"] * 2,
+                       "timestamp": pd.to_datetime(["2024-01-01"] * 4)})  # fmt: skip
+    days = pd.to_datetime(["2024-01-01 05:00", "2024-01-02 10:00"])
+    cv = pd.DataFrame({"unit_id": [1, 2], "event": "buy", "timestamp": days})
+    for window in ("7d", None):
+        goals = [{"event": "buy", "metric": "buy", "window": window}]
+        t = summarize(ex, cv, goals=goals, time_to=["buy"], resolution="1h").time_to
+        b = t[(t["variant"] == "b") & (t["event"] == 1)]
+        assert b["time"].tolist() == [34.0] and b["count"].tolist() == [1]
