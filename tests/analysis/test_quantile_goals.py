@@ -104,7 +104,7 @@ def test_arms_with_too_few_values_give_no_test_and_say_so(traffic):
     row = a.table().set_index(["metric", "variant"]).loc[("aov", "b")]
     assert row["n"] == 0 and np.isnan(row["p_value"]) and not row["significant"]
     assert (
-        "fewer than 4 converters with a value in b, the fewest its order-statistic test "
+        "fewer than 6 converters with a value in b, the fewest its order-statistic test "
         "takes: no test yet" in dict(a.notes)["Quantiles"]
     )
 
