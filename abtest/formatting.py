@@ -166,8 +166,11 @@ def probability(x: Any, against: float | None = None) -> str:
     if shown != exact and shown % Decimal("0.5") == 0:
         toward = _FLOOR if exact < shown else _CEILING
         shown = exact.quantize(Decimal("0.01"), rounding=toward)
-        if not Decimal("0.01") <= exact <= Decimal("99.99"):
-            return "<0.01%" if exact < 1 else ">99.99%"
+        level = None if against is None else Decimal(repr(float(against))) * 100
+        if exact < Decimal("0.01") and (level is None or level >= Decimal("0.01")):
+            return "<0.01%"
+        if exact > Decimal("99.99") and (level is None or level <= Decimal("99.99")):
+            return ">99.99%"
     if against is not None:
         level = Decimal(repr(float(against))) * 100
         for digits in range(2, 7):
@@ -192,7 +195,7 @@ def level(x: Any) -> str:
     """A confidence level: ``0.975 -> '97.5%'``, ``0.95 -> '95%'``."""
     if missing(x):
         return ""
-    return f"{float(x) * 100:.4g}%"
+    return f"{float(x) * 100:.10g}%"  # every digit it has: 0.99999 is 99.999%, not 100%
 
 
 def plural(n: int, word: str, words: str | None = None) -> str:

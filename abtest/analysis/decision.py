@@ -385,7 +385,7 @@ def _bayesian(
     g = [c for c in guardrails if c.variant == row["variant"]]
     effect = (
         f"{row['variant']} beats {control} on {primary}: "
-        f"{fmt.probability_is(row['prob_best'], 'P(best)')}, "
+        f"{fmt.probability_is(row['prob_best'], 'P(best)', design.prob_best_threshold)}, "
         f"lift {_effect(row)}, {loss_name} {loss[i]:.2g}"
     )
     return _with_guardrails(str(row["variant"]), effect, g, checks)

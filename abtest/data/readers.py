@@ -53,7 +53,9 @@ def read_counts(path: str | os.PathLike[str]) -> Summary:
     for i, raw in enumerate(lines, start=2):
         r = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
         where = f"{p}:{i}"
-        extra = raw.get(None)  # fields beyond the header's (csv.DictReader's restkey)
+        # fields beyond the header's (csv.DictReader's restkey); a trailing empty one, as
+        # spreadsheets export, is no field
+        extra = [x for x in raw.get(None) or () if x.strip()]
         if extra:
             raise ValueError(
                 f"{where}: {len(extra)} more field(s) than the header has ({', '.join(extra)}); "

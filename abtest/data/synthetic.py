@@ -345,6 +345,12 @@ def generate_traffic(
                     )
                 prev, t_prev, r_prev = reached[g.after]
                 step = np.array([g.rates[v] for v in vnames]) / np.maximum(r_prev, 1e-300)
+                if np.any(step > 1 + 1e-12):
+                    raise ValueError(
+                        f"experiment {s.id!r}: goal {g.event!r} comes after {g.after!r} but "
+                        "converts more units in some variant; a funnel step's rate is at most "
+                        "its earlier step's"
+                    )
                 conv = prev[rng.random(len(prev)) < np.minimum(step, 1.0)[variant[prev]]]
                 since = t_prev[np.searchsorted(prev, conv)]
                 room0 = np.maximum(first[conv] + window_us - since, 0)

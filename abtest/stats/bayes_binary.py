@@ -300,6 +300,7 @@ def _analyze(
     np.divide(ac + bc - 1, ac - 1, out=inv_mean, where=ac > 1)
     lift_mean = mean * inv_mean - 1
     lift_mean[:, control] = 0.0
+    loss = np.maximum(loss, 0.0)  # a loss is not negative; quadrature left -6.9e-18 beside 0
     return {
         "prob_best": prob_best,
         "prob_beat_control": beat,

@@ -183,8 +183,11 @@ def _percent(p: float, threshold: float) -> str:
     if shown != exact and shown % Decimal("0.5") == 0:
         toward = ROUND_FLOOR if exact < shown else ROUND_CEILING
         shown = exact.quantize(Decimal("0.01"), rounding=toward)
-        if not Decimal("0.01") <= exact <= Decimal("99.99"):
-            return "<0.01%" if exact < 1 else ">99.99%"
+        level = Decimal(repr(float(threshold))) * 100
+        if exact < Decimal("0.01") and level >= Decimal("0.01"):
+            return "<0.01%"
+        if exact > Decimal("99.99") and level <= Decimal("99.99"):
+            return ">99.99%"
     level = Decimal(repr(float(threshold))) * 100
     digits = 2
     while (shown >= level) != (exact >= level) and digits < 7:
@@ -194,7 +197,7 @@ def _percent(p: float, threshold: float) -> str:
 
 def _level(threshold: float) -> str:
     """A threshold as a percentage, as many digits as it has: 0.95 "95%", 0.975 "97.5%"."""
-    return f"{threshold * 100:.4g}%"
+    return f"{threshold * 100:.10g}%"
 
 
 def _reason(

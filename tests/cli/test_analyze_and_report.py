@@ -133,6 +133,7 @@ def test_analyze_out_is_atomic_and_leaves_no_temp_files(counts, tmp_path):
         ("variant,visitors,conversions\n", "no rows after the header"),
         # an extra field was dropped in silence (a review helper's case)
         ("variant,visitors,conversions\na,10,1,999\nb,10,1\n", "bad.csv:2: 1 more field(s)"),
+        # (a trailing empty field, as spreadsheets export, is no field: test_cli_counts_...)
         ("", "empty file"),
         (b"\xff\xfe\x00\x01", "not a UTF-8"),
     ],
@@ -336,3 +337,11 @@ def test_help_texts():
         r = run(cmd, "--help")
         assert r.exit_code == 0 and "Example" in r.stdout
     assert textwrap.dedent("--counts FILE.csv") in run("analyze", "--help").stdout
+
+
+def test_a_trailing_empty_field_in_a_counts_file_is_no_field(tmp_path):
+    # 'control,1000,100,' (a spreadsheet export) is the row without the empty field
+    path = tmp_path / "trail.csv"
+    path.write_text("variant,visitors,conversions\ncontrol,1000,100,\nb,1000,130,\n")
+    result = run("analyze", "--counts", path, "--format", "json")
+    assert result.exit_code == 0, result.output

@@ -212,3 +212,11 @@ def test_funnel_steps_nest_and_keep_their_rates():
         assert abs(got - rate) < 4 * np.sqrt(rate * (1 - rate) / n[v])  # binomial, 4 sd
     with pytest.raises(ValueError, match="comes after 'sale', which is not an earlier goal"):
         generate_traffic([{**spec, "goals": [{**customer, "after": "sale"}]}], units=10)
+
+
+def test_a_funnel_step_above_its_earlier_step_is_refused():
+    # its conditional rate would be capped at 1 in silence, the rates no longer per unit
+    lead = {"event": "lead", "rates": {"a": 0.02}}
+    customer = {"event": "customer", "rates": {"a": 0.03}, "after": "lead"}
+    with pytest.raises(ValueError, match="converts more units in some variant"):
+        generate_traffic([{"id": "f", "variants": {"a": 1}, "goals": [lead, customer]}], units=10)

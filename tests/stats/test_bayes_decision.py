@@ -85,6 +85,12 @@ def test_a_probability_is_never_printed_onto_the_threshold():
     # a threshold of 0.975 was printed "98%": "P(best) = 97.6% >= 98%"
     d = bayes_decision([0.024, 0.976], [0.01, 0.0001], threshold=0.975)
     assert d.reason.startswith("ship arm 1: P(best) = 97.6% >= 97.5%")
+    # thresholds of five digits print all of them, and the '>99.99%' shortcut gives way to
+    # a threshold above it (it said "P(best) > 99.99% >= 100%"; a review helper's case)
+    d = bayes_decision([1e-6, 1 - 1e-6], [0.01, 0.0001], threshold=0.99999)
+    assert d.reason.startswith("ship arm 1: P(best) = 100.00% >= 99.999%")
+    d = bayes_decision([0.00006, 0.99994], [0.01, 0.0001], threshold=0.99995)
+    assert d.reason == "no winner yet: the leader arm 1 has P(best) = 99.99% < 99.995%"
     d = bayes_decision([0.00104, 0.99896], [0.01, 0.0001], threshold=0.999)
     assert d.reason == "no winner yet: the leader arm 1 has P(best) = 99.896% < 99.9%"
     grid = np.concatenate([np.linspace(0, 1, 20001), [0.94996, 0.97496, 0.9999999, 1e-9]])
