@@ -185,13 +185,19 @@ def report(
             fail_usage(f"cannot write {out}: {e.strerror or e}")
     if out is None:
         click.echo(text, nl=not text.endswith("\n"))
-    raise SystemExit(_exit(entries, out, fail_on))
+    raise SystemExit(_exit(entries, out, fail_on, parsed_week.end))
 
 
-def _exit(entries: list[tuple[Any, Any]], out: str | None, fail_on: tuple[str, ...]) -> int:
-    """The exit status (:data:`EXIT_CODES`), with one summary line on stderr."""
+def _exit(
+    entries: list[tuple[Any, Any]], out: str | None, fail_on: tuple[str, ...], week_end: Any
+) -> int:
+    """The exit status (:data:`EXIT_CODES`), with one summary line on stderr. An
+    experiment that starts after the report's week has no data to miss: not counted as
+    not analysed (it made the report exit 3)."""
     analysed = [(e, a) for e, a in entries if not isinstance(a, str | None)]
-    missing = [(e.id, a or "no data") for e, a in entries if isinstance(a, str | None)]
+    later = {e.id for e, a in entries if e.start is not None and e.start > week_end}
+    absent = [(e, a) for e, a in entries if isinstance(a, str | None) and e.id not in later]
+    missing = [(e.id, a or "no data") for e, a in absent]
     alarms = [e.id for e, a in analysed if bool(a.srm.mismatch)]
     broken = sorted(
         {e.id for e, a in analysed for g in a.decision.guardrails if g.status == "broken"}

@@ -170,6 +170,10 @@ def overview_line(item: Any, analysis: Analysis | str | None, week: Week) -> Ove
     days = days_running(start, end, week)
     if status in ("stopped", "concluded") and days.startswith("day "):
         days = f"{status} (planned to {end.isoformat()})" if end else status  # not running
+    if (analysis is None or isinstance(analysis, str)) and days.startswith("starts"):
+        # not started in the report's week: nothing is missing yet
+        return OverviewLine(exp_id, name, status, owner, days, fmt.DASH, fmt.DASH,
+                            "not started yet", "", None, None)  # fmt: skip
     if analysis is None or isinstance(analysis, str):
         problem = analysis or "no data yet"
         return OverviewLine(
@@ -373,7 +377,8 @@ def _markdown(
             out += [
                 f"## {escape(s.name)}",
                 "",
-                f"*{escape(s.id)}* — not analysed: {escape(s.problem or '')}",
+                f"*{escape(s.id)}* — "
+                + (f"not analysed: {escape(s.problem)}" if s.problem else escape(s.decision)),
                 "",
             ]
         else:

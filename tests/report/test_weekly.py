@@ -135,3 +135,19 @@ def test_a_recorded_decision_and_a_stopped_test_are_said(multi):
     line = overview_line({**done, "status": "stopped", "decision": None}, multi, w)
     assert line.days == "stopped (planned to 2026-11-30)"
     assert not line.decision.startswith("decided")
+
+
+def test_an_experiment_starting_after_the_week_is_not_missing(multi):
+    # it was "not analysed" with an error-style reason and made `abtest report` exit 3
+    later = {"id": "later", "name": "Later", "status": "running", "start": dt.date(2026, 12, 20)}
+    for fmt in ("html", "markdown"):
+        out = weekly_report([(multi.design, multi), (later, "no data for later")],
+                            week="2026-W47", fmt=fmt, plots=False)  # fmt: skip
+        assert "not analysed" not in out.lower() and "ot started yet" in out
+    from types import SimpleNamespace
+
+    from abtest.cli.report import _exit
+
+    entries = [(SimpleNamespace(id="later", start=dt.date(2026, 12, 20)), "no data for later")]
+    assert _exit(entries, None, (), dt.date(2026, 11, 22)) == 0
+    assert _exit(entries, None, (), dt.date(2026, 12, 27)) == 3  # started, and no data
