@@ -224,7 +224,7 @@ def summarize(
     cv = checks.prepare(
         raw_c, "conversions", mapping, CONVERSION_COLUMNS, value_cols, numeric=value_cols
     )
-    checks.check_compatible(ex, cv, mapping)
+    checks.check_compatible(ex, cv, mapping, {"exposures": exposures, "conversions": conversions})
     # what the query reads, the segment and value columns under names of its own
     q_ex, q_cv, q_values = query_columns.for_query(ex.table, cv.table, segments, value_cols)
 

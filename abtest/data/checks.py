@@ -126,8 +126,14 @@ def _all_null(dtype: Any) -> bool:
     return dtype.is_null() or (dtype.is_unknown() and "NULL" in str(getattr(dtype, "raw_type", "")))
 
 
-def check_compatible(exposures: Prepared, conversions: Prepared, mapping: ColumnMapping) -> None:
-    """Same time-zone awareness and joinable unit_id types in both logs."""
+def check_compatible(
+    exposures: Prepared,
+    conversions: Prepared,
+    mapping: ColumnMapping,
+    sources: Mapping[str, Any] | None = None,
+) -> None:
+    """Same time-zone awareness and joinable unit_id types in both logs (``sources``, what
+    the user passed per log, names the files in the message)."""
     if exposures.tz_aware != conversions.tz_aware:
         aware, naive = (
             ("exposures", "conversions") if exposures.tz_aware else ("conversions", "exposures")
@@ -140,9 +146,15 @@ def check_compatible(exposures: Prepared, conversions: Prepared, mapping: Column
         )
     a, b = exposures.table["unit_id"].type(), conversions.table["unit_id"].type()
     if a.is_numeric() != b.is_numeric() or a.is_string() != b.is_string():
+        from abtest.data.errors import describe
+
+        given = sources or {}
+        e, c = (describe(given[r], r) if r in given else r for r in ("exposures", "conversions"))
+        text = a if a.is_string() else b
         raise ValueError(
-            f"unit_id is {a} in exposures but {b} in conversions; they must match to be "
-            "joined (cast one of them, keeping leading zeros in mind)"
+            f"unit_id is {a} in {e} but {b} in {c}; they must match to be joined: find the "
+            f"value of the {text} one that is not a number, or cast one of them (keeping "
+            "leading zeros in mind)"
         )
 
 

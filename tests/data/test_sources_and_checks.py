@@ -130,7 +130,8 @@ def test_string_timestamps_with_and_without_offsets(tmp_path, logs):
 
 def test_type_errors_name_the_column(logs):
     exposures, conversions = logs
-    with pytest.raises(ValueError, match=r"unit_id is .* in exposures but .* in conversions"):
+    with pytest.raises(ValueError, match=r"unit_id is int64 in the exposures .* but string in "
+                       r"the conversions .*: find the value of the string one"):  # fmt: skip
         summarize(exposures.assign(unit_id=range(len(exposures))), conversions)
     with pytest.raises(ValueError, match="column 'value' holds string, not numbers"):
         summarize(exposures, conversions.assign(value="1"), goals=GOALS)
@@ -299,3 +300,13 @@ def test_a_misspelt_column_mapping_key_is_refused(logs):
         summarize(exposures, conversions, goals=GOALS, columns={"conversions": {"valeu": "value"}})
     s = summarize(exposures, conversions, goals=GOALS, columns={"conversions": {"value": "value"}})
     assert hero_b(s) == HERO_B
+
+
+def test_unit_id_types_that_differ_name_the_files(tmp_path, logs):
+    # five 'abc' ids among integers named neither file (a review helper's case)
+    exposures, conversions = logs
+    exposures.assign(unit_id=range(len(exposures))).to_csv(tmp_path / "e.csv", index=False)
+    conversions.to_csv(tmp_path / "c.csv", index=False)
+    with pytest.raises(ValueError, match=r"unit_id is int64 in exposures file .*e\.csv but "
+                       r"string in conversions file .*c\.csv"):  # fmt: skip
+        summarize(str(tmp_path / "e.csv"), str(tmp_path / "c.csv"))
