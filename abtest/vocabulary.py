@@ -15,7 +15,7 @@ and ``"less"`` are accepted for them.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 METHODS = ("frequentist", "bayesian", "sequential")
@@ -107,6 +107,46 @@ def value_alias(name: str) -> str:
     'unit_id_value'
     """
     return f"{name}_value"
+
+
+#: The logs' columns a column mapping may rename (the exposures', the conversions' and
+#: the covariate log's value), besides goals' value columns and segment columns.
+MAPPED_COLUMNS = ("unit_id", "experiment", "variant", "timestamp", "event", "value")
+
+
+def column_key_problem(key: str, values: Sequence[str], segments: Sequence[str]) -> str | None:
+    """Why ``key`` of a column mapping (``summarize(columns=...)``, a registry's
+    ``data.columns``) names no column abtest reads, or None: the one rule of both. A
+    misspelt key ('timestmap') was kept and the log then said only "no column
+    'timestamp'".
+
+    >>> column_key_problem("timestamp", [], []), column_key_problem("revenue", ["revenue"], [])
+    (None, None)
+    >>> column_key_problem("timestmap", [], ["device"])  # doctest: +ELLIPSIS
+    "'timestmap' is not a column abtest reads (...device); ... — did you mean 'timestamp'?"
+    """
+    known = list(dict.fromkeys([*MAPPED_COLUMNS, *values, *segments]))
+    if key in known:
+        return None
+    return (
+        f"'{key}' is not a column abtest reads (those are {', '.join(known)}); the key is "
+        f"abtest's name, the value yours{did_you_mean(str(key), known)}"
+    )
+
+
+def did_you_mean(word: str, options: Sequence[str]) -> str:
+    """`` — did you mean 'x'?`` for a close match among ``options``, else ``""``.
+
+    >>> did_you_mean("wieght", ["id", "weight", "url"])
+    " — did you mean 'weight'?"
+    """
+    import difflib  # only when there is a typo to explain
+
+    lowered = {o.lower(): o for o in options}
+    if word.lower() in lowered:
+        return f" — did you mean '{lowered[word.lower()]}'?"
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f" — did you mean '{close[0]}'?" if close else ""
 
 
 def beat_label(good_direction: str) -> str:

@@ -197,9 +197,8 @@ def summarize(
     default_window = parse_window(window)
     goal_list = parse_goals(goals)
     mapping = ColumnMapping.parse(columns)
-    values = [g.value for g in goal_list or () if g.value is not None]
-    own = (*EXPOSURE_COLUMNS, *CONVERSION_COLUMNS, "value")
-    ColumnMapping.check_keys(columns, list(dict.fromkeys([*own, *values, *segments])))
+    value_cols = sorted({g.value for g in goal_list or () if g.value is not None})
+    ColumnMapping.check_keys(columns, value_cols, segments)
     start_b = time_bound(start, "start", end_of_day=False)
     end_b = time_bound(end, "end", end_of_day=True)
     as_of_b = time_bound(as_of, "as_of", end_of_day=True)
@@ -212,7 +211,6 @@ def summarize(
     raw_e = sources.open_table(
         exposures, con, "exposures", (mapping.name("exposures", "timestamp"),)
     )
-    value_cols = sorted({g.value for g in goal_list or () if g.value is not None})
     raw_c = sources.open_table(
         conversions,
         con,

@@ -99,24 +99,20 @@ class ColumnMapping:
         return cls(per["exposures"], per["conversions"], per["covariate"])
 
     @staticmethod
-    def check_keys(columns: Mapping[str, Any] | None, known: Sequence[str]) -> None:
-        """Every key of ``columns`` (and of a log's mapping in it) is one of ``known``, the
-        columns abtest reads: a misspelt key ('timestmap') was kept and the log then said
-        only "no column 'timestamp'"."""
+    def check_keys(
+        columns: Mapping[str, Any] | None, values: Sequence[str], segments: Sequence[str]
+    ) -> None:
+        """Every key of ``columns`` (and of a log's mapping in it) names a column abtest
+        reads (:func:`abtest.vocabulary.column_key_problem`, the rule of a registry's
+        ``data.columns`` too)."""
         if not isinstance(columns, Mapping):
             return
         keys = [k for k in columns if k not in TABLES]
         keys += [k for t in TABLES if isinstance(columns.get(t), Mapping) for k in columns[t]]
         for key in keys:
-            if key not in known:
-                import difflib
-
-                close = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.6)
-                hint = f" — did you mean {close[0]!r}?" if close else ""
-                raise ValueError(
-                    f"columns: {key!r} is not a column abtest reads (those are "
-                    f"{', '.join(known)}); the key is abtest's name, the value yours{hint}"
-                )
+            problem = vocabulary.column_key_problem(str(key), values, segments)
+            if problem:
+                raise ValueError(f"columns: {problem}")
 
     def name(self, table: str, canonical: str) -> str:
         """The user's name for ``canonical`` in ``table`` (the canonical name if unmapped)."""

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from abtest.registry.findings import Finding, did_you_mean
-from abtest.vocabulary import segment_alias, segment_name_problem
+from abtest.registry.findings import Finding
+from abtest.vocabulary import column_key_problem, segment_alias, segment_name_problem
 
 DATA_LOGS = ("exposures", "conversions", "covariate")
 
@@ -26,27 +26,19 @@ def data_findings(exp: Any) -> list[Finding]:
     ]
 
 
-#: The logs' own columns a mapping may rename (the covariate log's value too)
-_OWN_COLUMNS = ("unit_id", "experiment", "variant", "timestamp", "event", "value")
-
-
 def column_name_findings(exp: Any) -> list[Finding]:
     """Every key of ``data.columns`` (and of a log's mapping under it) names a column abtest
-    reads: a log's own, a goal's value or a segment. 'timestmap: ts' passed and the
-    analysis said only "no column 'timestamp'"."""
-    named = [*_OWN_COLUMNS, *(g.value for g in exp.goals if g.value), *exp.data.segments]
-    known = list(dict.fromkeys(named))
+    reads (:func:`abtest.vocabulary.column_key_problem`, the rule ``summarize`` applies)."""
+    values = [g.value for g in exp.goals if g.value]
     out = []
     for key, value in exp.data.columns.items():
         pairs = [((key, k), k) for k in value] if isinstance(value, dict) else [((key,), key)]
         for loc, name in pairs:
-            if name in known or (len(loc) == 1 and name in DATA_LOGS):
+            if len(loc) == 1 and name in DATA_LOGS:
                 continue
-            said = (
-                f"'{name}' is not a column abtest reads (those are {', '.join(known)}); the "
-                f"key is abtest's name, the value yours{did_you_mean(name, known)}"
-            )
-            out.append(Finding(("data", "columns", *loc), said, "data-columns"))
+            problem = column_key_problem(name, values, exp.data.segments)
+            if problem:
+                out.append(Finding(("data", "columns", *loc), problem, "data-columns"))
     return out
 
 

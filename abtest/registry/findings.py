@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from abtest.registry.problems import Loc, Severity
+from abtest.vocabulary import did_you_mean as did_you_mean  # its home; named here too
 
 
 class Finding(NamedTuple):
@@ -30,21 +31,6 @@ def dotted(loc: Loc) -> str:
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
-
-
-def did_you_mean(word: str, options: Sequence[str]) -> str:
-    """`` — did you mean 'x'?`` for a close match among ``options``, else ``""``.
-
-    >>> did_you_mean("wieght", ["id", "weight", "url"])
-    " — did you mean 'weight'?"
-    """
-    import difflib  # only when there is a typo to explain
-
-    lowered = {o.lower(): o for o in options}
-    if word.lower() in lowered:
-        return f" — did you mean '{lowered[word.lower()]}'?"
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f" — did you mean '{close[0]}'?" if close else ""
 
 
 def unique_id_findings(items: Sequence[Any], name: str, what: str) -> list[Finding]:
