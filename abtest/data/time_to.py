@@ -114,18 +114,19 @@ def time_to_counts(
     if res <= 0:
         raise ValueError(f"resolution = {resolution}: must be longer than nothing, e.g. '1h'")
     units = analysed_units(exposures, start, end, experiments, backend)
+    # where each goal's observation stops (the events after it are not seen): with a
+    # window, as_of (summarize counts a window's events past `end`); without, the analysis
+    # end (summarize cuts them there); else the logs' last timestamp, which only censors
+    # (censoring at `end` while counting events past it gave 92% converted by day 20
+    # where 20% had; cutting at the last timestamp lost the last event)
+    cuts = [as_of if window is not None else analysis_end for _, _, window in goals]
     latest = None
-    if as_of is None:
+    if any(cut is None for cut in cuts):  # the logs' last timestamp, read only when needed
         ends = [con.execute(exposures.timestamp.max()), con.execute(conversions.timestamp.max())]
         latest = max(pd.Timestamp(x).to_pydatetime() for x in ends if x is not None)
     frames = []
-    for metric, event, window in goals:
-        # where this goal's observation stops (the events after it are not seen): with a
-        # window, as_of or the data's end (summarize counts a window's events past `end`);
-        # without, the analysis end (summarize cuts them there). Censoring at `end` while
-        # counting events past it gave 92% converted by day 20 where 20% had
-        cut = as_of if window is not None else analysis_end  # None: every event is seen
-        stop_at = cut or latest  # (the logs' last event is seen, not cut: a review helper's)
+    for (metric, event, window), cut in zip(goals, cuts, strict=True):
+        stop_at = cut or latest
         u = with_first_conversion(units, conversions, event, window, cut, backend)
         seen = _seconds(ibis.timestamp(stop_at), u.first, backend)
         limit = seen if window is None else ibis.least(seen, window.total_seconds())
