@@ -110,8 +110,8 @@ class Design:
                 "give spend (per variant) or spend_per_source, not both: spend per source is "
                 "shared across the variants by their units, which gives the spend per variant"
             )
-        unknown = sorted(set(self.spend or ()) - set(self.variants or self.spend or ()))
-        if unknown:  # its amount would be left out in silence
+        unknown = sorted(set(self.spend or ()) - set(self.variants or ()))
+        if unknown and self.variants is not None:  # its amount would be left out in silence
             raise ValueError(
                 f"spend names {', '.join(map(repr, unknown))}, not a variant of "
                 f"{self.experiment!r} ({', '.join(map(repr, self.variants or ()))}): key the "

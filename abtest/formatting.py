@@ -162,21 +162,18 @@ def probability(x: Any, against: float | None = None) -> str:
         return DASH
     # a quadrature's 1 + 1e-12 is 1 (it is not "100.01%")
     exact = Decimal(repr(min(max(float(x), 0.0), 1.0))) * 100
+    level = None if against is None else Decimal(repr(float(against))) * 100
     shown = exact.quantize(Decimal("0.1"), rounding=_HALF_EVEN)
     if shown != exact and shown % Decimal("0.5") == 0:
-        toward = _FLOOR if exact < shown else _CEILING
-        shown = exact.quantize(Decimal("0.01"), rounding=toward)
-        level = None if against is None else Decimal(repr(float(against))) * 100
         if exact < Decimal("0.01") and (level is None or level >= Decimal("0.01")):
             return "<0.01%"
         if exact > Decimal("99.99") and (level is None or level <= Decimal("99.99")):
             return ">99.99%"
-    if against is not None:
-        level = Decimal(repr(float(against))) * 100
-        for digits in range(2, 7):
-            if (shown >= level) == (exact >= level):
-                break
-            shown = exact.quantize(Decimal(1).scaleb(-digits), rounding=_HALF_EVEN)
+        shown = exact.quantize(Decimal("0.01"), rounding=_FLOOR if exact < shown else _CEILING)
+    for digits in range(2, 7):  # beside a threshold: as many digits as its side needs
+        if level is None or (shown >= level) == (exact >= level):
+            break
+        shown = exact.quantize(Decimal(1).scaleb(-digits), rounding=_HALF_EVEN)
     return f"{shown}%"
 
 

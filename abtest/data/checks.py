@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from abtest.data.errors import describe
 from abtest.data.model import ColumnMapping
 
 #: Exclusion reasons, as they appear in ``Summary.exclusions["reason"]`` and as
@@ -146,8 +147,6 @@ def check_compatible(
         )
     a, b = exposures.table["unit_id"].type(), conversions.table["unit_id"].type()
     if a.is_numeric() != b.is_numeric() or a.is_string() != b.is_string():
-        from abtest.data.errors import describe
-
         given = sources or {}
         e, c = (describe(given[r], r) if r in given else r for r in ("exposures", "conversions"))
         text = a if a.is_string() else b

@@ -270,9 +270,11 @@ def _metric_view(analysis: Analysis, metric: str, kind: str, rows: pd.DataFrame)
     if statistic:
         notes.append(f"{statistic}, order-statistic intervals")
     guardrail = any(g.metric == metric for g in d.guardrails)
-    if guardrail or direction == "decrease":  # a goal of a design for a decrease is no guardrail
-        low = "lower is better" if direction == "decrease" else ""
-        notes.append(": ".join(w for w in ("guardrail" if guardrail else "", low) if w))
+    low = direction == "decrease"  # (a goal of a design for a decrease is no guardrail)
+    if guardrail:
+        notes.append("guardrail: lower is better" if low else "guardrail")
+    elif low:
+        notes.append("lower is better")
     if levels and has_treatments:
         notes.append(f"{ci or 'per-row'} {_interval_long(analysis)}")
         if len(levels) > 1:

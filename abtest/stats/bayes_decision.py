@@ -179,19 +179,18 @@ def _percent(p: float, threshold: float) -> str:
     the tables print (stats imports nothing of abtest; a test holds the two to the same
     text)."""
     exact = Decimal(repr(min(max(p, 0.0), 1.0))) * 100
+    level = Decimal(repr(float(threshold))) * 100
     shown = exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN)
     if shown != exact and shown % Decimal("0.5") == 0:
-        toward = ROUND_FLOOR if exact < shown else ROUND_CEILING
-        shown = exact.quantize(Decimal("0.01"), rounding=toward)
-        level = Decimal(repr(float(threshold))) * 100
         if exact < Decimal("0.01") and level >= Decimal("0.01"):
             return "<0.01%"
         if exact > Decimal("99.99") and level <= Decimal("99.99"):
             return ">99.99%"
-    level = Decimal(repr(float(threshold))) * 100
-    digits = 2
-    while (shown >= level) != (exact >= level) and digits < 7:
-        shown, digits = exact.quantize(Decimal(1).scaleb(-digits), ROUND_HALF_EVEN), digits + 1
+        shown = exact.quantize(Decimal("0.01"), ROUND_FLOOR if exact < shown else ROUND_CEILING)
+    for digits in range(2, 7):  # as many digits as its side of the threshold needs
+        if (shown >= level) == (exact >= level):
+            break
+        shown = exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_EVEN)
     return f"{shown}%"
 
 
