@@ -47,11 +47,17 @@ def explain(err: Exception, sources: Mapping[str, Any], role: str | None = None)
     """
     text = str(err)
     first = text.strip().splitlines()[0] if text.strip() else type(err).__name__
+    lower = text.lower()
+    cast = "conversion error" in lower or type(err).__name__ == "ConversionException"
+    value = _QUOTED.search(text)
     found = _VIEW.search(text)
     read = _FILE.search(text)  # the file a CSV error was in (the view's name may be cut)
     role = (
         role or (found.group(1) if found else None) or (read and _role_of(read.group(1), sources))
     )
+    if role is None and cast and value:  # a timestamp cast in the query: the file holding it
+        role = next((r for r, s in sources.items() if isinstance(s, str | os.PathLike)
+                     and _line_holding(os.fspath(s), value.group(1))), None)  # fmt: skip
     source = sources.get(role) if role else None
     where = describe(source, role) if role else "the logs"
     path = os.fspath(source) if isinstance(source, str | os.PathLike) else None
@@ -66,7 +72,6 @@ def explain(err: Exception, sources: Mapping[str, Any], role: str | None = None)
             "a number (write 12.5, without currency signs or thousands separators); fix or "
             "drop that row"
         )
-    lower = text.lower()
     if "unicode" in lower or "utf-8" in lower or "utf8" in lower:
         line = _CSV_LINE.search(text)
         at = f" at line {line.group(1)}" if line else ""
@@ -79,14 +84,7 @@ def explain(err: Exception, sources: Mapping[str, Any], role: str | None = None)
             f"{where}: not a readable Parquet file (empty or truncated: {_clean(first)}); "
             "export it again"
         )
-    if "conversion error" in lower or type(err).__name__ == "ConversionException":
-        value = _QUOTED.search(text)
-        if role is None and value:  # a timestamp cast in the query: the file that holds it
-            role = next((r for r, s in sources.items() if isinstance(s, str | os.PathLike)
-                         and _line_holding(os.fspath(s), value.group(1))), None)  # fmt: skip
-            source = sources.get(role) if role else None
-            where = describe(source, role) if role else where
-            path = os.fspath(source) if source is not None else None
+    if cast:
         column = _COLUMN.search(text)
         shown = value.group(1) if value else "?"
         col = column.group(1) if column else "a column"

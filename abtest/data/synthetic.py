@@ -327,7 +327,8 @@ def generate_traffic(
         vnames = list(s.variants)
         reached: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         for g in s.goals:
-            rate = np.array([g.rates[v] for v in vnames])[variant[rows]]
+            true = np.array([g.rates[v] for v in vnames])  # per variant
+            rate = true[variant[rows]]
             mean = (
                 None if g.values is None else np.array([g.values[v] for v in vnames])[variant[rows]]
             )
@@ -344,19 +345,19 @@ def generate_traffic(
                         "which is not an earlier goal of it"
                     )
                 prev, t_prev, r_prev = reached[g.after]
-                step = np.array([g.rates[v] for v in vnames]) / np.maximum(r_prev, 1e-300)
+                step = true / np.maximum(r_prev, 1e-300)
                 if np.any(step > 1 + 1e-12):
                     raise ValueError(
                         f"experiment {s.id!r}: goal {g.event!r} comes after {g.after!r} but "
                         "converts more units in some variant; a funnel step's rate is at most "
                         "its earlier step's"
                     )
-                conv = prev[rng.random(len(prev)) < np.minimum(step, 1.0)[variant[prev]]]
+                conv = prev[rng.random(len(prev)) < step[variant[prev]]]
                 since = t_prev[np.searchsorted(prev, conv)]
                 room0 = np.maximum(first[conv] + window_us - since, 0)
             shape = power[variant[conv]] if g.delay else 1.5
             t_first = since + (rng.random(len(conv)) ** shape * room0).astype(np.int64)
-            reached[g.event] = (conv, t_first, np.array([g.rates[v] for v in vnames]))
+            reached[g.event] = (conv, t_first, true)
             n_rep = rng.poisson(repeat_conversions, len(conv))
             rep = np.repeat(np.arange(len(conv)), n_rep)
             room = first[conv][rep] + window_us - t_first[rep]
