@@ -22,7 +22,6 @@ from abtest.data.summary import Summary
 from abtest.data.units import summary_from_units
 from abtest.design import Design, MetricSpec
 from abtest.stats import srm_test
-from abtest.stats.quantiles import min_values
 
 if TYPE_CHECKING:
     from abtest.analysis.source_costs import SourceCosts
@@ -281,12 +280,11 @@ def _quantile_note(design: Design, data: dict[str, MetricSums]) -> str | None:
     for metric, m in goals.items():
         part = f"{metric} is the {m.order.describe()}"
         who = "converters" if m.order.among == "converters" else "units"
-        need = min_values(m.order.q)
-        thin = [v for v, n in zip(design.variants, m.order.n, strict=True) if n < need]
+        thin = [v for v, short in zip(design.variants, m.order.short, strict=True) if short]
         if thin:
             part += (
-                f" (fewer than {need} {who} with a value in {', '.join(thin)}, the fewest its "
-                "order-statistic test takes: no test yet)"
+                f" (fewer than {m.order.need} {who} with a value in {', '.join(thin)}, the "
+                "fewest its order-statistic test takes: no test yet)"
             )
         parts.append(part)
     return (

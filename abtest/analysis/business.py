@@ -34,7 +34,7 @@ def funnel_table(design: Design, data: dict[str, MetricSums]) -> pd.DataFrame | 
     rows, missing = [], []
     previous: np.ndarray | None = None
     for i, step in enumerate(design.funnel):
-        if step in data and (data[step].kind != "binary" or data[step].order is not None):
+        if step in data and data[step].kind != "binary":  # (a quantile goal's kind too)
             missing.append(f"{step} (a value goal: the funnel counts units)")
             continue
         if step in data:

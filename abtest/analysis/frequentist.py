@@ -34,7 +34,7 @@ from abtest.analysis.table import families, finish, look_frames, metric_rows
 from abtest.data.summary import Summary
 from abtest.design import Design
 from abtest.stats.compatible import compatible_levels
-from abtest.stats.quantiles import QuantileResult, min_values, quantile_test_from_order_stats
+from abtest.stats.quantiles import QuantileResult, quantile_test_from_order_stats
 from abtest.stats.results import TwoSampleResult
 from abtest.stats.wald import wald_test
 
@@ -56,9 +56,8 @@ def compare_goal(
     # an arm with fewer values than the quantile's test takes (stats.min_values) has no
     # test yet: NaN comparisons (the analysis notes say so), tested on placeholders so
     # the other arms keep theirs
-    need = min_values(o.q)
-    thin = (n[1:] < need) | (n[0] < need)
-    n, q, lo, hi = np.maximum(n, need), *(np.nan_to_num(x) for x in (q, lo, hi))
+    thin = o.short[1:] | o.short[0]
+    n, q, lo, hi = np.maximum(n, o.need), *(np.nan_to_num(x) for x in (q, lo, hi))
     r = quantile_test_from_order_stats(
         n[0], q[0], lo[0], hi[0], n[1:], q[1:], lo[1:], hi[1:],
         q=o.q, alpha=alpha, alternative=alternative,

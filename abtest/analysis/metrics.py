@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from abtest.data.summary import COVARIATE, Summary
+from abtest.stats.quantiles import min_values
 from abtest.stats.sums import CovariateSums, Sums
 
 
@@ -37,6 +38,16 @@ class OrderStats:
     @property
     def arrays(self) -> tuple[np.ndarray, ...]:
         return self.n, self.quantile, self.lower, self.upper
+
+    @property
+    def need(self) -> int:
+        """The fewest values per arm its test takes (:func:`abtest.stats.quantiles.min_values`)."""
+        return min_values(self.q)
+
+    @property
+    def short(self) -> np.ndarray:
+        """Per arm: fewer values than :attr:`need` (no test against it yet)."""
+        return np.asarray(self.n) < self.need
 
     def describe(self) -> str:
         """``"p50 among converters"`` (:meth:`abtest.data.model.Quantile.describe`)."""
@@ -222,13 +233,11 @@ def too_few_for_quantile(m: MetricSums, variants: list[str]) -> str | None:
     """The arms of quantile goal ``m`` with fewer values than its order-statistic test
     takes (:func:`abtest.stats.quantiles.min_values`), said ("b 10 of 35 needed"); None
     when every arm has enough (or ``m`` is not a quantile goal)."""
-    from abtest.stats.quantiles import min_values
-
     if m.order is None:
         return None
-    need, n = min_values(m.order.q), np.asarray(m.order.n, dtype=float)
-    few = [f"{v} {n[i]:,.0f}" for i, v in enumerate(variants) if n[i] < need]
-    return f"{', '.join(few)}; it needs {need} per variant" if few else None
+    o = m.order
+    few = [f"{v} {n:,.0f}" for v, n, short in zip(variants, o.n, o.short, strict=True) if short]
+    return f"{', '.join(few)}; it needs {o.need} per variant" if few else None
 
 
 #: Units each arm needs before CUPED adjusts a value goal. Welch's test on the adjusted

@@ -48,6 +48,7 @@ with a :class:`DegenerateWarning`).
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from dataclasses import dataclass
@@ -97,6 +98,7 @@ def _rank_z(rank_alpha: float) -> float:
     return float(-special.ndtri(rank_alpha / 2))
 
 
+@functools.lru_cache(maxsize=64)  # a pure function of (q, rank_alpha), asked per arm and row
 def min_values(q: float, rank_alpha: float = RANK_ALPHA) -> int:
     """The fewest values per arm the test of the ``q``-quantile takes: the larger of
     ``ceil(z^2 max(q / (1 - q), (1 - q) / q))`` and the smallest ``n`` from which neither
